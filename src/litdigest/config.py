@@ -1,0 +1,146 @@
+"""Settings: nested pydantic models, read from ``LITDIGEST_*`` env vars and an optional TOML file.
+
+Nested fields use ``__``: ``LITDIGEST_CHUNK__MAX_TOKENS=500``. ``OPENAI_API_KEY`` and
+``OPENAI_BASE_URL`` are honoured when the ``LITDIGEST_OPENAI__*`` equivalents are unset.
+The TOML file is ``$LITDIGEST_CONFIG`` or ``<user config dir>/litdigest/config.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from litdigest.errors import ConfigError
+
+APP_NAME = "litdigest"
+
+
+def default_config_file() -> Path:
+    env = os.environ.get("LITDIGEST_CONFIG")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "litdigest.db"
+
+
+class IngestSettings(BaseModel):
+    max_file_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1,
+        description="Files larger than this are refused with a clear message instead of being read.",
+    )
+    max_records_per_file: int = Field(
+        default=100_000, ge=1, description="Upper bound on records taken from one multi-record file."
+    )
+    follow_symlinks: bool = Field(
+        default=True, description="Follow symbolic links when recursing directories (loops are detected)."
+    )
+
+
+class CleanSettings(BaseModel):
+    repair_hyphenation: bool = Field(
+        default=True, description="Rejoin words split across PDF line ends (immuno- + genicity)."
+    )
+    drop_references: bool = Field(default=True, description="Drop reference lists and citation tails.")
+
+
+class ChunkSettings(BaseModel):
+    encoding: str = Field(
+        default="o200k_base", description="tiktoken encoding used to count tokens (works offline)."
+    )
+    max_tokens: int = Field(default=800, ge=16, description="Largest chunk, in tokens.")
+    overlap_tokens: int = Field(
+        default=80, ge=0, description="Tokens of trailing context repeated at the start of the next chunk."
+    )
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkSettings:
+        if self.overlap_tokens >= self.max_tokens:
+            raise ValueError("overlap_tokens must be smaller than max_tokens")
+        return self
+
+
+class OpenAISettings(BaseModel):
+    api_key: SecretStr | None = Field(
+        default=None, description="API key; falls back to OPENAI_API_KEY. Never stored or printed."
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible server URL (vLLM, Ollama, llama.cpp); falls back to OPENAI_BASE_URL.",
+    )
+    model: str = Field(default="gpt-4o-mini", description="Model name sent to the server.")
+    timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout in seconds.")
+
+
+class StoreSettings(BaseModel):
+    db_path: Path = Field(
+        default_factory=default_db_path, description="SQLite database file (WAL mode)."
+    )
+
+
+class Settings(BaseSettings):
+    """All litdigest settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LITDIGEST_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    ingest: IngestSettings = Field(default_factory=IngestSettings, description="Reading input files.")
+    clean: CleanSettings = Field(default_factory=CleanSettings, description="Cleaning text.")
+    chunk: ChunkSettings = Field(default_factory=ChunkSettings, description="Token-aware chunking.")
+    openai: OpenAISettings = Field(
+        default_factory=OpenAISettings, description="OpenAI or compatible server."
+    )
+    store: StoreSettings = Field(default_factory=StoreSettings, description="Local SQLite store.")
+
+    @model_validator(mode="after")
+    def _openai_env_fallback(self) -> Settings:
+        if self.openai.api_key is None and os.environ.get("OPENAI_API_KEY"):
+            self.openai.api_key = SecretStr(os.environ["OPENAI_API_KEY"])
+        if self.openai.base_url is None and os.environ.get("OPENAI_BASE_URL"):
+            self.openai.base_url = os.environ["OPENAI_BASE_URL"]
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = default_config_file()
+        if config_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation problems into one-line ``ConfigError``s."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read settings: {exc}") from None

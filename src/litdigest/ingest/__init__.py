@@ -1,0 +1,1 @@
+"""Ingest: find input files, detect their format by content and read them into records. (stub)"""
