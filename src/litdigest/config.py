@@ -43,10 +43,13 @@ class IngestSettings(BaseModel):
         description="Files larger than this are refused with a clear message instead of being read.",
     )
     max_records_per_file: int = Field(
-        default=100_000, ge=1, description="Upper bound on records taken from one multi-record file."
+        default=100_000,
+        ge=1,
+        description="Upper bound on records taken from one multi-record file.",
     )
     follow_symlinks: bool = Field(
-        default=True, description="Follow symbolic links when recursing directories (loops are detected)."
+        default=True,
+        description="Follow symbolic links when recursing directories (loops are detected).",
     )
 
 
@@ -54,7 +57,9 @@ class CleanSettings(BaseModel):
     repair_hyphenation: bool = Field(
         default=True, description="Rejoin words split across PDF line ends (immuno- + genicity)."
     )
-    drop_references: bool = Field(default=True, description="Drop reference lists and citation tails.")
+    drop_references: bool = Field(
+        default=True, description="Drop reference lists and citation tails."
+    )
 
 
 class ChunkSettings(BaseModel):
@@ -63,7 +68,9 @@ class ChunkSettings(BaseModel):
     )
     max_tokens: int = Field(default=800, ge=16, description="Largest chunk, in tokens.")
     overlap_tokens: int = Field(
-        default=80, ge=0, description="Tokens of trailing context repeated at the start of the next chunk."
+        default=80,
+        ge=0,
+        description="Tokens of trailing context repeated at the start of the next chunk.",
     )
 
     @model_validator(mode="after")
@@ -101,7 +108,9 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
-    ingest: IngestSettings = Field(default_factory=IngestSettings, description="Reading input files.")
+    ingest: IngestSettings = Field(
+        default_factory=IngestSettings, description="Reading input files."
+    )
     clean: CleanSettings = Field(default_factory=CleanSettings, description="Cleaning text.")
     chunk: ChunkSettings = Field(default_factory=ChunkSettings, description="Token-aware chunking.")
     openai: OpenAISettings = Field(

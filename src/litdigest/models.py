@@ -28,6 +28,7 @@ class CleanMode(StrEnum):
     SCRAPED = "scraped"  # page text with site chrome, paywalls, reference lists...
     PDF = "pdf"  # PDF text layer: broken lines, lost hyphens, then boilerplate
     STRUCTURED = "structured"  # text from structured fields (RIS, PubMed, JATS): light repair only
+    EXTRACTED = "extracted"  # main content already isolated (HTML via trafilatura): residual boilerplate only
 
 
 class Metadata(BaseModel):
@@ -36,7 +37,9 @@ class Metadata(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, description="Article title.")
-    authors: list[str] = Field(default_factory=list, description="Authors, 'Family, Given' when known.")
+    authors: list[str] = Field(
+        default_factory=list, description="Authors, 'Family, Given' when known."
+    )
     journal: str | None = Field(default=None, description="Journal or venue name.")
     year: int | None = Field(default=None, description="Publication year.")
     doi: str | None = Field(default=None, description="DOI, lower-case, without a resolver prefix.")
@@ -58,7 +61,9 @@ class RawRecord(BaseModel):
     text: str = Field(description="Body text as read (may contain boilerplate).")
     metadata: Metadata = Field(default_factory=Metadata)
     format: Format
-    source: str = Field(description="Path of the input file, with '#n' for the n-th record of many.")
+    source: str = Field(
+        description="Path of the input file, with '#n' for the n-th record of many."
+    )
     clean_mode: CleanMode = CleanMode.SCRAPED
 
 
@@ -96,7 +101,9 @@ class Chunk(BaseModel):
 
     doc_id: str
     index: int
-    start: int = Field(description="Character offset of the chunk's first character in the cleaned text.")
+    start: int = Field(
+        description="Character offset of the chunk's first character in the cleaned text."
+    )
     end: int = Field(description="Character offset just past the chunk's last character.")
     n_tokens: int
     text: str

@@ -13,7 +13,9 @@ from litdigest.models import CleanMode, CleanStats, Document, RawRecord, content
 __all__ = ["clean_record", "clean_text"]
 
 
-def clean_text(text: str, mode: CleanMode, settings: CleanSettings | None = None) -> tuple[str, CleanStats]:
+def clean_text(
+    text: str, mode: CleanMode, settings: CleanSettings | None = None
+) -> tuple[str, CleanStats]:
     """Clean one text according to ``mode``; returns the text and what was done."""
     settings = settings or CleanSettings()
     stats = CleanStats(chars_in=len(text), lines_in=text.count("\n") + 1 if text else 0)
