@@ -165,12 +165,10 @@ def version() -> None:
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point: exit 0 ok, 1 some inputs failed, 2 usage or configuration error."""
     try:
-        code = app(args=argv, standalone_mode=False)
-    except typer.Exit as exc:
-        _flush_and_exit(exc.exit_code)
-    except typer.Abort:
-        print("litdigest: interrupted", file=sys.stderr)
-        _flush_and_exit(130)
+        app(args=argv, prog_name="litdigest")  # standalone: usage errors exit 2 by themselves
+    except SystemExit as exc:
+        code = exc.code
+        _flush_and_exit(code if isinstance(code, int) else (0 if code is None else 1))
     except KeyboardInterrupt:
         print("litdigest: interrupted", file=sys.stderr)
         _flush_and_exit(130)
@@ -182,18 +180,13 @@ def main(argv: list[str] | None = None) -> NoReturn:
         _flush_and_exit(1)
     except BrokenPipeError:
         _flush_and_exit(0)
-    except Exception as exc:  # click usage errors and anything unexpected: one line, no traceback
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            _flush_and_exit(exc.exit_code)
+    except Exception as exc:  # anything unexpected: one line, no traceback
         print(
             f"litdigest: internal error: {type(exc).__name__}: {printable(str(exc))}",
             file=sys.stderr,
         )
         _flush_and_exit(1)
-    _flush_and_exit(code if isinstance(code, int) else 0)
+    _flush_and_exit(0)
 
 
 def _flush_and_exit(code: int) -> NoReturn:

@@ -1,0 +1,88 @@
+"""BibTeX entries through bibtexparser 2 (LaTeX decoded, @string macros resolved)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bibtexparser import model
+from bibtexparser.entrypoint import parse_string
+from bibtexparser.middlewares import LatexDecodingMiddleware
+
+from litdigest.ingest._common import (
+    Detailed,
+    Draft,
+    assemble,
+    collapse,
+    dedupe_authors,
+    normalize_doi,
+    parse_year,
+    quiet,
+    structured_draft,
+)
+from litdigest.ingest.decode import decode_text
+from litdigest.models import CleanMode, Format, Metadata
+
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+_BRACES = re.compile(r"[{}]")
+_SKIP_TYPES = frozenset({"comment", "string", "preamble"})
+
+
+def _field(entry: model.Entry, *names: str) -> str:
+    for name in names:
+        field = entry.fields_dict.get(name)
+        if field is None:
+            # Field keys keep their case in bibtexparser 2; look them up case-insensitively.
+            field = next((f for f in entry.fields if f.key.lower() == name), None)
+        if field is not None:
+            value = collapse(_BRACES.sub("", str(field.value)))
+            if value:
+                return value
+    return ""
+
+
+def _entry_draft(entry: model.Entry) -> Draft | str:
+    authors = [a for a in _AND.split(_field(entry, "author")) if a]
+    if not authors:
+        authors = [a for a in _AND.split(_field(entry, "editor")) if a]
+    meta = Metadata(
+        authors=dedupe_authors(authors),
+        journal=_field(entry, "journal", "journaltitle", "booktitle", "publisher") or None,
+        year=parse_year(_field(entry, "year", "date")),
+        doi=normalize_doi(_field(entry, "doi")) or normalize_doi(_field(entry, "url")),
+    )
+    abstract = _field(entry, "abstract")
+    return structured_draft(_field(entry, "title"), [abstract] if abstract else [], meta)
+
+
+def read_bibtex(data: bytes, source: str, max_records: int) -> Detailed:
+    text = decode_text(data, source)
+    try:
+        with quiet("bibtexparser"):
+            library = parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+    except Exception as exc:  # the parser and its middlewares raise assorted errors
+        return assemble(
+            [f"malformed BibTeX: {exc}"], source, Format.BIBTEX, CleanMode.STRUCTURED, 1
+        )
+    drafts: list[Draft | str] = []
+    for block in library.blocks:
+        entry: Any = block
+        if isinstance(block, model.DuplicateBlockKeyBlock):
+            entry = block.ignore_error_block  # same key twice: still a usable entry
+        elif isinstance(block, model.ParsingFailedBlock):
+            where = f" at line {block.start_line + 1}" if block.start_line is not None else ""
+            err = block.error
+            why = getattr(err, "abort_reason", None) or str(err) or type(err).__name__
+            drafts.append(f"malformed BibTeX entry{where}: {collapse(why)}")
+            continue
+        if not isinstance(entry, model.Entry) or entry.entry_type.lower() in _SKIP_TYPES:
+            continue
+        drafts.append(_entry_draft(entry) if len(drafts) < max_records else "")
+    return assemble(
+        drafts,
+        source,
+        Format.BIBTEX,
+        CleanMode.STRUCTURED,
+        max_records,
+        empty_reason="malformed BibTeX: no @entry found",
+    )

@@ -1,0 +1,139 @@
+"""PDF ingest on PDFs generated in the test: text layer, metadata and the refusals."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pypdf import PdfWriter
+
+from litdigest.config import IngestSettings
+from litdigest.errors import InputError
+from litdigest.ingest import read_bytes, read_file
+from litdigest.models import CleanMode, Format
+
+LINES = [
+    "Immunogenic cell death releases calreticulin and ATP from dying tumour cells.",
+    "Dendritic cells then cross-present tumour antigens to CD8+ T cells.",
+    "Anthracyclines and oxaliplatin are classical inducers of this process.",
+]
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def make_text_pdf(pages: list[list[str]], info: dict[str, str] | None = None) -> bytes:
+    """A minimal PDF with a Helvetica text layer, xref offsets computed by hand."""
+    n_pages = len(pages)
+    font_id = 3 + 2 * n_pages
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n_pages))
+    objects: list[bytes] = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {n_pages} >>".encode(),
+    ]
+    for i, lines in enumerate(pages):
+        ops = " ".join(f"({_escape(line)}) Tj T*" for line in lines)
+        stream = f"BT /F1 11 Tf 72 720 Td 14 TL {ops} ET".encode("latin-1")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R"
+            f" /Resources << /Font << /F1 {font_id} 0 R >> >> >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    trailer_extra = b""
+    if info:
+        entries = " ".join(f"/{k} ({_escape(v)})" for k, v in info.items())
+        objects.append(f"<< {entries} >>".encode("latin-1"))
+        trailer_extra = b" /Info %d 0 R" % len(objects)
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref_at = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R" % (len(objects) + 1) + trailer_extra + b" >>\n"
+    out += b"startxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
+
+
+def _blank_pdf(pages: int = 2, password: str | None = None, owner: str | None = None) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=612, height=792)
+    if password is not None:
+        writer.encrypt(password, owner_password=owner, algorithm="RC4-128")
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def test_text_layer_pages_and_metadata(tmp_path: Path) -> None:
+    data = make_text_pdf(
+        [LINES, ["Second page: PD-1 blockade synergises with chemotherapy."]],
+        info={"Title": "The secret ally", "Author": "Galluzzi, L; Kroemer, G"},
+    )
+    path = tmp_path / "paper.bin"
+    path.write_bytes(data)
+    (record,) = read_file(path, IngestSettings())
+    assert record.format is Format.PDF
+    assert record.clean_mode is CleanMode.PDF
+    assert record.source == str(path)
+    for line in LINES:
+        assert line in record.text
+    first, second = record.text.split("\n\n")
+    assert "calreticulin" in first
+    assert second.startswith("Second page: PD-1 blockade")
+    assert record.metadata.title == "The secret ally"
+    assert record.metadata.authors == ["Galluzzi, L", "Kroemer, G"]
+
+
+def test_junk_pdf_title_ignored() -> None:
+    data = make_text_pdf([LINES], info={"Title": "Microsoft Word - draft3.docx"})
+    (record,) = read_bytes(data, "x.pdf")
+    assert record.metadata.title is None
+
+
+def test_no_text_layer() -> None:
+    with pytest.raises(InputError, match="no text layer"):
+        read_bytes(_blank_pdf(), "scan.pdf")
+
+
+def test_encrypted_with_password() -> None:
+    with pytest.raises(InputError, match="encrypted PDF: a password is required"):
+        read_bytes(_blank_pdf(password="secret"), "locked.pdf")
+
+
+def test_encrypted_with_empty_user_password_is_decrypted() -> None:
+    writer = PdfWriter(clone_from=io.BytesIO(make_text_pdf([LINES])))
+    writer.encrypt("", owner_password="owner-only", algorithm="RC4-128")
+    buf = io.BytesIO()
+    writer.write(buf)
+    (record,) = read_bytes(buf.getvalue(), "owner-locked.pdf")
+    assert "calreticulin" in record.text
+
+
+def test_truncated_pdf() -> None:
+    data = make_text_pdf([LINES])
+    with pytest.raises(InputError, match="truncated PDF"):
+        read_bytes(data[: len(data) // 2], "cut.pdf")
+
+
+def test_corrupt_pdf_with_eof_marker() -> None:
+    data = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 9 0 R >>\nendobj\ngarbage\n%%EOF\n"
+    with pytest.raises(InputError) as info:
+        read_bytes(data, "broken.pdf")
+    assert "\n" not in str(info.value)
+
+
+def test_pypdf_is_quiet_on_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    data = make_text_pdf([LINES])
+    broken_xref = data.replace(b"startxref\n", b"startxref\n1").replace(b"xref\n0", b"xref\n1")
+    (record,) = read_bytes(broken_xref, "odd.pdf")  # pypdf repairs the xref, noisily
+    assert "calreticulin" in record.text
+    captured = capfd.readouterr()
+    assert captured.err == ""
