@@ -25,7 +25,11 @@ def clean_text(
         stats.hyphenations_repaired = repair.hyphenations_repaired
         stats.line_breaks_joined = repair.line_breaks_joined
     if mode is not CleanMode.STRUCTURED:
-        out, bp = strip_boilerplate(out, drop_references=settings.drop_references)
+        out, bp = strip_boilerplate(
+            out,
+            drop_references=settings.drop_references,
+            find_region=mode is not CleanMode.EXTRACTED,
+        )
         stats.lines_kept = bp.lines_kept
         stats.lines_dropped = bp.lines_dropped
         stats.duplicates_dropped = bp.duplicates_dropped

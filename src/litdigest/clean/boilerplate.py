@@ -1,8 +1,27 @@
-"""Boilerplate removal for scraped page text. (stub: to be written)"""
+"""Boilerplate removal for scraped page text.
+
+The text is cut into units (lines; hard-wrapped lines of one paragraph are one unit). Each unit
+gets a class from language-agnostic features in the manner of jusText: BAD (a known boilerplate
+phrase, a widget, a reference entry, a byline or affiliation), GOOD (long prose: many words, many
+function words, sentence punctuation), SHORT or NEAR. The main content region is the run of units
+with the largest total weight (GOOD counts its words, everything else costs), found in one pass;
+nearby GOOD units (a standfirst separated by widgets) are attached to it. Inside the region every
+unit that is not BAD is kept, and tail sections (references, competing interests, author
+information...) are skipped. Figure captions are kept wherever they are. The title is chosen among
+the heading-like units just before the region and becomes the first line.
+
+Kept lines are verbatim except for stripped ends and collapsed runs of spaces.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
+from enum import IntEnum
+from functools import lru_cache
+
+from wordfreq import top_n_list
 
 
 @dataclass
@@ -12,10 +31,459 @@ class BoilerplateStats:
     duplicates_dropped: int = 0
 
 
-def strip_boilerplate(text: str, *, drop_references: bool = True) -> tuple[str, BoilerplateStats]:
+class Kind(IntEnum):
+    BAD = 0
+    SHORT = 1
+    NEAR = 2
+    GOOD = 3
+
+
+_STOPWORD_LANGS = ("en", "de", "fr", "es", "it", "pt", "nl", "ru", "pl", "id", "sv", "tr", "cs")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    words: set[str] = set()
+    for lang in _STOPWORD_LANGS:
+        words.update(w for w in top_n_list(lang, 120) if w.isalpha())
+    return frozenset(words)
+
+
+_WORD = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
+_SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]{2,}")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_TRUNCATED = re.compile(r"\w\s*(?:\.\.\.|…)$")
+_SENTENCE_END = re.compile(r"""[.!?。！？…:;"”’)»]\s*$""")
+_CAPTION = re.compile(
+    r"^(?:Fig(?:ure)?\.?|Extended Data Fig\.?|Supplementary Fig(?:ure)?\.?|Table|Box|Scheme)\s*"
+    r"S?\d+[A-Za-z]?\s*[:.|–—-]\s*\S",
+    re.IGNORECASE,
+)
+
+# A whole unit that is one of these is boilerplate (case-insensitive, trailing ':' or '|' ignored).
+_BAD_FULL = re.compile(
+    r"^(?:"
+    r"share(?: this(?: article| story| post| page)?)?(?: on \w+)?|shares?|tweet|e-?mail|print|"
+    r"facebook|twitter|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|youtube|instagram|"
+    r"rss(?: feed)?|copy(?: the)? link|save(?: article)?|bookmark|comments?|\d+ comments?|reply|like|"
+    r"like this|like loading\.*|follow(?: us)?(?: on \w+)?|advertisement|advertising|sponsored|"
+    r"ad|skip to (?:main )?content|skip navigation|menu|main menu|search|search for|close|open|"
+    r"log ?in|log ?out|sign ?in|sign ?up|sign ?out|register|subscribe(?: now)?|next|previous|prev|"
+    r"back to top|top|read more|more|see more|show more|load more|home|toggle navigation|"
+    r"navigation|view (?:pdf|article|full text|this issue|all|more)|download(?: pdf| article)?|"
+    r"pdf|full text|cite|cite this(?: article)?|download citation|download references|references|"
+    r"bibliography|notes|footnotes|related(?: articles| content| stories| posts| links)?|"
+    r"relevant articles|recommended(?: articles| for you)?|keywords|tags|topics|access options|"
+    r"buy article|purchase(?: article)?|reprints(?: and permissions)?|rights and permissions|"
+    r"permissions|about this article|author information|authors and affiliations|affiliations|"
+    r"corresponding authors?|ethics declarations|competing interests|additional information|"
+    r"supplementary information|acknowledg(?:e)?ments|funding|quick links|"
+    r"this article is cited by|cited by|metrics|article metrics|published|issue date|doi|"
+    r"meet the authors?|about the authors?|listen(?: to this article)?|listen with \w+|"
+    r"\d{1,2}:\d{2}(?::\d{2})?|[|•·]?\s*\d+\s*min(?:ute)?s?\s*read|play|pause|mute|"
+    r"loading\.*|sorry!?|thanks for signing up!?|advertisement\s*-\s*scroll to continue|"
+    r"continue reading(?: below)?|show comments|hide comments|leave a (?:comment|reply)|"
+    r"post a comment|add a comment|view comments|photo|image|video|gallery|credit|source|"
+    r"print this (?:page|article)|email this (?:page|article)|text size|font size|"
+    r"[a-z]{2}|[^\w\s]+|\d+|(?:updated\s+)?\d+\s*(?:[smhdw]|mins?|hours?|hrs?|days?|weeks?)\s+ago|"
+    r"\d{4}-\d\d-\d\dt[\d:.+-]+z?|[$€£]\s?\d[\d.,]*"
+    r")\s*[:|]?$",
+)
+
+# Headings that open a section to skip until content resumes.
+_TAIL_HEADING = re.compile(
+    r"^(?:\d+\.?\s*)?(?:notes|footnotes|endnotes|download references|author information|"
+    r"authors and affiliations|about the authors?|meet the authors?|author bios?|"
+    r"ethics declarations|competing interests|conflicts? of interest(?: statement)?|"
+    r"declaration of (?:competing )?interests?|disclosures?|funding(?: information| sources)?|"
+    r"acknowledg(?:e)?ments|author contributions|rights and permissions|reprints and permissions|"
+    r"about this article|cite this article|this article is cited by|cited by|"
+    r"supplementary (?:information|materials?)|additional information|data availability(?: statement)?)"
+    r"\s*:?$",
+)
+
+# Phrases that mark a unit of any length as boilerplate.
+_BAD_STRONG = re.compile(
+    r"browser version with limited support|turn off compatibility mode|"
+    r"(?:we|this (?:site|website)) uses? cookies|accept (?:all )?cookies|cookie (?:policy|settings)|"
+    r"preview of subscription content|subscription is required|"
+    r"declares? (?:having held|no competing|no conflict)|have no (?:competing|conflicts? of) interests?",
+)
+
+# Phrases that mark a (shortish) unit as boilerplate wherever they occur in it.
+_BAD_PHRASE = re.compile(
+    r"cookie|browser version|javascript|turn off compatibility mode|"
+    r"preview of subscription content|access via your institution|subscription (?:content|options)|"
+    r"\bsubscri(?:be|ber|ption|bing)|sign (?:up|in) (?:for|to)|already (?:a member|subscribed|have an account)|"
+    r"log ?in here|newsletter|your inbox|to your inbox|register for free|"
+    r"(?:buy|purchase|order) (?:this )?(?:article|issue|site pass|online|now|access)|"
+    r"full (?:online )?access|free articles?|articles? (?:left )?this month|unlimited access|"
+    r"time limited|all prices|prices? (?:are|include|outside)|"
+    r"find articles by|google scholar|pubmed|crossref|\bcas\b|web of science|"
+    r"correspondence to|address correspondence|e-?mail(?: address)?:|"
+    r"all rights reserved|©|\(c\) ?\d{4}|copyright|terms (?:of|and) (?:use|service|conditions)|"
+    r"privacy (?:policy|statement|notice|settings)|"
+    r"reprints|permissions|crossmark|download (?:pdf|citation|references|article)|"
+    r"cite this article|view (?:pdf|this issue|article)|verify currency|"
+    r"related (?:articles|content|stories|posts)|you may also like|recommended for you|"
+    r"read (?:more|next):|more info|version history|"
+    r"listen (?:to|with)|speechify|\d+\s*min(?:ute)? read|"
+    r"follow us|share (?:this|on)|like us on|"
+    r"leave a (?:comment|reply)|comments? (?:are|policy)|post was not sent|"
+    r"image credit|photo credit|credit:|getty images|shutterstock|istock|"
+    r"click here|troubleshooting tips|librarian or administrator|"
+    r"competing interests?|conflicts? of interest|declares? (?:no|having|that)|"
+    r"advertis(?:e|ement|ing)|sponsored|promoted|"
+    r"open access articles citing|this article is cited by|published (?:online|in volume)|"
+    r"issue date|accepted:|received:|first published|originally published|"
+    r"scroll to continue|loading\.\.\.|enable javascript",
+)
+_BAD_PHRASE_MAX_CHARS = 320
+
+# Openers of a comment thread or reference list: everything after them is dropped.
+_HARD_TAIL = re.compile(
+    r"^(?:\d+\s+)?(?:comments?|responses?|replies)(?:\s*\(\d+\))?\s*:?$|"
+    r"^(?:leave|post|add|write) a (?:comment|reply|response)|^join the (?:discussion|conversation)|"
+    r"^(?:\d+\.?\s*)?(?:references(?: and notes)?|bibliography|literature cited|works cited)\s*:?$|"
+    r"^.{2,80}\b(?:says|said|wrote|commented)\s*:?$|"
+    r"^.{2,60}\bon\s.{4,40}\bat\s+\d{1,2}[:.]\d\d\s*(?:[ap]\.?m\.?)?.{0,20}$",
+)
+
+# Reference entries: "12. Smith, J. ..." / "[3] ..." with years, volumes, pages.
+_REF_START = re.compile(r"^\s*(?:\[\d{1,3}\]|\d{1,3}[.)]|\(\d{1,3}\))\s+\S")
+_REF_SIGNS = re.compile(
+    r"\bet al\b|\(\d{4}[a-z]?\)|\b(?:19|20)\d\d\b[;.,]|\b\d+\s*[,:]\s*\d+\s*[–-]\s*\d+|"
+    r"\bdoi\b|\bvol\.|\bpp?\.\s*\d|[A-Z][a-z]+,\s(?:[A-Z]\.\s?){1,3}[,&]",
+)
+_AUTHOR_INITIALS = re.compile(r"(?:\b[A-Z][\w'’-]+,?\s(?:[A-Z]\.\s?-?){1,3}(?:,|&|and\b|$))")
+
+_BYLINE = re.compile(
+    r"^(?:by|von|par|por|di|door|написал|автор)\s+[\w .,'’&-]{2,80}$|"
+    r"^(?:posted|published|updated|written|reviewed|edited|photograph|photo|image)\s+(?:by|on|at)\b|"
+    r"^@\w+$",
+    re.IGNORECASE,
+)
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DATE_ONLY = re.compile(
+    rf"^(?:(?:published|updated|posted|last updated|date|on)\s*:?\s*)?[\w,]*\s*"
+    rf"(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|\d{{4}}-\d\d-\d\d|"
+    rf"\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}})"
+    rf"(?:,?\s*(?:at\s*)?\d{{1,2}}[:.]\d\d\s*(?:[ap]\.?m\.?)?\s*\w{{0,4}})?\s*(?:[•|·-].{{0,40}})?$",
+    re.IGNORECASE,
+)
+_AFFILIATION = re.compile(
+    r"\b(?:universit\w*|institut\w*|department|dept\.|hospital|cent(?:er|re)|school of|college|"
+    r"laborator\w*|faculty|clinic|foundation|program(?:me)?|division of|unit)\b",
+    re.IGNORECASE,
+)
+_NAME = (
+    r"[A-ZÀ-Þ][\w'’.-]*(?:\s+(?:(?:von|van|de|der|del|da|di|la|le)\s+)?[A-ZÀ-Þ][\w'’.-]*){1,3}"
+    r"(?:,?[\d*†‡]+(?:,[\d*†‡]+)*)?"
+)
+_ONLY_NAMES = re.compile(rf"^{_NAME}(?:(?:\s*,|,?\s+and|\s*&|(?<=[\d*†‡]))\s+{_NAME})+\.?$")
+
+_REGION_COST = {Kind.BAD: -6.0, Kind.SHORT: -4.0, Kind.NEAR: -2.0}
+_GOOD_OFFSET = 8.0
+_ISOLATED = 0.2  # weight factor of a GOOD unit with no GOOD neighbour (teasers in link lists)
+_ATTACH_GAP = 4  # units: a GOOD unit this close to the region joins it (standfirst after widgets)
+_ATTACH_AFTER = 3
+_TITLE_WINDOW = 40
+
+
+@dataclass
+class _Unit:
+    lines: list[str]  # verbatim (cleaned) lines
+    block: int  # index of the blank-line-separated block
+    text: str = ""
+    low: str = ""  # lower-cased text: the phrase patterns are lower-case and case-sensitive
+    kind: Kind = Kind.SHORT
+    words: int = 0
+    caption: bool = False
+    reference: bool = False
+    tail: bool = False
+    dup: bool = False
+
+
+def _clean_line(line: str) -> str:
+    return _SPACES.sub(" ", line.strip())
+
+
+def _continues(prev: str, nxt: str) -> bool:
+    """True when ``nxt`` looks like the wrapped continuation of ``prev`` (hard-wrapped text)."""
+    if not prev or not nxt or _SENTENCE_END.search(prev):
+        return False
+    first = nxt[0]
+    return first.islower() or prev.endswith("-")
+
+
+def _units(text: str) -> list[_Unit]:
+    units: list[_Unit] = []
+    block = 0
+    current: _Unit | None = None
+    for raw in text.splitlines():
+        line = _clean_line(raw)
+        if not line:
+            block += 1
+            current = None
+            continue
+        if current is not None and current.block == block and _continues(current.lines[-1], line):
+            current.lines.append(line)
+            continue
+        current = _Unit(lines=[line], block=block)
+        units.append(current)
+    for unit in units:
+        unit.text = " ".join(unit.lines)
+        unit.low = unit.text.lower()
+    return units
+
+
+def _word_count(text: str, words: list[str]) -> int:
+    if text.isascii():
+        return len(words)
+    cjk = len(_CJK.findall(text))
+    return len(words) + cjk // 2 if cjk else len(words)
+
+
+def _is_reference(text: str) -> bool:
+    if _REF_START.match(text):
+        return len(_REF_SIGNS.findall(text)) >= 1 or bool(_AUTHOR_INITIALS.search(text))
+    return len(_REF_SIGNS.findall(text)) >= 2 and bool(_AUTHOR_INITIALS.search(text))
+
+
+def _is_affiliation(text: str, words: list[str], stop_ratio: float) -> bool:
+    if not _AFFILIATION.search(text) or len(words) > 45:
+        return False
+    return text.count(",") >= 1 and stop_ratio < 0.2
+
+
+def _classify(unit: _Unit, drop_references: bool) -> None:
+    text = unit.text
+    words = _WORD.findall(text)
+    unit.words = _word_count(text, words)
+    unit.caption = bool(_CAPTION.match(text))
+    if not words:
+        unit.kind = Kind.BAD
+        return
+    stop = _stopwords()
+    lowered = [w.lower() for w in words]
+    stop_ratio = sum(w in stop for w in lowered) / len(words)
+    n_chars = len(text)
+    low = unit.low
+    if _BAD_FULL.match(low) or _BYLINE.match(text) or _DATE_ONLY.match(text):
+        unit.kind = Kind.BAD
+        return
+    if _BAD_STRONG.search(low) or (
+        n_chars <= _BAD_PHRASE_MAX_CHARS and not unit.caption and _BAD_PHRASE.search(low)
+    ):
+        unit.kind = Kind.BAD
+        return
+    if _is_reference(text):
+        unit.reference = True
+        if drop_references:
+            unit.kind = Kind.BAD
+            return
+    if _is_affiliation(text, words, stop_ratio) or (
+        unit.words <= 30 and "," in text and _ONLY_NAMES.match(text) and stop_ratio < 0.15
+    ):
+        unit.kind = Kind.BAD
+        return
+    digits = len(_DIGIT.findall(text)) / n_chars
+    sentence_end = bool(_SENTENCE_END.search(text))
+    cjk = unit.words != len(words)
+    if cjk:
+        good = (n_chars >= 40 and sentence_end) or n_chars >= 80
+    else:
+        good = (
+            unit.words >= 10
+            and stop_ratio >= 0.2
+            and digits < 0.2
+            and (sentence_end or unit.words >= 16)
+        )
+    if good:
+        unit.kind = Kind.GOOD
+    elif unit.words >= 7 and (stop_ratio >= 0.12 or sentence_end):
+        unit.kind = Kind.NEAR
+    else:
+        unit.kind = Kind.SHORT
+
+
+def _region(units: list[_Unit]) -> tuple[int, int]:
+    """Maximum-weight run of units (Kadane); returns [start, end)."""
+    best, best_span = 0.0, (0, 0)
+    total, start = 0.0, 0
+    last = len(units) - 1
+    for i, unit in enumerate(units):
+        if unit.kind is Kind.GOOD:
+            weight = unit.words - _GOOD_OFFSET
+            if (i == 0 or units[i - 1].kind is not Kind.GOOD) and (
+                i == last or units[i + 1].kind is not Kind.GOOD
+            ):
+                weight *= _ISOLATED
+        else:
+            weight = _REGION_COST[unit.kind]
+        if total <= 0:
+            total, start = 0.0, i
+        total += weight
+        if total > best:
+            best, best_span = total, (start, i + 1)
+    return best_span
+
+
+def _attach(units: list[_Unit], start: int, end: int) -> tuple[int, int]:
+    """Grow the region over GOOD units separated from it by a few non-GOOD units."""
+    i, gap = start - 1, 0
+    while i >= 0 and gap <= _ATTACH_GAP and start - i <= 3 * _ATTACH_GAP:
+        if units[i].kind is Kind.GOOD and not units[i].tail:
+            start, gap = i, 0
+        elif units[i].kind is not Kind.BAD:
+            gap += 1  # widgets (BAD units) between standfirst and body do not count
+        i -= 1
+    if end < len(units) and units[end].kind is not Kind.BAD and _TRUNCATED.search(units[end].text):
+        end += 1  # the cut-off start of a paywalled body: "Using engineered mice injected with ..."
+    j = end
+    while j < len(units) and j - end < _ATTACH_AFTER:
+        if units[j].tail:
+            break
+        if units[j].kind is Kind.GOOD:
+            end = j + 1
+        j += 1
+    return start, end
+
+
+def _mark_tails(units: list[_Unit], first: int) -> None:
+    """Mark tail sections (references, author info, competing interests...) from ``first`` on.
+
+    A tail section runs until a heading-like unit that is not a tail heading is followed by prose.
+    """
+    in_tail = False
+    heading = [bool(_TAIL_HEADING.match(u.low)) for u in units]
+    for i in range(first, len(units)):
+        unit = units[i]
+        if i > first and _HARD_TAIL.match(unit.low):
+            for rest in units[i:]:
+                rest.tail = True
+            return
+        if heading[i]:
+            in_tail = True
+            unit.tail = True
+            continue
+        if in_tail:
+            if unit.kind is Kind.GOOD and not unit.reference and i:
+                # content resumes after a fresh (non-tail) heading-like unit followed by prose
+                prev = units[i - 1]
+                if not heading[i - 1] and prev.kind in (Kind.SHORT, Kind.NEAR):
+                    in_tail = False
+                    continue
+            unit.tail = True
+
+
+def _mark_duplicates(units: list[_Unit]) -> int:
+    keys = [" ".join(_WORD.findall(u.text.lower())) for u in units]
+    counts = Counter(keys)
+    seen: set[str] = set()
+    dups = 0
+    for unit, key in zip(units, keys, strict=True):
+        if not key:
+            continue
+        repeated_chrome = key in seen and unit.kind in (Kind.BAD, Kind.SHORT)
+        if repeated_chrome or (counts[key] >= 3 and unit.kind is not Kind.GOOD):
+            unit.dup = True
+            dups += 1
+        seen.add(key)
+    return dups
+
+
+def _title_like(unit: _Unit) -> bool:
+    return (
+        unit.kind in (Kind.SHORT, Kind.NEAR)
+        and 2 <= unit.words <= 30
+        and len(unit.text) <= 250
+        and not unit.text.endswith((".", ":", ",", ";"))
+        and not unit.caption
+        and not unit.reference
+        and not unit.dup
+        and sum(c.isdigit() for c in unit.text) <= len(unit.text) * 0.2
+        and not _ONLY_NAMES.match(unit.text)
+    )
+
+
+def _pick_title(units: list[_Unit], start: int) -> int | None:
+    lo = max(0, start - _TITLE_WINDOW)
+    candidates = [i for i in range(lo, start) if _title_like(units[i])]
+    if not candidates:
+        return None
+    # A unit that the page's first line (often the <title>, "Title - Site") starts with wins.
+    first = units[0].text.lower()
+    for i in reversed(candidates):
+        if i > 0 and units[i].words >= 3 and first.startswith(units[i].text.lower()):
+            return i
+    return candidates[-1]
+
+
+def _analyse(
+    text: str, drop_references: bool, find_region: bool = True
+) -> tuple[list[_Unit], list[bool], int | None, int]:
+    """Units of ``text``, which to keep, the title unit and the number of duplicates."""
+    units = _units(text)
+    if not units:
+        return [], [], None, 0
+    for unit in units:
+        _classify(unit, drop_references)
+    duplicates = _mark_duplicates(units)
+    if not find_region:
+        start, end = 0, len(units)
+        _mark_tails(units, start)
+    else:
+        start, end = _region(units)
+        _mark_tails(units, start)
+        if end > start:
+            start, end = _attach(units, start, end)
+    keep = [False] * len(units)
+    for i in range(start, end):
+        unit = units[i]
+        keep[i] = unit.kind is not Kind.BAD and not unit.tail and not unit.dup
+    for i, unit in enumerate(units):
+        if unit.caption and not unit.reference and not unit.dup:
+            keep[i] = True
+    if not find_region:
+        title = 0 if units[0].kind is not Kind.BAD and not units[0].tail else None
+    else:
+        title = _pick_title(units, start) if end > start else None
+    if title is not None:
+        keep[title] = True
+    return units, keep, title, duplicates
+
+
+def strip_boilerplate(
+    text: str, *, drop_references: bool = True, find_region: bool = True
+) -> tuple[str, BoilerplateStats]:
     """Keep title, standfirst/abstract, body paragraphs and figure captions; drop the rest.
 
     The title, when present, is the first line of the result. Paragraphs are separated by a
-    blank line.
+    blank line. With ``find_region=False`` (text whose main content was already isolated, e.g. by
+    trafilatura) only boilerplate units, tail sections and duplicates are dropped and the first
+    unit is taken as the title.
     """
-    return text, BoilerplateStats()
+    units, keep, title, duplicates = _analyse(text, drop_references, find_region)
+    stats = BoilerplateStats(duplicates_dropped=duplicates)
+    out: list[str] = []
+    if title is not None:
+        out.append(units[title].text)
+    prev: int | None = None
+    for i, unit in enumerate(units):
+        if not keep[i] or i == title:
+            continue
+        joined = "\n".join(unit.lines)
+        if out and prev is not None and prev == i - 1 and units[prev].block == unit.block:
+            out[-1] += "\n" + joined
+        else:
+            out.append(joined)
+        prev = i
+    kept_lines = sum(len(u.lines) for u, k in zip(units, keep, strict=True) if k)
+    stats.lines_kept = kept_lines
+    stats.lines_dropped = sum(len(u.lines) for u in units) - kept_lines
+    return "\n\n".join(out), stats
