@@ -224,3 +224,15 @@ def test_all_records_bad_raises_one_line_error(tmp_path: Path) -> None:
         read_file(path, SETTINGS)
     assert "no usable record" in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_bibtex_inline_script_math_becomes_plain_text() -> None:
+    data = (
+        b"@article{k1, title = {Depleting {CCR8}$^{+}$ regulatory {T} cells spares CD8$^+$ cells},"
+        b" author = {Doe, Jane}, journal = {J Test}, year = {2024},"
+        b" abstract = {Tumour CCR8$^{+}$ Treg cells fell by 87\\% while IFN-$\\gamma$ rose.}}\n"
+    )
+    (record,) = read_bytes(data, "math.bib", Format.BIBTEX)
+    assert record.metadata.title == "Depleting CCR8+ regulatory T cells spares CD8+ cells"
+    assert "CCR8+ Treg cells fell by 87%" in record.text
+    assert "$" not in record.text

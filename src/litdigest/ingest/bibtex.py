@@ -8,6 +8,7 @@ from typing import Any
 from bibtexparser import model
 from bibtexparser.entrypoint import parse_string
 from bibtexparser.middlewares import LatexDecodingMiddleware
+from pylatexenc.latex2text import LatexNodes2Text
 
 from litdigest.ingest._common import (
     Detailed,
@@ -25,6 +26,10 @@ from litdigest.models import CleanMode, Format, Metadata
 
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _BRACES = re.compile(r"[{}]")
+# Math is decoded as text (IFN-$\gamma$ -> IFN-γ); a superscript it leaves as CD8^+ or
+# CD8^{+} then reads as CD8+.
+_LATEX = LatexNodes2Text(math_mode="text")
+_SUPERSCRIPT = re.compile(r"(?<=\w)\^\{?([^\s{}^]{1,8})\}?")
 _SKIP_TYPES = frozenset({"comment", "string", "preamble"})
 
 
@@ -35,7 +40,7 @@ def _field(entry: model.Entry, *names: str) -> str:
             # Field keys keep their case in bibtexparser 2; look them up case-insensitively.
             field = next((f for f in entry.fields if f.key.lower() == name), None)
         if field is not None:
-            value = collapse(_BRACES.sub("", str(field.value)))
+            value = collapse(_BRACES.sub("", _SUPERSCRIPT.sub(r"\1", str(field.value))))
             if value:
                 return value
     return ""
@@ -59,7 +64,10 @@ def read_bibtex(data: bytes, source: str, max_records: int) -> Detailed:
     text = decode_text(data, source)
     try:
         with quiet("bibtexparser"):
-            library = parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+            library = parse_string(
+                text,
+                append_middleware=[LatexDecodingMiddleware(decoder=_LATEX)],
+            )
     except Exception as exc:  # the parser and its middlewares raise assorted errors
         return assemble(
             [f"malformed BibTeX: {exc}"], source, Format.BIBTEX, CleanMode.STRUCTURED, 1
