@@ -1,8 +1,24 @@
-"""Repair of PDF text layers: hard-wrapped lines and lost hyphenation. (stub: to be written)"""
+"""Repair of PDF text layers: hard-wrapped lines and lost hyphenation.
+
+A PDF text layer breaks every paragraph into lines of the column width, and words hyphenated
+at a line end either keep the hyphen (``immuno-`` / ``genicity``) or lose it altogether
+(``endur`` / ``ing``). ``repair_pdf_text`` joins the lines of each paragraph and decides, for
+every line end, whether the two sides are one word (join without a space, dropping a
+line-break hyphen), a hyphenated compound (keep the hyphen) or two words (join with a space).
+The decision uses English word frequencies (wordfreq) and the document's own vocabulary.
+"""
 
 from __future__ import annotations
 
+import itertools
+import re
+from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+
+from wordfreq import zipf_frequency
+
+__all__ = ["RepairStats", "looks_hard_wrapped", "repair_pdf_text"]
 
 
 @dataclass
@@ -11,11 +27,452 @@ class RepairStats:
     line_breaks_joined: int = 0
 
 
+# --- word frequencies -----------------------------------------------------------------------
+
+# Zipf of a common English word (function words and the like are above ~5.5).
+_FUNCTION_WORD_ZIPF = 5.5
+# A string below this Zipf is treated as a fragment rather than a word.
+_FRAGMENT_ZIPF = 1.0
+_PART_WORD_ZIPF = 1.5
+# Join two parts into one word when  P(joined) > P(left) * P(right) * 10**_JOIN_MARGIN
+# in the unigram model, i.e.  zipf(joined) + 9 > zipf(left) + zipf(right) + _JOIN_MARGIN.
+_JOIN_MARGIN = 2.0
+# ... and be nearly as common as the rarer part: "health care" stays two words.
+_RARER_PART_SLACK = 0.5
+
+# Prefixes that are (almost) never a word of their own in prose: "anti" + "tumour" is one word.
+_BOUND_PREFIXES = frozenset(
+    "anti auto chemo cyto haemato hemato hyper hypo immuno inter intra macro micro multi "
+    "nano neuro non onco poly pseudo radio trans tumori tumouri".split()
+)
+
+# Prefixes often written with a hyphen: a hyphen after them at a line end is kept unless the
+# joined word is common (re-search -> research) or the document spells it joined.
+_HYPHEN_PREFIXES = frozenset(
+    "anti auto bio co counter de hyper hypo inter intra micro multi non over post pre re self "
+    "semi sub super trans ultra un under".split()
+)
+_COMMON_WORD_ZIPF = 4.0
+# Suspended hyphens: "low- to moderate", "patient- and family-centred".
+_SUSPENDED_NEXT = frozenset({"to", "or", "and", "nor", "versus", "vs"})
+
+# Line-final words after which a sentence cannot end: the next line continues it.
+_CONNECTORS = frozenset(
+    "a an and are as at be by for from in into is of on or than that the their to via was "
+    "were which with whose".split()
+)
+
+
+# British spellings with an American equivalent that wordfreq knows better.
+_BRITISH_TO_AMERICAN = re.compile(
+    r"our|aem|haem|^oes|rrhoea|paed|foet|faec|aetiol|isation|ise(?=[ds]?$)|ising$"
+)
+_AMERICAN = {
+    "our": "or",
+    "aem": "em",
+    "haem": "hem",
+    "oes": "es",
+    "rrhoea": "rrhea",
+    "paed": "ped",
+    "foet": "fet",
+    "faec": "fec",
+    "aetiol": "etiol",
+    "isation": "ization",
+    "ise": "ize",
+    "ising": "izing",
+}
+
+
+@lru_cache(maxsize=1 << 16)
+def _zipf(word: str) -> float:
+    """Zipf frequency of a lower-case word; British spellings fall back to American ones."""
+    z: float = zipf_frequency(word, "en")
+    if z == 0.0 and _BRITISH_TO_AMERICAN.search(word):
+        z = zipf_frequency(_BRITISH_TO_AMERICAN.sub(lambda m: _AMERICAN[m.group()], word), "en")
+    return z
+
+
+# --- document vocabulary --------------------------------------------------------------------
+
+_TOKEN_RE = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+
+
+class _Vocab:
+    """Counts of the document's words, hyphenated compounds and word pairs (lower-case)."""
+
+    def __init__(self, text: str) -> None:
+        self.words: Counter[str] = Counter()
+        self.compounds: Counter[str] = Counter()
+        self.pairs: Counter[tuple[str, str]] = Counter()
+        for line in text.lower().split("\n"):
+            prev: str | None = None
+            for token in _TOKEN_RE.findall(line):
+                if "-" in token:
+                    self.compounds[token] += 1
+                    parts = token.split("-")
+                    self.words.update(parts)
+                    prev = parts[-1]
+                    continue
+                self.words[token] += 1
+                if prev is not None:
+                    self.pairs[(prev, token)] += 1
+                prev = token
+
+    def add(self, word: str) -> None:
+        self.words[word.lower()] += 1
+
+
+# --- deciding how a line end joins ------------------------------------------------------------
+
+# A word at the end of a line, with an optional line-end hyphen.
+_TAIL_RE = re.compile(r"(?:^|(?<=[\s(\[{/\"'‘“-]))([^\W\d_]+)(-?)$")
+_HEAD_RE = re.compile(r"^([^\W\d_]+)")
+_URL_TAIL_RE = re.compile(r"(?:https?://|www\.|doi:\s?|\b10\.\d{4,9}/)\S*$", re.IGNORECASE)
+_URL_HEAD_RE = re.compile(r"^[\w/?&=#%~+.-]+")
+_URL_JOIN_END = frozenset("/-_.?=&#%~+")
+# Bullets that always start an item, and markers that do so only after the end of a sentence
+# or another item ("(N =\n43) found" and "Scale\n- Cognition" are running text).
+_BULLET_RE = re.compile(r"^[•▪◦●■]\s")
+_LIST_MARKER_RE = re.compile(r"^(?:[*–—-]\s|\(?\d{1,3}[.)]\s|\[\d{1,3}\]\s?)")
+_ITEM_END_RE = re.compile(r"[.!?:;][\"'’”)\]]*$")
+_SENTENCE_END_RE = re.compile(r"[.!?:][\"'’”)\]]*$")
+_SPACE_RUN_RE = re.compile(r"[ \t]{2,}")
+
+
+def _is_title_or_lower(word: str) -> bool:
+    return word.islower() or (word[0].isupper() and (len(word) == 1 or word[1:].islower()))
+
+
+def _is_fragment(word: str, vocab: _Vocab) -> bool:
+    """Not an English word and not used as a word elsewhere in the document."""
+    return _zipf(word) < _PART_WORD_ZIPF and vocab.words[word] <= 1
+
+
+def _should_dehyphenate(left: str, right: str, vocab: _Vocab) -> bool:
+    """For ``left-`` at a line end and ``right`` on the next line: drop the hyphen?"""
+    if len(left) < 2 or not _is_title_or_lower(left) or not right.islower():
+        return False  # T-cell, IFN-gamma, anti-PD-...
+    lo = left.lower()
+    joined = lo + right
+    n_compound, n_joined = vocab.compounds[f"{lo}-{right}"], vocab.words[joined]
+    if n_compound or n_joined:
+        return n_joined > n_compound
+    zl, zr, zj = _zipf(lo), _zipf(right), _zipf(joined)
+    if lo in _HYPHEN_PREFIXES and zj < _COMMON_WORD_ZIPF:
+        return False  # post-operative, re-assessed, non-steroidal: both spellings are in use
+    if zj == 0.0:
+        # Unknown as one word: a fragment on either side means a line-break hyphen, unless
+        # both sides are long (lopinavir-ritonavir).
+        if len(lo) >= 7 and len(right) >= 7:
+            return False
+        return _is_fragment(lo, vocab) or _is_fragment(right, vocab)
+    if zl < _PART_WORD_ZIPF or zr < _PART_WORD_ZIPF:
+        return True
+    return zj + 9.0 > zl + zr + _JOIN_MARGIN and zj >= min(zl, zr) - _RARER_PART_SLACK
+
+
+def _should_join(left: str, right: str, vocab: _Vocab) -> bool:
+    """For ``left`` at a line end (no hyphen) and ``right`` next: one word whose hyphen was lost?"""
+    # Hyphenation leaves at least two letters on the line and carries at least three over.
+    if len(left) < 2 or len(right) < 3 or not _is_title_or_lower(left) or not right.islower():
+        return False
+    lo = left.lower()
+    joined = lo + right
+    zl, zr = _zipf(lo), _zipf(right)
+    if zl >= _FUNCTION_WORD_ZIPF and zr >= _FUNCTION_WORD_ZIPF:
+        return False  # "may be", "in to", "out side"
+    n_joined = vocab.words[joined]
+    if n_joined and n_joined >= vocab.pairs[(lo, right)]:
+        return True
+    if lo in _BOUND_PREFIXES:
+        return True
+    zj = _zipf(joined)
+    if zj == 0.0:
+        # Unknown as one word: join only two fragments (pembroli + zumab), never a word, and
+        # not a capitalised word (Cajanus cajan).
+        return (
+            left.islower()
+            and _is_fragment(lo, vocab)
+            and _is_fragment(right, vocab)
+            and len(lo) >= 3
+            and not (len(lo) >= 7 and len(right) >= 7)
+        )
+    # The joined word must beat the two-word reading clearly, and be at least as common as
+    # the rarer part (health + care stays "health care", dif + ferent becomes "different").
+    return zj + 9.0 > zl + zr + _JOIN_MARGIN and zj >= min(zl, zr) - _RARER_PART_SLACK
+
+
+def _url_continues(prev: str, line: str) -> bool:
+    """Is ``line`` the rest of the URL or DOI that ends ``prev``?"""
+    head = _URL_HEAD_RE.match(line)
+    if head is None:
+        return False
+    if prev[-1] == "/":
+        return True  # http://www.nature.com/ + reviews/focus/...
+    if line[0].isupper():
+        return False  # www.cochrane.dk. + Because ...
+    # Broken after a separator (not a full stop, which usually ends the sentence), or the
+    # next line carries on with a path.
+    return (prev[-1] in _URL_JOIN_END and prev[-1] != ".") or "/" in head.group()
+
+
+class _Joiner:
+    """Joins one line onto the previous one: with a space, without, or minus a hyphen."""
+
+    def __init__(self, vocab: _Vocab | None, stats: RepairStats) -> None:
+        self.vocab = vocab
+        self.stats = stats
+
+    def join(self, pieces: list[str], prev: str, line: str) -> None:
+        """Append ``line`` to ``pieces`` (the paragraph so far, ending with ``prev``)."""
+        self.stats.line_breaks_joined += 1
+        if _URL_TAIL_RE.search(prev) and _url_continues(prev, line):
+            pieces.append(line)
+            return
+        tail = _TAIL_RE.search(prev)
+        head = _HEAD_RE.match(line)
+        if (
+            head is not None
+            and prev.endswith("-")
+            and head.group(1) in _SUSPENDED_NEXT
+            and line[head.end() : head.end() + 1] in ("", " ")
+        ):
+            pieces.append(" " + line)
+            return
+        if tail is None:
+            if prev.endswith(("-", "–")) and len(prev) > 1 and not prev[-2].isspace():
+                pieces.append(line)  # IL-2-\nmediated, 1990–\n2000: keep the dash, no space
+            else:
+                pieces.append(" " + line)
+            return
+        left, hyphen = tail.group(1), tail.group(2)
+        if hyphen:
+            if (
+                self.vocab is not None
+                and head is not None
+                and _should_dehyphenate(left, head.group(1), self.vocab)
+            ):
+                pieces[-1] = pieces[-1][:-1]
+                self._joined_word(left + head.group(1))
+            pieces.append(line)
+            return
+        if (
+            self.vocab is not None
+            and head is not None
+            and _should_join(left, head.group(1), self.vocab)
+        ):
+            self._joined_word(left + head.group(1))
+            pieces.append(line)
+            return
+        pieces.append(" " + line)
+
+    def _joined_word(self, word: str) -> None:
+        self.stats.hyphenations_repaired += 1
+        if self.vocab is not None:
+            self.vocab.add(word)
+
+
+def _last_word(line: str) -> str:
+    cut = line.rfind(" ")
+    return line[cut + 1 :].lower()
+
+
+def _first_word_len(line: str) -> int:
+    cut = line.find(" ")
+    return len(line) if cut < 0 else cut
+
+
+def _starts_item(prev: str, line: str) -> bool:
+    """Does ``line`` start a list item (bullet, number) rather than continue ``prev``?"""
+    if _BULLET_RE.match(line):
+        return True
+    if not _LIST_MARKER_RE.match(line):
+        return False
+    return bool(_ITEM_END_RE.search(prev)) or bool(
+        _BULLET_RE.match(prev) or _LIST_MARKER_RE.match(prev)
+    )
+
+
+def _breaks_paragraph(prev: str, prev_indent: int, line: str, indent: int, width: int) -> bool:
+    """Does a paragraph end between ``prev`` and the next line ``line`` (same block)?"""
+    if _starts_item(prev, line):
+        return True
+    first = line[0]
+    if first.islower() or prev.endswith("-") or _last_word(prev) in _CONNECTORS:
+        return False
+    if _SENTENCE_END_RE.search(prev) and indent >= prev_indent + 2:
+        return True  # first-line indent of a new paragraph
+    # A wrapped line ends because the next word would not fit; a line that ends well short of
+    # the column width, before a capitalised line, ends its paragraph (or is a heading).
+    return len(prev) + 1 + _first_word_len(line) < 0.85 * width
+
+
+def _continues_across_blank(prev: str, line: str) -> bool:
+    """Is ``line``, after a blank line, the continuation of ``prev`` (page or column break)?"""
+    if _starts_item(prev, line):
+        return False
+    if _last_word(prev) in _CONNECTORS:
+        return True
+    if _SENTENCE_END_RE.search(prev):
+        return False
+    return line[0].islower()
+
+
+def _percentile(values: list[int], q: float) -> int:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+# --- lost hyphens inside a line ----------------------------------------------------------------
+
+_WORD_RE = re.compile(r"[^\W\d_]+")
+# Compounds whose hyphen the PDF text lost: "tumourspecific", "DCbased", "everexpanding".
+_COMPOUND_SUFFIXES = (
+    "activated|associated|based|bearing|binding|dependent|derived|driven|expanding|expressing|"
+    "free|independent|induced|infiltrating|like|mediated|negative|positive|primed|producing|"
+    "related|resistant|restricted|rich|sensitive|specific|targeted"
+)
+_LOST_COMPOUND_RE = re.compile(
+    rf"\b(?P<left>[A-Z]{{2,6}}|[a-z]{{3,}})(?P<right>{_COMPOUND_SUFFIXES})\b"
+)
+
+
+def _repair_inline(paragraph: str, vocab: _Vocab, stats: RepairStats) -> str:
+    """Rejoin "immuno genicity" (when the document has "immunogenicity") and re-insert lost
+    hyphens of common compounds ("tumourspecific" -> "tumour-specific")."""
+    words = list(_WORD_RE.finditer(paragraph))
+    cuts: list[int] = []  # positions of spaces to delete
+    for prev, cur in itertools.pairwise(words):
+        right = cur.group()
+        if (
+            prev.end() + 1 == cur.start()
+            and paragraph[prev.end()] == " "
+            and len(right) >= 3
+            and right.islower()
+            and _zipf(right) < _FRAGMENT_ZIPF
+        ):
+            left = prev.group()
+            joined = (left + right).lower()
+            if len(left) >= 2 and _is_title_or_lower(left) and vocab.words[joined] > 0:
+                cuts.append(prev.end())
+    if cuts:
+        stats.hyphenations_repaired += len(cuts)
+        out: list[str] = []
+        start = 0
+        for cut in cuts:
+            out.append(paragraph[start:cut])
+            start = cut + 1
+        out.append(paragraph[start:])
+        paragraph = "".join(out)
+
+    def _hyphenate(m: re.Match[str]) -> str:
+        word = m.group()
+        left = m.group("left")
+        if _zipf(word.lower()) > 0.0 or vocab.words[word.lower()] > 1:
+            return word
+        if not left.isupper() and _zipf(left) < 2.5:
+            return word
+        stats.hyphenations_repaired += 1
+        return f"{left}-{m.group('right')}"
+
+    return _LOST_COMPOUND_RE.sub(_hyphenate, paragraph)
+
+
+# --- public API ---------------------------------------------------------------------------------
+
+
 def looks_hard_wrapped(text: str) -> bool:
-    """True when the text looks like a PDF text layer with lines broken mid-paragraph."""
-    return False
+    """True when the text looks like a PDF text layer with lines broken mid-paragraph.
+
+    Hard-wrapped text has many lines of similar, moderate width, and a large share of them
+    run on into the next line (no sentence punctuation at the end, next line starts in lower
+    case). Scraped pages have one long line per paragraph and short menu lines.
+    """
+    lines = [line.strip() for line in text.split("\n")]
+    lengths = [len(line) for line in lines if line]
+    if len(lengths) < 4:
+        return False
+    n_long = sum(1 for n in lengths if n > 160)
+    if n_long > 0.1 * len(lengths):
+        return False
+    runs_on = 0
+    pairs = 0
+    for prev, line in itertools.pairwise(lines):
+        if not prev or not line:
+            continue
+        pairs += 1
+        lower_next = line[0].islower() and not _SENTENCE_END_RE.search(prev)
+        if lower_next or prev.endswith("-") or _last_word(prev) in _CONNECTORS:
+            runs_on += 1
+    if runs_on < 3 or runs_on < 0.3 * pairs:
+        return False
+    # Width regularity: most prose lines are close to the common (upper-quartile) width.
+    body = [n for n in lengths if n >= 20]
+    if len(body) < 4:
+        return False
+    width = _percentile(body, 0.75)
+    if not 25 <= width <= 160:
+        return False
+    near = sum(1 for n in body if 0.7 * width <= n <= 1.2 * width)
+    return near >= 0.6 * len(body)
 
 
 def repair_pdf_text(text: str, *, dehyphenate: bool = True) -> tuple[str, RepairStats]:
-    """Join wrapped lines into paragraphs (blank line between paragraphs) and rejoin split words."""
-    return text, RepairStats()
+    """Join wrapped lines into paragraphs (blank line between paragraphs) and rejoin split words.
+
+    Each output paragraph is one line; paragraphs are separated by one blank line. With
+    ``dehyphenate=False`` lines are joined with a space (no space after a line-end hyphen,
+    which is kept) and no words are rejoined.
+    """
+    stats = RepairStats()
+    raw_lines = text.split("\n")
+    indents = [len(line) - len(line.lstrip()) for line in raw_lines]
+    lines = [_SPACE_RUN_RE.sub(" ", line.strip()) for line in raw_lines]
+    lengths = [len(line) for line in lines if line]
+    if not lengths:
+        return "", stats
+    global_width = _percentile(lengths, 0.75)
+
+    vocab = _Vocab(text) if dehyphenate else None
+    joiner = _Joiner(vocab, stats)
+    paragraphs: list[list[str]] = []
+    pieces: list[str] | None = None
+    prev = ""
+    prev_indent = 0
+    after_blank = False
+    block_width = global_width
+    for i, line in enumerate(lines):
+        if not line:
+            after_blank = True
+            continue
+        if after_blank or pieces is None:
+            block_width = max(global_width, _block_width(lines, i))
+        if pieces is None:
+            pieces = [line]
+        elif (
+            _continues_across_blank(prev, line)
+            if after_blank
+            else not _breaks_paragraph(prev, prev_indent, line, indents[i], block_width)
+        ):
+            joiner.join(pieces, prev, line)
+        else:
+            paragraphs.append(pieces)
+            pieces = [line]
+        prev, prev_indent, after_blank = line, indents[i], False
+    if pieces is not None:
+        paragraphs.append(pieces)
+
+    out = ["".join(p) for p in paragraphs]
+    if vocab is not None:
+        out = [_repair_inline(p, vocab, stats) for p in out]
+    return "\n\n".join(out), stats
+
+
+def _block_width(lines: list[str], start: int) -> int:
+    """Longest line of the block (run of non-empty lines) starting at ``start``."""
+    width = 0
+    for line in lines[start:]:
+        if not line:
+            break
+        width = max(width, len(line))
+    return width

@@ -31,15 +31,6 @@ __all__ = [
 _DEFAULTS = IngestSettings()
 
 
-def _read_html(data: bytes, source: str) -> list[RawRecord]:
-    from litdigest.ingest.html import read_html  # another module's work; imported lazily
-
-    try:
-        return read_html(data, source)
-    except NotImplementedError:
-        raise InputError(source, "HTML input is not supported yet") from None
-
-
 def _single(
     text: str, source: str, fmt: Format, metadata: Metadata | None = None
 ) -> list[RawRecord]:
@@ -85,7 +76,9 @@ def read_bytes_detailed(
 
         return read_pdf(data, source), []
     if fmt is Format.HTML:
-        return _read_html(data, source), []
+        from litdigest.ingest.html import read_html
+
+        return read_html(data, source), []
     if fmt is Format.RIS:
         from litdigest.ingest.ris import read_ris
 
