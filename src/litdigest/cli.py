@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -57,10 +57,6 @@ class Reporter:
         raise typer.Exit(1 if self.failures else 0)
 
 
-def _settings(**overrides: Any) -> Settings:
-    return load_settings(**overrides)
-
-
 def _documents(paths: list[Path], settings: Settings, reporter: Reporter) -> Iterator[Document]:
     from litdigest.pipeline import iter_documents
 
@@ -83,7 +79,7 @@ def clean(
     ] = False,
 ) -> None:
     """Print the cleaned article text of each document."""
-    settings = _settings()
+    settings = load_settings()
     reporter = Reporter()
     first = True
     multiple = len(paths) > 1 or any(p.is_dir() for p in paths)
@@ -117,7 +113,7 @@ def chunk(
     ] = False,
 ) -> None:
     """Split each document into token-bounded chunks, with token counts and character spans."""
-    settings = _settings()
+    settings = load_settings()
     chunk_opts = settings.chunk.model_dump()
     if max_tokens is not None:
         chunk_opts["max_tokens"] = max_tokens
