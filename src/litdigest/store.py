@@ -1,0 +1,1024 @@
+"""SQLite store: documents, chunks, summaries, LLM call log and cache, failures, review log, runs.
+
+Design (after simonw/llm's logs database):
+
+- stdlib ``sqlite3``, no ORM. The connection is in autocommit mode and every write method runs
+  in its own short ``BEGIN IMMEDIATE … COMMIT`` transaction that is committed before the
+  method returns, so a process killed with ``kill -9`` right after a call returned loses
+  nothing. ``Store.transaction()`` groups several writes into one transaction when needed.
+- ``journal_mode=WAL`` with ``synchronous=NORMAL``: in WAL mode a commit is appended to the
+  ``-wal`` file before it returns, so it survives a *process* crash (``kill -9``, OOM kill);
+  only an OS crash or power loss can roll back the last few commits (the database is never
+  corrupted either way). Pass ``synchronous="FULL"`` to fsync on every commit for power-loss
+  durability at a throughput cost.
+- ``busy_timeout`` (30 s by default): a second process on the same database waits for the
+  write lock instead of failing. Writes take the lock up front (``BEGIN IMMEDIATE``), which
+  avoids the WAL "cannot upgrade read transaction" ``SQLITE_BUSY`` that the busy handler
+  cannot resolve.
+- Schema changes are migrations: functions registered in order with ``@migration``, each
+  applied in its own transaction and recorded by name in ``_migrations``. Concurrent openers
+  serialise on ``BEGIN IMMEDIATE`` and re-check, so nothing is applied twice.
+- Secrets: every free-text column that may carry backend output or error text (errors,
+  reasons, notes, statements, ``args_json``, ``response_json``, ``summary_json``) goes through
+  ``litdigest.redaction.redact``. Document text and metadata are stored verbatim: they are
+  content-addressed (``doc_id`` is the hash of the text) and chunk offsets index into them.
+- Every ``sqlite3.Error`` surfaces as a one-line ``StoreError`` (``retryable`` when the
+  database was locked/busy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Self, get_args
+
+from litdigest.errors import StoreError
+from litdigest.models import Chunk, CleanStats, Document, Format, Metadata
+from litdigest.redaction import redact
+
+MigrationFn = Callable[[sqlite3.Connection], None]
+Synchronous = Literal["NORMAL", "FULL"]
+CallStatus = Literal["ok", "error"]
+ReviewAction = Literal["accept", "reject", "edit", "flag", "unflag", "undo"]
+REVIEW_ACTIONS: frozenset[str] = frozenset(get_args(ReviewAction))
+
+DEFAULT_BUSY_TIMEOUT_S = 30.0
+
+
+def utc_now() -> str:
+    """Current UTC time as ISO 8601 with milliseconds (sorts lexicographically)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def request_hash(payload: Mapping[str, Any]) -> str:
+    """Cache key for an LLM request: SHA-256 of its canonical JSON.
+
+    Put everything that changes the answer in ``payload`` (backend, model, prompt version,
+    messages/content, temperature and other settings); never the API key.
+    """
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --------------------------------------------------------------------------------------------
+# Migrations
+
+
+class Migrations:
+    """An ordered registry of named schema migrations.
+
+    ``MIGRATIONS`` is the application's registry (``@migration`` registers into it); tests use
+    ``MIGRATIONS.copy()`` to add migrations without touching the global one. A migration gets
+    the connection inside an open transaction and must use ``conn.execute`` (never
+    ``executescript``, which commits) — ``execute_script`` below splits a script safely.
+    """
+
+    def __init__(self, items: Sequence[tuple[str, MigrationFn]] = ()) -> None:
+        self._items: list[tuple[str, MigrationFn]] = list(items)
+
+    def register(self, fn: MigrationFn) -> MigrationFn:
+        name = fn.__name__
+        if any(existing == name for existing, _ in self._items):
+            raise ValueError(f"migration {name!r} is already registered")
+        self._items.append((name, fn))
+        return fn
+
+    __call__ = register
+
+    def copy(self) -> Migrations:
+        return Migrations(self._items)
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self._items]
+
+    def __iter__(self) -> Iterator[tuple[str, MigrationFn]]:
+        return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+MIGRATIONS = Migrations()
+migration = MIGRATIONS.register
+
+
+def execute_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run each statement of ``script`` with ``execute`` (inside the caller's transaction)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            if statement.strip():
+                conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        conn.execute(statement)
+
+
+@migration
+def m001_initial(conn: sqlite3.Connection) -> None:
+    execute_script(
+        conn,
+        """
+        CREATE TABLE documents (
+            doc_id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,            -- first source seen; all are in document_sources
+            format TEXT NOT NULL,
+            title TEXT,
+            metadata_json TEXT NOT NULL,
+            text TEXT NOT NULL,
+            stats_json TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE document_sources (
+            doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (doc_id, source)
+        );
+
+        CREATE TABLE chunks (             -- chunk text is documents.text[start:end]
+            doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            n_tokens INTEGER NOT NULL,
+            PRIMARY KEY (doc_id, idx),
+            CHECK (0 <= start AND start <= "end")
+        );
+
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            args_json TEXT NOT NULL,
+            status TEXT NOT NULL             -- 'running' until finish_run
+        );
+
+        CREATE TABLE summaries (
+            id INTEGER PRIMARY KEY,
+            doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+            backend TEXT NOT NULL,
+            model TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            settings_hash TEXT NOT NULL,
+            summary_json TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (doc_id, backend, model, prompt_version, settings_hash)
+        );
+
+        CREATE TABLE llm_calls (
+            id INTEGER PRIMARY KEY,
+            doc_id TEXT,                     -- no FK: a call may precede storing its document
+            run_id INTEGER REFERENCES runs(id),
+            backend TEXT,
+            model TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            latency_ms INTEGER,
+            cost_usd REAL,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+            error TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX llm_calls_doc ON llm_calls(doc_id);
+        CREATE INDEX llm_calls_run ON llm_calls(run_id);
+        CREATE INDEX llm_calls_request ON llm_calls(request_hash);
+
+        CREATE TABLE llm_cache (
+            request_hash TEXT PRIMARY KEY,
+            response_json TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE failures (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id),
+            source TEXT NOT NULL,
+            doc_id TEXT,
+            stage TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            retryable INTEGER NOT NULL CHECK (retryable IN (0, 1)),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX failures_run ON failures(run_id);
+        CREATE INDEX failures_doc ON failures(doc_id);
+
+        -- Append-only log; the action set is validated in Python (no CHECK) so new actions
+        -- do not need a table rebuild.
+        CREATE TABLE review_decisions (
+            id INTEGER PRIMARY KEY,
+            doc_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            claim_index INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            statement_before TEXT,
+            statement_after TEXT,
+            note TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX review_decisions_claim
+            ON review_decisions(doc_id, field, claim_index, id);
+        """,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Row types
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSummary:
+    id: int
+    doc_id: str
+    backend: str
+    model: str
+    prompt_version: str
+    settings_hash: str
+    summary_json: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    id: int
+    doc_id: str
+    field: str
+    claim_index: int
+    action: str
+    statement_before: str | None
+    statement_after: str | None
+    note: str | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimState:
+    """Current review state of one claim, from replaying its decision log.
+
+    ``undo`` cancels the latest decision not yet undone (repeated undos walk further back).
+    ``status`` is the last accept/reject (``pending`` if none); ``statement`` the last edit's
+    text (``None`` if never edited); ``flagged`` follows flag/unflag; ``note`` is the last
+    non-empty note of the effective decisions.
+    """
+
+    field: str
+    claim_index: int
+    status: Literal["pending", "accepted", "rejected"]
+    statement: str | None
+    flagged: bool
+    note: str | None
+    decisions: tuple[Decision, ...]  # effective decisions (undone ones removed), oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class LlmCall:
+    id: int
+    doc_id: str | None
+    run_id: int | None
+    backend: str | None
+    model: str
+    prompt_version: str
+    request_hash: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    latency_ms: int | None
+    cost_usd: float | None
+    status: str
+    error: str | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    id: int
+    run_id: int | None
+    source: str
+    doc_id: str | None
+    stage: str
+    reason: str
+    retryable: bool
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: int
+    started_at: str
+    finished_at: str | None
+    args_json: str
+    status: str
+
+
+def _claim_state(field: str, claim_index: int, log: Sequence[Decision]) -> ClaimState:
+    effective: list[Decision] = []
+    for decision in log:
+        if decision.action == "undo":
+            if effective:
+                effective.pop()
+        else:
+            effective.append(decision)
+    status: Literal["pending", "accepted", "rejected"] = "pending"
+    statement: str | None = None
+    flagged = False
+    note: str | None = None
+    for decision in effective:
+        if decision.action == "accept":
+            status = "accepted"
+        elif decision.action == "reject":
+            status = "rejected"
+        elif decision.action == "edit":
+            statement = decision.statement_after
+        elif decision.action == "flag":
+            flagged = True
+        elif decision.action == "unflag":
+            flagged = False
+        if decision.note:
+            note = decision.note
+    return ClaimState(field, claim_index, status, statement, flagged, note, tuple(effective))
+
+
+# --------------------------------------------------------------------------------------------
+# Store
+
+
+class Store:
+    """The litdigest SQLite database. Use as a context manager, or call ``close()``.
+
+    One ``Store`` per thread (sqlite3 connections are not shared across threads); any number of
+    processes may open the same file.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        migrations: Migrations | None = None,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+        synchronous: Synchronous = "NORMAL",
+    ) -> None:
+        self.path = Path(path)
+        self._busy_timeout_s = busy_timeout_s
+        self._depth = 0  # nesting of transaction() / write blocks
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create directory {self.path.parent}: {exc.strerror or exc}"
+            ) from None
+        if self.path.is_dir():
+            raise StoreError(f"is a directory, not a database file: {self.path}")
+        try:
+            self._conn = sqlite3.connect(
+                self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=True
+            )
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        try:
+            self._conn.row_factory = sqlite3.Row
+            self._configure(synchronous)
+            self.applied_migrations = self._migrate(
+                MIGRATIONS if migrations is None else migrations
+            )
+        except BaseException:
+            self._conn.close()
+            self._closed = True
+            raise
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (idempotent). The last closer checkpoints and removes -wal."""
+        if not self._closed:
+            self._closed = True
+            try:
+                self._conn.close()
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
+
+    # ---- plumbing ------------------------------------------------------------------------
+
+    def _error(self, exc: BaseException, context: str = "") -> StoreError:
+        reason = _one_line(str(exc)) or type(exc).__name__
+        retryable = isinstance(exc, sqlite3.OperationalError) and (
+            "locked" in reason or "busy" in reason
+        )
+        prefix = f"{context}: " if context else ""
+        return StoreError(f"{prefix}{reason}: {self.path}", retryable=retryable)
+
+    def _configure(self, synchronous: Synchronous) -> None:
+        conn = self._conn
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_s * 1000)}")
+            # Switching a new file to WAL needs an exclusive lock; a concurrent opener can get
+            # SQLITE_BUSY here without the busy handler being consulted, so retry briefly.
+            deadline = time.monotonic() + self._busy_timeout_s
+            while True:
+                try:
+                    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.01)
+            if str(mode).lower() != "wal":
+                raise StoreError(f"cannot enable WAL journal mode (got {mode!r}): {self.path}")
+            conn.execute(f"PRAGMA synchronous = {synchronous}")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+
+    def _migrate(self, migrations: Migrations) -> list[str]:
+        """Apply the migrations not yet recorded, each in its own transaction; return their names."""
+        done = self._applied_names()
+        if all(name in done for name in migrations.names):
+            return []  # the common case: no write lock needed just to open
+        with self._write() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS _migrations "
+                "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+        applied_now: list[str] = []
+        for name, fn in migrations:
+            if name in done:
+                continue
+            with self._write() as conn:
+                # Another process may have applied it since we looked: re-check under the lock.
+                if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                    continue
+                try:
+                    fn(conn)
+                except Exception as exc:
+                    raise self._error(exc, f"migration {name} failed") from None
+                conn.execute(
+                    "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, utc_now())
+                )
+            applied_now.append(name)
+        return applied_now
+
+    def _applied_names(self) -> set[str]:
+        with self._read() as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'"
+            ).fetchone()
+            if exists is None:
+                return set()
+            return {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE … COMMIT`` transaction, or join the caller's ``transaction()``."""
+        if self._closed:
+            raise StoreError(f"store is closed: {self.path}")
+        conn = self._conn
+        if self._depth:
+            self._depth += 1
+            try:
+                yield conn
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
+            finally:
+                self._depth -= 1
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        self._depth = 1
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise self._error(exc) from None
+            raise
+        finally:
+            self._depth = 0
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        if self._closed:
+            raise StoreError(f"store is closed: {self.path}")
+        try:
+            yield self._conn
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several writes into one transaction: all of them are committed, or none.
+
+        ``with store.transaction(): store.put_summary(...); store.finish_run(...)``
+        """
+        with self._write():
+            yield
+
+    # ---- meta ----------------------------------------------------------------------------
+
+    def migrations_applied(self) -> list[tuple[str, str]]:
+        """``(name, applied_at)`` of every recorded migration, in application order."""
+        with self._read() as conn:
+            rows = conn.execute("SELECT name, applied_at FROM _migrations ORDER BY rowid")
+            return [(row[0], row[1]) for row in rows]
+
+    def pragma(self, name: str) -> Any:
+        """Value of a read-only PRAGMA (``journal_mode``, ``synchronous``, …)."""
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"invalid pragma name: {name!r}")
+        with self._read() as conn:
+            row = conn.execute(f"PRAGMA {name}").fetchone()
+            return None if row is None else row[0]
+
+    def integrity_check(self) -> str:
+        """``'ok'``, or the problems found by ``PRAGMA integrity_check`` and foreign key checks."""
+        with self._read() as conn:
+            problems = [str(row[0]) for row in conn.execute("PRAGMA integrity_check")]
+            if problems == ["ok"]:
+                problems = []
+            problems += [
+                f"foreign key violation in {row[0]} rowid {row[1]} -> {row[2]}"
+                for row in conn.execute("PRAGMA foreign_key_check")
+            ]
+        return "; ".join(problems) if problems else "ok"
+
+    # ---- documents and chunks ------------------------------------------------------------
+
+    def add_document(self, doc: Document) -> bool:
+        """Store ``doc``; True if it is new.
+
+        The same ``doc_id`` again keeps the first row (and first ``source``), records the new
+        source in ``document_sources`` and fills metadata fields that were still empty. A
+        different text under an existing ``doc_id`` is refused.
+        """
+        now = utc_now()
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO documents (doc_id, source, format, title, metadata_json, text,"
+                " stats_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (doc_id) DO NOTHING",
+                (
+                    doc.doc_id,
+                    doc.source,
+                    str(doc.format),
+                    doc.metadata.title,
+                    doc.metadata.model_dump_json(),
+                    doc.text,
+                    doc.stats.model_dump_json(),
+                    now,
+                ),
+            )
+            is_new = cur.rowcount == 1
+            if not is_new:
+                row = conn.execute(
+                    "SELECT text = ? AS same, metadata_json FROM documents WHERE doc_id = ?",
+                    (doc.text, doc.doc_id),
+                ).fetchone()
+                if not row["same"]:
+                    raise StoreError(
+                        f"doc_id {doc.doc_id} is already stored with a different text: {self.path}"
+                    )
+                stored = Metadata.model_validate_json(row["metadata_json"])
+                merged = stored.merged(doc.metadata)
+                if merged != stored:
+                    conn.execute(
+                        "UPDATE documents SET metadata_json = ?, title = ? WHERE doc_id = ?",
+                        (merged.model_dump_json(), merged.title, doc.doc_id),
+                    )
+            conn.execute(
+                "INSERT OR IGNORE INTO document_sources (doc_id, source, created_at)"
+                " VALUES (?, ?, ?)",
+                (doc.doc_id, doc.source, now),
+            )
+        return is_new
+
+    def get_document(self, doc_id: str) -> Document | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT doc_id, source, format, metadata_json, text, stats_json"
+                " FROM documents WHERE doc_id = ?",
+                (doc_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return Document(
+            doc_id=row["doc_id"],
+            text=row["text"],
+            metadata=Metadata.model_validate_json(row["metadata_json"]),
+            format=Format(row["format"]),
+            source=row["source"],
+            stats=CleanStats.model_validate_json(row["stats_json"]),
+        )
+
+    def has_document(self, doc_id: str) -> bool:
+        with self._read() as conn:
+            row = conn.execute("SELECT 1 FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row is not None
+
+    def document_sources(self, doc_id: str) -> list[str]:
+        """Every source the document was seen in, first one first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT source FROM document_sources WHERE doc_id = ? ORDER BY created_at, rowid",
+                (doc_id,),
+            )
+            return [row[0] for row in rows]
+
+    def add_chunks(self, doc_id: str, chunks: Sequence[Chunk]) -> None:
+        """Replace the document's chunks with ``chunks`` (spans only; text is not copied).
+
+        Raises ``StoreError`` for an unknown document and ``ValueError`` when a chunk does not
+        belong to it or its text is not ``document.text[start:end]``.
+        """
+        with self._write() as conn:
+            row = conn.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"unknown document {doc_id}: {self.path}")
+            text: str = row["text"]
+            for chunk in chunks:
+                if chunk.doc_id != doc_id:
+                    raise ValueError(f"chunk {chunk.index} belongs to {chunk.doc_id}, not {doc_id}")
+                if text[chunk.start : chunk.end] != chunk.text:
+                    raise ValueError(
+                        f"chunk {chunk.index} of {doc_id}: text is not document.text[start:end]"
+                    )
+            conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            conn.executemany(
+                'INSERT INTO chunks (doc_id, idx, start, "end", n_tokens) VALUES (?, ?, ?, ?, ?)',
+                [(doc_id, c.index, c.start, c.end, c.n_tokens) for c in chunks],
+            )
+
+    def get_chunks(self, doc_id: str) -> list[Chunk]:
+        """The document's chunks in order, text sliced from the stored document text."""
+        with self._read() as conn:
+            row = conn.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+            if row is None:
+                return []
+            text: str = row["text"]
+            rows = conn.execute(
+                'SELECT idx, start, "end", n_tokens FROM chunks WHERE doc_id = ? ORDER BY idx',
+                (doc_id,),
+            ).fetchall()
+        return [
+            Chunk(
+                doc_id=doc_id,
+                index=r["idx"],
+                start=r["start"],
+                end=r["end"],
+                n_tokens=r["n_tokens"],
+                text=text[r["start"] : r["end"]],
+            )
+            for r in rows
+        ]
+
+    # ---- summaries -----------------------------------------------------------------------
+
+    def has_summary(
+        self, doc_id: str, backend: str, model: str, prompt_version: str, settings_hash: str
+    ) -> bool:
+        return self.get_summary(doc_id, backend, model, prompt_version, settings_hash) is not None
+
+    def get_summary(
+        self, doc_id: str, backend: str, model: str, prompt_version: str, settings_hash: str
+    ) -> str | None:
+        """The stored summary JSON for this cache key, or None."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT summary_json FROM summaries WHERE doc_id = ? AND backend = ?"
+                " AND model = ? AND prompt_version = ? AND settings_hash = ?",
+                (doc_id, backend, model, prompt_version, settings_hash),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_summary(
+        self,
+        doc_id: str,
+        backend: str,
+        model: str,
+        prompt_version: str,
+        settings_hash: str,
+        summary_json: str,
+    ) -> bool:
+        """Store a summary once per key; True if inserted, False if the key already existed.
+
+        ``summary_json`` must be valid JSON (checked before anything is written). The document
+        must be stored first. Use ``transaction()`` to commit related rows atomically with it.
+        """
+        try:
+            json.loads(summary_json)
+        except ValueError as exc:
+            raise ValueError(f"summary_json for {doc_id} is not valid JSON: {exc}") from None
+        with self._write() as conn:
+            if (
+                conn.execute("SELECT 1 FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+                is None
+            ):
+                raise StoreError(f"unknown document {doc_id}: {self.path}")
+            cur = conn.execute(
+                "INSERT INTO summaries (doc_id, backend, model, prompt_version, settings_hash,"
+                " summary_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (doc_id, backend, model, prompt_version, settings_hash) DO NOTHING",
+                (
+                    doc_id,
+                    backend,
+                    model,
+                    prompt_version,
+                    settings_hash,
+                    redact(summary_json),
+                    utc_now(),
+                ),
+            )
+            return cur.rowcount == 1
+
+    def iter_summaries(
+        self,
+        *,
+        doc_id: str | None = None,
+        backend: str | None = None,
+        model: str | None = None,
+        prompt_version: str | None = None,
+        settings_hash: str | None = None,
+        page_size: int = 500,
+    ) -> Iterator[StoredSummary]:
+        """Stored summaries matching the given key fields, oldest first.
+
+        Reads in pages (keyset on ``id``) so no read transaction stays open while the caller
+        works between items.
+        """
+        filters = {
+            "doc_id": doc_id,
+            "backend": backend,
+            "model": model,
+            "prompt_version": prompt_version,
+            "settings_hash": settings_hash,
+        }
+        where = " AND ".join(f"{col} = ?" for col, val in filters.items() if val is not None)
+        params = [val for val in filters.values() if val is not None]
+        sql = (
+            "SELECT id, doc_id, backend, model, prompt_version, settings_hash, summary_json,"
+            " created_at FROM summaries WHERE id > ?"
+            + (f" AND {where}" if where else "")
+            + " ORDER BY id LIMIT ?"
+        )
+        last_id = 0
+        while True:
+            with self._read() as conn:
+                rows = conn.execute(sql, (last_id, *params, page_size)).fetchall()
+            for row in rows:
+                yield StoredSummary(*row)
+            if len(rows) < page_size:
+                return
+            last_id = rows[-1]["id"]
+
+    # ---- LLM calls and cache -------------------------------------------------------------
+
+    def log_llm_call(
+        self,
+        *,
+        model: str,
+        prompt_version: str,
+        request_hash: str,
+        status: CallStatus,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        latency_ms: int | None = None,
+        cost_usd: float | None = None,
+        error: str | None = None,
+        doc_id: str | None = None,
+        backend: str | None = None,
+        run_id: int | None = None,
+        response_json: str | None = None,
+    ) -> int:
+        """Log one LLM call; return its id.
+
+        With ``status='ok'`` and ``response_json``, the response is cached under
+        ``request_hash`` in the same transaction (as ``cache_put``).
+        """
+        if status not in ("ok", "error"):
+            raise ValueError(f"status must be 'ok' or 'error', not {status!r}")
+        now = utc_now()
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO llm_calls (doc_id, run_id, backend, model, prompt_version,"
+                " request_hash, prompt_tokens, completion_tokens, latency_ms, cost_usd, status,"
+                " error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc_id,
+                    run_id,
+                    backend,
+                    model,
+                    prompt_version,
+                    request_hash,
+                    prompt_tokens,
+                    completion_tokens,
+                    latency_ms,
+                    cost_usd,
+                    status,
+                    None if error is None else redact(error),
+                    now,
+                ),
+            )
+            if status == "ok" and response_json is not None:
+                self._cache_insert(conn, request_hash, response_json, now)
+            return int(cur.lastrowid or 0)
+
+    def llm_calls(self, *, doc_id: str | None = None, run_id: int | None = None) -> list[LlmCall]:
+        """Logged calls, oldest first, optionally for one document and/or run."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if doc_id is not None:
+            clauses.append("doc_id = ?")
+            params.append(doc_id)
+        if run_id is not None:
+            clauses.append("run_id = ?")
+            params.append(run_id)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, doc_id, run_id, backend, model, prompt_version, request_hash,"
+                " prompt_tokens, completion_tokens, latency_ms, cost_usd, status, error,"
+                f" created_at FROM llm_calls{where} ORDER BY id",
+                params,
+            ).fetchall()
+        return [LlmCall(*row) for row in rows]
+
+    def cache_get(self, request_hash: str) -> str | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT response_json FROM llm_cache WHERE request_hash = ?", (request_hash,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def cache_put(self, request_hash: str, response_json: str) -> bool:
+        """Cache a response; True if stored, False if the hash was already cached (first wins)."""
+        with self._write() as conn:
+            return self._cache_insert(conn, request_hash, response_json, utc_now())
+
+    @staticmethod
+    def _cache_insert(
+        conn: sqlite3.Connection, request_hash: str, response_json: str, now: str
+    ) -> bool:
+        cur = conn.execute(
+            "INSERT INTO llm_cache (request_hash, response_json, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (request_hash) DO NOTHING",
+            (request_hash, redact(response_json), now),
+        )
+        return cur.rowcount == 1
+
+    # ---- failures ------------------------------------------------------------------------
+
+    def record_failure(
+        self,
+        source: str,
+        stage: str,
+        reason: str,
+        *,
+        doc_id: str | None = None,
+        retryable: bool = False,
+        run_id: int | None = None,
+    ) -> int:
+        """Log that ``source`` (or its document) failed at ``stage``; return the row id."""
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO failures (run_id, source, doc_id, stage, reason, retryable,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, source, doc_id, stage, redact(reason), int(retryable), utc_now()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def failures(self, *, run_id: int | None = None) -> list[Failure]:
+        where, params = ("WHERE run_id = ?", (run_id,)) if run_id is not None else ("", ())
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, run_id, source, doc_id, stage, reason, retryable, created_at"
+                f" FROM failures {where} ORDER BY id",
+                params,
+            ).fetchall()
+        return [Failure(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7]) for r in rows]
+
+    # ---- review decisions ----------------------------------------------------------------
+
+    def record_decision(
+        self,
+        doc_id: str,
+        field: str,
+        claim_index: int,
+        action: ReviewAction,
+        *,
+        statement_before: str | None = None,
+        statement_after: str | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Append one review decision (the log is never updated in place); return its id."""
+        if action not in REVIEW_ACTIONS:
+            raise ValueError(f"unknown review action {action!r}")
+        if action == "edit" and statement_after is None:
+            raise ValueError("an 'edit' decision needs statement_after")
+
+        def clean(value: str | None) -> str | None:
+            return None if value is None else redact(value)
+
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO review_decisions (doc_id, field, claim_index, action,"
+                " statement_before, statement_after, note, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc_id,
+                    field,
+                    claim_index,
+                    action,
+                    clean(statement_before),
+                    clean(statement_after),
+                    clean(note),
+                    utc_now(),
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def decisions(self, doc_id: str) -> list[Decision]:
+        """The raw decision log of a document, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, doc_id, field, claim_index, action, statement_before,"
+                " statement_after, note, created_at FROM review_decisions WHERE doc_id = ?"
+                " ORDER BY id",
+                (doc_id,),
+            ).fetchall()
+        return [Decision(*row) for row in rows]
+
+    def current_decisions(self, doc_id: str) -> dict[tuple[str, int], ClaimState]:
+        """Current state of every reviewed claim of a document, keyed by (field, claim_index)."""
+        logs: dict[tuple[str, int], list[Decision]] = {}
+        for decision in self.decisions(doc_id):
+            logs.setdefault((decision.field, decision.claim_index), []).append(decision)
+        return {key: _claim_state(key[0], key[1], log) for key, log in logs.items()}
+
+    # ---- runs ----------------------------------------------------------------------------
+
+    def start_run(self, args: Mapping[str, Any]) -> int:
+        """Record the start of a batch run; return its id. ``args`` is stored redacted."""
+        args_json = redact(json.dumps(dict(args), sort_keys=True, default=str))
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs (started_at, args_json, status) VALUES (?, ?, 'running')",
+                (utc_now(), args_json),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str) -> None:
+        """Mark a run finished (``status`` e.g. 'ok', 'failed', 'interrupted')."""
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE runs SET finished_at = ?, status = ? WHERE id = ?",
+                (utc_now(), status, run_id),
+            )
+            if cur.rowcount != 1:
+                raise StoreError(f"unknown run {run_id}: {self.path}")
+
+    def get_run(self, run_id: int) -> Run | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT id, started_at, finished_at, args_json, status FROM runs WHERE id = ?",
+                (run_id,),
+            ).fetchone()
+        return None if row is None else Run(*row)
+
+    def unfinished_runs(self) -> list[Run]:
+        """Runs never finished (still going, or killed): candidates for resuming."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, started_at, finished_at, args_json, status FROM runs"
+                " WHERE finished_at IS NULL ORDER BY id"
+            ).fetchall()
+        return [Run(*row) for row in rows]
