@@ -275,6 +275,73 @@ def test_wrapped_first_line_is_not_a_title() -> None:
     assert _md("", cleaned).title is None
 
 
+@pytest.mark.parametrize(
+    "byline",
+    [
+        "Marta Oyelowo-Berg(1,2), Tomasz Quillan(2) and Leena Farrowdale(1)",
+        "Marta Oyelowo-Berg1,2, Tomasz Quillan2 and Leena Farrowdale1",
+        "Marta Oyelowo-Berg*, Tomasz Quillan† and Leena Farrowdale",
+        "Marta Oyelowo-Berg (1), Tomasz Quillan (2)",
+        "Marta Oyelowo-Berg, Tomasz Quillan and Leena Farrowdale",
+    ],
+)
+def test_byline_is_never_the_title(byline: str) -> None:
+    md = _md(byline, f"{byline}\n\n{BODY}")
+    assert md.title is None
+    md = _md(f"{byline}\n\n{BODY}", f"{byline}\n\nAbstract | {BODY}")
+    assert md.title is None
+
+
+def test_title_case_title_with_and_is_still_a_title() -> None:
+    cleaned = f"Killer Cells and Dendritic Partners\n\n{BODY}"
+    assert _md("", cleaned).title == "Killer Cells and Dendritic Partners"
+
+
+# An invented PDF text layer: a journal running head, a wrapped title, a wrapped byline with
+# affiliation marks, affiliations, then the abstract.
+PDF_TOP = (
+    "Ann Rev Myeloid Biol 2023; 7: 101-108        PERSPECTIVE\n"
+    "Neutrophils at the invasive margin: friends of the\n"
+    "tumour or of the host?\n"
+    "Marta Oyelowo-Berg(1,2), Tomasz Quillan(2) and Leena\n"
+    "Farrowdale(1)\n"
+    "(1) Institute of Myeloid Biology, Eastmoor University, Eastmoor,\n"
+    "UK (2) Department of Surgery, Harrowgate Infirmary, Harrowgate, UK\n"
+    f"Abstract | {BODY}\n"
+)
+PDF_TITLE = "Neutrophils at the invasive margin: friends of the tumour or of the host?"
+PDF_AUTHORS = ["Oyelowo-Berg, Marta", "Quillan, Tomasz", "Farrowdale, Leena"]
+
+
+def test_pdf_running_head_gives_journal_and_year() -> None:
+    md = _md(PDF_TOP, f"Abstract | {BODY}")
+    assert (md.journal, md.year) == ("Ann Rev Myeloid Biol", 2023)
+    # With one space before the label, and a recurring head on a later page.
+    raw = "Ann Rev Myeloid Biol 2023;7(2):101-108 REVIEW\n\n" + BODY
+    raw += "\n\nAnn Rev Myeloid Biol 2023;7(2):101-108 REVIEW\n\n" + BODY
+    md = _md(raw, BODY)
+    assert (md.journal, md.year) == ("Ann Rev Myeloid Biol", 2023)
+
+
+def test_wrapped_pdf_title_block_and_byline() -> None:
+    # The cleaned text starts with the byline (the title was lost): title and authors come from
+    # the raw text's title block.
+    byline = "Marta Oyelowo-Berg(1,2), Tomasz Quillan(2) and Leena Farrowdale(1)"
+    md = _md(PDF_TOP, f"{byline}\n\nAbstract | {BODY}")
+    assert md.title == PDF_TITLE
+    assert md.authors == PDF_AUTHORS
+    # With blank lines between the blocks, and the title as the cleaned text's first line.
+    raw = PDF_TOP.replace("host?\n", "host?\n\n").replace("Farrowdale(1)\n", "Farrowdale(1)\n\n")
+    md = _md(raw, f"{PDF_TITLE}\n\nAbstract | {BODY}")
+    assert md.title == PDF_TITLE
+    assert md.authors == PDF_AUTHORS
+
+
+def test_title_block_needs_a_byline() -> None:
+    raw = "Neutrophils at the invasive margin\nin colorectal cancer\n\n" + BODY
+    assert _md(raw, BODY).title is None
+
+
 def test_nothing_stated_nothing_invented() -> None:
     assert _md(BODY) == Metadata()
     assert _md("", "") == Metadata()

@@ -276,6 +276,158 @@ def test_hard_wrapped_prose_detected() -> None:
     assert not looks_hard_wrapped(prose)
 
 
+# --- page furniture ---------------------------------------------------------------------------
+
+# An invented two-page review: a journal running head on page 1, a footer and a page number at
+# the bottom of page 1, a form feed, then page 2's running head (page number + "et al. |")
+# in the middle of a sentence.
+TWO_PAGES = """\
+Ann Rev Myeloid Biol 2023; 7: 101-108        PERSPECTIVE
+Neutrophils at the invasive margin: friends of the
+tumour or of the host?
+
+Marta Oyelowo-Berg(1,2), Tomasz Quillan(2) and Leena Farrowdale(1)
+
+(1) Institute of Myeloid Biology, Eastmoor University, Eastmoor,
+UK (2) Department of Surgery, Harrowgate Infirmary, Harrowgate, UK
+
+Abstract | Neutrophils are the most abundant immune cells in many
+carcinomas, yet their role in tumour control is disputed. We review
+how their state at the invasive margin shapes T-cell entry and how
+this could guide the choice of combination therapy.
+
+Margin biology. Neutrophils recruited to the invasive margin can
+present antigen, release interferon-gamma and kill tumour cells
+directly, or they can suppress T cells through arginase and reactive
+oxygen species. In a cohort of 212 resected colorectal tumours, a
+high density of antigen-presenting neutrophils at the margin was
+
+Ann Rev Myeloid Biol | www.armb.example.org
+                                                      101
+\f102         Oyelowo-Berg et al. | Neutrophils at the margin
+
+associated with longer disease-free survival, whereas suppressive
+neutrophils in the tumour core predicted early relapse.
+
+Therapeutic outlook. Blocking neutrophil recruitment broadly is
+unlikely to help; reprogramming them at the margin may do better.
+
+                                                      102
+"""
+
+
+def test_page_furniture_removed_and_paragraph_rejoined() -> None:
+    out, _ = repair_pdf_text(normalize_text(TWO_PAGES))
+    paragraphs = out.split("\n\n")
+    assert paragraphs[0] == "Ann Rev Myeloid Biol 2023; 7: 101-108 PERSPECTIVE"
+    assert paragraphs[1] == (
+        "Neutrophils at the invasive margin: friends of the tumour or of the host?"
+    )
+    assert paragraphs[2].startswith("Marta Oyelowo-Berg(1,2)")
+    assert paragraphs[3].startswith("(1) Institute of Myeloid Biology")
+    assert paragraphs[4].startswith("Abstract | Neutrophils")
+    assert paragraphs[5] == (
+        "Margin biology. Neutrophils recruited to the invasive margin can present antigen, "
+        "release interferon-gamma and kill tumour cells directly, or they can suppress T cells "
+        "through arginase and reactive oxygen species. In a cohort of 212 resected colorectal "
+        "tumours, a high density of antigen-presenting neutrophils at the margin was associated "
+        "with longer disease-free survival, whereas suppressive neutrophils in the tumour core "
+        "predicted early relapse."
+    )
+    assert paragraphs[6].startswith("Therapeutic outlook.")
+    assert len(paragraphs) == 7
+    for furniture in ("et al.", "www.armb", "101\n", "102", "\f"):
+        assert furniture not in out, furniture
+
+
+def test_form_feed_is_a_page_break() -> None:
+    # normalize_text removes form feeds, so test repair_pdf_text on the raw text too.
+    out, _ = repair_pdf_text(TWO_PAGES)
+    assert "et al." not in out and "102" not in out and "\f" not in out
+    assert "neutrophils at the margin was associated with longer" in out
+
+
+@pytest.mark.parametrize(
+    "page_number", ["77", "- 78 -", "– 78 –", "Page 3 of 10", "page 3", "3 / 10", "  78  "]
+)
+def test_page_number_lines(page_number: str) -> None:
+    text = (
+        "Dendritic cells that capture tumour antigen without a danger\n"
+        "signal tend to induce tolerance, and the type I interferon\n"
+        f"\n{page_number}\n\n"
+        "produced after STING activation supplies that signal.\n"
+    )
+    out, _ = repair_pdf_text(text)
+    assert out == (
+        "Dendritic cells that capture tumour antigen without a danger signal tend to induce "
+        "tolerance, and the type I interferon produced after STING activation supplies that "
+        "signal."
+    )
+
+
+def test_recurring_running_heads_detected_by_recurrence() -> None:
+    """Heads and footers without a telling shape go because they recur at every page break."""
+    body = [
+        ["Effector T cells that reach the tumour bed often lose their", "function within days."],
+        ["Exhausted cells express PD-1, TIM-3 and LAG-3 and respond", "poorly to restimulation."],
+        ["Progenitor cells that express TCF1 sustain the response to", "checkpoint blockade."],
+    ]
+    pages = []
+    for n, (first, second) in enumerate(body, start=11):
+        pages.append(
+            f"Tumour Immunity Quarterly, volume {n // 10}\n\n"
+            f"{first}\n{second}\n\n"
+            f"Copyright Harlow Press {2020 + n}\n"
+            f"{n}\n"
+        )
+    out, _ = repair_pdf_text("".join(pages))
+    assert out.split("\n\n") == [
+        "Effector T cells that reach the tumour bed often lose their function within days.",
+        "Exhausted cells express PD-1, TIM-3 and LAG-3 and respond poorly to restimulation.",
+        "Progenitor cells that express TCF1 sustain the response to checkpoint blockade.",
+    ]
+
+
+def test_single_line_at_a_page_break_is_kept_without_a_telling_shape() -> None:
+    text = (
+        "Most responders had high baseline CD8 density, as reported in\n"
+        "the earlier cohort by Okafor et al.\n"
+        "\n                         12\n"
+        "Non-responders showed the opposite pattern in 2019\n"
+    )
+    out, _ = repair_pdf_text(text)
+    assert out.split("\n\n") == [
+        "Most responders had high baseline CD8 density, as reported in the earlier cohort by "
+        "Okafor et al.",
+        "Non-responders showed the opposite pattern in 2019",
+    ]
+
+
+def test_numbers_inside_running_text_are_kept() -> None:
+    text = (
+        "The median number of infiltrating cells per field was\n"
+        "42\n"
+        "in responders and far lower in non-responders to therapy.\n"
+    )
+    out, _ = repair_pdf_text(text)
+    assert "was 42 in responders" in out
+
+
+def test_top_journal_head_is_its_own_paragraph() -> None:
+    text = (
+        "Clin Immunol Rev 2022;14(3):55-61   ORIGINAL ARTICLE\n"
+        "Resident memory T cells hold melanoma in check\n"
+        "\n"
+        "Tissue-resident memory T cells persist in the skin after an\n"
+        "immune response and keep melanoma cells in check for months.\n"
+    )
+    out, _ = repair_pdf_text(text)
+    assert out.split("\n\n")[:2] == [
+        "Clin Immunol Rev 2022;14(3):55-61 ORIGINAL ARTICLE",
+        "Resident memory T cells hold melanoma in check",
+    ]
+
+
 # --- properties -------------------------------------------------------------------------------
 
 _WORDS = st.sampled_from(

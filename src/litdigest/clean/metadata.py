@@ -239,6 +239,26 @@ def _parse_citation(line: str) -> _Citation | None:
     )
 
 
+# An article-type label after a running head: "J Immunol 2024; 19: 77-81   REVIEW".
+_TRAILING_LABEL_RE = re.compile(r"\s+(?P<label>[A-Za-z][A-Za-z &]{2,30})$")
+_WIDE_GAP_RE = re.compile(r"\s{2,}|\s+\|\s+")
+
+
+def _parse_head_citation(line: str) -> _Citation | None:
+    """A citation that is one part of a PDF running head (journal, year; volume: pages)."""
+    parts = [p for p in _WIDE_GAP_RE.split(line) if p]
+    if len(parts) == 1:
+        label = _TRAILING_LABEL_RE.search(line)
+        if label is None or not _LABEL_LINE_RE.match(label.group("label")):
+            return None
+        parts = [line[: label.start()]]
+    for part in parts:
+        cite = _parse_citation(part)
+        if cite is not None and not cite.authors:
+            return cite
+    return None
+
+
 def _find_citation(
     lines: list[str], refs: list[bool], text_title: str | None
 ) -> tuple[_Citation | None, set[int]]:
@@ -277,6 +297,8 @@ def _find_citation(
         if refs[i] or not stripped:
             continue
         cite = _parse_citation(stripped)
+        if cite is None and ";" in stripped and len(stripped) <= 200:
+            cite = _parse_head_citation(stripped)
         if cite:
             found.append((1, i, cite))
             citation_lines.add(i)
@@ -400,7 +422,7 @@ def _title_from_text(cleaned_lines: list[str]) -> str | None:
         seen += 1
         if seen <= 2 and _metadata_ish(line):
             continue
-        if not _looks_like_title(line):
+        if not _looks_like_title(line) or _is_byline(line):
             return None
         following = cleaned_lines[i + 1].strip() if i + 1 < len(cleaned_lines) else ""
         if following[:1].islower():
@@ -410,9 +432,12 @@ def _title_from_text(cleaned_lines: list[str]) -> str | None:
 
 
 _BYLINE_SPLIT_RE = re.compile(r"\s*(?:,\s*(?:and\s+|&\s+)?|\s+and\s+|\s*&\s*|;\s*)")
-_AFFIL_MARKS_RE = re.compile(r"[\d*†‡§¶#,]+$")
-# Affiliation marks glued to a name: "Smith1,2*", "Zhang2†".
-_GLUED_MARKS_RE = re.compile(r"(?<=[^\W\d_])[\d*†‡§¶#]+(?:,[\d*†‡§¶#]+)*")
+_MARK = r"[\d*†‡§¶#¹²³⁴⁵⁶⁷⁸⁹⁰]"
+_AFFIL_MARKS_RE = re.compile(rf"(?:{_MARK}|,)+$")
+# Affiliation marks glued to a name: "Smith1,2*", "Zhang2†", "Vasquez-Oyelaran(1)", "Kim (2,3)".
+_GLUED_MARKS_RE = re.compile(
+    rf"(?<=[^\W\d_])(?:\s?\(\s*{_MARK}+(?:\s*,\s*{_MARK}+)*\s*\)|{_MARK}+(?:,{_MARK}+)*)"
+)
 _NAME_TOKEN_RE = re.compile(rf"^(?:{_PARTICLE}|[A-Z][\w'’.]*(?:-[A-Z][\w'’.]*)*)$")
 _BY_RE = re.compile(r"^by\s+", re.IGNORECASE)
 _MEET_AUTHORS_RE = re.compile(r"^(?:meet the authors?|about the authors?)$", re.IGNORECASE)
@@ -476,6 +501,16 @@ def _parse_byline(line: str) -> list[str]:
     return []
 
 
+def _is_byline(line: str) -> bool:
+    """An author byline rather than a title: names with affiliation marks, or a list of three
+    or more names ("Ann Lee, Bo Kim and Cy Park")."""
+    marked = _GLUED_MARKS_RE.search(line) is not None
+    if not marked and line.count(",") < 1:
+        return False
+    names = _parse_byline(line)
+    return bool(names) and (marked or len(names) >= 3)
+
+
 def _squash(text: str) -> str:
     return " ".join(text.split()).casefold()
 
@@ -497,6 +532,67 @@ def _byline_after_title(lines: list[str], title: str) -> list[str]:
                 break
         return []
     return []
+
+
+# Lines above a PDF title: running heads, page numbers, article-type labels, dates, DOIs.
+_PAGE_NUMBER_LINE_RE = re.compile(r"(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*of\s*\d+)?", re.I)
+_TITLE_BLOCK_LINES = 3
+_BYLINE_LINES = 3
+_TOP_LINES = 12
+_BYLINE_START_RE = re.compile(rf",|\band\b|&|{_MARK}")
+
+
+def _head_line(line: str) -> bool:
+    return bool(
+        _PAGE_NUMBER_LINE_RE.fullmatch(line)
+        or _metadata_ish(line)
+        or _parse_citation(line)
+        or _parse_head_citation(line)
+    )
+
+
+def _join_wrapped(lines: list[str]) -> str:
+    out = lines[0]
+    for line in lines[1:]:
+        out += line if out.endswith("-") else " " + line
+    return out
+
+
+def _title_block(raw_lines: list[str]) -> tuple[str, list[str]] | None:
+    """A title wrapped over lines at the top of a PDF text layer and the byline under it.
+
+    The title block follows any running head; it counts only when a byline (names, possibly
+    with affiliation marks, possibly wrapped) follows it directly or after one blank line.
+    """
+    window: list[str] = []
+    started = False
+    for raw in raw_lines:
+        line = " ".join(raw.split())
+        if not started:
+            if not line or _head_line(line):
+                continue
+            started = True
+        window.append(line)
+        if len(window) >= _TOP_LINES:
+            break
+    for k in range(1, _TITLE_BLOCK_LINES + 1):
+        if k > len(window) or not window[k - 1]:
+            return None
+        title = _join_wrapped(window[:k])
+        if not _looks_like_title(title) or _is_byline(title):
+            continue
+        rest = window[k:]
+        if rest and not rest[0]:
+            rest = rest[1:]
+        if not rest or not _BYLINE_START_RE.search(rest[0]):
+            continue
+        for m in range(1, _BYLINE_LINES + 1):
+            if m > len(rest) or not rest[m - 1]:
+                break
+            authors = _parse_byline(_join_wrapped(rest[:m]))
+            if authors:
+                return title, authors
+    return None
 
 
 def _meet_the_authors(lines: list[str]) -> list[str]:
@@ -533,6 +629,9 @@ def extract_metadata(raw_text: str, cleaned_text: str) -> Metadata:
     refs = _reference_lines(raw_lines)
 
     text_title = _title_from_text(cleaned_lines)
+    block = _title_block(raw_lines)
+    if text_title is None and block is not None:
+        text_title = block[0]
     citation, citation_lines = _find_citation(raw_lines, refs, text_title)
     doi = _find_doi(raw_lines, refs, citation_lines)
     if doi is None:
@@ -542,6 +641,8 @@ def extract_metadata(raw_text: str, cleaned_text: str) -> Metadata:
     authors = list(citation.authors) if citation else []
     if not authors and title:
         authors = _byline_after_title(raw_lines, title) or _byline_after_title(cleaned_lines, title)
+        if not authors and block is not None and _squash(block[0]) == _squash(title):
+            authors = block[1]
     if not authors:
         authors = _meet_the_authors(raw_lines)
 

@@ -1,5 +1,10 @@
 """Repair of PDF text layers: hard-wrapped lines and lost hyphenation.
 
+Page furniture goes first: page numbers, running heads and footers (recognised by their shape, or
+by recurring next to page breaks with only their digits changing) are dropped, so that a
+paragraph interrupted by a page break is joined back together. A journal running head at the top
+of the first page ("J Clin Invest 2021; 131: 1-9   REVIEW") is kept as a paragraph of its own.
+
 A PDF text layer breaks every paragraph into lines of the column width, and words hyphenated
 at a line end either keep the hyphen (``immuno-`` / ``genicity``) or lose it altogether
 (``endur`` / ``ing``). ``repair_pdf_text`` joins the lines of each paragraph and decides, for
@@ -137,6 +142,7 @@ _LIST_MARKER_RE = re.compile(r"^(?:[*–—-]\s|\(?\d{1,3}[.)]\s|\[\d{1,3}\]\s?)
 _ITEM_END_RE = re.compile(r"[.!?:;][\"'’”)\]]*$")
 _SENTENCE_END_RE = re.compile(r"[.!?:][\"'’”)\]]*$")
 _SPACE_RUN_RE = re.compile(r"[ \t]{2,}")
+_FORM_FEED_RE = re.compile(r"[ \t]*\f[ \t]*")
 
 
 def _is_title_or_lower(word: str) -> bool:
@@ -378,6 +384,158 @@ def _repair_inline(paragraph: str, vocab: _Vocab, stats: RepairStats) -> str:
     return _LOST_COMPOUND_RE.sub(_hyphenate, paragraph)
 
 
+# --- page furniture: page numbers, running heads and footers -----------------------------------
+
+# "77", "- 78 -", "Page 3 of 10", "3 / 10".
+_PAGE_NUMBER_RE = re.compile(
+    r"(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?", re.IGNORECASE
+)
+_PAGE_WORD_RE = re.compile(r"page\s", re.IGNORECASE)
+_PAGE_NUMBER_MAX_CHARS = 20
+# A line recurring beside flush-left numbers is a running head only if it is this long ("Group 1"
+# beside table cells is not).
+_MIN_RECURRING_CHARS = 12
+# A page number beside a running head: "78    Smith et al. | Title", "Title | Journal    79".
+_NUMBERED_HEAD_RE = re.compile(
+    r"\d{1,4}(?P<sep>\s+)(?P<text>\S.{2,100})|(?P<text2>\S.{2,100}?)(?P<sep2>\s+)\d{1,4}"
+)
+_ET_AL_HEAD_RE = re.compile(r"\bet al\.?\s*[|•·]")
+_ET_AL_END_RE = re.compile(r"\bet al\.?$")
+# "J Tumour Immunol Lett 2024; 19: 77-81", "Nat Rev Cancer 2012;12(4):237-51", optionally
+# followed by an article-type label or a DOI.
+_JOURNAL_HEAD_RE = re.compile(
+    r"(?:[A-Z][\w.&'’-]*\s){1,8}(?:1[89]|20)\d{2}\s?;\s?\d{1,4}(?:\([^)]{1,10}\))?\s?:\s?"
+    r"[A-Za-z]?\d+(?:[–-][A-Za-z]?\d+)?\.?(?:\s{2,}\S.{0,60}|\s+(?:doi|https?:)\S*.{0,60}|"
+    r"\s+[A-Z]{3,}(?:\s[A-Z]{3,})?)?"
+)
+# Non-empty lines next to a page break that may be a running head or footer.
+_MARGIN_LINES = 2
+_SHORT_HEAD_CHARS = 80
+_WIDE_GAP = 3  # spaces between the parts of a running head ("Title    79")
+_PAGE_NUMBER_INDENT = 8  # a page number set far from the left margin (centred, right-aligned)
+
+
+def _is_running_head(line: str) -> bool:
+    """A running head or footer by its shape alone (``line`` stripped, inner spaces kept)."""
+    if len(line) > 120:
+        return False
+    if _JOURNAL_HEAD_RE.fullmatch(line):
+        return True
+    m = _NUMBERED_HEAD_RE.fullmatch(line)
+    if m is not None:
+        text = m.group("text") or m.group("text2")
+        sep = m.group("sep") or m.group("sep2")
+        return (
+            len(sep) >= _WIDE_GAP
+            or " | " in text
+            or _ET_AL_HEAD_RE.search(text) is not None
+            or (len(text) <= 60 and _ET_AL_END_RE.search(text) is not None)
+        )
+    if len(line) > _SHORT_HEAD_CHARS or _SENTENCE_END_RE.search(line):
+        return "et al" in line and _ET_AL_HEAD_RE.search(line) is not None
+    # Short, no sentence end: "Journal name | www.journal.org", "Smith et al. • Title".
+    return " | " in line or _ET_AL_HEAD_RE.search(line) is not None
+
+
+def _recurrence_key(line: str) -> str:
+    return " ".join(re.sub(r"\d+", "#", line).split()).lower()
+
+
+def _page_furniture(raw_lines: list[str]) -> tuple[set[int], int | None]:
+    """Indices of lines that are page furniture, and of a journal head to keep on its own.
+
+    A page break is a form feed (a line of its own here) or a page-number line. The non-empty
+    lines just before and after a break, and at the ends of the document, are running heads and
+    footers when their shape says so or when they recur at other breaks with only their
+    digits changed.
+    """
+    stripped = [line.strip(" \t") for line in raw_lines]
+    n = len(stripped)
+    breaks: list[int] = []  # indices of form-feed or page-number lines
+    drop: set[int] = set()
+    # Page numbers set flush in running text, to be confirmed by the lines around them.
+    beside: dict[str, set[int]] = {}  # recurrence key of a neighbour -> numbers it is beside
+    for i, line in enumerate(stripped):
+        if not line:
+            continue
+        if line == "\f":
+            breaks.append(i)
+            continue
+        if len(line) > _PAGE_NUMBER_MAX_CHARS or not _PAGE_NUMBER_RE.fullmatch(line):
+            continue
+        prev = stripped[i - 1] if i > 0 else ""
+        nxt = stripped[i + 1] if i + 1 < n else ""
+        isolated = (
+            not prev
+            or not nxt
+            or prev == "\f"
+            or nxt == "\f"
+            or len(raw_lines[i]) - len(raw_lines[i].lstrip()) >= _PAGE_NUMBER_INDENT
+            or _PAGE_WORD_RE.match(line) is not None
+            or _is_running_head(nxt)
+            or _is_running_head(prev)
+        )
+        if isolated:
+            breaks.append(i)
+            drop.add(i)
+        else:
+            for neighbour in (prev, nxt):
+                beside.setdefault(_recurrence_key(neighbour), set()).add(i)
+    for key, numbers in beside.items():
+        if len(numbers) >= 2 and len(key) >= _MIN_RECURRING_CHARS:
+            breaks.extend(numbers - drop)
+            drop.update(numbers)
+    if not breaks and "et al" not in "".join(stripped[:3] + stripped[-3:]):
+        # No page break: only the top line can be furniture (a journal running head).
+        return drop, _top_head(stripped)
+
+    # Margin zones: up to _MARGIN_LINES non-empty lines on each side of every break, and at
+    # both ends of the document.
+    margins: list[list[int]] = []
+
+    def _zone(start: int, step: int) -> list[int]:
+        zone: list[int] = []
+        j = start
+        while 0 <= j < n and len(zone) < _MARGIN_LINES:
+            if j in drop or stripped[j] == "\f":
+                break
+            if stripped[j]:
+                zone.append(j)
+            j += step
+        return zone
+
+    margins.append(_zone(0, 1))
+    margins.append(_zone(n - 1, -1))
+    for b in breaks:
+        margins.append(_zone(b - 1, -1))
+        margins.append(_zone(b + 1, 1))
+    keys: dict[int, str] = {}
+    where: dict[str, set[int]] = {}  # recurrence key -> margin lines with that key
+    for zone in margins:
+        for j in zone:
+            if j not in keys:
+                keys[j] = key = _recurrence_key(stripped[j])
+                where.setdefault(key, set()).add(j)
+    top = _top_head(stripped)
+    for j, key in keys.items():
+        if j == top:
+            continue
+        if (len(where[key]) >= 2 and len(key) >= 3) or _is_running_head(stripped[j]):
+            drop.add(j)
+    if top is not None and top in keys and len(where[keys[top]]) >= 2:
+        drop.add(top)  # the journal head recurs on every page: furniture throughout
+        top = None
+    return drop, top
+
+
+def _top_head(stripped: list[str]) -> int | None:
+    """Index of a journal running head that is the document's first line, if any."""
+    for i, line in enumerate(stripped):
+        if line and line != "\f":
+            return i if _JOURNAL_HEAD_RE.fullmatch(line) else None
+    return None
+
+
 # --- public API ---------------------------------------------------------------------------------
 
 
@@ -420,12 +578,19 @@ def looks_hard_wrapped(text: str) -> bool:
 def repair_pdf_text(text: str, *, dehyphenate: bool = True) -> tuple[str, RepairStats]:
     """Join wrapped lines into paragraphs (blank line between paragraphs) and rejoin split words.
 
-    Each output paragraph is one line; paragraphs are separated by one blank line. With
+    Each output paragraph is one line; paragraphs are separated by one blank line. Page
+    numbers, running heads and footers are dropped first (a form feed is a page break), and a
+    journal running head on the first line becomes a paragraph of its own. With
     ``dehyphenate=False`` lines are joined with a space (no space after a line-end hyphen,
     which is kept) and no words are rejoined.
     """
     stats = RepairStats()
+    if "\f" in text:
+        text = _FORM_FEED_RE.sub("\n\f\n", text)
     raw_lines = text.split("\n")
+    drop, top_head = _page_furniture(raw_lines)
+    for i in drop:
+        raw_lines[i] = ""
     indents = [len(line) - len(line.lstrip()) for line in raw_lines]
     lines = [_SPACE_RUN_RE.sub(" ", line.strip()) for line in raw_lines]
     lengths = [len(line) for line in lines if line]
@@ -447,6 +612,12 @@ def repair_pdf_text(text: str, *, dehyphenate: bool = True) -> tuple[str, Repair
             continue
         if after_blank or pieces is None:
             block_width = max(global_width, _block_width(lines, i))
+        if i == top_head:
+            if pieces is not None:
+                paragraphs.append(pieces)
+            paragraphs.append([line])
+            pieces, prev, after_blank = None, "", False
+            continue
         if pieces is None:
             pieces = [line]
         elif (
