@@ -98,7 +98,79 @@ def test_throughput_on_abstract_sized_texts() -> None:
     for doc in docs:
         strip_boilerplate(doc)
     rate = len(docs) / (time.perf_counter() - start)
-    assert rate >= 500, f"{rate:.0f} docs/s"
+    # A guard against pathological slowdowns, not a benchmark (see bench/): ~1,000/s measured.
+    assert rate >= 100, f"{rate:.0f} docs/s"
+
+
+_PROSE = [
+    "Regulatory T cells accumulate in many tumours, where they suppress effector responses "
+    "through interleukin-10 and the consumption of interleukin-2 by their receptor.",
+    "Depleting them in mice restored the killing of tumour cells by cytotoxic lymphocytes, and "
+    "the effect was strongest when the depletion was combined with checkpoint blockade.",
+    "The authors caution that the same cells protect healthy tissue from autoimmune attack, so "
+    "the timing and the site of any depletion in patients will need careful study.",
+    "A second cohort of animals, treated later in the course of disease, showed a smaller but "
+    "still clear benefit, which suggests that the window for intervention is fairly wide.",
+    "Earlier work had pointed in the same direction: in biopsies from patients with melanoma, a "
+    "high ratio of regulatory to effector cells predicted a poor response to treatment.",
+    "Whether the findings hold in human tumours is the next question, and the group is now "
+    "measuring the same cells in samples collected before and after immunotherapy.",
+]
+_TEASERS = [
+    "Most read",
+    "Giant squid filmed in the Gulf of Mexico",
+    "Why your cat ignores you when you call its name",
+    "The best budget headphones of the year",
+]
+
+
+def test_teaser_box_inside_the_article_is_dropped_and_both_parts_kept() -> None:
+    page = "\n\n".join(
+        ["Regulatory T cells shield tumours", *_PROSE[:3], *_TEASERS, *_PROSE[3:], *_TEASERS[1:]]
+    )
+    out, _ = strip_boilerplate(page)
+    assert out.split("\n")[0] == "Regulatory T cells shield tumours"
+    for paragraph in _PROSE:
+        assert paragraph in out
+    for teaser in _TEASERS:
+        assert teaser not in out
+
+
+def test_repeated_article_copy_is_dropped() -> None:
+    page = "\n\n".join(["Regulatory T cells shield tumours", *_PROSE, " ".join(_PROSE)])
+    out, stats = strip_boilerplate(page)
+    assert " ".join(_PROSE) not in out
+    assert all(paragraph in out for paragraph in _PROSE)
+    assert stats.duplicates_dropped >= 1
+
+
+def test_glued_stock_photo_credit_is_removed() -> None:
+    glued = "tumour cells under the microscopeGETTY IMAGES; JANE DOE" + _PROSE[0]
+    page = "\n\n".join(["Regulatory T cells shield tumours", glued, *_PROSE[1:]])
+    out, _ = strip_boilerplate(page)
+    assert out.split("\n\n")[1] == _PROSE[0]
+
+
+def test_author_line_with_affiliation_marks_is_not_the_title() -> None:
+    authors = "Hendrika Vasquez-Oyelaran(1), Pavel Strathmore(2) and Ines Kwarteng-Bly(1)"
+    page = "\n\n".join(["Regulatory T cells shield tumours from attack", authors, *_PROSE])
+    out, _ = strip_boilerplate(page)
+    assert out.split("\n")[0] == "Regulatory T cells shield tumours from attack"
+    assert authors not in out
+
+
+def test_extracted_text_keeps_prose_that_mentions_boilerplate_words() -> None:
+    prose = (
+        "Advertisers have many online platforms to reach customers, and most remaining newspaper "
+        "readers are in the aging demographic that digital advertisers do not much care for."
+    )
+    text = "\n\n".join(
+        ["Local news in decline", prose, *_PROSE[:2], "Share this article", "Advertisement"]
+    )
+    out, _ = clean_text(text, CleanMode.EXTRACTED)
+    assert prose in out
+    assert "Share this article" not in out
+    assert "Advertisement" not in out
 
 
 # --- the shared seeds (../shared/seeds), skipped when absent -------------------------------------
@@ -200,7 +272,12 @@ def test_seed_003_the_scientist_widgets_bio_promos(seeds_dir: Path) -> None:
     out, _ = strip_boilerplate(raw)
     lines = out.split("\n")
     assert lines[0] == "Cancers Relapse by Feeding Off Immune Signals"
-    for sentence in _sentences("\n".join(raw.splitlines()[2:3] + raw.splitlines()[12:19])):
+    # The image caption and its stock-photo credit, glued to the first paragraph, are removed.
+    credit = "cancer cell and immune cellsISTOCK; SELVANEGRA"
+    assert credit in raw and credit not in out
+    assert any(line.startswith("After a seemingly successful cancer treatment") for line in lines)
+    body = "\n".join(raw.splitlines()[2:3] + raw.splitlines()[12:19]).replace(credit, "")
+    for sentence in _sentences(body):
         assert sentence in " ".join(out.split()), sentence
     for junk in [
         "| 2 min read",

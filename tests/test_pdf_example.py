@@ -109,10 +109,6 @@ def test_clean_record(record: Callable[[], RawRecord]) -> None:
     assert doc.metadata.year == 2024
 
 
-@pytest.mark.xfail(
-    reason="strip_boilerplate keeps the byline and drops the title paragraph (boilerplate.py)",
-    strict=False,
-)
 @pytest.mark.parametrize("record", [_text_record, _pdf_record], ids=["text", "pdf"])
 def test_title_is_the_first_line(record: Callable[[], RawRecord]) -> None:
     doc = clean_record(record())

@@ -5,12 +5,21 @@ gets a class from language-agnostic features in the manner of jusText: BAD (a kn
 phrase, a widget, a reference entry, a byline or affiliation), GOOD (long prose: many words, many
 function words, sentence punctuation), SHORT or NEAR. The main content region is the run of units
 with the largest total weight (GOOD counts its words, everything else costs), found in one pass;
-nearby GOOD units (a standfirst separated by widgets) are attached to it. Inside the region every
-unit that is not BAD is kept, and tail sections (references, competing interests, author
-information...) are skipped. Figure captions are kept wherever they are. The title is chosen among
-the heading-like units just before the region and becomes the first line.
+nearby GOOD units (a standfirst separated by widgets) are attached to it, and so are heavy runs of
+prose close before or after it (an article cut in two by a widget). Headings of teaser lists
+("Most read", "More from ...") are barriers the region does not cross, and the headlines after
+them are dropped. Inside the region every unit that is not BAD is kept, and tail sections
+(references, competing interests, author information...) are skipped; prose that repeats prose
+already kept (a second copy of the article) is dropped. Figure captions are kept wherever they
+are. The title is chosen among the heading-like units just before the first kept region and
+becomes the first line.
 
-Kept lines are verbatim except for stripped ends and collapsed runs of spaces.
+Text whose main content was already extracted (``find_region=False``, the HTML path) is cleaned
+strictly: only units that are clearly boilerplate go, never a prose sentence that merely mentions
+a subscription or an advert.
+
+Kept lines are verbatim except for stripped ends, collapsed runs of spaces and a stock-photo
+credit glued between a caption and a paragraph ("...immune cellsISTOCK; NAMEAfter a ...").
 """
 
 from __future__ import annotations
@@ -87,7 +96,12 @@ _BAD_FULL = re.compile(
     r"post a comment|add a comment|view comments|photo|image|video|gallery|credit|source|"
     r"print this (?:page|article)|email this (?:page|article)|text size|font size|"
     r"[a-z]{2}|[^\w\s]+|\d+|(?:updated\s+)?\d+\s*(?:[smhdw]|mins?|hours?|hrs?|days?|weeks?)\s+ago|"
-    r"\d{4}-\d\d-\d\dt[\d:.+-]+z?|[$€£]\s?\d[\d.,]*"
+    r"\d{4}-\d\d-\d\dt[\d:.+-]+z?|[$€£]\s?\d[\d.,]*|"
+    r"(?:image|photo|slide)?\s*\d+\s*(?:of|/)\s*/?\s*\d*|caption|back to (?:gallery|article)|"
+    r"view all(?: \(\d+\))?|share (?:via|by) (?:e-?mail|\w+)|share all sharing options|pocket|"
+    r"(?:give|send(?: us)?) feedback|like this article\?|(?:previous|next) (?:article|story|post)|"
+    r"share your thoughts(?: with friends)?\.?|thanks for watching!?(?: visit website)?|"
+    r"breaking news (?:e-?mails|alerts)|(?:author|publish(?:ed)? date|tags(?: terms)?|you are at)"
     r")\s*[:|]?$",
 )
 
@@ -150,6 +164,31 @@ _HARD_TAIL = re.compile(
     r"^.{2,60}\bon\s.{4,40}\bat\s+\d{1,2}[:.]\d\d\s*(?:[ap]\.?m\.?)?.{0,20}$",
 )
 
+# Headings of teaser lists (other stories of the site): after article prose they end the article.
+_TEASER_HEADING = re.compile(
+    r"^(?:more (?:great |top |recent )?(?:[\w'’.-]+ ){0,3}(?:stories|articles|news|headlines|videos|posts)|"
+    r"more (?:from|on|in|articles from|stories from) .{1,40}|"
+    r"most (?:read|popular|viewed|shared|commented|recent)(?: .{1,40})?|top (?:stories|news|headlines)|"
+    r"latest (?:news|stories|articles|headlines|videos|posts)(?: .{1,40})?|trending(?: now| stories| news)?|"
+    r"popular (?:now|stories|articles|posts|news)|(?:we|editors?['’]?s?) (?:recommend|picks?)|"
+    r"recommended(?: stories| reading| articles| videos| for you)?|"
+    r"you (?:may|might) (?:also )?(?:like|enjoy|be interested in)|(?:what to )?read (?:next|also)|"
+    r"related (?:articles|stories|posts|content|coverage|reading|news|videos)|"
+    r"(?:partner|other|related) news(?: .{1,40})?|(?:next )?up next(?: in .{1,40})?|"
+    r"next up in .{1,40}|elsewhere (?:on|in|at) .{1,40}|don['’]t miss|around the web|"
+    r"from (?:our|the) partners|(?:sponsored|promoted|partner) (?:content|stories|links)|"
+    r"more to explore|in case you missed it|also (?:read|see|on .{1,40})|see also)\s*[:.]?$",
+)
+_TEASER_MAX_CHARS = 60
+_GALLERY_ITEM = re.compile(r"^\d{1,3} (?:of|/) \d{1,3} ")  # "2 of 4 A shopper looks at ..."
+
+# Stock-photo credits glued to the caption before and the paragraph after them, as copied from
+# a page: "cancer cellsISTOCK; SELVANEGRAAfter a seemingly ..." -> "After a seemingly ...".
+_GLUED_CREDIT = re.compile(
+    r"^.{0,200}?[a-z0-9)”\"'’](?:ISTOCK(?:PHOTO)?|GETTY IMAGES|SHUTTERSTOCK|ALAMY(?: STOCK PHOTO)?)"
+    r"(?:\s*[;,/|]\s*[A-Z][A-Z0-9 .'’&-]*?)?(?=[A-Z][a-z])"
+)
+
 # Reference entries: "12. Smith, J. ..." / "[3] ..." with years, volumes, pages.
 _REF_START = re.compile(r"^\s*(?:\[\d{1,3}\]|\d{1,3}[.)]|\(\d{1,3}\))\s+\S")
 _REF_SIGNS = re.compile(
@@ -180,9 +219,24 @@ _AFFILIATION = re.compile(
     r"laborator\w*|faculty|clinic|foundation|program(?:me)?|division of|unit)\b",
     re.IGNORECASE,
 )
+# Institution words that (unlike "center", "unit", "program") rarely appear outside affiliations.
+_AFFILIATION_STRICT = re.compile(
+    r"\b(?:universit\w*|institut\w*|department|dept\.|hospital|school of|college|"
+    r"laborator\w*|faculty)\b",
+    re.IGNORECASE,
+)
+_BYLINE_MAX_WORDS = 10
+# Promotional sentences that stay boilerplate in extracted text, however prose-like.
+_PROMO = re.compile(
+    r"^(?:listen to .{0,60}\blive\b|get .{0,60} delivered|follow @?\w+ on \w+ to)|click here\b|"
+    r"(?:sign up|subscribe) (?:for|to) (?:our|the) (?:free )?(?:\w+ )?newsletter|"
+    r"(?:we|\w+) may (?:receive|earn) (?:a )?(?:small )?(?:commission|compensation)|"
+    r"(?:prices|quantities) (?:are subject to|may) change|"
+    r"this (?:article|story|post) (?:was|is) (?:originally )?(?:published|produced|sponsored) by",
+)
 _NAME = (
     r"[A-ZÀ-Þ][\w'’.-]*(?:\s+(?:(?:von|van|de|der|del|da|di|la|le)\s+)?[A-ZÀ-Þ][\w'’.-]*){1,3}"
-    r"(?:,?[\d*†‡]+(?:,[\d*†‡]+)*)?"
+    r"(?:,?[\d*†‡]+(?:,[\d*†‡]+)*|\s?\(\d+(?:,\s?\d+)*\))?"
 )
 _ONLY_NAMES = re.compile(rf"^{_NAME}(?:(?:\s*,|,?\s+and|\s*&|(?<=[\d*†‡]))\s+{_NAME})+\.?$")
 
@@ -192,6 +246,13 @@ _ISOLATED = 0.2  # weight factor of a GOOD unit with no GOOD neighbour (teasers 
 _ATTACH_GAP = 4  # units: a GOOD unit this close to the region joins it (standfirst after widgets)
 _ATTACH_AFTER = 3
 _TITLE_WINDOW = 40
+# A second run of prose continues the article when it is this close, heavy and not tiny beside it.
+_SECOND_LOOK = 80
+_REPEAT_MIN_WORDS = 25  # a kept unit this long whose 4-grams were mostly kept already is a copy
+_REPEAT_SHARE = 0.8
+_SECOND_GAP = 16
+_SECOND_MIN = 40.0
+_SECOND_SHARE = 0.3
 
 
 @dataclass
@@ -206,10 +267,15 @@ class _Unit:
     reference: bool = False
     tail: bool = False
     dup: bool = False
+    teaser: bool = False  # heading of a teaser list ("Most read", "More from ..."): a barrier
+    repeated: bool = False  # GOOD text that occurs more than once on the page
 
 
 def _clean_line(line: str) -> str:
-    return _SPACES.sub(" ", line.strip())
+    line = _SPACES.sub(" ", line.strip())
+    if "ISTOCK" in line or "GETTY" in line or "SHUTTERSTOCK" in line or "ALAMY" in line:
+        line = _GLUED_CREDIT.sub("", line, count=1)
+    return line
 
 
 def _continues(prev: str, nxt: str) -> bool:
@@ -254,13 +320,28 @@ def _is_reference(text: str) -> bool:
     return len(_REF_SIGNS.findall(text)) >= 2 and bool(_AUTHOR_INITIALS.search(text))
 
 
-def _is_affiliation(text: str, words: list[str], stop_ratio: float) -> bool:
-    if not _AFFILIATION.search(text) or len(words) > 45:
+def _is_affiliation(text: str, words: list[str], stop_ratio: float, strict: bool) -> bool:
+    if len(words) > 45 or not (_AFFILIATION_STRICT if strict else _AFFILIATION).search(text):
         return False
     return text.count(",") >= 1 and stop_ratio < 0.2
 
 
-def _classify(unit: _Unit, drop_references: bool) -> None:
+def _is_good(unit: _Unit, text: str, words: list[str], stop_ratio: float) -> bool:
+    """Long prose: many words, many function words, sentence punctuation."""
+    n_chars = len(text)
+    sentence_end = bool(_SENTENCE_END.search(text))
+    if unit.words != len(words):  # CJK
+        return (n_chars >= 40 and sentence_end) or n_chars >= 80
+    return (
+        unit.words >= 10
+        and stop_ratio >= 0.2
+        and (sentence_end or unit.words >= 16)
+        and len(_DIGIT.findall(text)) / n_chars < 0.2
+    )
+
+
+def _classify(unit: _Unit, drop_references: bool, strict: bool = False) -> None:
+    """Set ``unit.kind``; ``strict`` (already extracted text) drops only clear boilerplate."""
     text = unit.text
     words = _WORD.findall(text)
     unit.words = _word_count(text, words)
@@ -268,17 +349,31 @@ def _classify(unit: _Unit, drop_references: bool) -> None:
     if not words:
         unit.kind = Kind.BAD
         return
-    stop = _stopwords()
-    lowered = [w.lower() for w in words]
-    stop_ratio = sum(w in stop for w in lowered) / len(words)
     n_chars = len(text)
     low = unit.low
-    if _BAD_FULL.match(low) or _BYLINE.match(text) or _DATE_ONLY.match(text):
+    if n_chars <= _TEASER_MAX_CHARS and _TEASER_HEADING.match(low):
+        unit.teaser = True
         unit.kind = Kind.BAD
         return
-    if _BAD_STRONG.search(low) or (
-        n_chars <= _BAD_PHRASE_MAX_CHARS and not unit.caption and _BAD_PHRASE.search(low)
+    if (
+        _BAD_FULL.match(low)
+        or (unit.words <= _BYLINE_MAX_WORDS and _BYLINE.match(text))
+        or _DATE_ONLY.match(text)
+        or _GALLERY_ITEM.match(text)
     ):
+        unit.kind = Kind.BAD
+        return
+    stop = _stopwords()
+    stop_ratio = sum(w.lower() in stop for w in words) / len(words)
+    # In extracted text a prose sentence that merely mentions a subscription or an advert is
+    # article text; only the strong phrases (and promo sentences) condemn it.
+    phrase = (
+        n_chars <= _BAD_PHRASE_MAX_CHARS
+        and not unit.caption
+        and bool(_BAD_PHRASE.search(low))
+        and not (strict and _is_good(unit, text, words, stop_ratio))
+    )
+    if _BAD_STRONG.search(low) or phrase or (strict and _PROMO.search(low)):
         unit.kind = Kind.BAD
         return
     if _is_reference(text):
@@ -286,37 +381,26 @@ def _classify(unit: _Unit, drop_references: bool) -> None:
         if drop_references:
             unit.kind = Kind.BAD
             return
-    if _is_affiliation(text, words, stop_ratio) or (
+    if _is_affiliation(text, words, stop_ratio, strict) or (
         unit.words <= 30 and "," in text and _ONLY_NAMES.match(text) and stop_ratio < 0.15
     ):
         unit.kind = Kind.BAD
         return
-    digits = len(_DIGIT.findall(text)) / n_chars
-    sentence_end = bool(_SENTENCE_END.search(text))
-    cjk = unit.words != len(words)
-    if cjk:
-        good = (n_chars >= 40 and sentence_end) or n_chars >= 80
-    else:
-        good = (
-            unit.words >= 10
-            and stop_ratio >= 0.2
-            and digits < 0.2
-            and (sentence_end or unit.words >= 16)
-        )
-    if good:
+    if _is_good(unit, text, words, stop_ratio):
         unit.kind = Kind.GOOD
-    elif unit.words >= 7 and (stop_ratio >= 0.12 or sentence_end):
+    elif unit.words >= 7 and (stop_ratio >= 0.12 or _SENTENCE_END.search(text)):
         unit.kind = Kind.NEAR
     else:
         unit.kind = Kind.SHORT
 
 
-def _region(units: list[_Unit]) -> tuple[int, int]:
-    """Maximum-weight run of units (Kadane); returns [start, end)."""
-    best, best_span = 0.0, (0, 0)
-    total, start = 0.0, 0
+def _region(units: list[_Unit], lo: int = 0, hi: int | None = None) -> tuple[int, int, float]:
+    """Maximum-weight run of units in ``units[lo:hi]`` (Kadane); returns [start, end) and weight."""
+    best, best_span = 0.0, (lo, lo)
+    total, start = 0.0, lo
     last = len(units) - 1
-    for i, unit in enumerate(units):
+    for i in range(lo, len(units) if hi is None else hi):
+        unit = units[i]
         if unit.kind is Kind.GOOD:
             weight = unit.words - _GOOD_OFFSET
             if (i == 0 or units[i - 1].kind is not Kind.GOOD) and (
@@ -325,19 +409,49 @@ def _region(units: list[_Unit]) -> tuple[int, int]:
                 weight *= _ISOLATED
         else:
             weight = _REGION_COST[unit.kind]
+        if unit.teaser:  # the article does not run across a teaser list's heading
+            total = 0.0
+            continue
         if total <= 0:
             total, start = 0.0, i
         total += weight
         if total > best:
             best, best_span = total, (start, i + 1)
-    return best_span
+    return best_span[0], best_span[1], best
+
+
+def _continuations(
+    units: list[_Unit], start: int, end: int, weight: float
+) -> list[tuple[int, int]]:
+    """Other parts of the article, before or after a widget or teaser box that interrupts it.
+
+    A run of prose within ``_SECOND_GAP`` units of the region that weighs at least ``_SECOND_MIN``
+    (and a fair share of the main region) belongs to the article.
+    """
+    spans: list[tuple[int, int]] = []
+    need = max(_SECOND_MIN, _SECOND_SHARE * weight)
+    while end < len(units):
+        start2, end2, weight2 = _region(units, end, min(len(units), end + _SECOND_LOOK))
+        if end2 <= start2 or start2 - end > _SECOND_GAP or weight2 < need:
+            break
+        spans.append((start2, end2))
+        end = end2
+    while start > 0:
+        start2, end2, weight2 = _region(units, max(0, start - _SECOND_LOOK), start)
+        if end2 <= start2 or start - end2 > _SECOND_GAP or weight2 < need:
+            break
+        spans.append((start2, end2))
+        start = start2
+    return spans
 
 
 def _attach(units: list[_Unit], start: int, end: int) -> tuple[int, int]:
     """Grow the region over GOOD units separated from it by a few non-GOOD units."""
     i, gap = start - 1, 0
     while i >= 0 and gap <= _ATTACH_GAP and start - i <= 3 * _ATTACH_GAP:
-        if units[i].kind is Kind.GOOD and not units[i].tail:
+        if units[i].teaser:
+            break
+        if units[i].kind is Kind.GOOD and not units[i].tail and not units[i].repeated:
             start, gap = i, 0
         elif units[i].kind is not Kind.BAD:
             gap += 1  # widgets (BAD units) between standfirst and body do not count
@@ -346,7 +460,7 @@ def _attach(units: list[_Unit], start: int, end: int) -> tuple[int, int]:
         end += 1  # the cut-off start of a paywalled body: "Using engineered mice injected with ..."
     j = end
     while j < len(units) and j - end < _ATTACH_AFTER:
-        if units[j].tail:
+        if units[j].tail or units[j].teaser:
             break
         if units[j].kind is Kind.GOOD:
             end = j + 1
@@ -361,8 +475,17 @@ def _mark_tails(units: list[_Unit], first: int) -> None:
     """
     in_tail = False
     heading = [bool(_TAIL_HEADING.match(u.low)) for u in units]
+    teasers = False
     for i in range(first, len(units)):
         unit = units[i]
+        if unit.teaser:
+            teasers = True  # the teaser items (headlines, dates) up to the next prose
+            continue
+        if teasers:
+            if unit.kind is Kind.GOOD:
+                teasers = False
+            else:
+                unit.tail = True
         if i > first and _HARD_TAIL.match(unit.low):
             for rest in units[i:]:
                 rest.tail = True
@@ -390,11 +513,41 @@ def _mark_duplicates(units: list[_Unit]) -> int:
         if not key:
             continue
         repeated_chrome = key in seen and unit.kind in (Kind.BAD, Kind.SHORT)
-        if repeated_chrome or (counts[key] >= 3 and unit.kind is not Kind.GOOD):
+        if unit.kind is Kind.GOOD and counts[key] >= 2:
+            unit.repeated = True  # gallery captions and teasers recur; article paragraphs do not
+        if (
+            repeated_chrome
+            or (counts[key] >= 3 and unit.kind is not Kind.GOOD)
+            or (key in seen and unit.kind is Kind.GOOD)
+        ):
             unit.dup = True
             dups += 1
         seen.add(key)
     return dups
+
+
+def _drop_repeated_prose(units: list[_Unit], keep: list[bool]) -> int:
+    """Unkeep long kept units whose word 4-grams mostly occurred in earlier kept units.
+
+    Pages often carry the article twice (an AMP or print copy, a JSON teaser of the full text).
+    """
+    seen: set[tuple[str, ...]] = set()
+    dropped = 0
+    for i, unit in enumerate(units):
+        if not keep[i]:
+            continue
+        words = _WORD.findall(unit.low)
+        grams = {tuple(words[j : j + 4]) for j in range(max(1, len(words) - 3))}
+        if (
+            unit.words >= _REPEAT_MIN_WORDS
+            and seen
+            and (sum(g in seen for g in grams) >= _REPEAT_SHARE * len(grams))
+        ):
+            keep[i] = False
+            dropped += 1
+            continue
+        seen.update(grams)
+    return dropped
 
 
 def _title_like(unit: _Unit) -> bool:
@@ -432,27 +585,34 @@ def _analyse(
     if not units:
         return [], [], None, 0
     for unit in units:
-        _classify(unit, drop_references)
-    duplicates = _mark_duplicates(units)
+        _classify(unit, drop_references, strict=not find_region)
+    # Extracted text keeps repeats (table headers, product bullets); pages repeat their chrome.
+    duplicates = _mark_duplicates(units) if find_region else 0
+    spans: list[tuple[int, int]] = []
     if not find_region:
         start, end = 0, len(units)
         _mark_tails(units, start)
     else:
-        start, end = _region(units)
+        start, end, weight = _region(units)
         _mark_tails(units, start)
         if end > start:
             start, end = _attach(units, start, end)
+            spans.extend(_continuations(units, start, end, weight))
+    spans.insert(0, (start, end))
     keep = [False] * len(units)
-    for i in range(start, end):
-        unit = units[i]
-        keep[i] = unit.kind is not Kind.BAD and not unit.tail and not unit.dup
+    for lo, hi in spans:
+        for i in range(lo, hi):
+            unit = units[i]
+            keep[i] = unit.kind is not Kind.BAD and not unit.tail and not unit.dup
     for i, unit in enumerate(units):
         if unit.caption and not unit.reference and not unit.dup:
             keep[i] = True
+    if find_region:
+        duplicates += _drop_repeated_prose(units, keep)
     if not find_region:
         title = 0 if units[0].kind is not Kind.BAD and not units[0].tail else None
     else:
-        title = _pick_title(units, start) if end > start else None
+        title = _pick_title(units, min(lo for lo, _ in spans)) if end > start else None
     if title is not None:
         keep[title] = True
     return units, keep, title, duplicates
