@@ -549,7 +549,6 @@ def test_two_processes_write_concurrently(tmp_path: Path) -> None:
     assert all(n == 1 for n in counts.values())
     with Store(path) as s:
         assert len(s.llm_calls()) == 400
-        ids = {p: [r.id for r in s.iter_summaries() if r.settings_hash.startswith(p)] for p in "ab"}
-    assert min(ids["b"]) < max(ids["a"]) and min(ids["a"]) < max(ids["b"]), (
-        "writers never overlapped"
-    )
+        assert s.integrity_check() == "ok"
+    # Whether the two writers' transactions interleaved depends on the scheduler, so it is
+    # not asserted: the property is that running them at once loses and corrupts nothing.
