@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
@@ -92,6 +92,42 @@ class OpenAISettings(BaseModel):
     timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout in seconds.")
 
 
+class SummarizeSettings(BaseModel):
+    backend: Literal["auto", "extractive", "openai"] = Field(
+        default="auto",
+        description="'auto' picks 'openai' when an API key or base URL is configured, else 'extractive'.",
+    )
+    concurrency: int = Field(
+        default=8, ge=1, le=256, description="Model requests in flight at once."
+    )
+    max_cost_usd: float | None = Field(
+        default=None, gt=0, description="Stop the batch cleanly once this estimated cost is spent."
+    )
+    max_tokens: int | None = Field(
+        default=None, gt=0, description="Stop the batch cleanly once this many tokens are used."
+    )
+    max_retries: int = Field(
+        default=5, ge=0, le=20, description="Retries per request on 429, 5xx, timeouts and resets."
+    )
+    reask_attempts: int = Field(
+        default=1,
+        ge=0,
+        le=3,
+        description="Re-asks with the error on invalid output or unverified quotes.",
+    )
+    single_call_max_tokens: int = Field(
+        default=6000,
+        ge=256,
+        description="Documents up to this many tokens are summarized in one call; longer ones map-reduce.",
+    )
+    reduce_budget_tokens: int = Field(
+        default=12000,
+        ge=1000,
+        description="Token budget of the reduce step's input (never overflows).",
+    )
+    max_claims_per_field: int = Field(default=5, ge=1, le=20, description="Claims kept per field.")
+
+
 class StoreSettings(BaseModel):
     db_path: Path = Field(
         default_factory=default_db_path, description="SQLite database file (WAL mode)."
@@ -117,6 +153,9 @@ class Settings(BaseSettings):
         default_factory=OpenAISettings, description="OpenAI or compatible server."
     )
     store: StoreSettings = Field(default_factory=StoreSettings, description="Local SQLite store.")
+    summarize: SummarizeSettings = Field(
+        default_factory=SummarizeSettings, description="Summarization and batch limits."
+    )
 
     @model_validator(mode="after")
     def _openai_env_fallback(self) -> Settings:

@@ -1,0 +1,2 @@
+"""Summarizer backends: ``extractive`` (offline, deterministic) and ``openai`` (any
+OpenAI-compatible server)."""

@@ -1,0 +1,84 @@
+"""What every summarizer backend implements, and what the batch runner hands it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from litdigest.errors import LitdigestError
+
+if TYPE_CHECKING:
+    from litdigest.models import Chunk, Document
+    from litdigest.schema import DocumentSummary, Usage
+    from litdigest.store import Store
+
+
+class BudgetExceeded(LitdigestError):
+    """The batch's --max-cost or --max-tokens is used up; the batch stops cleanly."""
+
+
+class Budget:
+    """Token and cost limits shared by every call of a batch (thread- and task-safe)."""
+
+    def __init__(self, max_cost_usd: float | None = None, max_tokens: int | None = None) -> None:
+        self.max_cost_usd = max_cost_usd
+        self.max_tokens = max_tokens
+        self.cost_usd = 0.0
+        self.tokens = 0
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        """Raise ``BudgetExceeded`` if no further call may be sent."""
+        with self._lock:
+            if self.max_cost_usd is not None and self.cost_usd >= self.max_cost_usd:
+                raise BudgetExceeded(
+                    f"cost budget reached: ${self.cost_usd:.4f} of ${self.max_cost_usd:.4f}"
+                )
+            if self.max_tokens is not None and self.tokens >= self.max_tokens:
+                raise BudgetExceeded(f"token budget reached: {self.tokens} of {self.max_tokens}")
+
+    def add(self, usage: Usage) -> None:
+        with self._lock:
+            self.cost_usd += usage.cost_usd
+            self.tokens += usage.prompt_tokens + usage.completion_tokens
+
+
+@dataclass
+class CallContext:
+    """Shared state for the calls of one batch.
+
+    ``limiter`` bounds requests in flight across all documents; ``store`` (when given) logs
+    every LLM call and serves the request cache; ``budget`` is checked before every call.
+    """
+
+    store: Store | None = None
+    limiter: asyncio.Semaphore | None = None
+    budget: Budget = field(default_factory=Budget)
+    run_id: int | None = None
+
+
+class Backend(Protocol):
+    """A summarizer. ``summarize`` returns a fully grounded ``DocumentSummary``: every quote is
+    an exact slice of ``doc.text`` (the batch runner re-checks with ``verify_summary``)."""
+
+    name: str
+    model: str
+    prompt_version: str
+
+    def settings_hash(self) -> str:
+        """Hash of every setting that changes the output (part of the summary cache key)."""
+        ...
+
+    async def summarize(
+        self, doc: Document, chunks: list[Chunk], ctx: CallContext
+    ) -> DocumentSummary: ...
+
+
+def stable_hash(payload: Any) -> str:
+    """SHA-256 of the canonical JSON of ``payload`` (first 16 hex digits)."""
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
