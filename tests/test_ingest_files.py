@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,3 +131,28 @@ def test_fifo_given_explicitly_is_refused(tmp_path: Path) -> None:
     assert "not a regular file" in err.reason
     _touch(tmp_path / "a.txt")
     assert list(iter_input_files([tmp_path], SETTINGS)) == [tmp_path / "a.txt"]
+
+
+def test_unreadable_entries_as_root_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same as above where permissions can't be tested (root): the OS says no."""
+    root = tmp_path / "root"
+    locked_dir = root / "locked"
+    _touch(locked_dir / "x.txt")
+    locked_file = _touch(root / "secret.txt")
+    ok = _touch(root / "ok.txt")
+    real_scandir, real_access = os.scandir, os.access
+
+    def scandir(path: Any) -> Any:
+        if Path(path) == locked_dir:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    def access(path: Any, mode: int) -> bool:
+        return Path(path) != locked_file and real_access(path, mode)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "access", access)
+    paths, errors = _split(list(iter_input_files([root], SETTINGS)))
+    assert paths == [ok]
+    assert sorted(e.source for e in errors) == [str(locked_dir), str(locked_file)]
+    assert all("permission denied" in e.reason.lower() for e in errors)
