@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,6 @@ def run(shared: Path, examples: Path) -> dict[str, Any]:
             skipped.append(f"{folder} not found")
             continue
         n_docs = _pipeline([folder], settings, chunker)
-        done, secs = _timed(lambda folder=folder: _pipeline([folder], settings, chunker))
+        done, secs = _timed(partial(_pipeline, [folder], settings, chunker))
         table.append(_row(name, "files → ingest+clean+chunk", n_docs, done, secs))
     return {"table": table, "skipped": skipped}

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ def run(
     )
 
 
-def docs(stdout: str) -> list[dict[str, object]]:
+def docs(stdout: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
 
@@ -43,7 +44,7 @@ def test_clean_json_on_examples_has_the_documented_shape() -> None:
     assert {"text", "html", "ris", "bibtex", "medline", "pubmed-xml", "jats", "markdown"} <= formats
     for d in out:
         assert set(d) == {"doc_id", "text", "metadata", "format", "source", "stats"}
-        assert set(d["metadata"]) == {"title", "authors", "journal", "year", "doi"}  # type: ignore[arg-type]
+        assert set(d["metadata"]) == {"title", "authors", "journal", "year", "doi"}
         assert isinstance(d["doc_id"], str) and len(d["doc_id"]) == 16
         assert d["text"]
     # doc_id is the hash of the cleaned text: equal texts (the PDF and its text copy) share it.
@@ -122,8 +123,8 @@ def test_chunk_json_spans_match_clean_text() -> None:
     text = str(cleaned["text"])
     for c in chunks:
         assert c["doc_id"] == cleaned["doc_id"]
-        assert text[int(c["start"]) : int(c["end"])] == c["text"]  # type: ignore[call-overload]
-        assert int(c["n_tokens"]) <= 120  # type: ignore[call-overload]
+        assert text[int(c["start"]) : int(c["end"])] == c["text"]
+        assert int(c["n_tokens"]) <= 120
 
 
 def test_chunk_human_output_shows_tokens_and_spans() -> None:
