@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
+from contextlib import suppress
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
 from pydantic import ValidationError
 
 from litdigest import __version__
 from litdigest.chunk import Chunker
-from litdigest.config import ChunkSettings, Settings, load_settings
+from litdigest.config import (
+    ChunkSettings,
+    OpenAISettings,
+    Settings,
+    SummarizeSettings,
+    load_settings,
+)
 from litdigest.errors import InputError, LitdigestError, UsageError
 from litdigest.models import Document
+from litdigest.redaction import redact
 
 app = typer.Typer(
     name="litdigest",
@@ -150,6 +161,227 @@ def chunk(
             _emit(c.text)
         _emit("")
     reporter.exit()
+
+
+class BackendChoice(StrEnum):
+    AUTO = "auto"
+    EXTRACTIVE = "extractive"
+    OPENAI = "openai"
+
+
+class OutputChoice(StrEnum):
+    JSONL = "jsonl"
+    JSON = "json"
+    MD = "md"
+
+
+def _safe_url(url: str) -> str:
+    """A base URL fit to print: no user:password, query or fragment."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return printable(redact(urlunsplit((parts.scheme, netloc, parts.path, "", ""))))
+    except ValueError:
+        return "(unparsable URL)"
+
+
+def _backend_reason(name: str, reason: str, settings: Settings, base_url_flag: str | None) -> str:
+    """Why ``auto`` chose ``name``, for one stderr line (names variables, never values)."""
+    if name != "openai":
+        return reason
+    cfg = settings.openai
+    why: list[str] = []
+    if cfg.base_url:
+        if base_url_flag:
+            why.append("--base-url given")
+        else:
+            why.append(
+                "OPENAI_BASE_URL set"
+                if os.environ.get("OPENAI_BASE_URL")
+                else "base URL configured"
+            )
+    if cfg.api_key is not None and cfg.api_key.get_secret_value():
+        why.append(
+            "OPENAI_API_KEY set" if os.environ.get("OPENAI_API_KEY") else "API key configured"
+        )
+    else:
+        why.append("no API key: a placeholder is sent")
+    where = f" at {_safe_url(cfg.base_url)}" if cfg.base_url else ""
+    return f"{', '.join(why)}; model {printable(cfg.model)}{where}"
+
+
+def _summarize_settings(
+    settings: Settings,
+    backend: BackendChoice | None,
+    model: str | None,
+    base_url: str | None,
+    concurrency: int | None,
+    max_cost: float | None,
+    max_tokens: int | None,
+) -> Settings:
+    """``settings`` with the command-line overrides applied and validated."""
+    summarize_opts = settings.summarize.model_dump()
+    for key, value in (
+        ("backend", None if backend is None else backend.value),
+        ("concurrency", concurrency),
+        ("max_cost_usd", max_cost),
+        ("max_tokens", max_tokens),
+    ):
+        if value is not None:
+            summarize_opts[key] = value
+    openai_opts = settings.openai.model_dump()
+    if model is not None:
+        openai_opts["model"] = model
+    if base_url is not None:
+        openai_opts["base_url"] = base_url
+    try:
+        summarize_settings = SummarizeSettings(**summarize_opts)
+        openai_settings = OpenAISettings(**openai_opts)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise UsageError(f"invalid summarize options: {where}: {err['msg']}") from None
+    return settings.model_copy(update={"summarize": summarize_settings, "openai": openai_settings})
+
+
+@app.command()
+def summarize(
+    paths: PathsArg,
+    backend: Annotated[
+        BackendChoice | None,
+        typer.Option(
+            "--backend",
+            help="auto (openai when an API key or base URL is set, else extractive), "
+            "extractive (offline), or openai.",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name for the openai backend.")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="OpenAI-compatible server URL (vLLM, Ollama, llama.cpp)."),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option("--concurrency", min=1, max=256, help="Documents and requests in flight."),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="SQLite store (default: the configured store.db_path)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write into this directory (<doc_id>.json / .md; summaries.jsonl) instead of stdout.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputChoice, typer.Option("--format", help="jsonl, json (one array) or md.")
+    ] = OutputChoice.JSONL,
+    max_cost: Annotated[
+        float | None, typer.Option("--max-cost", help="Stop once this many US dollars are spent.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", help="Stop once this many tokens are used.")
+    ] = None,
+) -> None:
+    """Summarize each document: mechanism, evidence, therapeutic implication, verified quotes."""
+    import asyncio
+
+    from litdigest.backends import choose_backend, get_backend
+    from litdigest.backends.base import Budget
+    from litdigest.batch import BatchResult, BatchRunner
+    from litdigest.output import DirectorySink, ProgressDisplay, StreamSink, SummarySink
+    from litdigest.pipeline import iter_documents
+    from litdigest.redaction import register_secret
+    from litdigest.store import Store
+
+    settings = _summarize_settings(
+        load_settings(), backend, model, base_url, concurrency, max_cost, max_tokens
+    )
+    opts = settings.summarize
+    if settings.openai.api_key is not None:
+        register_secret(settings.openai.api_key.get_secret_value())
+    name, reason = choose_backend(opts.backend, settings)
+    if opts.backend == "auto":
+        print(
+            f"litdigest: backend: {name} ({_backend_reason(name, reason, settings, base_url)})",
+            file=sys.stderr,
+            flush=True,
+        )
+    summarizer = get_backend(name, settings)
+    chunker = Chunker(settings.chunk)
+    reporter = Reporter()
+    try:
+        sink: SummarySink = (
+            StreamSink(sys.stdout, fmt.value) if out is None else DirectorySink(out, fmt.value)
+        )
+    except OSError as exc:
+        raise UsageError(f"cannot write to --out {out}: {exc.strerror or exc}") from None
+    run_args = {
+        "command": "summarize",
+        "paths": [str(p) for p in paths],
+        "format": fmt.value,
+        "out": None if out is None else str(out),
+        "max_cost_usd": opts.max_cost_usd,
+        "max_tokens": opts.max_tokens,
+    }
+    with Store(db or settings.store.db_path) as store:
+        runner = BatchRunner(
+            summarizer,
+            store,
+            sink,
+            reporter,
+            chunker=chunker,
+            concurrency=opts.concurrency,
+            budget=Budget(opts.max_cost_usd, opts.max_tokens),
+            run_args=run_args,
+        )
+        try:
+            with ProgressDisplay(enabled=sys.stderr.isatty()) as progress:
+
+                def on_update(r: BatchResult) -> None:
+                    progress.update(r.emitted, r.cached, r.failed + r.input_errors, r.remaining)
+
+                runner.on_update = on_update
+                result = asyncio.run(runner.run(iter_documents(paths, settings)))
+        except KeyboardInterrupt:
+            with suppress(LitdigestError):
+                runner.finish_run("interrupted")
+            if isinstance(sink, DirectorySink):
+                sink.discard()
+            done = runner.result.emitted
+            print(
+                f"litdigest: interrupted after {done} document(s); finished summaries are "
+                "saved, rerun the same command to resume",
+                file=sys.stderr,
+                flush=True,
+            )
+            raise typer.Exit(130) from None
+        except BaseException:
+            if isinstance(sink, DirectorySink):
+                sink.discard()
+            raise
+    if result.budget_stopped:
+        print(
+            f"litdigest: budget stopped the batch ({printable(result.budget_message or '')}); "
+            f"{result.remaining} document(s) not summarized",
+            file=sys.stderr,
+            flush=True,
+        )
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a summary (one DocumentSummary, as summarize prints it)."""
+    from litdigest.schema import summary_json_schema
+
+    _emit(json.dumps(summary_json_schema(), indent=2, ensure_ascii=False))
 
 
 @app.command()
