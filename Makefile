@@ -14,12 +14,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	@echo "== litdigest clean examples/ (offline) =="
-	$(BIN)/litdigest clean --json examples/ > out-demo.jsonl
-	@$(BIN)/python -c "import json,sys; [print(f\"{d['format']:<11} {d['doc_id']}  {(d['metadata']['title'] or '(untitled)')[:70]}\") for d in map(json.loads, open('out-demo.jsonl'))]"
-	@echo "== litdigest chunk (first document) =="
-	$(BIN)/litdigest chunk --max-tokens 200 examples/scraped-page.txt | head -n 12
-	@echo "Cleaned documents written to out-demo.jsonl"
+	@echo "== litdigest summarize examples/ (offline, extractive backend) =="
+	@rm -f out-demo/demo.db
+	$(BIN)/litdigest summarize --db out-demo/demo.db --out out-demo --format md examples/
+	$(BIN)/litdigest summarize --db out-demo/demo.db --format jsonl examples/ > out-demo/summaries.jsonl
+	@echo "== first digest (out-demo/*.md) =="
+	@head -n 30 "$$(ls out-demo/*.md | head -n 1)"
+	@echo "Summaries: out-demo/summaries.jsonl (JSON Lines) and out-demo/*.md; store: out-demo/demo.db"
+	@echo "(the second run reused the stored summaries: nothing was recomputed)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
