@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from bench import bench_clean, bench_throughput  # noqa: E402
+from bench import bench_clean, bench_summarize, bench_throughput  # noqa: E402
 
 DEFAULT_SHARED = ROOT.parent / "shared"
 
@@ -81,6 +81,33 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append("")
         if thr.get("skipped"):
             lines += [f"- skipped: {s}" for s in thr["skipped"]] + [""]
+    summ = results.get("summarize")
+    if summ and "skipped" not in summ:
+        lines += [
+            "## Summarization: LLM-bound throughput (loopback OpenAI-compatible server)",
+            "",
+            "| documents | concurrency | latency | calls | wall s | ideal s | ratio | goal | "
+            "client ms/call | rerun calls | rerun time / first |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for row in summ["llm"]:
+            lines.append(
+                f"| {row['documents']} | {row['concurrency']} | {row['latency_s']:.1f} s | "
+                f"{row['calls']} | {row['wall_s']:.2f} | {row['ideal_s']:.2f} | "
+                f"**{row['ratio']:.2f}** | ≤ 1.25 | {row['client_overhead_ms_per_call']:.1f} | "
+                f"{row['rerun_calls']} (goal 0) | {row['rerun_fraction']:.1%} |"
+            )
+        ex = summ["extractive"]
+        lines += [
+            "",
+            f"Extractive backend on the same {ex['documents']} abstracts: "
+            f"**{ex['summarize_docs_per_s']:.0f} docs/s** summarize+ground in memory, "
+            f"{ex['batch_with_store_docs_per_s']:.0f} docs/s through the batch runner with the "
+            "SQLite store (goal ≥ 50).",
+            "",
+        ]
+    elif summ:
+        lines += ["## Summarization", "", f"skipped: {summ['skipped']}", ""]
     return "\n".join(lines)
 
 
@@ -96,6 +123,7 @@ def main() -> None:
     else:
         results["cleaning"] = {"skipped": f"{args.shared}/corpus/extraction not found"}
     results["throughput"] = bench_throughput.run(args.shared, ROOT / "examples")
+    results["summarize"] = bench_summarize.run(args.shared)
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
