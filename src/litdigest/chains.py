@@ -393,7 +393,7 @@ class SummaryChain:
         )
         problems = verify_summary(summary, doc.text)
         if problems:  # never expected: every quote is a slice of the text
-            raise BackendError(f"summary of {doc.source} failed verification: {problems[0]}")
+            raise BackendError(f"summary failed verification: {problems[0]}")
         return summary
 
     # ---- single call -----------------------------------------------------------------------
@@ -410,13 +410,12 @@ class SummaryChain:
             halves = _halves(job.doc.text, 0, len(job.doc.text))
             if halves is None:
                 raise BackendError(
-                    f"{job.doc.source}: the summary was truncated and the document cannot be "
-                    "split further",
+                    "the summary was truncated and the document cannot be split further",
                     retryable=False,
                 ) from None
             return await self._map_reduce_pieces(job, halves)
         except (InvalidOutput, RefusedOutput) as exc:
-            raise BackendError(f"{job.doc.source}: {exc.message}", retryable=False) from None
+            raise BackendError(exc.message, retryable=False) from None
         grounded = _Grounded()
         results = self._ground_summary(job, answer.value)
         for section, result in results.items():

@@ -110,7 +110,7 @@ class SummarizeSettings(BaseModel):
         default=5, ge=0, le=20, description="Retries per request on 429, 5xx, timeouts and resets."
     )
     reask_attempts: int = Field(
-        default=1,
+        default=2,
         ge=0,
         le=3,
         description="Re-asks with the error on invalid output or unverified quotes.",

@@ -1,0 +1,113 @@
+"""The summarize milestone's acceptance checks, end to end through the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from litdigest.grounding import verify_summary
+from litdigest.schema import DocumentSummary
+from tests.loopback_server import Fault, FaultPlan, LoopbackServer
+from tests.test_summarize_cli import FAKE_KEY, clean_env, run, summaries
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cleaned(paths: list[Path], env: dict[str, str]) -> dict[str, str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "litdigest", "clean", "--json", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    docs = [json.loads(line) for line in result.stdout.splitlines() if line]
+    return {d["doc_id"]: d["text"] for d in docs}
+
+
+def assert_grounded(out: list[DocumentSummary], texts: dict[str, str]) -> None:
+    for summary in out:
+        assert verify_summary(summary, texts[summary.doc_id]) == []
+        for _, _, claim in summary.iter_claims():
+            for quote in claim.quotes:
+                assert quote.text in texts[summary.doc_id]
+
+
+def test_seeds_offline_five_valid_grounded_summaries(seeds_dir: Path, tmp_path: Path) -> None:
+    env = clean_env(tmp_path)
+    result = run("summarize", "--db", str(tmp_path / "s.db"), str(seeds_dir), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "backend: extractive" in result.stderr
+    out = summaries(result.stdout)
+    assert len(out) == 5
+    assert_grounded(out, cleaned([seeds_dir], env))
+    for summary in out:
+        assert (
+            sum(
+                len(summary.section(s))
+                for s in ("mechanism", "evidence", "therapeutic_implication")
+            )
+            >= 2
+        )
+        assert summary.prompt_version and summary.backend == "extractive"
+
+
+def _corpus(tmp_path: Path, n: int) -> Path:
+    """``n`` Cochrane abstracts when ../shared is there, else copies of our examples."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    source = REPO.parent / "shared" / "corpus" / "cochrane" / "test.source"
+    if source.is_file():
+        for i, line in enumerate(source.read_text(encoding="utf-8").splitlines()[:n]):
+            (folder / f"{i:03d}.txt").write_text(line + "\n", encoding="utf-8")
+    else:
+        for path in sorted((REPO / "examples").iterdir()):
+            (folder / path.name).write_bytes(path.read_bytes())
+    return folder
+
+
+@pytest.mark.slow
+def test_faulty_server_every_document_completes_without_invented_quotes(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path, 40)
+    plan = FaultPlan(
+        rates={
+            Fault.RATE_LIMIT: 0.15,
+            Fault.SERVER_ERROR: 0.15,
+            Fault.MALFORMED_JSON: 0.1,
+            Fault.INVENTED_QUOTE: 0.15,
+        },
+        seed=11,
+        max_faults_per_prompt=2,
+        retry_after_s=0.05,
+    )
+    env = clean_env(tmp_path, OPENAI_API_KEY=FAKE_KEY)
+    with LoopbackServer(faults=plan) as srv:
+        result = run(
+            "summarize",
+            "--backend",
+            "openai",
+            "--base-url",
+            srv.base_url,
+            "--concurrency",
+            "8",
+            "--db",
+            str(tmp_path / "f.db"),
+            str(corpus),
+            env=env,
+            timeout=600,
+        )
+        stats = srv.stats()
+    assert result.returncode == 0, result.stderr
+    texts = cleaned([corpus], env)
+    out = summaries(result.stdout)
+    assert {s.doc_id for s in out} == set(texts)  # every document completed
+    assert_grounded(out, texts)  # no invented quote reached the output
+    for fault in ("rate_limit", "server_error", "malformed_json", "invented_quote"):
+        assert stats[fault] > 0, stats
+    assert FAKE_KEY not in result.stdout + result.stderr
+    assert FAKE_KEY.encode() not in (tmp_path / "f.db").read_bytes()
