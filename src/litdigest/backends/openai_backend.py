@@ -41,6 +41,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar, cast
 
+import httpx2
 import openai
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -715,9 +716,13 @@ class OpenAIBackend:
         llm: BaseChatModel | None = None,
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 20.0,
+        transport: Callable[[], httpx2.AsyncBaseTransport] | None = None,
     ) -> None:
+        """``transport`` (a factory, called once per HTTP client) lets the HTTP exchanges be
+        recorded or replayed, e.g. by the eval harness; None uses the network as configured."""
         self.settings = settings
         self.model = settings.openai.model
+        self._transport = transport
         self.prompts: dict[str, Prompt] = {
             "summarize": load_prompt("summarize.v1"),
             "map": load_prompt("map.v1"),
@@ -761,7 +766,9 @@ class OpenAIBackend:
             max_retries=0,  # we retry ourselves
             temperature=TEMPERATURE,
             use_responses_api=False,
-            http_async_client=openai.DefaultAsyncHttpxClient(),
+            http_async_client=openai.DefaultAsyncHttpxClient(
+                transport=self._transport() if self._transport is not None else None
+            ),
         )
 
     def settings_hash(self) -> str:
