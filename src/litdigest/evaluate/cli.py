@@ -1,0 +1,212 @@
+"""``litdigest eval``: score a backend on golden sets; the CI gate.
+
+Exit codes: 0 every threshold met and no regression beyond ``--max-regression``; 1 a
+threshold unmet or a regression; 2 an error (bad YAML, missing baseline, replay miss…), with
+one line on stderr. Heavy imports (numpy, WordLlama, matplotlib) happen inside the command.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from litdigest.errors import LitdigestError, UsageError
+
+if TYPE_CHECKING:
+    from litdigest.backends.base import Backend
+
+__all__ = ["EvalOptions", "EvalOutcome", "eval_command", "run_eval"]
+
+
+class EvalBackend(StrEnum):
+    AUTO = "auto"
+    EXTRACTIVE = "extractive"
+    OPENAI = "openai"
+
+
+@dataclass
+class EvalOptions:
+    golden: list[Path]
+    backend: str = "auto"
+    model: str | None = None
+    base_url: str | None = None
+    report_dir: Path | None = None
+    baseline: Path | None = None
+    max_regression: float = 0.02
+    record: Path | None = None
+    replay: Path | None = None
+    db: Path | None = None
+    concurrency: int = 4
+
+
+@dataclass
+class EvalOutcome:
+    exit_code: int
+    report: dict[str, Any]
+    paths: dict[str, Path]
+
+
+def _settings(options: EvalOptions) -> Any:
+    from pydantic import ValidationError
+
+    from litdigest.config import OpenAISettings, load_settings
+
+    settings = load_settings()
+    opts = settings.openai.model_dump()
+    if options.model is not None:
+        opts["model"] = options.model
+    if options.base_url is not None:
+        opts["base_url"] = options.base_url
+    try:
+        openai_settings = OpenAISettings(**opts)
+    except ValidationError as exc:
+        raise UsageError(f"invalid options: {exc.errors()[0]['msg']}") from None
+    return settings.model_copy(update={"openai": openai_settings})
+
+
+def run_eval(options: EvalOptions, *, backend: Backend | None = None) -> EvalOutcome:
+    """Run the eval (``backend`` overrides the one named in ``options``, e.g. in tests)."""
+    from litdigest.evaluate.match import MATCH_THRESHOLD, Matcher
+    from litdigest.evaluate.report import build_report, load_baseline, write_reports
+    from litdigest.evaluate.runner import build_backend, load_sets, run_sets
+    from litdigest.redaction import register_secret
+
+    if options.max_regression < 0:
+        raise UsageError("--max-regression must be >= 0")
+    sets = load_sets(options.golden)
+    baseline = load_baseline(options.baseline) if options.baseline is not None else None
+    settings = _settings(options)
+    if settings.openai.api_key is not None:
+        register_secret(settings.openai.api_key.get_secret_value())
+    cassette = None
+    if backend is None:
+        backend, cassette = build_backend(
+            options.backend,
+            settings,
+            record=options.record,
+            replay=options.replay,
+            model_given=options.model is not None,
+        )
+    matcher = Matcher(MATCH_THRESHOLD)
+    matcher.matrix(["warm up"], ["the embedding model"])  # load it (a ConfigError) up front
+    run = run_sets(
+        sets,
+        backend,
+        settings,
+        matcher,
+        concurrency=options.concurrency,
+        store_path=options.db,
+        cassette=cassette,
+    )
+    report = build_report(
+        run,
+        match_threshold=matcher.threshold,
+        baseline=baseline,
+        max_regression=options.max_regression,
+    )
+    report_dir = options.report_dir or Path("out/eval") / run.backend
+    paths = write_reports(report, report_dir)
+    return EvalOutcome(0 if report["passed"] else 1, report, paths)
+
+
+def _summary_line(outcome: EvalOutcome) -> str:
+    report = outcome.report
+    m = report["metrics"]
+
+    def f(key: str) -> str:
+        v = m.get(key)
+        return "–" if v is None else f"{v:.3f}"
+
+    scored = sum(s["scored"] for s in report["golden_sets"])
+    skipped = sum(s["skipped"] for s in report["golden_sets"])
+    verdict = "passed" if report["passed"] else "FAILED"
+    return (
+        f"litdigest eval: {verdict}: {report['backend']} on {scored} case(s) "
+        f"({skipped} skipped): recall {f('key_point_recall')}, precision "
+        f"{f('key_point_precision')}, placed {f('placed_recall')}, quotes "
+        f"{f('quote_verified_rate')}, ROUGE-L {f('rouge_l')}; report {outcome.paths['md']}"
+    )
+
+
+def eval_command(
+    golden: Annotated[
+        list[Path], typer.Argument(help="Golden-set YAML files.", show_default=False)
+    ],
+    backend: Annotated[
+        EvalBackend, typer.Option("--backend", help="auto, extractive or openai.")
+    ] = EvalBackend.AUTO,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name for the openai backend.")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Directory for report.json / report.md / recall.png."),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="A previous report.json to compare against."),
+    ] = None,
+    max_regression: Annotated[
+        float,
+        typer.Option("--max-regression", help="Largest tolerated drop of a metric vs baseline."),
+    ] = 0.02,
+    record: Annotated[
+        Path | None,
+        typer.Option("--record", help="Record every model HTTP exchange into this directory."),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option("--replay", help="Answer model requests from this recording; no network."),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="SQLite store for the LLM call log and request cache."),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=64, help="Documents in flight.")
+    ] = 4,
+) -> None:
+    """Evaluate a backend on golden sets (thresholds, baseline regressions, reports)."""
+    options = EvalOptions(
+        golden=list(golden),
+        backend=backend.value,
+        model=model,
+        base_url=base_url,
+        report_dir=report,
+        baseline=baseline,
+        max_regression=max_regression,
+        record=record,
+        replay=replay,
+        db=db,
+        concurrency=concurrency,
+    )
+    try:
+        outcome = run_eval(options)
+    except LitdigestError as exc:
+        from litdigest.redaction import redact
+
+        print(f"litdigest: error: {' '.join(redact(exc.message).split())}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    print(_summary_line(outcome), file=sys.stderr, flush=True)
+    for th in outcome.report["thresholds"]:
+        if not th["passed"]:
+            print(
+                f"litdigest eval: threshold not met: {th['set']}: {th['metric']} "
+                f"{th['value']:.3f} < {th['minimum']}",
+                file=sys.stderr,
+            )
+    for r in outcome.report["regressions"]:
+        print(
+            f"litdigest eval: regression: {r['scope']}: {r['metric']} {r['value']:.3f} vs "
+            f"baseline {r['baseline']:.3f} (tolerance {options.max_regression})",
+            file=sys.stderr,
+        )
+    raise typer.Exit(outcome.exit_code)

@@ -1,0 +1,179 @@
+"""``litdigest eval``: reports, thresholds, baselines, CI summary, and the CI gate catching a
+deliberately broken summarizer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from litdigest.backends.base import CallContext
+from litdigest.backends.extractive import ExtractiveBackend
+from litdigest.cli import main
+from litdigest.config import load_settings
+from litdigest.evaluate.cli import EvalOptions, run_eval
+from litdigest.evaluate.report import latest_report_pointer
+from litdigest.models import Chunk, Document
+from litdigest.schema import DocumentSummary
+from tests.eval_support import GOLDEN, REPO, SMALL_SET, eval_env, write_golden
+from tests.test_eval_validity import swap_fields
+
+__all__ = ["eval_env"]
+
+TOP_KEYS = {
+    "report_version",
+    "litdigest_version",
+    "backend",
+    "model",
+    "prompt_version",
+    "match_threshold",
+    "passed",
+    "metrics",
+    "totals",
+    "golden_sets",
+    "thresholds",
+    "regressions",
+    "baseline",
+    "cases",
+}
+
+
+def _cli(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert isinstance(exc.value.code, int)
+    return exc.value.code
+
+
+def test_reports_written_with_stable_keys(
+    eval_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    golden = write_golden(eval_env / "g.yaml", SMALL_SET)
+    out = eval_env / "report"
+    assert _cli(["eval", str(golden), "--backend", "extractive", "--report", str(out)]) == 0
+    assert "litdigest eval: passed" in capsys.readouterr().err
+    assert {p.name for p in out.iterdir()} == {"report.json", "report.md", "recall.png"}
+    assert (out / "recall.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert set(report) == TOP_KEYS
+    assert report["passed"] is True and report["backend"] == "extractive"
+    assert [c["status"] for c in report["cases"]] == ["ok", "ok", "skipped"]
+    assert "document not found" in report["cases"][2]["note"]
+    assert report["golden_sets"][0]["skipped"] == 1
+    for key in ("key_point_recall", "quote_verified_rate", "rouge_l", "placed_recall"):
+        assert isinstance(report["metrics"][key], float)
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Aggregate" in md and "### small / cd73" in md and "### small / absent" in md
+    pointer = latest_report_pointer()
+    assert pointer.is_relative_to(eval_env)
+    assert pointer.read_text(encoding="utf-8").strip() == str((out / "report.json").resolve())
+
+
+def test_deltas_against_a_baseline(eval_env: Path) -> None:
+    golden = write_golden(eval_env / "g.yaml", SMALL_SET)
+    first = run_eval(EvalOptions([golden], backend="extractive", report_dir=eval_env / "first"))
+    baseline = json.loads((eval_env / "first" / "report.json").read_text(encoding="utf-8"))
+    for case in baseline["cases"]:
+        if case["id"] == "cd73":
+            case["metrics"]["rouge_l"] -= 0.01  # we are better now: ▲
+        if case["id"] == "tls":
+            case["metrics"]["rouge_l"] += 0.015  # we are worse, within tolerance: ▼
+    base_path = eval_env / "baseline.json"
+    base_path.write_text(json.dumps(baseline), encoding="utf-8")
+    second = run_eval(
+        EvalOptions(
+            [golden],
+            backend="extractive",
+            report_dir=eval_env / "second",
+            baseline=base_path,
+            max_regression=0.02,
+        )
+    )
+    assert first.exit_code == second.exit_code == 0
+    md = (eval_env / "second" / "report.md").read_text(encoding="utf-8")
+    assert "▲0.010" in md and "▼0.015" in md
+    assert second.report["baseline"]["compared_cases"] == 2
+    assert second.report["regressions"] == []
+
+
+def test_threshold_above_achieved_exits_1(
+    eval_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = SMALL_SET.replace("key_point_recall: 0.5", "rouge_l: 0.99")
+    golden = write_golden(eval_env / "g.yaml", body)
+    argv = ["eval", str(golden), "--backend", "extractive", "--report", str(eval_env / "r")]
+    assert _cli(argv) == 1
+    err = capsys.readouterr().err
+    assert "threshold not met: small: rouge_l" in err
+    report = json.loads((eval_env / "r" / "report.json").read_text(encoding="utf-8"))
+    assert report["passed"] is False
+    assert [t["passed"] for t in report["thresholds"] if t["metric"] == "rouge_l"] == [False]
+
+
+def test_regression_beyond_tolerance_exits_1(
+    eval_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    golden = write_golden(eval_env / "g.yaml", SMALL_SET)
+    run_eval(EvalOptions([golden], backend="extractive", report_dir=eval_env / "base"))
+    baseline = json.loads((eval_env / "base" / "report.json").read_text(encoding="utf-8"))
+    for case in baseline["cases"]:
+        if case["status"] == "ok":
+            case["metrics"]["rouge_l"] += 0.05
+    base_path = eval_env / "baseline.json"
+    base_path.write_text(json.dumps(baseline), encoding="utf-8")
+    argv = ["eval", str(golden), "--backend", "extractive", "--baseline", str(base_path)]
+    argv += ["--max-regression", "0.02", "--report", str(eval_env / "r")]
+    assert _cli(argv) == 1
+    assert "regression: small: rouge_l" in capsys.readouterr().err
+    # within a wider tolerance it passes
+    argv[argv.index("0.02")] = "0.1"
+    assert _cli(argv) == 0
+
+
+def test_github_step_summary_is_appended(eval_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = eval_env / "step-summary.md"
+    summary.write_text("previous step\n", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    golden = write_golden(eval_env / "g.yaml", SMALL_SET)
+    run_eval(EvalOptions([golden], backend="extractive", report_dir=eval_env / "r"))
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("previous step\n")
+    assert "# litdigest eval — extractive" in text and "### small / cd73" in text
+
+
+class FieldSwappingBackend:
+    """The extractive summarizer, broken on purpose: every claim lands in the wrong field."""
+
+    name = "extractive-swapped"
+
+    def __init__(self) -> None:
+        self.inner = ExtractiveBackend.from_settings(load_settings().summarize)
+        self.model = self.inner.model
+        self.prompt_version = self.inner.prompt_version
+
+    def settings_hash(self) -> str:
+        return "swapped-" + self.inner.settings_hash()
+
+    async def summarize(
+        self, doc: Document, chunks: list[Chunk], ctx: CallContext
+    ) -> DocumentSummary:
+        summary = await self.inner.summarize(doc, chunks, ctx)
+        return swap_fields(summary, summary)
+
+
+def test_breaking_the_summarizer_fails_the_gate(eval_env: Path) -> None:
+    """Swapping fields makes CI fail against the committed extractive baseline."""
+    options = EvalOptions(
+        [GOLDEN / "examples.yaml"],
+        backend="extractive",
+        baseline=REPO / "evals" / "baseline" / "extractive" / "report.json",
+        max_regression=0.02,
+        report_dir=eval_env / "broken",
+    )
+    honest = run_eval(options)
+    assert honest.exit_code == 0, honest.report["regressions"]
+    broken = run_eval(options, backend=FieldSwappingBackend())
+    assert broken.exit_code == 1
+    regressed = {r["metric"] for r in broken.report["regressions"]}
+    assert {"placed_recall", "placement_accuracy"} <= regressed
