@@ -1,0 +1,252 @@
+"""Shared builders for the review, export and TUI tests (no tests here).
+
+``sample_store`` writes two small documents with summaries whose quotes are real slices of the
+text; ``hostile_store`` adds a document whose title, text, statements and quotes are full of
+markup-like text, ANSI escapes and a very long line.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+from rich.console import Console
+from textual.app import App
+
+from litdigest.config import KeySettings, ReviewSettings, Settings
+from litdigest.models import Document, Format, Metadata, content_hash
+from litdigest.schema import Claim, DocumentSummary, EvidenceKind, Quote
+from litdigest.store import Store
+
+__all__ = [
+    "HOSTILE_MARKUP",
+    "add_document",
+    "hostile_store",
+    "isolate_env",
+    "make_settings",
+    "quote",
+    "sample_store",
+    "screen_text",
+]
+
+ALPHA_TEXT: Final = (
+    "Alpha: PD-1 and the exhausted T cell\n"
+    "\n"
+    "PD-1 engagement recruits SHP-2 and dampens T-cell receptor signalling. "
+    "TCF1 progenitor cells sustain the response to checkpoint blockade.\n"
+    "\n"
+    "In mice, deleting Tcf7 abolished the response to anti-PD-1. "
+    "In a cohort of 157 patients, a high progenitor fraction predicted longer survival.\n"
+    "\n"
+    "Therapies should preserve the progenitor pool. "
+    "Measuring the TCF1 fraction could help select patients.\n"
+)
+
+BETA_TEXT: Final = (
+    "Beta: STING agonists and dendritic cells\n"
+    "\n"
+    "STING activation licenses dendritic cells to cross-prime CD8 T cells.\n"
+    "\n"
+    "In a phase I trial, intratumoural STING agonist produced responses in 3 of 20 patients.\n"
+    "\n"
+    "Combining STING agonists with PD-1 blockade may warm cold tumours.\n"
+)
+
+HOSTILE_MARKUP: Final = "[@click=app.quit]click me[/]"
+LONG_LINE: Final = "x" * 3000
+
+HOSTILE_TEXT: Final = (
+    "[bold]Evil[/bold] title [link=https://evil.example]link[/link]\n"
+    "\n"
+    f"The {HOSTILE_MARKUP} sentence holds [red]markup[/red] and \x1b[31mANSI red\x1b[0m text. "
+    "A second sentence closes a tag [/ and opens [b]bold.\n"
+    "\n"
+    f"{LONG_LINE}\n"
+    "\n"
+    "Blockade of [i]PD-1[/i] may help \x1b]8;;https://evil.example\x07patients\x1b]8;;\x07.\n"
+)
+
+
+def quote(text: str, passage: str) -> Quote:
+    start = text.index(passage)
+    return Quote(text=passage, start=start, end=start + len(passage))
+
+
+def add_document(
+    store: Store,
+    text: str,
+    *,
+    title: str,
+    year: int | None,
+    source: str,
+    claims: dict[str, list[tuple[str, str]]],
+    backend: str = "fake",
+) -> str:
+    """Store ``text`` and a summary: ``claims[field] = [(statement, quoted passage), ...]``."""
+    doc_id = content_hash(text)
+    metadata = Metadata(title=title, year=year)
+    store.add_document(
+        Document(doc_id=doc_id, text=text, metadata=metadata, format=Format.TEXT, source=source)
+    )
+    built: dict[str, list[Claim]] = {}
+    for field_name, items in claims.items():
+        built[field_name] = [
+            Claim(
+                statement=statement,
+                quotes=[quote(text, passage)],
+                evidence_kind=EvidenceKind.ANIMAL_MODEL if field_name == "evidence" else None,
+            )
+            for statement, passage in items
+        ]
+    summary = DocumentSummary(
+        doc_id=doc_id,
+        source=source,
+        metadata=metadata,
+        tldr="A short summary.",
+        mechanism=built.get("mechanism", []),
+        evidence=built.get("evidence", []),
+        therapeutic_implication=built.get("therapeutic_implication", []),
+        backend=backend,
+        model="fake-1",
+        prompt_version="v1",
+    )
+    store.put_summary(doc_id, backend, "fake-1", "v1", "settings", summary.model_dump_json())
+    return doc_id
+
+
+def sample_store(path: Path) -> tuple[str, str]:
+    """Two documents (alpha: 2+2+2 claims, beta: 1+1+1); returns their doc ids."""
+    with Store(path) as store:
+        alpha = add_document(
+            store,
+            ALPHA_TEXT,
+            title="Alpha: PD-1 and the exhausted T cell",
+            year=2024,
+            source="alpha.txt",
+            claims={
+                "mechanism": [
+                    (
+                        "PD-1 recruits SHP-2 to dampen TCR signalling.",
+                        "PD-1 engagement recruits SHP-2 and dampens T-cell receptor signalling.",
+                    ),
+                    (
+                        "TCF1 progenitors sustain the checkpoint response.",
+                        "TCF1 progenitor cells sustain the response to checkpoint blockade.",
+                    ),
+                ],
+                "evidence": [
+                    (
+                        "Deleting Tcf7 abolished the anti-PD-1 response in mice.",
+                        "In mice, deleting Tcf7 abolished the response to anti-PD-1.",
+                    ),
+                    (
+                        "A high progenitor fraction predicted survival in 157 patients.",
+                        "In a cohort of 157 patients, a high progenitor fraction predicted longer survival.",
+                    ),
+                ],
+                "therapeutic_implication": [
+                    (
+                        "Therapy should preserve the progenitor pool.",
+                        "Therapies should preserve the progenitor pool.",
+                    ),
+                    (
+                        "The TCF1 fraction could select patients.",
+                        "Measuring the TCF1 fraction could help select patients.",
+                    ),
+                ],
+            },
+        )
+        beta = add_document(
+            store,
+            BETA_TEXT,
+            title="Beta: STING agonists and dendritic cells",
+            year=2023,
+            source="beta.txt",
+            claims={
+                "mechanism": [
+                    (
+                        "STING licenses dendritic cells.",
+                        "STING activation licenses dendritic cells to cross-prime CD8 T cells.",
+                    )
+                ],
+                "evidence": [
+                    (
+                        "STING agonist gave 3 responses in 20 patients.",
+                        "In a phase I trial, intratumoural STING agonist produced responses in 3 of 20 patients.",
+                    )
+                ],
+                "therapeutic_implication": [
+                    (
+                        "STING plus PD-1 may warm cold tumours.",
+                        "Combining STING agonists with PD-1 blockade may warm cold tumours.",
+                    )
+                ],
+            },
+        )
+    return alpha, beta
+
+
+def hostile_store(path: Path) -> str:
+    """One document full of markup-like text and escapes; returns its doc id."""
+    with Store(path) as store:
+        return add_document(
+            store,
+            HOSTILE_TEXT,
+            title=f"{HOSTILE_MARKUP} [bold]Evil[/bold] \x1b[2J title [link=https://evil.example]x[/link]",
+            year=2020,
+            source="[@click=app.quit].txt",
+            claims={
+                "mechanism": [
+                    (
+                        f"{HOSTILE_MARKUP} [bold]bold[/bold] \x1b[31mred\x1b[0m [/",
+                        f"The {HOSTILE_MARKUP} sentence holds [red]markup[/red] and \x1b[31mANSI red\x1b[0m text.",
+                    )
+                ],
+                "evidence": [("A very long line.", LONG_LINE)],
+                "therapeutic_implication": [
+                    (
+                        "[link=https://evil.example]Blockade[/link] may help.",
+                        "Blockade of [i]PD-1[/i] may help \x1b]8;;https://evil.example\x07patients\x1b]8;;\x07.",
+                    )
+                ],
+            },
+        )
+
+
+def make_settings(**keys: str) -> Settings:
+    """Settings with the given review keys (use with ``isolated_env``)."""
+    return Settings(review=ReviewSettings(keys=KeySettings(**keys)))
+
+
+def isolate_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No config file, no OpenAI settings, a pinned locale and no animations."""
+    monkeypatch.setenv("LITDIGEST_CONFIG", str(tmp_path / "no-config.toml"))
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "LITDIGEST_OPENAI__API_KEY",
+        "LITDIGEST_OPENAI__BASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+
+
+def screen_text(app: App[Any]) -> str:
+    """The current screen as plain text (what a user would read)."""
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
