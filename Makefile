@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck pytest bench format clean-venv
+.PHONY: demo test lint typecheck pytest eval bench format clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,18 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+# Golden-set eval, the CI gate: the extractive backend on every set and the openai backend
+# replayed from a recording (no network), each against its committed baseline.
+eval: $(STAMP)
+	$(BIN)/litdigest eval evals/golden/*.yaml --backend extractive \
+	  --baseline evals/baseline/extractive/report.json --max-regression 0.02 \
+	  --report out/eval/extractive
+	$(BIN)/litdigest eval evals/golden/examples.yaml --backend openai \
+	  --replay evals/recordings/examples-loopback \
+	  --baseline evals/baseline/openai-replay/report.json --max-regression 0.02 \
+	  --report out/eval/openai-replay
+
+test: lint typecheck pytest eval
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

@@ -27,12 +27,21 @@ same prompt for ``max_faults_per_prompt``.
 
 The Authorization header is stored on ``RecordedRequest.headers`` only; it is never logged,
 printed or included in a repr.
+
+**Files and Batch API** (``/v1/files``, ``/v1/batches``): uploads (multipart), file content
+(``/v1/files/{id}/content``), batch create / retrieve / cancel. A batch is processed when it is
+first retrieved after ``BatchPlan.delay_s``: every JSONL request is answered with the same
+answer builder as ``/chat/completions``; ``BatchPlan`` can make some requests fail into the
+error file, inject content faults, or make the batch **expire** with only part of it answered.
+These requests are recorded in ``batch_api_requests``, not in ``requests``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import email.parser
+import email.policy
 import hashlib
 import json
 import random
@@ -50,6 +59,7 @@ from types import FrameType, TracebackType
 from typing import Any, Final
 
 __all__ = [
+    "BatchPlan",
     "Fault",
     "FaultPlan",
     "LoopbackServer",
@@ -101,6 +111,57 @@ class FaultPlan:
             raise ValueError("fault rates must sum to at most 1")
         if self.max_faults_per_prompt is not None and self.max_faults_per_prompt < 0:
             raise ValueError("max_faults_per_prompt must be >= 0")
+
+
+@dataclass
+class BatchPlan:
+    """How the server runs Batch API jobs.
+
+    A batch stays ``in_progress`` for ``delay_s`` after it is created, then is processed on
+    the next retrieve. ``error_rate`` of its requests (chosen by custom_id, deterministic for a
+    ``seed``) fail into the error file with HTTP 500; ``item_faults`` (content faults such as
+    ``MALFORMED_JSON`` or ``INVENTED_QUOTE``) alter answered requests, by custom_id too. With
+    ``expire`` the batch ends ``expired``: only the first ``expire_after`` requests are
+    answered, the rest go to the error file with code ``batch_expired``.
+    """
+
+    delay_s: float = 0.0
+    expire: bool = False
+    expire_after: int = 0
+    error_rate: float = 0.0
+    item_faults: dict[Fault, float] = field(default_factory=dict)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.item_faults = {Fault(k): float(v) for k, v in self.item_faults.items()}
+        if not 0.0 <= self.error_rate <= 1.0:
+            raise ValueError("error_rate must be within [0, 1]")
+        if sum(self.item_faults.values()) > 1.0 + 1e-9:
+            raise ValueError("item fault rates must sum to at most 1")
+
+    def draw(self, custom_id: str) -> tuple[bool, Fault | None]:
+        """(fails with HTTP 500, content fault) for one request."""
+        u = random.Random(f"{self.seed}\x00{custom_id}\x00error").random()
+        if u < self.error_rate:
+            return True, None
+        v = random.Random(f"{self.seed}\x00{custom_id}\x00fault").random()
+        acc = 0.0
+        for candidate in Fault:
+            acc += self.item_faults.get(candidate, 0.0)
+            if v < acc:
+                return False, candidate
+        return False, None
+
+
+_CONTENT_FAULTS: Final = frozenset(
+    {
+        Fault.MALFORMED_JSON,
+        Fault.SCHEMA_INVALID,
+        Fault.INVENTED_QUOTE,
+        Fault.TRUNCATED,
+        Fault.REFUSAL,
+    }
+)
 
 
 @dataclass
@@ -632,6 +693,11 @@ class _Handler(BaseHTTPRequestHandler):
 _LINGER_ZERO: Final = struct.pack("ii", 1, 0)  # l_onoff=1, l_linger=0: close() sends RST
 
 
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored file or batch without its private (underscore) fields."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
 def _error_body(message: str, type_: str, param: str | None, code: str | None) -> JSON:
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
@@ -649,7 +715,12 @@ class LoopbackServer:
         supports_json_schema: bool = True,
         supports_tools: bool = True,
         port: int = 0,
+        batch_plan: BatchPlan | None = None,
     ) -> None:
+        self.batch_plan = batch_plan or BatchPlan()
+        self.files: dict[str, dict[str, Any]] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.batch_api_requests: list[tuple[str, str]] = []
         self.latency_s = latency_s
         self.faults = faults or FaultPlan()
         self.timeout_sleep_s = timeout_sleep_s
@@ -743,6 +814,296 @@ class LoopbackServer:
         """Sleep unless the server stops first; True if it stopped."""
         return seconds > 0 and self._stopping.wait(seconds)
 
+    # files and Batch API -----------------------------------------------------------------------
+
+    _FILES_RE: Final = re.compile(r"^(?:/v1)?/files(?:/(?P<id>[^/]+)(?P<content>/content)?)?$")
+    _BATCHES_RE: Final = re.compile(r"^(?:/v1)?/batches(?:/(?P<id>[^/]+)(?P<cancel>/cancel)?)?$")
+
+    def _batch_api(self, handler: _Handler, method: str) -> bool:
+        """Serve /files and /batches; False for any other path (left to ``_handle``)."""
+        path = handler.path.split("?", 1)[0].rstrip("/")
+        files = self._FILES_RE.match(path)
+        batches = self._BATCHES_RE.match(path)
+        if files is None and batches is None:
+            return False
+        raw = handler.read_body() if method == "POST" else b""
+        with self._lock:
+            self.batch_api_requests.append((method, path))
+        if files is not None:
+            status, payload, data = self._files_endpoint(handler, method, files, raw)
+        else:
+            assert batches is not None
+            status, payload, data = self._batches_endpoint(method, batches, raw)
+        if data is not None:
+            handler.send_json(status, None, content_type="application/octet-stream", raw=data)
+        else:
+            handler.send_json(status, payload)
+        return True
+
+    @staticmethod
+    def _not_found(what: str) -> tuple[int, JSON, None]:
+        return 404, _error_body(f"No such {what}", "invalid_request_error", None, None), None
+
+    def _files_endpoint(
+        self, handler: _Handler, method: str, m: re.Match[str], raw: bytes
+    ) -> tuple[int, JSON, bytes | None]:
+        file_id = m.group("id")
+        if method == "POST" and file_id is None:
+            ctype = handler.headers.get("Content-Type", "")
+            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                f"Content-Type: {ctype}\r\n\r\n".encode() + raw
+            )
+            fields: dict[str, tuple[str | None, bytes]] = {}
+            if message.is_multipart():
+                for part in message.iter_parts():
+                    name = part.get_param("name", header="content-disposition")
+                    payload = part.get_payload(decode=True)
+                    if isinstance(name, str) and isinstance(payload, bytes):
+                        fields[name] = (part.get_filename(), payload)
+            if "file" not in fields or "purpose" not in fields:
+                return (
+                    400,
+                    _error_body(
+                        "'file' and 'purpose' are required", "invalid_request_error", "file", None
+                    ),
+                    None,
+                )
+            filename, data = fields["file"]
+            with self._lock:
+                new_id = f"file-{len(self.files) + 1:04d}{hashlib.sha1(data).hexdigest()[:12]}"
+                record: dict[str, Any] = {
+                    "id": new_id,
+                    "object": "file",
+                    "bytes": len(data),
+                    "created_at": int(time.time()),
+                    "filename": filename or "upload.jsonl",
+                    "purpose": fields["purpose"][1].decode(errors="replace"),
+                    "status": "processed",
+                    "_data": data,
+                }
+                self.files[new_id] = record
+            return 200, _public(record), None
+        if method == "GET" and file_id is not None:
+            with self._lock:
+                found = self.files.get(file_id)
+            if found is None:
+                return self._not_found(f"file: {file_id}")
+            record = found
+            if m.group("content"):
+                return 200, None, bytes(record["_data"])
+            return 200, _public(record), None
+        return 405, _error_body("method not allowed", "invalid_request_error", None, None), None
+
+    def _batches_endpoint(
+        self, method: str, m: re.Match[str], raw: bytes
+    ) -> tuple[int, JSON, None]:
+        batch_id = m.group("id")
+        if method == "POST" and batch_id is None:
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                return (
+                    400,
+                    _error_body("invalid JSON body", "invalid_request_error", None, None),
+                    None,
+                )
+            input_file_id = body.get("input_file_id")
+            endpoint = body.get("endpoint")
+            with self._lock:
+                known = input_file_id in self.files
+            if not known:
+                return self._not_found(f"file: {input_file_id}")
+            if endpoint not in ("/v1/chat/completions", "/v1/embeddings", "/v1/responses"):
+                return (
+                    400,
+                    _error_body(
+                        f"invalid endpoint {endpoint!r}", "invalid_request_error", "endpoint", None
+                    ),
+                    None,
+                )
+            now = int(time.time())
+            with self._lock:
+                new_id = f"batch_{len(self.batches) + 1:04d}{hashlib.sha1(raw).hexdigest()[:12]}"
+                lines = [
+                    ln
+                    for ln in bytes(self.files[str(input_file_id)]["_data"]).splitlines()
+                    if ln.strip()
+                ]
+                batch: dict[str, Any] = {
+                    "id": new_id,
+                    "object": "batch",
+                    "endpoint": endpoint,
+                    "errors": None,
+                    "input_file_id": input_file_id,
+                    "completion_window": body.get("completion_window", "24h"),
+                    "status": "validating",
+                    "output_file_id": None,
+                    "error_file_id": None,
+                    "created_at": now,
+                    "in_progress_at": None,
+                    "expires_at": now + 86400,
+                    "finalizing_at": None,
+                    "completed_at": None,
+                    "failed_at": None,
+                    "expired_at": None,
+                    "cancelling_at": None,
+                    "cancelled_at": None,
+                    "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+                    "metadata": body.get("metadata"),
+                    "_due": time.monotonic() + self.batch_plan.delay_s,
+                }
+                self.batches[new_id] = batch
+            return 200, _public(batch), None
+        if batch_id is None:
+            return 405, _error_body("method not allowed", "invalid_request_error", None, None), None
+        with self._lock:
+            existing = self.batches.get(batch_id)
+        if existing is None:
+            return self._not_found(f"batch: {batch_id}")
+        batch = existing
+        if method == "POST" and m.group("cancel"):
+            with self._lock:
+                if batch["status"] in ("validating", "in_progress"):
+                    batch["status"] = "cancelling"
+                    batch["cancelling_at"] = int(time.time())
+            return 200, _public(batch), None
+        if method == "GET" and not m.group("cancel"):
+            self._advance(batch)
+            return 200, _public(batch), None
+        return 405, _error_body("method not allowed", "invalid_request_error", None, None), None
+
+    def make_batches_due(self) -> None:
+        """Let every batch be processed on its next retrieve, whatever ``delay_s`` said."""
+        with self._lock:
+            for batch in self.batches.values():
+                batch["_due"] = 0.0
+
+    def _advance(self, batch: dict[str, Any]) -> None:
+        """Move a batch along: cancelling -> cancelled; due -> processed."""
+        with self._lock:
+            now = int(time.time())
+            if batch["status"] == "cancelling":
+                batch["status"] = "cancelled"
+                batch["cancelled_at"] = now
+                return
+            if batch["status"] not in ("validating", "in_progress"):
+                return
+            if time.monotonic() < batch["_due"]:
+                batch["status"] = "in_progress"
+                batch["in_progress_at"] = batch["in_progress_at"] or now
+                return
+            data = bytes(self.files[batch["input_file_id"]]["_data"])
+        output, errors = self._process_batch(batch, data)
+        with self._lock:
+            plan = self.batch_plan
+            for kind, lines in (("output_file_id", output), ("error_file_id", errors)):
+                if lines:
+                    content = ("\n".join(json.dumps(x) for x in lines) + "\n").encode()
+                    file_id = (
+                        f"file-{len(self.files) + 1:04d}{hashlib.sha1(content).hexdigest()[:12]}"
+                    )
+                    self.files[file_id] = {
+                        "id": file_id,
+                        "object": "file",
+                        "bytes": len(content),
+                        "created_at": now,
+                        "filename": f"{batch['id']}_{kind.split('_')[0]}.jsonl",
+                        "purpose": "batch_output",
+                        "status": "processed",
+                        "_data": content,
+                    }
+                    batch[kind] = file_id
+            batch["request_counts"] = {
+                "total": len(output) + len(errors),
+                "completed": len(output),
+                "failed": len(errors),
+            }
+            batch["in_progress_at"] = batch["in_progress_at"] or now
+            batch["finalizing_at"] = now
+            if plan.expire:
+                batch["status"] = "expired"
+                batch["expired_at"] = now
+            else:
+                batch["status"] = "completed"
+                batch["completed_at"] = now
+
+    def _process_batch(self, batch: dict[str, Any], data: bytes) -> tuple[list[JSON], list[JSON]]:
+        plan = self.batch_plan
+        output: list[JSON] = []
+        errors: list[JSON] = []
+        for n, line in enumerate(ln for ln in data.splitlines() if ln.strip()):
+            try:
+                item = json.loads(line)
+            except ValueError:
+                item = {}
+            custom_id = (
+                str(item.get("custom_id", f"line-{n}")) if isinstance(item, dict) else f"line-{n}"
+            )
+            digest = hashlib.sha1((str(batch["id"]) + custom_id).encode()).hexdigest()[:16]
+            req_id = f"batch_req_{digest}"
+            if plan.expire and n >= plan.expire_after:
+                errors.append(
+                    {
+                        "id": req_id,
+                        "custom_id": custom_id,
+                        "response": None,
+                        "error": {
+                            "code": "batch_expired",
+                            "message": "This request could not be executed before the completion window expired.",
+                        },
+                    }
+                )
+                continue
+            body = item.get("body") if isinstance(item, dict) else None
+            url = item.get("url") if isinstance(item, dict) else None
+            invalid = self._invalid("POST", "/v1/chat/completions", body, False)
+            if url != batch["endpoint"]:
+                invalid = (
+                    400,
+                    _error_body(
+                        f"url {url!r} does not match the batch endpoint",
+                        "invalid_request_error",
+                        "url",
+                        None,
+                    ),
+                )
+            failed, fault = plan.draw(custom_id)
+            if invalid is not None or failed:
+                status, error = invalid or (
+                    500,
+                    _error_body(
+                        "The server had an error while processing your request.",
+                        "server_error",
+                        None,
+                        None,
+                    ),
+                )
+                errors.append(
+                    {
+                        "id": req_id,
+                        "custom_id": custom_id,
+                        "response": {"status_code": status, "request_id": req_id, "body": error},
+                        "error": None,
+                    }
+                )
+                continue
+            assert isinstance(body, dict)
+            document = extract_document(body.get("messages"))
+            completion = self._completion(
+                body, document, fault if fault in _CONTENT_FAULTS else None
+            )
+            output.append(
+                {
+                    "id": req_id,
+                    "custom_id": custom_id,
+                    "response": {"status_code": 200, "request_id": req_id, "body": completion},
+                    "error": None,
+                }
+            )
+        return output, errors
+
     # fault choice -----------------------------------------------------------------------------
 
     def _choose_fault(self, index: int, key: str) -> Fault | None:
@@ -771,6 +1132,8 @@ class LoopbackServer:
     # request handling ---------------------------------------------------------------------------
 
     def _handle(self, handler: _Handler, method: str) -> None:
+        if self._batch_api(handler, method):
+            return
         started = time.perf_counter()
         raw = handler.read_body() if method == "POST" else b""
         path = handler.path.split("?", 1)[0].rstrip("/")

@@ -306,8 +306,9 @@ class BatchRunner:
         chunks = await asyncio.get_running_loop().run_in_executor(
             executor, self.chunker.chunk_document, doc
         )
-        self.store.add_document(doc)
-        self.store.add_chunks(doc.doc_id, chunks)
+        with self.store.transaction():  # one commit for the document and its chunks
+            self.store.add_document(doc)
+            self.store.add_chunks(doc.doc_id, chunks)
         task = asyncio.create_task(self._summarize(doc, chunks, ctx))
         running.add(task)
         in_flight[doc.doc_id] = task

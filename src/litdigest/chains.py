@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -87,6 +88,7 @@ MAX_QUOTES_PER_CLAIM: Final = 4
 _SIMILAR_STATEMENTS: Final = 0.9
 _REDUCE_STATEMENT_CHARS: Final = 300
 _REDUCE_QUOTE_CHARS: Final = 240
+_PUNCT_RE: Final = re.compile(r"[^\w\s]")
 
 # --------------------------------------------------------------------------------------------
 # Model-facing schemas of the map and reduce steps (OpenAI strict-compatible)
@@ -160,8 +162,9 @@ class Candidate:
         return min(q.start for q in self.claim.quotes)
 
 
+@functools.lru_cache(maxsize=4096)
 def _norm_statement(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+    return " ".join(_PUNCT_RE.sub(" ", text.casefold()).split())
 
 
 def _similar(a: str, b: str, threshold: float = _SIMILAR_STATEMENTS) -> bool:
@@ -170,7 +173,13 @@ def _similar(a: str, b: str, threshold: float = _SIMILAR_STATEMENTS) -> bool:
         return True
     if not na or not nb:
         return False
-    return difflib.SequenceMatcher(None, na, nb).ratio() >= threshold
+    matcher = difflib.SequenceMatcher(None, na, nb)
+    # real_quick_ratio() >= quick_ratio() >= ratio(): cheap upper bounds rule most pairs out
+    return (
+        matcher.real_quick_ratio() >= threshold
+        and matcher.quick_ratio() >= threshold
+        and matcher.ratio() >= threshold
+    )
 
 
 def _spans_overlap(a: Claim, b: Claim) -> bool:
@@ -298,7 +307,7 @@ class _Grounded:
     def _add_claim(self, section: Section, claim: Claim) -> None:
         existing = self.claims[section]
         for i, c in enumerate(existing):
-            if _similar(c.statement, claim.statement) or _spans_overlap(c, claim):
+            if _spans_overlap(c, claim) or _similar(c.statement, claim.statement):
                 existing[i] = c.model_copy(update={"quotes": _merge_quotes(c.quotes, claim.quotes)})
                 break
         else:
@@ -366,15 +375,20 @@ class SummaryChain:
     async def summarize(
         self, doc: Document, chunks: Sequence[Chunk], ctx: CallContext
     ) -> DocumentSummary:
-        n_tokens = count_tokens(doc.text, self.encoding)
+        limit = self.settings.summarize.single_call_max_tokens
+        # A token is at least one byte: a text of at most `limit` UTF-8 bytes needs no count.
+        short = (len(doc.text) <= limit and len(doc.text.encode("utf-8")) <= limit) or count_tokens(
+            doc.text, self.encoding
+        ) <= limit
         job = _Job(
             doc=doc,
             chunks=list(chunks),
             ctx=ctx,
             index=GroundingIndex(doc.text),
-            short=n_tokens <= self.settings.summarize.single_call_max_tokens,
+            short=short,
         )
-        draft = await self.pipeline.ainvoke(job)
+        # Same branch as `self.pipeline`, without a runnable-config round per document.
+        draft = await (self._single_call(job) if job.short else self._map_reduce(job))
         if job.meter.unpriced:
             job.warn(f"no known price for model {self.caller.model!r}; cost recorded as 0")
         summary = DocumentSummary(

@@ -288,6 +288,13 @@ def summarize(
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", help="Stop once this many tokens are used.")
     ] = None,
+    batch_api: Annotated[
+        bool,
+        typer.Option(
+            "--batch-api",
+            help="Submit through the OpenAI Batch API (half price; collect with `batch resume`).",
+        ),
+    ] = False,
 ) -> None:
     """Summarize each document: mechanism, evidence, therapeutic implication, verified quotes."""
     import asyncio
@@ -303,6 +310,10 @@ def summarize(
     settings = _summarize_settings(
         load_settings(), backend, model, base_url, concurrency, max_cost, max_tokens
     )
+    if batch_api:
+        from litdigest.batch_api import submit_command
+
+        raise typer.Exit(submit_command(paths, settings, db))
     opts = settings.summarize
     if settings.openai.api_key is not None:
         register_secret(settings.openai.api_key.get_secret_value())
@@ -388,6 +399,24 @@ def schema() -> None:
 def version() -> None:
     """Print the litdigest version."""
     _emit(f"litdigest {__version__}")
+
+
+from litdigest.tui.cli import export_command, review_command  # noqa: E402
+
+app.command("review")(review_command)
+app.command("export")(export_command)
+
+
+from litdigest.evaluate.cli import eval_command  # noqa: E402
+
+app.command("eval")(eval_command)
+
+
+from litdigest.batch_api import batch_app  # noqa: E402
+from litdigest.digest import digest_command  # noqa: E402
+
+app.command("digest")(digest_command)
+app.add_typer(batch_app, name="batch")
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

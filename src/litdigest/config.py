@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -50,6 +50,12 @@ class IngestSettings(BaseModel):
     follow_symlinks: bool = Field(
         default=True,
         description="Follow symbolic links when recursing directories (loops are detected).",
+    )
+    per_file_timeout_s: float = Field(
+        default=120.0,
+        ge=0,
+        description="Reading a file, or cleaning one of its records, is stopped after this many"
+        " seconds and reported (0: no limit; reading then runs in-process).",
     )
 
 
@@ -134,6 +140,50 @@ class StoreSettings(BaseModel):
     )
 
 
+class KeySettings(BaseModel):
+    """Keys of ``litdigest review``, by binding id (Textual key names; "a,x" binds both)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accept: str = Field(default="a", description="Accept the selected claim.")
+    reject: str = Field(default="r", description="Reject the selected claim.")
+    edit: str = Field(default="e", description="Edit the statement of the selected claim.")
+    flag: str = Field(default="f", description="Flag the selected claim with a note.")
+    undo: str = Field(default="u", description="Undo the last review action.")
+    done: str = Field(default="d", description="Mark the document done (again: reopen it).")
+    accept_all: str = Field(
+        default="A", description="Accept every claim of the document not yet rejected."
+    )
+    next: str = Field(default="j", description="Next item in the focused list (arrows work too).")
+    previous: str = Field(
+        default="k", description="Previous item in the focused list (arrows work too)."
+    )
+    switch_pane: str = Field(default="tab", description="Move focus to the next pane.")
+    filter: str = Field(default="slash", description="Filter the documents by text.")
+    status_filter: str = Field(default="s", description="Cycle the document status filter.")
+    toggle_documents: str = Field(default="l", description="Hide or show the document list.")
+    digest: str = Field(default="g", description="Open the digest of accepted claims.")
+    help: str = Field(default="question_mark,f1", description="Show the keys.")
+    quit: str = Field(default="q", description="Quit.")
+
+    @model_validator(mode="after")
+    def _keys_not_blank(self) -> KeySettings:
+        for name, value in self.model_dump().items():
+            if not value.strip() or any(not part.strip() for part in value.split(",")):
+                raise ValueError(f"key for {name!r} is empty")
+        return self
+
+    def keymap(self) -> dict[str, str]:
+        """Binding id -> keys, for ``App.set_keymap`` (spaces removed)."""
+        return {name: value.replace(" ", "") for name, value in self.model_dump().items()}
+
+
+class ReviewSettings(BaseModel):
+    keys: KeySettings = Field(
+        default_factory=KeySettings, description="Key bindings of the review app."
+    )
+
+
 class Settings(BaseSettings):
     """All litdigest settings."""
 
@@ -155,6 +205,9 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings, description="Local SQLite store.")
     summarize: SummarizeSettings = Field(
         default_factory=SummarizeSettings, description="Summarization and batch limits."
+    )
+    review: ReviewSettings = Field(
+        default_factory=ReviewSettings, description="The review app (litdigest review)."
     )
 
     @model_validator(mode="after")

@@ -239,6 +239,45 @@ def m001_initial(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m002_batches(conn: sqlite3.Connection) -> None:
+    """OpenAI Batch API jobs (``litdigest summarize --batch-api``) and their requests."""
+    execute_script(
+        conn,
+        """
+        CREATE TABLE batch_jobs (
+            id INTEGER PRIMARY KEY,
+            batch_id TEXT UNIQUE,             -- the provider's id; NULL until created
+            input_file_id TEXT,
+            output_file_id TEXT,
+            error_file_id TEXT,
+            endpoint TEXT NOT NULL,
+            model TEXT NOT NULL,
+            status TEXT NOT NULL,             -- provider status; 'collected' once applied
+            request_count INTEGER NOT NULL,
+            run_id INTEGER REFERENCES runs(id),
+            args_json TEXT NOT NULL,          -- backend key and settings needed to resume
+            error TEXT,
+            created_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+
+        CREATE TABLE batch_requests (
+            job_id INTEGER NOT NULL REFERENCES batch_jobs(id) ON DELETE CASCADE,
+            custom_id TEXT NOT NULL,
+            doc_id TEXT NOT NULL,
+            request_hash TEXT NOT NULL,       -- the llm_cache key the result is stored under
+            kind TEXT NOT NULL,               -- summarize | map
+            part INTEGER,                     -- map: part (chunk) number, 1-based
+            status TEXT NOT NULL DEFAULT 'pending',  -- pending | ok | failed
+            error TEXT,
+            PRIMARY KEY (job_id, custom_id)
+        );
+        CREATE INDEX batch_requests_doc ON batch_requests(doc_id);
+        """,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Row types
 
@@ -324,6 +363,53 @@ class Run:
     finished_at: str | None
     args_json: str
     status: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchJob:
+    id: int
+    batch_id: str | None
+    input_file_id: str | None
+    output_file_id: str | None
+    error_file_id: str | None
+    endpoint: str
+    model: str
+    status: str
+    request_count: int
+    run_id: int | None
+    args_json: str
+    error: str | None
+    created_at: str
+    finished_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRequest:
+    job_id: int
+    custom_id: str
+    doc_id: str
+    request_hash: str
+    kind: str
+    part: int | None
+    status: str
+    error: str | None
+
+
+_BATCH_JOB_COLUMNS = (
+    "id, batch_id, input_file_id, output_file_id, error_file_id, endpoint, model, status,"
+    " request_count, run_id, args_json, error, created_at, finished_at"
+)
+_BATCH_JOB_UPDATABLE = frozenset(
+    {
+        "batch_id",
+        "input_file_id",
+        "output_file_id",
+        "error_file_id",
+        "status",
+        "error",
+        "finished_at",
+    }
+)
 
 
 def _claim_state(field: str, claim_index: int, log: Sequence[Decision]) -> ClaimState:
@@ -1022,3 +1108,84 @@ class Store:
                 " WHERE finished_at IS NULL ORDER BY id"
             ).fetchall()
         return [Run(*row) for row in rows]
+
+    # ---- batch API jobs ------------------------------------------------------------------
+
+    def add_batch_job(
+        self,
+        *,
+        endpoint: str,
+        model: str,
+        requests: Sequence[tuple[str, str, str, str, int | None]],
+        args: Mapping[str, Any],
+        run_id: int | None = None,
+        status: str = "preparing",
+    ) -> int:
+        """Record a batch job and its requests ``(custom_id, doc_id, request_hash, kind,
+        part)`` in one transaction, before anything is uploaded; return the job's row id."""
+        args_json = redact(json.dumps(dict(args), sort_keys=True, default=str))
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO batch_jobs (endpoint, model, status, request_count, run_id,"
+                " args_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (endpoint, model, status, len(requests), run_id, args_json, utc_now()),
+            )
+            job_id = int(cur.lastrowid or 0)
+            conn.executemany(
+                "INSERT INTO batch_requests (job_id, custom_id, doc_id, request_hash, kind, part)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(job_id, *row) for row in requests],
+            )
+            return job_id
+
+    def update_batch_job(self, job_id: int, **fields: str | None) -> None:
+        """Set provider ids, ``status``, ``error`` or ``finished_at`` of a job."""
+        unknown = set(fields) - _BATCH_JOB_UPDATABLE
+        if unknown:
+            raise ValueError(f"cannot update batch job column(s): {', '.join(sorted(unknown))}")
+        if not fields:
+            return
+        values = [redact(v) if k == "error" and v is not None else v for k, v in fields.items()]
+        assignments = ", ".join(f"{k} = ?" for k in fields)
+        with self._write() as conn:
+            cur = conn.execute(
+                f"UPDATE batch_jobs SET {assignments} WHERE id = ?", (*values, job_id)
+            )
+            if cur.rowcount != 1:
+                raise StoreError(f"unknown batch job {job_id}: {self.path}")
+
+    def batch_jobs(self, *, unfinished: bool = False) -> list[BatchJob]:
+        """Batch jobs, oldest first; ``unfinished``: those whose results are not applied yet."""
+        where = " WHERE finished_at IS NULL" if unfinished else ""
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_BATCH_JOB_COLUMNS} FROM batch_jobs{where} ORDER BY id"
+            ).fetchall()
+        return [BatchJob(*row) for row in rows]
+
+    def batch_job(self, key: int | str) -> BatchJob | None:
+        """A job by row id (int) or provider batch id (str)."""
+        column = "id" if isinstance(key, int) else "batch_id"
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_BATCH_JOB_COLUMNS} FROM batch_jobs WHERE {column} = ?", (key,)
+            ).fetchone()
+        return None if row is None else BatchJob(*row)
+
+    def batch_requests(self, job_id: int) -> list[BatchRequest]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT job_id, custom_id, doc_id, request_hash, kind, part, status, error"
+                " FROM batch_requests WHERE job_id = ? ORDER BY rowid",
+                (job_id,),
+            ).fetchall()
+        return [BatchRequest(*row) for row in rows]
+
+    def set_batch_request_status(
+        self, job_id: int, custom_id: str, status: str, error: str | None = None
+    ) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE batch_requests SET status = ?, error = ? WHERE job_id = ? AND custom_id = ?",
+                (status, None if error is None else redact(error), job_id, custom_id),
+            )

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from functools import lru_cache
 
-from wordfreq import top_n_list
+from wordfreq import get_frequency_list, top_n_list
 
 
 @dataclass
@@ -55,6 +55,9 @@ def _stopwords() -> frozenset[str]:
     words: set[str] = set()
     for lang in _STOPWORD_LANGS:
         words.update(w for w in top_n_list(lang, 120) if w.isalpha())
+        # wordfreq caches each language's whole frequency list (~30 MB apiece) for the life
+        # of the process; only the top words are needed, so let the lists go.
+        get_frequency_list.cache_clear()
     return frozenset(words)
 
 

@@ -41,7 +41,6 @@ _CONTROLS += "".join(chr(c) for c in range(0x7F, 0xA0))
 _TRANSLATE = str.maketrans({**dict.fromkeys(_SPACES, " "), **dict.fromkeys(_INVISIBLE + _CONTROLS)})
 
 _LINE_BREAKS_RE = re.compile("\r\n?|[\u0085\u2028\u2029]")
-_TRAILING_SPACE_RE = re.compile(r"[ \t]+$", re.MULTILINE)
 # The em dash of some RIS exports comes out as " g- " between two words ("agents g- including").
 # Not after a digit: "5 g- and 10 g-doses" is a unit with a suspended hyphen.
 _G_DASH_RE = re.compile(r"(?<=[^\W\d_)\]]) g- (?=[^\W\d_(\[])")
@@ -76,4 +75,5 @@ def normalize_text(text: str) -> str:
             text = unicodedata.normalize("NFC", text)
     if " g- " in text:
         text = _G_DASH_RE.sub(" \u2014 ", text)
-    return _TRAILING_SPACE_RE.sub("", text)
+    # Per line rather than a `[ \t]+$` regex, which backtracks quadratically on long runs of spaces.
+    return "\n".join(line.rstrip(" \t") for line in text.split("\n"))

@@ -24,7 +24,7 @@ from litdigest.ingest._common import (
 from litdigest.ingest.decode import decode_text
 from litdigest.models import CleanMode, Format, Metadata
 
-_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+_AND = re.compile(r"(?<!\s)\s+and\s+", re.IGNORECASE)  # (?<!\s): linear on long blanks
 _BRACES = re.compile(r"[{}]")
 # Math is decoded as text (IFN-$\gamma$ -> IFN-γ); a superscript it leaves as CD8^+ or
 # CD8^{+} then reads as CD8+.

@@ -21,7 +21,7 @@ _PUBMED = re.compile(r"<Pubmed(?:Book)?Article(?:Set)?\b")
 _HTML_START = re.compile(r"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
 _HTML_TAG = re.compile(
     r"</?(?:p|div|span|a|br|li|ul|ol|td|tr|table|h[1-6]|script|style|meta|link|body|head|title"
-    r"|section|article|nav|header|footer|em|strong|b|i|img|form|input|button)\b[^>]*>",
+    r"|section|article|nav|header|footer|em|strong|b|i|img|form|input|button)\b[^<>]*>",
     re.IGNORECASE,
 )
 _HTML_BLOCK = re.compile(r"<(?:p|div|body|table|section|article|ul|h[1-6])\b", re.IGNORECASE)
@@ -32,7 +32,9 @@ _MEDLINE_TAG = re.compile(r"^[A-Z][A-Z0-9 ]{3}- ", re.MULTILINE)
 _BIB_ENTRY = re.compile(r"^[ \t]*@[A-Za-z]+[ \t]*[{(][^,\n{}]*,", re.MULTILINE)
 _BIB_FIRST = re.compile(r"\A(?:[ \t]*(?:%[^\n]*)?\n)*[ \t]*@[A-Za-z]+[ \t]*[{(]")
 _MD_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+\S", re.MULTILINE)
-_MD_LINK = re.compile(r"!?\[[^\]\n]+\]\([^)\s]+(?:\s+\"[^\"]*\")?\)")
+# Link text and target exclude their own opening bracket, so matching stays linear on
+# hostile input such as "![a](![a](..." (which took minutes with a 64 KiB head).
+_MD_LINK = re.compile(r"!?\[[^\[\]\n]+\]\([^()\s]+(?:\s+\"[^\"\n]*\")?\)")
 _MD_OTHER = re.compile(
     r"^ {0,3}(?:```|~~~)|\*\*\S[^*\n]*\*\*|^ {0,3}\[[^\]]+\]:\s+\S", re.MULTILINE
 )

@@ -15,7 +15,7 @@ _JUNK_TITLE = re.compile(
     r"|slide \d+|\W*)$",
     re.IGNORECASE,
 )
-_AUTHOR_SPLIT = re.compile(r"\s*;\s*|\s+and\s+")
+_AUTHOR_SPLIT = re.compile(r"(?<!\s)(?:\s*;\s*|\s+and\s+)")  # (?<!\s): linear on blanks
 
 
 def _metadata(reader: object) -> Metadata:
