@@ -101,8 +101,8 @@ def review(backend: ExtractiveBackend) -> DocumentSummary:
 def test_backend_identity(backend: ExtractiveBackend, review: DocumentSummary) -> None:
     conforming: Backend = backend
     assert conforming.name == review.backend == "extractive"
-    assert review.model == backend.model == "extractive-v1"
-    assert review.prompt_version == backend.prompt_version == "extractive-v1"
+    assert review.model == backend.model == "extractive-v2"
+    assert review.prompt_version == backend.prompt_version == "extractive-v2"
     assert review.usage.calls == review.usage.total_tokens == 0
     assert review.usage.cost_usd == 0.0
     assert review.doc_id == content_hash(REVIEW)

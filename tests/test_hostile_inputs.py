@@ -281,7 +281,8 @@ def build_corpus(root: Path, secret: Path, port: int) -> list[Case]:
     full = _pdf_with_text(["Immunogenic cell death releases calreticulin from tumour cells."])
     put("truncated.pdf", full[: len(full) // 2], "truncated PDF")
     # pathological inputs for regexes (quadratic backtracking): finish, or time out cleanly
-    put("many-spaces.txt", b"T cells " + b" " * 400_000 + b"x.\n", "timed out after")
+    # (a trailing-space regex once took minutes here; it is linear now, so the file is summarized)
+    put("many-spaces.txt", b"T cells" + b" " * 400_000 + b"\n" + good(n=15).encode(), None)
     put("markdown-links.md", b"# Title\n\n" + b"![a](" * 60_000 + b"\n", None)
     # a symlink loop (a link to itself) and an unreadable file
     (root / "self-loop.txt").symlink_to("self-loop.txt")

@@ -12,6 +12,7 @@ download and fails offline. Pointing ``cache_dir`` at the package directory with
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -39,6 +40,8 @@ def embedder() -> Any:
     Raises ``ConfigError`` with the reason when it cannot be loaded.
     """
     with _lock:
+        root = logging.getLogger()
+        level, handlers = root.level, list(root.handlers)
         try:
             import wordllama
             from wordllama import WordLlama
@@ -47,6 +50,13 @@ def embedder() -> Any:
                 f"the embedding model needs the 'wordllama' package ({exc}); "
                 "install litdigest's dependencies"
             ) from None
+        finally:
+            # wordllama calls logging.basicConfig(level=INFO) on import, which would make every
+            # library (HTTP clients included) log to stderr; put the root logger back.
+            for handler in root.handlers[:]:
+                if handler not in handlers:
+                    root.removeHandler(handler)
+            root.setLevel(level)
         package_dir = Path(wordllama.__file__).parent
         try:
             return WordLlama.load(

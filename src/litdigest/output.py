@@ -156,9 +156,39 @@ def safe_doc_filename(doc_id: str, suffix: str) -> str:
     return doc_id + suffix
 
 
+# Temporary files carry the writer's PID (".<name>.<pid>.<random>.tmp") so that a later run
+# can tell the leftovers of a killed process from the live files of a concurrent one.
+_TEMP_NAME = re.compile(r"\.[\w.-]+?\.(?P<pid>\d+)\.[\w-]+\.tmp")
+
+
+def _temp_prefix(name: str) -> str:
+    return f".{name}.{os.getpid()}."
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temp_files(directory: Path) -> int:
+    """Delete temporary files left in ``directory`` by writers that no longer run (kill -9)."""
+    removed = 0
+    for entry in directory.iterdir():
+        m = _TEMP_NAME.fullmatch(entry.name)
+        if m and int(m["pid"]) != os.getpid() and not _pid_alive(int(m["pid"])):
+            entry.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically: a temporary file beside it, fsync, rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path.name), suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
@@ -179,10 +209,13 @@ class DirectorySink:
         self.fmt = fmt
         self.count = 0
         directory.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(directory)
         self._tmp: Path | None = None
         self._fh: IO[str] | None = None
         if fmt == "jsonl":
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{JSONL_FILENAME}.", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(
+                dir=directory, prefix=_temp_prefix(JSONL_FILENAME), suffix=".tmp"
+            )
             self._tmp = Path(tmp)
             self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 

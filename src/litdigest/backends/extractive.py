@@ -1,6 +1,6 @@
 """Extractive backend: offline, deterministic and fast; no model, no network.
 
-Algorithm (``extractive-v1``):
+Algorithm (``extractive-v2``: v1 plus note-keeping fields such as "Status:" skipped):
 
 1. **Sentences.** The cleaned text is split into paragraphs (lines) and sentences
    (``chunk.sentence_spans``). Short lines without final punctuation are headings: they are
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ExtractiveBackend"]
 
-VERSION: Final = "extractive-v1"
+VERSION: Final = "extractive-v2"
 
 MIN_WORDS: Final = 6
 MAX_WORDS: Final = 80
@@ -750,8 +750,18 @@ def _quotable(sentence: str) -> bool:
     return letters >= 0.5 * len(sentence)  # not a table row, formula or list of numbers
 
 
+# Note-keeping fields at the start of a line ("Status: draft, ...", "Tags: ...").
+_NOTE_FIELD_RE: Final = re.compile(
+    r"(?:status|tags?|keywords?|updated|last updated|reviewed|date|todo|note to self|"
+    r"read on|source|url)\s*:",
+    re.IGNORECASE,
+)
+
+
 def _unwanted(sentence: str, lower: str, words: set[str]) -> bool:
-    """Boilerplate or a reference-list entry."""
+    """Boilerplate, a note-keeping field or a reference-list entry."""
+    if _NOTE_FIELD_RE.match(sentence):
+        return True
     if ("©" in sentence or not _BOILERPLATE_WORDS.isdisjoint(words)) and _BOILERPLATE_RE.search(
         sentence
     ):
