@@ -35,24 +35,10 @@ from litdigest.pricing import cost_usd
 from litdigest.schema import DocumentSummary
 from litdigest.store import Store
 from tests.loopback_server import BatchPlan, Fault, LoopbackServer
+from tests.support import cochrane_or_examples
 
-REPO = Path(__file__).resolve().parents[1]
 KEY = "sk-test-BATCH-SECRET-0123456789"
 MODEL = "gpt-4o-mini"  # a priced model name, so batch pricing shows in the costs
-
-
-def _corpus(tmp_path: Path, n: int) -> Path:
-    """``n`` Cochrane abstracts when ../shared is there, else copies of our examples."""
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    source = REPO.parent / "shared" / "corpus" / "cochrane" / "test.source"
-    if source.is_file():
-        for i, line in enumerate(source.read_text(encoding="utf-8").splitlines()[:n]):
-            (folder / f"{i:03d}.txt").write_text(line + "\n", encoding="utf-8")
-    else:
-        for path in sorted((REPO / "examples").iterdir()):
-            (folder / path.name).write_bytes(path.read_bytes())
-    return folder
 
 
 def _settings(base_url: str, **summarize: object) -> Settings:
@@ -188,7 +174,7 @@ def test_split_respects_request_and_byte_limits() -> None:
 
 
 def test_batch_of_abstracts_end_to_end_survives_a_restart(tmp_path: Path) -> None:
-    corpus = _corpus(tmp_path, 30)
+    corpus = cochrane_or_examples(tmp_path, 30)
     db = tmp_path / "batch.db"
     with LoopbackServer(batch_plan=BatchPlan(delay_s=0.6)) as srv:
         settings = _settings(srv.base_url)
@@ -248,7 +234,7 @@ def test_batch_of_abstracts_end_to_end_survives_a_restart(tmp_path: Path) -> Non
 
 
 def test_failed_items_are_resent_through_the_online_path(tmp_path: Path) -> None:
-    corpus = _corpus(tmp_path, 20)
+    corpus = cochrane_or_examples(tmp_path, 20)
     plan = BatchPlan(
         error_rate=0.25,
         item_faults={Fault.INVENTED_QUOTE: 0.25, Fault.MALFORMED_JSON: 0.15},
@@ -274,7 +260,7 @@ def test_failed_items_are_resent_through_the_online_path(tmp_path: Path) -> None
 
 
 def test_an_expired_batch_is_collected_and_the_rest_sent_online(tmp_path: Path) -> None:
-    corpus = _corpus(tmp_path, 12)
+    corpus = cochrane_or_examples(tmp_path, 12)
     with LoopbackServer(batch_plan=BatchPlan(expire=True, expire_after=4)) as srv:
         settings = _settings(srv.base_url)
         docs = _docs(corpus, settings)
@@ -293,7 +279,7 @@ def test_an_expired_batch_is_collected_and_the_rest_sent_online(tmp_path: Path) 
 
 
 def test_cancel_then_resume_sends_everything_online(tmp_path: Path) -> None:
-    corpus = _corpus(tmp_path, 5)
+    corpus = cochrane_or_examples(tmp_path, 5)
     with LoopbackServer(batch_plan=BatchPlan(delay_s=600)) as srv:
         settings = _settings(srv.base_url)
         docs = _docs(corpus, settings)
@@ -364,7 +350,7 @@ def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_submit_and_resume_in_separate_processes(tmp_path: Path) -> None:
-    corpus = _corpus(tmp_path, 8)
+    corpus = cochrane_or_examples(tmp_path, 8)
     db = str(tmp_path / "cli.db")
     env = _env(tmp_path)
     with LoopbackServer(batch_plan=BatchPlan(delay_s=600)) as srv:

@@ -12,9 +12,8 @@ import pytest
 from litdigest.grounding import verify_summary
 from litdigest.schema import DocumentSummary
 from tests.loopback_server import Fault, FaultPlan, LoopbackServer
+from tests.support import cochrane_or_examples
 from tests.test_summarize_cli import FAKE_KEY, clean_env, run, summaries
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def cleaned(paths: list[Path], env: dict[str, str]) -> dict[str, str]:
@@ -57,23 +56,9 @@ def test_seeds_offline_five_valid_grounded_summaries(seeds_dir: Path, tmp_path: 
         assert summary.prompt_version and summary.backend == "extractive"
 
 
-def _corpus(tmp_path: Path, n: int) -> Path:
-    """``n`` Cochrane abstracts when ../shared is there, else copies of our examples."""
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    source = REPO.parent / "shared" / "corpus" / "cochrane" / "test.source"
-    if source.is_file():
-        for i, line in enumerate(source.read_text(encoding="utf-8").splitlines()[:n]):
-            (folder / f"{i:03d}.txt").write_text(line + "\n", encoding="utf-8")
-    else:
-        for path in sorted((REPO / "examples").iterdir()):
-            (folder / path.name).write_bytes(path.read_bytes())
-    return folder
-
-
 @pytest.mark.slow
 def test_faulty_server_every_document_completes_without_invented_quotes(tmp_path: Path) -> None:
-    corpus = _corpus(tmp_path, 40)
+    corpus = cochrane_or_examples(tmp_path, 40)
     plan = FaultPlan(
         rates={
             Fault.RATE_LIMIT: 0.15,

@@ -32,7 +32,14 @@ from pydantic import ValidationError
 
 from litdigest.models import Document
 from litdigest.schema import SECTIONS, Claim, DocumentSummary, Quote, Section
-from litdigest.store import ClaimState, Decision, ReviewAction, Store, StoredSummary
+from litdigest.store import (
+    ClaimState,
+    Decision,
+    ReviewAction,
+    Store,
+    StoredSummary,
+    claim_state,
+)
 
 __all__ = [
     "DOCUMENT_FIELD",
@@ -47,7 +54,6 @@ __all__ = [
     "ReviewDocument",
     "Reviewer",
     "build_digest",
-    "replay",
 ]
 
 DOCUMENT_FIELD: Final = "_document"
@@ -56,35 +62,6 @@ DocStatus = Literal["unreviewed", "in_progress", "done"]
 DOC_STATUSES: Final[tuple[DocStatus, ...]] = get_args(DocStatus)
 ClaimStatus = Literal["pending", "accepted", "rejected"]
 ExportStatus = Literal["accepted", "all"]
-
-
-def replay(field_name: str, claim_index: int, log: Sequence[Decision]) -> ClaimState:
-    """The state of one claim from its decision log (the store's rules; see ``ClaimState``)."""
-    effective: list[Decision] = []
-    for decision in log:
-        if decision.action == "undo":
-            if effective:
-                effective.pop()
-        else:
-            effective.append(decision)
-    status: ClaimStatus = "pending"
-    statement: str | None = None
-    flagged = False
-    note: str | None = None
-    for decision in effective:
-        if decision.action == "accept":
-            status = "accepted"
-        elif decision.action == "reject":
-            status = "rejected"
-        elif decision.action == "edit":
-            statement = decision.statement_after
-        elif decision.action == "flag":
-            flagged = True
-        elif decision.action == "unflag":
-            flagged = False
-        if decision.note:
-            note = decision.note
-    return ClaimState(field_name, claim_index, status, statement, flagged, note, tuple(effective))
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +277,7 @@ class Reviewer:
                 if decision.statement_before is not None and decision.statement_before != original:
                     continue  # made about a different claim (an older summary)
             logs.setdefault(key, []).append(decision)
-        return {key: replay(key[0], key[1], log) for key, log in logs.items()}
+        return {key: claim_state(key[0], key[1], log) for key, log in logs.items()}
 
     def _views(
         self, doc_id: str, summary: DocumentSummary, states: dict[tuple[str, int], ClaimState]

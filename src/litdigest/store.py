@@ -412,7 +412,8 @@ _BATCH_JOB_UPDATABLE = frozenset(
 )
 
 
-def _claim_state(field: str, claim_index: int, log: Sequence[Decision]) -> ClaimState:
+def claim_state(field: str, claim_index: int, log: Sequence[Decision]) -> ClaimState:
+    """The state of one claim replayed from its decision log (undo cancels the latest)."""
     effective: list[Decision] = []
     for decision in log:
         if decision.action == "undo":
@@ -1068,7 +1069,7 @@ class Store:
         logs: dict[tuple[str, int], list[Decision]] = {}
         for decision in self.decisions(doc_id):
             logs.setdefault((decision.field, decision.claim_index), []).append(decision)
-        return {key: _claim_state(key[0], key[1], log) for key, log in logs.items()}
+        return {key: claim_state(key[0], key[1], log) for key, log in logs.items()}
 
     # ---- runs ----------------------------------------------------------------------------
 
