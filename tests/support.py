@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,3 +22,17 @@ def cochrane_or_examples(tmp_path: Path, n: int) -> Path:
         for path in sorted((REPO / "examples").iterdir()):
             (folder / path.name).write_bytes(path.read_bytes())
     return folder
+
+
+def cleaned_texts(paths: list[Path], env: dict[str, str]) -> dict[str, str]:
+    """doc_id -> cleaned text of every document under ``paths``, from ``litdigest clean --json``."""
+    result = subprocess.run(
+        [sys.executable, "-m", "litdigest", "clean", "--json", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    docs = [json.loads(line) for line in result.stdout.splitlines() if line]
+    return {d["doc_id"]: d["text"] for d in docs}

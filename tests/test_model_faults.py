@@ -8,9 +8,7 @@ budget holds per prompt; usage counts every request sent, retries and re-asks in
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -19,42 +17,14 @@ import pytest
 from litdigest.grounding import verify_summary
 from litdigest.schema import DocumentSummary
 from tests.loopback_server import Fault, FaultPlan, LoopbackServer, RecordedRequest
+from tests.support import cleaned_texts, cochrane_or_examples
 from tests.test_summarize_cli import FAKE_KEY, clean_env, run
 
-REPO = Path(__file__).resolve().parents[1]
 N_DOCS = 20
 MAX_RETRIES = 3
 REASK = 2  # LITDIGEST_SUMMARIZE__REASK_ATTEMPTS (the default)
 GROUNDING_REASKS = 1  # chains: claims with unverified quotes are re-asked once
 INVENTED = "This invented sentence was never written in the article"
-
-
-def _corpus(tmp_path: Path, n: int) -> Path:
-    """``n`` Cochrane abstracts when ../shared is there, else our examples."""
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    source = REPO.parent / "shared" / "corpus" / "cochrane" / "test.source"
-    if source.is_file():
-        lines = source.read_text(encoding="utf-8").splitlines()
-        for i, line in enumerate(lines[:n]):
-            (folder / f"{i:03d}.txt").write_text(line + "\n", encoding="utf-8")
-    else:
-        for path in sorted((REPO / "examples").iterdir()):
-            (folder / path.name).write_bytes(path.read_bytes())
-    return folder
-
-
-def _cleaned(corpus: Path, env: dict[str, str]) -> dict[str, str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "litdigest", "clean", "--json", str(corpus)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
-    docs = [json.loads(line) for line in result.stdout.splitlines() if line]
-    return {d["doc_id"]: d["text"] for d in docs}
 
 
 def _summarize(
@@ -106,8 +76,8 @@ FAULTS = [
 @pytest.fixture(scope="module")
 def corpus_and_texts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     tmp = tmp_path_factory.mktemp("faults")
-    corpus = _corpus(tmp, N_DOCS)
-    return corpus, _cleaned(corpus, clean_env(tmp))
+    corpus = cochrane_or_examples(tmp, N_DOCS)
+    return corpus, cleaned_texts([corpus], clean_env(tmp))
 
 
 @pytest.mark.slow

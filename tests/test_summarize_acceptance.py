@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,21 +9,8 @@ import pytest
 from litdigest.grounding import verify_summary
 from litdigest.schema import DocumentSummary
 from tests.loopback_server import Fault, FaultPlan, LoopbackServer
-from tests.support import cochrane_or_examples
+from tests.support import cleaned_texts, cochrane_or_examples
 from tests.test_summarize_cli import FAKE_KEY, clean_env, run, summaries
-
-
-def cleaned(paths: list[Path], env: dict[str, str]) -> dict[str, str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "litdigest", "clean", "--json", *map(str, paths)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
-    docs = [json.loads(line) for line in result.stdout.splitlines() if line]
-    return {d["doc_id"]: d["text"] for d in docs}
 
 
 def assert_grounded(out: list[DocumentSummary], texts: dict[str, str]) -> None:
@@ -44,7 +28,7 @@ def test_seeds_offline_five_valid_grounded_summaries(seeds_dir: Path, tmp_path: 
     assert "backend: extractive" in result.stderr
     out = summaries(result.stdout)
     assert len(out) == 5
-    assert_grounded(out, cleaned([seeds_dir], env))
+    assert_grounded(out, cleaned_texts([seeds_dir], env))
     for summary in out:
         assert (
             sum(
@@ -88,7 +72,7 @@ def test_faulty_server_every_document_completes_without_invented_quotes(tmp_path
         )
         stats = srv.stats()
     assert result.returncode == 0, result.stderr
-    texts = cleaned([corpus], env)
+    texts = cleaned_texts([corpus], env)
     out = summaries(result.stdout)
     assert {s.doc_id for s in out} == set(texts)  # every document completed
     assert_grounded(out, texts)  # no invented quote reached the output
