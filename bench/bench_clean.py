@@ -34,9 +34,9 @@ import trafilatura
 from bench.extraction_score import PageScore, score_page, summarize
 from litdigest.clean import clean_text
 from litdigest.clean.boilerplate import strip_boilerplate
+from litdigest.documents import CleanMode
 from litdigest.errors import InputError
 from litdigest.ingest.html import EXTRACT_OPTIONS, decode_html, read_html
-from litdigest.models import CleanMode
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

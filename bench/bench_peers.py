@@ -11,7 +11,7 @@ human plain-language summary on the same line of ``test.target``:
 * **sumy LexRank** and **sumy TextRank** (English Snowball stemmer, sumy's English stop
   words) with **the same number of sentences as ours** for that document. sumy's default
   tokenizer needs NLTK data that cannot be downloaded here, so it gets ``SpanTokenizer``:
-  sentences from ``litdigest.chunk.sentence_spans``, words are ``\\w+`` runs.
+  sentences from ``litdigest.chunk.chunker.sentence_spans``, words are ``\\w+`` runs.
 * **lead-3**: the first three sentences (``sentence_spans``).
 
 ROUGE-1, ROUGE-2 and ROUGE-L F1 (mean over documents) by the ``rouge-score`` package (the
@@ -35,12 +35,12 @@ from sumy.summarizers.lex_rank import LexRankSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
-from litdigest.backends.extractive import ExtractiveBackend
-from litdigest.chunk import Chunker, sentence_spans
+from litdigest.chunk.chunker import Chunker, sentence_spans
 from litdigest.clean import clean_record
-from litdigest.grounding import verify_summary
-from litdigest.models import Format, RawRecord
-from litdigest.schema import DocumentSummary
+from litdigest.documents import Format, RawRecord
+from litdigest.summarize.backends.extractive import ExtractiveBackend
+from litdigest.summarize.grounding import verify_summary
+from litdigest.summarize.schema import DocumentSummary
 
 SPEED_GOAL: Final = 5.0  # ours ≥ 5 × sumy LexRank's documents per second
 _WORD_RE: Final = re.compile(r"\w+")
@@ -222,7 +222,7 @@ def run(shared: Path, *, limit: int | None = None) -> dict[str, Any]:
             "tokenizer load); other jobs on the machine make absolute figures noisy.",
             "ROUGE: rouge-score package, use_stemmer=True (Porter), F1 means over documents; "
             "reference = the human plain-language summary (test.target).",
-            "sumy tokenizer: litdigest.chunk.sentence_spans for sentences, \\w+ for words "
+            "sumy tokenizer: litdigest.chunk.chunker.sentence_spans for sentences, \\w+ for words "
             "(sumy's NLTK tokenizer data cannot be downloaded offline).",
         ],
     }

@@ -23,17 +23,17 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
-from litdigest.backends.base import Budget
-from litdigest.backends.extractive import ExtractiveBackend
-from litdigest.backends.openai_backend import OpenAIBackend
-from litdigest.batch import BatchResult, run_batch
-from litdigest.chunk import Chunker
+from litdigest.chunk.chunker import Chunker
 from litdigest.config import Settings
+from litdigest.documents import Document, content_hash
 from litdigest.errors import InputError, LitdigestError
-from litdigest.models import Document, content_hash
-from litdigest.pipeline import iter_documents
-from litdigest.schema import DocumentSummary
-from litdigest.store import Store
+from litdigest.prepare import iter_documents
+from litdigest.store.store import Store
+from litdigest.summarize.backends.base import Budget
+from litdigest.summarize.backends.extractive import ExtractiveBackend
+from litdigest.summarize.backends.openai import OpenAIBackend
+from litdigest.summarize.runner import BatchResult, run_batch
+from litdigest.summarize.schema import DocumentSummary
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -220,8 +220,8 @@ def raw_sdk_throughput(
     grounding. Its overhead is the floor of any client on this machine and server."""
     import openai
 
-    from litdigest.prompts import fence, load_prompt
-    from litdigest.schema import ModelSummary, strict_json_schema
+    from litdigest.llm.prompts import fence, load_prompt
+    from litdigest.summarize.schema import ModelSummary, strict_json_schema
 
     prompt = load_prompt("summarize.v1")
     response_format: Any = {

@@ -9,11 +9,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from litdigest.chunk import Chunker
+from litdigest.chunk.chunker import Chunker
 from litdigest.clean import clean_text
 from litdigest.config import Settings
-from litdigest.models import CleanMode, Document
-from litdigest.pipeline import iter_documents
+from litdigest.documents import CleanMode, Document
+from litdigest.prepare import iter_documents
 
 
 def _timed(fn: Callable[[], int], min_seconds: float = 1.0) -> tuple[int, float]:

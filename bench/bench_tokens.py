@@ -47,18 +47,18 @@ from lxml import etree
 from pydantic import SecretStr
 
 from bench.bench_summarize import LoopbackProcess
-from litdigest.backends.base import Budget
-from litdigest.backends.openai_backend import OpenAIBackend
-from litdigest.batch import run_batch
-from litdigest.chunk import Chunker, sentence_spans
+from litdigest.chunk.chunker import Chunker, sentence_spans
+from litdigest.chunk.tokens import count_tokens, get_encoding
 from litdigest.config import Settings
+from litdigest.documents import Document
 from litdigest.errors import InputError, LitdigestError
-from litdigest.grounding import verify_summary
-from litdigest.models import Document
-from litdigest.pipeline import iter_documents
-from litdigest.schema import DocumentSummary
-from litdigest.store import Store
-from litdigest.tokens import count_tokens, get_encoding
+from litdigest.prepare import iter_documents
+from litdigest.store.store import Store
+from litdigest.summarize.backends.base import Budget
+from litdigest.summarize.backends.openai import OpenAIBackend
+from litdigest.summarize.grounding import verify_summary
+from litdigest.summarize.runner import run_batch
+from litdigest.summarize.schema import DocumentSummary
 
 TOKEN_GOAL: Final = 0.6  # ours ≤ 0.6 × their total tokens
 ENCODING: Final = "o200k_base"

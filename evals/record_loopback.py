@@ -25,7 +25,7 @@ def main() -> int:
     sys.path.insert(0, str(REPO))
     from tests.loopback_server import LoopbackServer
 
-    from litdigest.evaluate.cli import EvalOptions, run_eval
+    from litdigest.cli.eval import EvalOptions, run_eval
 
     if RECORDING.exists():
         shutil.rmtree(RECORDING)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from litdigest.backends.extractive import ExtractiveBackend
 from litdigest.config import Settings, load_settings
 from litdigest.evaluate.golden import GoldenSet, load_golden
 from litdigest.evaluate.match import Matcher
 from litdigest.evaluate.metrics import known_metrics
 from litdigest.evaluate.runner import EvalRun, run_sets
+from litdigest.summarize.backends.extractive import ExtractiveBackend
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

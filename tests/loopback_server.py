@@ -527,7 +527,7 @@ def build_answer(document: str, schema: JSON) -> JSON:
 
 
 def _default_schema() -> dict[str, Any]:
-    from litdigest.schema import ModelSummary, strict_json_schema
+    from litdigest.summarize.schema import ModelSummary, strict_json_schema
 
     return strict_json_schema(ModelSummary)
 

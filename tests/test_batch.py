@@ -18,19 +18,19 @@ from pathlib import Path
 
 import pytest
 
-from litdigest.backends.base import Budget, CallContext
-from litdigest.batch import BatchResult, run_batch
+from litdigest.documents import Chunk, Document, Format, Metadata, content_hash
 from litdigest.errors import BackendError, InputError, LitdigestError
-from litdigest.grounding import verify_summary
-from litdigest.models import Chunk, Document, Format, Metadata, content_hash
-from litdigest.output import (
+from litdigest.store.store import Store
+from litdigest.summarize.backends.base import Budget, CallContext
+from litdigest.summarize.grounding import verify_summary
+from litdigest.summarize.runner import BatchResult, run_batch
+from litdigest.summarize.schema import Claim, DocumentSummary, EvidenceKind, Quote, Usage
+from litdigest.summarize.sinks import (
     DirectorySink,
     StreamSink,
     render_markdown,
     safe_doc_filename,
 )
-from litdigest.schema import Claim, DocumentSummary, EvidenceKind, Quote, Usage
-from litdigest.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -433,9 +433,9 @@ _FAKE_CLI = textwrap.dedent(
     import os
     import sys
 
-    import litdigest.backends as backends
-    from litdigest.cli import main
-    from litdigest.schema import Claim, DocumentSummary, Quote, Usage
+    import litdigest.summarize.backends as backends
+    from litdigest.cli.app import main
+    from litdigest.summarize.schema import Claim, DocumentSummary, Quote, Usage
 
 
     class LoggingFake:
@@ -510,7 +510,7 @@ def _kill_when(proc: subprocess.Popen[bytes], db: Path, target: int, deadline_s:
 @pytest.mark.parametrize("backend", ["extractive", "fake"])
 def test_kill_9_at_random_moments_then_resume(backend: str, tmp_path: Path) -> None:
     if backend == "extractive":
-        pytest.importorskip("litdigest.backends.extractive")
+        pytest.importorskip("litdigest.summarize.backends.extractive")
         command = [sys.executable, "-m", "litdigest"]
     else:
         script = tmp_path / "fake_cli.py"

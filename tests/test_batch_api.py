@@ -14,8 +14,16 @@ import openai
 import pytest
 from pydantic import SecretStr
 
-from litdigest.backends.openai_backend import OpenAIBackend
-from litdigest.batch_api import (
+from litdigest.chunk.chunker import Chunker
+from litdigest.config import OpenAISettings, Settings, SummarizeSettings
+from litdigest.documents import Document
+from litdigest.errors import InputError, LitdigestError
+from litdigest.llm.pricing import cost_usd
+from litdigest.prepare import iter_documents
+from litdigest.store.store import Store
+from litdigest.summarize.backends.openai import OpenAIBackend
+from litdigest.summarize.grounding import verify_summary
+from litdigest.summarize.openai_batch import (
     EXIT_PENDING,
     PlannedRequest,
     build_requests,
@@ -25,15 +33,7 @@ from litdigest.batch_api import (
     split_requests,
     submit,
 )
-from litdigest.chunk import Chunker
-from litdigest.config import OpenAISettings, Settings, SummarizeSettings
-from litdigest.errors import InputError, LitdigestError
-from litdigest.grounding import verify_summary
-from litdigest.models import Document
-from litdigest.pipeline import iter_documents
-from litdigest.pricing import cost_usd
-from litdigest.schema import DocumentSummary
-from litdigest.store import Store
+from litdigest.summarize.schema import DocumentSummary
 from tests.loopback_server import BatchPlan, Fault, LoopbackServer
 from tests.support import cochrane_or_examples
 
@@ -148,7 +148,7 @@ def test_batch_request_bodies_are_what_the_online_path_sends(
     assert len(planned) == 1 and planned[0].kind == "summarize"
     import asyncio
 
-    from litdigest.backends.base import CallContext
+    from litdigest.summarize.backends.base import CallContext
 
     asyncio.run(OpenAIBackend(settings).summarize(doc, chunks, CallContext()))
     sent = server.requests[0].body

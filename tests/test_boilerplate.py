@@ -11,7 +11,7 @@ import pytest
 
 from litdigest.clean import clean_text
 from litdigest.clean.boilerplate import strip_boilerplate
-from litdigest.models import CleanMode
+from litdigest.documents import CleanMode
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 PAGE_NAMES = sorted(p.stem for p in PAGES.glob("*.txt"))

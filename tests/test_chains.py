@@ -16,9 +16,14 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
-from litdigest.backends.base import Budget, CallContext
-from litdigest.backends.openai_backend import ChatCaller
-from litdigest.chains import (
+from litdigest.chunk.chunker import Chunker
+from litdigest.chunk.tokens import count_tokens
+from litdigest.config import ChunkSettings, Settings, SummarizeSettings
+from litdigest.documents import Chunk, Document, Format, Metadata, content_hash
+from litdigest.llm.prompts import fence, load_prompt
+from litdigest.summarize.backends.base import Budget, CallContext
+from litdigest.summarize.backends.openai import ChatCaller
+from litdigest.summarize.chains import (
     Candidate,
     MapOutput,
     ReduceOutput,
@@ -26,13 +31,8 @@ from litdigest.chains import (
     dedupe_candidates,
     pack_candidates,
 )
-from litdigest.chunk import Chunker
-from litdigest.config import ChunkSettings, Settings, SummarizeSettings
-from litdigest.grounding import verify_summary
-from litdigest.models import Chunk, Document, Format, Metadata, content_hash
-from litdigest.prompts import fence, load_prompt
-from litdigest.schema import Claim, DocumentSummary, Quote, strict_json_schema
-from litdigest.tokens import count_tokens
+from litdigest.summarize.grounding import verify_summary
+from litdigest.summarize.schema import Claim, DocumentSummary, Quote, strict_json_schema
 
 FENCED = re.compile(r"^<<<DOCUMENT\n(.*?)\nDOCUMENT>>>$", re.S | re.M)
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]")
@@ -524,7 +524,7 @@ def test_injected_fence_marker_stays_inside_the_fenced_document() -> None:
 
 
 def test_budget_exceeded_stops_before_sending() -> None:
-    from litdigest.backends.base import BudgetExceeded
+    from litdigest.summarize.backends.base import BudgetExceeded
 
     llm = FakeChat()
     chain, _ = make_chain(llm)

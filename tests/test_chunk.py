@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from litdigest.chunk import Chunker, sentence_spans
+from litdigest.chunk.chunker import Chunker, sentence_spans
 from litdigest.config import ChunkSettings
-from litdigest.models import Document, content_hash
+from litdigest.documents import Document, content_hash
 
 SENTENCES = [
     "Type I interferon signalling shapes the tumour microenvironment.",

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from litdigest.grounding import verify_summary
-from litdigest.schema import DocumentSummary
+from litdigest.summarize.grounding import verify_summary
+from litdigest.summarize.schema import DocumentSummary
 
 N_DOCS = 400
 KILLS = 20

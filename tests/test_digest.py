@@ -13,10 +13,8 @@ import numpy as np
 import pytest
 from pydantic import SecretStr
 
-from litdigest.backends.base import CallContext
-from litdigest.backends.openai_backend import OpenAIBackend
 from litdigest.config import OpenAISettings, Settings, SummarizeSettings
-from litdigest.digest import (
+from litdigest.digest.build import (
     Digest,
     DigestClaim,
     Sentence,
@@ -29,10 +27,12 @@ from litdigest.digest import (
     render_markdown,
     topic_text,
 )
-from litdigest.digest_html import render_html
-from litdigest.models import Document, Format, Metadata, content_hash
-from litdigest.schema import Claim, DocumentSummary, EvidenceKind, Quote
-from litdigest.store import Store
+from litdigest.digest.render_html import render_html
+from litdigest.documents import Document, Format, Metadata, content_hash
+from litdigest.store.store import Store
+from litdigest.summarize.backends.base import CallContext
+from litdigest.summarize.backends.openai import OpenAIBackend
+from litdigest.summarize.schema import Claim, DocumentSummary, EvidenceKind, Quote
 from tests.loopback_server import LoopbackServer
 
 DOC_A = """Interferon signalling and T cell infiltration in melanoma

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from litdigest.backends.base import CallContext
-from litdigest.backends.extractive import ExtractiveBackend
-from litdigest.cli import main
+from litdigest.cli.app import main
+from litdigest.cli.eval import EvalOptions, run_eval
 from litdigest.config import load_settings
-from litdigest.evaluate.cli import EvalOptions, run_eval
+from litdigest.documents import Chunk, Document
 from litdigest.evaluate.report import latest_report_pointer
-from litdigest.models import Chunk, Document
-from litdigest.schema import DocumentSummary
+from litdigest.summarize.backends.base import CallContext
+from litdigest.summarize.backends.extractive import ExtractiveBackend
+from litdigest.summarize.schema import DocumentSummary
 from tests.eval_support import GOLDEN, REPO, SMALL_SET, eval_env, write_golden
 from tests.test_eval_validity import swap_fields
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from litdigest.cli import main
+from litdigest.cli.app import main
 from litdigest.config import load_settings
 from litdigest.evaluate.golden import GoldenError, load_golden
 from litdigest.evaluate.metrics import known_metrics

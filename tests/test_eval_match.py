@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from litdigest import embed as embed_module
 from litdigest.errors import ConfigError
 from litdigest.evaluate import match
 from litdigest.evaluate.match import (
@@ -20,6 +19,7 @@ from litdigest.evaluate.match import (
     polarity,
     stem,
 )
+from litdigest.llm import embed as embed_module
 from tests.eval_support import REPO
 
 PAIRS = REPO / "evals" / "calibration" / "pairs.yaml"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from litdigest.documents import content_hash
 from litdigest.evaluate.golden import GoldenCase
 from litdigest.evaluate.match import Matcher
 from litdigest.evaluate.metrics import aggregate, quote_verified_rate, rouge_l, score_case
-from litdigest.models import content_hash
-from litdigest.schema import Claim, DocumentSummary, EvidenceKind, Quote, Usage
+from litdigest.summarize.schema import Claim, DocumentSummary, EvidenceKind, Quote, Usage
 
 TEXT = (
     "CD73 converts extracellular AMP into adenosine in ovarian tumours. "

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from litdigest.cli import main
-from litdigest.evaluate.cli import EvalOptions, run_eval
+from litdigest.cli.app import main
+from litdigest.cli.eval import EvalOptions, run_eval
 from litdigest.evaluate.replay import request_key
 from litdigest.redaction import redact
 from tests.eval_support import REPO, SECRET, SMALL_SET, eval_env, write_golden

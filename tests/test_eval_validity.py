@@ -11,7 +11,14 @@ import pytest
 from litdigest.evaluate.match import Matcher
 from litdigest.evaluate.metrics import aggregate, score_case
 from litdigest.evaluate.runner import CaseResult, EvalRun
-from litdigest.schema import SECTIONS, Claim, DocumentSummary, EvidenceKind, Quote, Section
+from litdigest.summarize.schema import (
+    SECTIONS,
+    Claim,
+    DocumentSummary,
+    EvidenceKind,
+    Quote,
+    Section,
+)
 from tests.eval_support import extractive_run
 
 ROTATE: dict[str, Section] = {

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from litdigest.cli import main
-from litdigest.export import CSV_COLUMNS, export_digest
-from litdigest.review import Reviewer
-from litdigest.store import Store
+from litdigest.cli.app import main
+from litdigest.review.decisions import Reviewer
+from litdigest.review.export import CSV_COLUMNS, export_digest
+from litdigest.store.store import Store
 from tests.test_tui_support import isolate_env, sample_store
 
 

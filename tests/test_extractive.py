@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from litdigest.backends.base import Backend, CallContext
-from litdigest.backends.extractive import ExtractiveBackend
 from litdigest.clean import clean_text
 from litdigest.config import Settings, SummarizeSettings
-from litdigest.grounding import verify_summary
-from litdigest.models import CleanMode, Document, Format, Metadata, content_hash
-from litdigest.pipeline import iter_documents
-from litdigest.schema import SECTIONS, DocumentSummary, EvidenceKind, Section
+from litdigest.documents import CleanMode, Document, Format, Metadata, content_hash
+from litdigest.prepare import iter_documents
+from litdigest.summarize.backends.base import Backend, CallContext
+from litdigest.summarize.backends.extractive import ExtractiveBackend
+from litdigest.summarize.grounding import verify_summary
+from litdigest.summarize.schema import SECTIONS, DocumentSummary, EvidenceKind, Section
 
 REVIEW = """\
 Tumour-intrinsic STING signalling in melanoma

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from litdigest.grounding import (
+from litdigest.documents import content_hash
+from litdigest.summarize.grounding import (
     GroundingIndex,
     Located,
     NotFound,
@@ -19,8 +20,7 @@ from litdigest.grounding import (
     quote_problem,
     verify_summary,
 )
-from litdigest.models import content_hash
-from litdigest.schema import (
+from litdigest.summarize.schema import (
     Claim,
     DocumentSummary,
     EvidenceKind,

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from pypdf import PdfWriter
 
-from litdigest.cli import printable
+from litdigest.cli.app import printable
 
 REPO = Path(__file__).resolve().parents[1]
 MARKER = "XXE-LEAK-MARKER-4f1d2c"
@@ -88,7 +88,7 @@ _GUARDED_CLI = textwrap.dedent(
         os.access = access
         Path.open = open_
 
-    from litdigest.cli import main
+    from litdigest.cli.app import main
 
     main(sys.argv[1:])
     """
@@ -464,8 +464,8 @@ def test_ten_thousand_small_files(tmp_path: Path) -> None:
 def test_a_step_that_hangs_is_timed_out_and_the_rest_goes_on(tmp_path: Path) -> None:
     """A record whose cleaning never ends (simulated) times out; the next records are read."""
     from litdigest.config import CleanSettings, Settings
-    from litdigest.models import Document, RawRecord
-    from litdigest.pipeline import iter_documents
+    from litdigest.documents import Document, RawRecord
+    from litdigest.prepare import iter_documents
 
     ris = tmp_path / "three.ris"
     records = [
@@ -475,7 +475,7 @@ def test_a_step_that_hangs_is_timed_out_and_the_rest_goes_on(tmp_path: Path) -> 
     ]
     ris.write_text("\n".join(records), encoding="utf-8")
     (tmp_path / "after.txt").write_text(GOOD_TEXT.format(n=9), encoding="utf-8")
-    import litdigest.pipeline as pipeline
+    import litdigest.prepare as pipeline
 
     real = pipeline.clean_record  # type: ignore[attr-defined]
 
@@ -505,7 +505,7 @@ def test_a_step_that_hangs_is_timed_out_and_the_rest_goes_on(tmp_path: Path) -> 
 
 def test_no_limit_runs_in_process(tmp_path: Path) -> None:
     from litdigest.config import Settings
-    from litdigest.pipeline import iter_documents
+    from litdigest.prepare import iter_documents
 
     (tmp_path / "a.txt").write_text(GOOD_TEXT.format(n=1), encoding="utf-8")
     settings = Settings.model_validate({"ingest": {"per_file_timeout_s": 0}})

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from litdigest.clean import clean_record
+from litdigest.documents import CleanMode, Format
 from litdigest.errors import InputError
 from litdigest.ingest.html import decode_html, read_html
-from litdigest.models import CleanMode, Format
 
 BODY = (
     "Tumour-associated macrophages restrain cytotoxic T cells through interleukin-10 and "

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from litdigest.config import IngestSettings
+from litdigest.documents import Format
 from litdigest.errors import InputError
 from litdigest.ingest import read_bytes, read_file
-from litdigest.models import Format
 
 SETTINGS = IngestSettings()
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from litdigest.documents import Format
 from litdigest.ingest import detect_format
-from litdigest.models import Format
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from litdigest.config import IngestSettings
+from litdigest.documents import CleanMode, Format
 from litdigest.errors import InputError
 from litdigest.ingest import read_bytes, read_file, read_file_detailed
-from litdigest.models import CleanMode, Format
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 SETTINGS = IngestSettings()

@@ -9,9 +9,9 @@ import pytest
 from pypdf import PdfWriter
 
 from litdigest.config import IngestSettings
+from litdigest.documents import CleanMode, Format
 from litdigest.errors import InputError
 from litdigest.ingest import read_bytes, read_file
-from litdigest.models import CleanMode, Format
 
 LINES = [
     "Immunogenic cell death releases calreticulin and ATP from dying tumour cells.",

@@ -9,8 +9,8 @@ import pytest
 from lxml import etree
 
 from litdigest.config import IngestSettings
+from litdigest.documents import Format
 from litdigest.ingest import detect_format, read_file, read_file_detailed
-from litdigest.models import Format
 
 pytestmark = pytest.mark.shared
 SETTINGS = IngestSettings()

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from litdigest.jsonrepair import JSONRepairError, parse_json, parse_json_object, repair_json
+from litdigest.llm.jsonrepair import JSONRepairError, parse_json, parse_json_object, repair_json
 
 # ---- valid JSON round-trips ----------------------------------------------------------------
 

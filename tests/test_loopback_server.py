@@ -25,7 +25,7 @@ from openai.types.chat import (
 from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import BaseModel, ConfigDict
 
-from litdigest.schema import ModelSummary, strict_json_schema
+from litdigest.summarize.schema import ModelSummary, strict_json_schema
 from tests.loopback_server import (
     Fault,
     FaultPlan,

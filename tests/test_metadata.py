@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from litdigest.clean.metadata import extract_metadata
-from litdigest.models import Metadata
+from litdigest.documents import Metadata
 
 BODY = (
     "Regulatory T cells accumulate in most solid tumours, where they suppress CD8 T cells. "

@@ -16,8 +16,14 @@ import openai
 import pytest
 from pydantic import SecretStr
 
-from litdigest.backends.base import Budget, BudgetExceeded, CallContext
-from litdigest.backends.openai_backend import (
+from litdigest.chunk.chunker import Chunker
+from litdigest.config import ChunkSettings, OpenAISettings, Settings, SummarizeSettings
+from litdigest.documents import Document, Format, Metadata, content_hash
+from litdigest.errors import BackendError, ConfigError
+from litdigest.llm.pricing import cost_usd, estimate, price_for
+from litdigest.store.store import Store
+from litdigest.summarize.backends.base import Budget, BudgetExceeded, CallContext
+from litdigest.summarize.backends.openai import (
     ChatCaller,
     OpenAIBackend,
     Reply,
@@ -26,14 +32,8 @@ from litdigest.backends.openai_backend import (
     _retry_after_s,
     parse_output,
 )
-from litdigest.chunk import Chunker
-from litdigest.config import ChunkSettings, OpenAISettings, Settings, SummarizeSettings
-from litdigest.errors import BackendError, ConfigError
-from litdigest.grounding import verify_summary
-from litdigest.models import Document, Format, Metadata, content_hash
-from litdigest.pricing import cost_usd, estimate, price_for
-from litdigest.schema import DocumentSummary, ModelSummary
-from litdigest.store import Store
+from litdigest.summarize.grounding import verify_summary
+from litdigest.summarize.schema import DocumentSummary, ModelSummary
 from tests.loopback_server import Fault, FaultPlan, LoopbackServer
 
 pytestmark = pytest.mark.filterwarnings(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from litdigest.output import safe_doc_filename
+from litdigest.summarize.sinks import safe_doc_filename
 
 BODY = (
     "Natural killer cells recognise stressed tumour cells through NKG2D ligands in mice. "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from litdigest.output import DirectorySink, atomic_write_text
+from litdigest.summarize.sinks import DirectorySink, atomic_write_text
 
 
 def _dead_pid() -> int:

@@ -12,8 +12,8 @@ from litdigest.clean import clean_record, clean_text
 from litdigest.clean.normalize import normalize_text
 from litdigest.clean.pdf_repair import repair_pdf_text
 from litdigest.config import IngestSettings
+from litdigest.documents import CleanMode, Format, Metadata, RawRecord
 from litdigest.ingest import read_file
-from litdigest.models import CleanMode, Format, Metadata, RawRecord
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TITLE = (

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from litdigest.errors import ConfigError
-from litdigest.prompts import (
+from litdigest.llm.prompts import (
     FENCE_CLOSE,
     FENCE_OPEN,
     PROMPTS_DIR_ENV,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from litdigest.review import DOCUMENT_FIELD, SUMMARY_FIELD, Reviewer, build_digest
-from litdigest.store import Store
+from litdigest.review.decisions import DOCUMENT_FIELD, SUMMARY_FIELD, Reviewer, build_digest
+from litdigest.store.store import Store
 from tests.test_tui_support import ALPHA_TEXT, add_document, sample_store
 
 

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from litdigest.models import Metadata
-from litdigest.schema import (
+from litdigest.documents import Metadata
+from litdigest.summarize.schema import (
     SECTIONS,
     Claim,
     DocumentSummary,

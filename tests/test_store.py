@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from litdigest.documents import Chunk, CleanStats, Document, Format, Metadata, content_hash
 from litdigest.errors import StoreError
-from litdigest.models import Chunk, CleanStats, Document, Format, Metadata, content_hash
 from litdigest.redaction import REDACTED, redact, register_secret
-from litdigest.store import MIGRATIONS, Store, execute_script, request_hash
+from litdigest.store.store import MIGRATIONS, Store, execute_script, request_hash
 
 FAKE_KEY = "sk-test-LITDIGEST-SECRET-0123456789"
 KEY = ("doc", "openai", "gpt-4o-mini", "v1", "settings-1")
@@ -137,7 +137,7 @@ def test_failing_migration_rolls_back_and_is_not_recorded(tmp_path: Path) -> Non
 
 def test_concurrent_openers_apply_migrations_once(tmp_path: Path) -> None:
     path = tmp_path / "race.db"
-    code = "import sys; from litdigest.store import Store; Store(sys.argv[1]).close(); print('ok')"
+    code = "import sys; from litdigest.store.store import Store; Store(sys.argv[1]).close(); print('ok')"
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", code, str(path)],
@@ -466,8 +466,8 @@ def test_secret_never_reaches_database_files(
 
 WRITER = r"""
 import json, sys
-from litdigest.models import Document, Format, Metadata
-from litdigest.store import Store
+from litdigest.documents import Document, Format, Metadata
+from litdigest.store.store import Store
 
 path, prefix, count, wait = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "wait"
 doc = Document(doc_id="crashdoc", text="t", metadata=Metadata(), format=Format.TEXT, source="s")

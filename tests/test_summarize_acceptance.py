@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from litdigest.grounding import verify_summary
-from litdigest.schema import DocumentSummary
+from litdigest.summarize.grounding import verify_summary
+from litdigest.summarize.schema import DocumentSummary
 from tests.loopback_server import Fault, FaultPlan, LoopbackServer
 from tests.support import cleaned_texts, cochrane_or_examples
 from tests.test_summarize_cli import FAKE_KEY, clean_env, run, summaries

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from litdigest.schema import DocumentSummary
+from litdigest.summarize.schema import DocumentSummary
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -68,7 +68,7 @@ def cleaned_texts() -> dict[str, str]:
 def loopback() -> Iterator[Any]:
     """A loopback OpenAI-compatible server; skips while the server or backend is missing."""
     server_mod = pytest.importorskip("tests.loopback_server")
-    pytest.importorskip("litdigest.backends.openai_backend")
+    pytest.importorskip("litdigest.summarize.backends.openai")
     with server_mod.LoopbackServer() as srv:
         yield srv
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from litdigest.chunk.tokens import OFFLINE_ENCODINGS, count_tokens, get_encoding
 from litdigest.errors import ConfigError
-from litdigest.tokens import OFFLINE_ENCODINGS, count_tokens, get_encoding
 
 # Runs in a fresh interpreter: every socket connection fails, caches and HOME are empty.
 _OFFLINE_SCRIPT = textwrap.dedent(
@@ -35,7 +35,7 @@ _OFFLINE_SCRIPT = textwrap.dedent(
         else:
             print("LOADED")
     else:
-        from litdigest.tokens import count_tokens, get_encoding
+        from litdigest.chunk.tokens import count_tokens, get_encoding
         enc = get_encoding("o200k_base")
         print(enc.name, count_tokens("Interferon-gamma upregulates PD-L1 on tumour cells."))
         print(len(get_encoding("cl100k_base").encode_ordinary("hello world")))

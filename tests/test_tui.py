@@ -11,8 +11,8 @@ from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.widgets import Input, Markdown, OptionList
 
-from litdigest.review import Reviewer
-from litdigest.store import ClaimState, Store
+from litdigest.review.decisions import Reviewer
+from litdigest.store.store import ClaimState, Store
 from litdigest.tui.app import LATEST_EVAL_REPORT, ReviewApp, ReviewScreen
 from litdigest.tui.screens import DigestScreen, EditScreen, EvalReportScreen, FlagScreen, HelpScreen
 from tests.test_tui_support import isolate_env, make_settings, sample_store
@@ -298,12 +298,12 @@ def test_summarize_again_runs_in_a_worker(db: Path, tmp_path: Path) -> None:
 def test_summarize_failure_is_a_notification(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import litdigest.backends
+    import litdigest.summarize.backends
 
     def broken(name: str, settings: object) -> object:
         raise RuntimeError("backend exploded [@click=app.quit]")
 
-    monkeypatch.setattr(litdigest.backends, "get_backend", broken)
+    monkeypatch.setattr(litdigest.summarize.backends, "get_backend", broken)
 
     async def script(pilot: Pilot[None], screen: ReviewScreen) -> None:
         before = screen.reviewer.summary_id(screen.doc_id or "")

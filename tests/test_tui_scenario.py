@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from litdigest.cli import main
+from litdigest.cli.app import main
 from litdigest.tui.app import ReviewApp, ReviewScreen
 from tests.test_tui_support import isolate_env, make_settings
 

@@ -16,9 +16,9 @@ from rich.console import Console
 from textual.app import App
 
 from litdigest.config import KeySettings, ReviewSettings, Settings
-from litdigest.models import Document, Format, Metadata, content_hash
-from litdigest.schema import Claim, DocumentSummary, EvidenceKind, Quote
-from litdigest.store import Store
+from litdigest.documents import Document, Format, Metadata, content_hash
+from litdigest.store.store import Store
+from litdigest.summarize.schema import Claim, DocumentSummary, EvidenceKind, Quote
 
 __all__ = [
     "HOSTILE_MARKUP",

@@ -10,9 +10,9 @@ import pytest
 from textual.content import Content
 from textual.widgets import Input, OptionList, Static
 
-from litdigest.export import export_digest
-from litdigest.review import Reviewer
-from litdigest.store import Store
+from litdigest.review.decisions import Reviewer
+from litdigest.review.export import export_digest
+from litdigest.store.store import Store
 from litdigest.tui.app import ReviewApp, ReviewScreen
 from litdigest.tui.screens import DigestScreen
 from litdigest.tui.text import one_line, safe_text, source_content

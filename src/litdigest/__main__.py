@@ -1,4 +1,4 @@
-from litdigest.cli import main
+from litdigest.cli.app import main
 
 if __name__ == "__main__":
     main()

@@ -7,8 +7,8 @@ from litdigest.clean.metadata import extract_metadata
 from litdigest.clean.normalize import normalize_text
 from litdigest.clean.pdf_repair import looks_hard_wrapped, repair_pdf_text
 from litdigest.config import CleanSettings
+from litdigest.documents import CleanMode, CleanStats, Document, RawRecord, content_hash
 from litdigest.errors import InputError
-from litdigest.models import CleanMode, CleanStats, Document, RawRecord, content_hash
 
 __all__ = ["clean_record", "clean_text"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from wordfreq import zipf_frequency
 
 from litdigest.clean.normalize import normalize_text
-from litdigest.models import Metadata
+from litdigest.documents import Metadata
 
 __all__ = ["extract_metadata"]
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from litdigest.errors import UsageError
-from litdigest.schema import SECTIONS, Section
+from litdigest.summarize.schema import SECTIONS, Section
 
 __all__ = ["GoldenCase", "GoldenError", "GoldenSet", "load_golden"]
 

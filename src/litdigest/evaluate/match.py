@@ -2,7 +2,7 @@
 
 ``match_score(claim, key_point)`` combines
 
-* **embedding cosine** of static WordLlama embeddings (``litdigest.embed``; offline), which
+* **embedding cosine** of static WordLlama embeddings (``litdigest.llm.embed``; offline), which
   catches paraphrase ("raises" / "induces", "TLS-high" / "many tertiary lymphoid
   structures"), and
 * a **lexical** part over content words (lower-cased, stop words removed, light suffix
@@ -171,7 +171,7 @@ def conflicting(claim: str, key_point: str) -> bool:
 
 def match_score(claim: str, key_point: str) -> float:
     """Match score of one claim and one key point (see the module docstring)."""
-    from litdigest.embed import similarity
+    from litdigest.llm.embed import similarity
 
     containment, order = lexical_features(claim, key_point)
     return combine(similarity(claim, key_point), containment, order, conflicting(claim, key_point))
@@ -187,7 +187,7 @@ class Matcher:
         """``scores[i, j]`` = match score of ``claims[i]`` and ``key_points[j]``."""
         import numpy as np
 
-        from litdigest.embed import embed
+        from litdigest.llm.embed import embed
 
         scores = np.zeros((len(claims), len(key_points)), dtype=np.float64)
         if not claims or not key_points:
@@ -264,7 +264,7 @@ def _prf(scores: Sequence[float], labels: Sequence[bool], t: float) -> tuple[flo
 def pair_scores(pairs: Sequence[LabelledPair]) -> list[float]:
     import numpy as np
 
-    from litdigest.embed import embed
+    from litdigest.llm.embed import embed
 
     claims = embed([p.claim for p in pairs])
     kps = embed([p.key_point for p in pairs])

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Final
 
 from pydantic import ValidationError
 
-from litdigest.schema import SECTIONS, DocumentSummary
+from litdigest.summarize.schema import SECTIONS, DocumentSummary
 
 if TYPE_CHECKING:
     from litdigest.evaluate.golden import GoldenCase

@@ -16,7 +16,7 @@ from litdigest.errors import UsageError
 from litdigest.evaluate.metrics import QUALITY_METRICS, Metrics, aggregate
 from litdigest.evaluate.runner import EvalRun, display_path
 from litdigest.redaction import redact
-from litdigest.schema import SECTIONS
+from litdigest.summarize.schema import SECTIONS
 
 __all__ = [
     "REPORT_VERSION",

@@ -10,20 +10,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from litdigest.documents import CleanMode, Document, Format, RawRecord
 from litdigest.errors import ConfigError, InputError, LitdigestError, UsageError
 from litdigest.evaluate.golden import GoldenCase, GoldenError, GoldenSet, load_golden
 from litdigest.evaluate.metrics import Metrics, known_metrics, score_case
-from litdigest.models import CleanMode, Document, Format, RawRecord
 from litdigest.redaction import redact
 
 if TYPE_CHECKING:
     import httpx2
 
-    from litdigest.backends.base import Backend
     from litdigest.config import Settings
     from litdigest.evaluate.match import Matcher
     from litdigest.evaluate.replay import Cassette
-    from litdigest.schema import DocumentSummary
+    from litdigest.summarize.backends.base import Backend
+    from litdigest.summarize.schema import DocumentSummary
 
 __all__ = [
     "CaseResult",
@@ -96,7 +96,7 @@ FileDocs = dict[Path, list[Document | InputError]]
 
 def load_files(paths: Sequence[Path], settings: Settings) -> FileDocs:
     """Documents (and errors) of each file, read in one pass of the ingest pipeline."""
-    from litdigest.pipeline import iter_documents
+    from litdigest.prepare import iter_documents
 
     wanted = list(dict.fromkeys(p for p in paths if p.is_file()))
     out: FileDocs = {p: [] for p in wanted}
@@ -178,7 +178,7 @@ def build_backend(
     model_given: bool = False,
 ) -> tuple[Backend, Cassette | None]:
     """The backend to evaluate, with the recording or replaying cassette when asked."""
-    from litdigest.backends import choose_backend, get_backend
+    from litdigest.summarize.backends import choose_backend, get_backend
 
     if record is not None and replay is not None:
         raise UsageError("--record and --replay cannot be used together")
@@ -187,12 +187,12 @@ def build_backend(
         return get_backend(chosen, settings), None
     if name == "extractive":
         raise UsageError("--record and --replay apply to the openai backend, not extractive")
-    from litdigest.backends.openai_backend import OpenAIBackend
     from litdigest.evaluate.replay import (
         Cassette,
         RecordingTransport,
         ReplayTransport,
     )
+    from litdigest.summarize.backends.openai import OpenAIBackend
 
     factory: Callable[[], httpx2.AsyncBaseTransport]
     if replay is not None:
@@ -236,13 +236,13 @@ async def _summarize_all(
     concurrency: int,
     store_path: Path | None,
 ) -> None:
-    from litdigest.backends.base import CallContext
-    from litdigest.chunk import Chunker
+    from litdigest.chunk.chunker import Chunker
+    from litdigest.summarize.backends.base import CallContext
 
     chunker = Chunker(settings.chunk)
     store = None
     if store_path is not None:
-        from litdigest.store import Store
+        from litdigest.store.store import Store
 
         store = Store(store_path)
     ctx = CallContext(store=store, limiter=asyncio.Semaphore(concurrency))

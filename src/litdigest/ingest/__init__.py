@@ -11,13 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from litdigest.config import IngestSettings
+from litdigest.documents import CleanMode, Format, Metadata, RawRecord
 from litdigest.errors import InputError
 from litdigest.ingest._common import Detailed
 from litdigest.ingest.decode import binary_kind, decode_text, head_text
 from litdigest.ingest.detect import detect_format
 from litdigest.ingest.files import human_size, iter_input_files, load_bytes
 from litdigest.ingest.markdown import markdown_to_text
-from litdigest.models import CleanMode, Format, Metadata, RawRecord
 
 __all__ = [
     "detect_format",

@@ -9,8 +9,8 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from litdigest.documents import CleanMode, Format, Metadata, RawRecord
 from litdigest.errors import InputError
-from litdigest.models import CleanMode, Format, Metadata, RawRecord
 
 Detailed = tuple[list[RawRecord], list[InputError]]
 

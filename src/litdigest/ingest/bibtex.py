@@ -10,6 +10,7 @@ from bibtexparser.entrypoint import parse_string
 from bibtexparser.middlewares import LatexDecodingMiddleware
 from pylatexenc.latex2text import LatexNodes2Text
 
+from litdigest.documents import CleanMode, Format, Metadata
 from litdigest.ingest._common import (
     Detailed,
     Draft,
@@ -22,7 +23,6 @@ from litdigest.ingest._common import (
     structured_draft,
 )
 from litdigest.ingest.decode import decode_text
-from litdigest.models import CleanMode, Format, Metadata
 
 _AND = re.compile(r"(?<!\s)\s+and\s+", re.IGNORECASE)  # (?<!\s): linear on long blanks
 _BRACES = re.compile(r"[{}]")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from litdigest.documents import Format
 from litdigest.ingest.decode import head_text
-from litdigest.models import Format
 
 _PROLOG = re.compile(
     r"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*", re.DOTALL | re.IGNORECASE

@@ -10,8 +10,8 @@ import charset_normalizer
 import trafilatura
 from lxml import html as lxml_html
 
+from litdigest.documents import CleanMode, Format, Metadata, RawRecord
 from litdigest.errors import InputError
-from litdigest.models import CleanMode, Format, Metadata, RawRecord
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE

@@ -11,6 +11,7 @@ import re
 
 from lxml import etree
 
+from litdigest.documents import CleanMode, Format, Metadata
 from litdigest.ingest._common import (
     Detailed,
     Draft,
@@ -21,7 +22,6 @@ from litdigest.ingest._common import (
     parse_year,
 )
 from litdigest.ingest.xmlsafe import local_name, parse_xml, text_of
-from litdigest.models import CleanMode, Format, Metadata
 
 # Dropped wherever they occur (their tail text is kept).
 _DROP = (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from litdigest.documents import Metadata
 from litdigest.ingest._common import collapse
-from litdigest.models import Metadata
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FM_TITLE = re.compile(r"^title:[ \t]*(.+)$", re.MULTILINE)

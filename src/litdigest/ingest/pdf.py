@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import re
 
+from litdigest.documents import CleanMode, Format, Metadata, RawRecord
 from litdigest.errors import InputError
 from litdigest.ingest._common import collapse, dedupe_authors, one_line, quiet
-from litdigest.models import CleanMode, Format, Metadata, RawRecord
 
 _EOF_WINDOW = 2048
 _JUNK_TITLE = re.compile(

@@ -6,6 +6,7 @@ import re
 
 from lxml import etree
 
+from litdigest.documents import CleanMode, Format, Metadata
 from litdigest.ingest._common import (
     Detailed,
     Draft,
@@ -18,7 +19,6 @@ from litdigest.ingest._common import (
 )
 from litdigest.ingest.decode import decode_text
 from litdigest.ingest.xmlsafe import local_name, parse_xml, text_of
-from litdigest.models import CleanMode, Format, Metadata
 
 _BRACKETED_TITLE = re.compile(r"^\[(.+)\](\.?)$")
 _MEDLINE_LINE = re.compile(r"^([A-Z][A-Z0-9]{1,3}) *- ?(.*)$")

@@ -8,6 +8,7 @@ from typing import Any
 import rispy
 from rispy.config import TAG_KEY_MAPPING
 
+from litdigest.documents import CleanMode, Format, Metadata
 from litdigest.ingest._common import (
     Detailed,
     Draft,
@@ -19,7 +20,6 @@ from litdigest.ingest._common import (
     structured_draft,
 )
 from litdigest.ingest.decode import decode_text
-from litdigest.models import CleanMode, Format, Metadata
 
 _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9])\s{1,2}-(?: (.*)|\s*)$")
 _ALL_TAGS = {tag: tag for tag in TAG_KEY_MAPPING}

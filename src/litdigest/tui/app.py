@@ -3,7 +3,7 @@
 Layout: a (hideable) document list with a text filter and a status filter; the summary panel
 (the three fields and their claims, each with its review state); the source pane (the cleaned
 text, the quotes of the selected claim highlighted at their character offsets and scrolled
-into view). Every decision is written to the store as it is made (see ``litdigest.review``).
+into view). Every decision is written to the store as it is made (see ``litdigest.review.decisions``).
 
 Every binding has an id (the field names of ``litdigest.config.KeySettings``), so the keys are
 remapped from the settings with ``App.set_keymap``. Untrusted text is only ever shown as
@@ -31,8 +31,7 @@ from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from litdigest.config import APP_NAME, KeySettings, Settings
-from litdigest.export import SECTION_TITLES, SUFFIXES, ExportFormat, export_digest
-from litdigest.review import (
+from litdigest.review.decisions import (
     DOC_STATUSES,
     ClaimView,
     DocStatus,
@@ -40,8 +39,9 @@ from litdigest.review import (
     ReviewDocument,
     Reviewer,
 )
-from litdigest.schema import SECTIONS
-from litdigest.store import Store
+from litdigest.review.export import SECTION_TITLES, SUFFIXES, ExportFormat, export_digest
+from litdigest.store.store import Store
+from litdigest.summarize.schema import SECTIONS
 from litdigest.tui.screens import (
     DigestScreen,
     EditScreen,
@@ -653,7 +653,7 @@ class ReviewApp(App[None]):
 
     def export_digest(self, fmt: ExportFormat) -> Path | None:
         """Write the accepted-claims digest to ``export_dir``; notify where (or why not)."""
-        from litdigest.output import atomic_write_text
+        from litdigest.summarize.sinks import atomic_write_text
 
         path = self.export_dir / f"litdigest-digest{SUFFIXES[fmt]}"
         try:
@@ -715,11 +715,11 @@ class ReviewApp(App[None]):
                 screen.set_progress(None)
 
     async def _run_summarize(self, doc_id: str, backend_name: str, model: str) -> tuple[int, int]:
-        from litdigest.backends import get_backend
-        from litdigest.backends.base import CallContext
-        from litdigest.chunk import Chunker
+        from litdigest.chunk.chunker import Chunker
         from litdigest.errors import LitdigestError
-        from litdigest.grounding import verify_summary
+        from litdigest.summarize.backends import get_backend
+        from litdigest.summarize.backends.base import CallContext
+        from litdigest.summarize.grounding import verify_summary
 
         settings = self.settings
         if backend_name == "openai" and model:

@@ -13,9 +13,9 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Markdown, Static
 
-from litdigest.export import SECTION_TITLES
-from litdigest.review import DigestEntry
-from litdigest.schema import SECTIONS
+from litdigest.review.decisions import DigestEntry
+from litdigest.review.export import SECTION_TITLES
+from litdigest.summarize.schema import SECTIONS
 from litdigest.tui.text import ellipsize, one_line, safe_text
 
 __all__ = [

@@ -16,7 +16,7 @@ import typer
 from pydantic import ValidationError
 
 from litdigest import __version__
-from litdigest.chunk import Chunker
+from litdigest.chunk.chunker import Chunker
 from litdigest.config import (
     ChunkSettings,
     OpenAISettings,
@@ -24,8 +24,8 @@ from litdigest.config import (
     SummarizeSettings,
     load_settings,
 )
+from litdigest.documents import Document
 from litdigest.errors import InputError, LitdigestError, UsageError
-from litdigest.models import Document
 from litdigest.redaction import redact
 
 app = typer.Typer(
@@ -69,7 +69,7 @@ class Reporter:
 
 
 def _documents(paths: list[Path], settings: Settings, reporter: Reporter) -> Iterator[Document]:
-    from litdigest.pipeline import iter_documents
+    from litdigest.prepare import iter_documents
 
     for item in iter_documents(paths, settings):
         if isinstance(item, InputError):
@@ -299,19 +299,19 @@ def summarize(
     """Summarize each document: mechanism, evidence, therapeutic implication, verified quotes."""
     import asyncio
 
-    from litdigest.backends import choose_backend, get_backend
-    from litdigest.backends.base import Budget
-    from litdigest.batch import BatchResult, BatchRunner
-    from litdigest.output import DirectorySink, ProgressDisplay, StreamSink, SummarySink
-    from litdigest.pipeline import iter_documents
+    from litdigest.prepare import iter_documents
     from litdigest.redaction import register_secret
-    from litdigest.store import Store
+    from litdigest.store.store import Store
+    from litdigest.summarize.backends import choose_backend, get_backend
+    from litdigest.summarize.backends.base import Budget
+    from litdigest.summarize.runner import BatchResult, BatchRunner
+    from litdigest.summarize.sinks import DirectorySink, ProgressDisplay, StreamSink, SummarySink
 
     settings = _summarize_settings(
         load_settings(), backend, model, base_url, concurrency, max_cost, max_tokens
     )
     if batch_api:
-        from litdigest.batch_api import submit_command
+        from litdigest.summarize.openai_batch import submit_command
 
         raise typer.Exit(submit_command(paths, settings, db))
     opts = settings.summarize
@@ -390,7 +390,7 @@ def summarize(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of a summary (one DocumentSummary, as summarize prints it)."""
-    from litdigest.schema import summary_json_schema
+    from litdigest.summarize.schema import summary_json_schema
 
     _emit(json.dumps(summary_json_schema(), indent=2, ensure_ascii=False))
 
@@ -401,19 +401,19 @@ def version() -> None:
     _emit(f"litdigest {__version__}")
 
 
-from litdigest.tui.cli import export_command, review_command  # noqa: E402
+from litdigest.cli.review import export_command, review_command  # noqa: E402
 
 app.command("review")(review_command)
 app.command("export")(export_command)
 
 
-from litdigest.evaluate.cli import eval_command  # noqa: E402
+from litdigest.cli.eval import eval_command  # noqa: E402
 
 app.command("eval")(eval_command)
 
 
-from litdigest.batch_api import batch_app  # noqa: E402
-from litdigest.digest import digest_command  # noqa: E402
+from litdigest.digest.build import digest_command  # noqa: E402
+from litdigest.summarize.openai_batch import batch_app  # noqa: E402
 
 app.command("digest")(digest_command)
 app.add_typer(batch_app, name="batch")

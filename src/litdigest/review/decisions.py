@@ -30,9 +30,8 @@ from typing import Final, Literal, get_args
 
 from pydantic import ValidationError
 
-from litdigest.models import Document
-from litdigest.schema import SECTIONS, Claim, DocumentSummary, Quote, Section
-from litdigest.store import (
+from litdigest.documents import Document
+from litdigest.store.store import (
     ClaimState,
     Decision,
     ReviewAction,
@@ -40,6 +39,7 @@ from litdigest.store import (
     StoredSummary,
     claim_state,
 )
+from litdigest.summarize.schema import SECTIONS, Claim, DocumentSummary, Quote, Section
 
 __all__ = [
     "DOCUMENT_FIELD",

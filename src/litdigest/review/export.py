@@ -22,9 +22,9 @@ from typing import Annotated, Any, Final, Literal
 
 import typer
 
-from litdigest.review import DigestEntry, ExportStatus, Reviewer, build_digest
-from litdigest.schema import SECTIONS, Section
-from litdigest.store import Store
+from litdigest.review.decisions import DigestEntry, ExportStatus, Reviewer, build_digest
+from litdigest.store.store import Store
+from litdigest.summarize.schema import SECTIONS, Section
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -240,7 +240,7 @@ def export_command(
     """Export the reviewed digest (accepted claims, or all with their review state)."""
     from litdigest.config import load_settings
     from litdigest.errors import UsageError
-    from litdigest.output import atomic_write_text
+    from litdigest.summarize.sinks import atomic_write_text
 
     path = db or load_settings().store.db_path
     if not Path(path).is_file():

@@ -14,8 +14,8 @@ from html import escape
 from typing import Final
 from urllib.parse import quote
 
-from litdigest.digest import FIELD_TITLES, Digest, Relation, describe_relation
-from litdigest.schema import SECTIONS
+from litdigest.digest.build import FIELD_TITLES, Digest, Relation, describe_relation
+from litdigest.summarize.schema import SECTIONS
 
 __all__ = ["render_html"]
 

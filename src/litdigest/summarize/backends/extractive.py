@@ -36,14 +36,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from litdigest.backends.base import stable_hash
-from litdigest.chunk import sentence_spans
-from litdigest.schema import SECTIONS, Claim, DocumentSummary, EvidenceKind, Quote, Section, Usage
+from litdigest.chunk.chunker import sentence_spans
+from litdigest.summarize.backends.base import stable_hash
+from litdigest.summarize.schema import (
+    SECTIONS,
+    Claim,
+    DocumentSummary,
+    EvidenceKind,
+    Quote,
+    Section,
+    Usage,
+)
 
 if TYPE_CHECKING:
-    from litdigest.backends.base import CallContext
     from litdigest.config import SummarizeSettings
-    from litdigest.models import Chunk, Document
+    from litdigest.documents import Chunk, Document
+    from litdigest.summarize.backends.base import CallContext
 
 __all__ = ["ExtractiveBackend"]
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any, Final, Literal, Protocol
 
-from litdigest.schema import SECTIONS, Claim, DocumentSummary, Section
+from litdigest.summarize.schema import SECTIONS, Claim, DocumentSummary, Section
 
 __all__ = [
     "FORMATS",

@@ -34,15 +34,15 @@ from typing import Any, Final, Protocol
 
 from pydantic import ValidationError
 
-from litdigest.backends.base import Backend, Budget, BudgetExceeded, CallContext
-from litdigest.chunk import Chunker
+from litdigest.chunk.chunker import Chunker
+from litdigest.documents import Chunk, Document
 from litdigest.errors import InputError, LitdigestError
-from litdigest.grounding import verify_summary
-from litdigest.models import Chunk, Document
-from litdigest.output import SummarySink
 from litdigest.redaction import redact
-from litdigest.schema import DocumentSummary
-from litdigest.store import Store
+from litdigest.store.store import Store
+from litdigest.summarize.backends.base import Backend, Budget, BudgetExceeded, CallContext
+from litdigest.summarize.grounding import verify_summary
+from litdigest.summarize.schema import DocumentSummary
+from litdigest.summarize.sinks import SummarySink
 
 __all__ = [
     "BatchResult",

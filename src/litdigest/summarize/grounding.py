@@ -31,8 +31,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from litdigest.models import content_hash
-from litdigest.schema import (
+from litdigest.documents import content_hash
+from litdigest.summarize.schema import (
     Claim,
     DocumentSummary,
     ModelClaim,

@@ -20,7 +20,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from litdigest.models import Metadata
+from litdigest.documents import Metadata
 
 __all__ = [
     "SECTIONS",

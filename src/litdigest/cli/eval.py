@@ -18,7 +18,7 @@ import typer
 from litdigest.errors import LitdigestError, UsageError
 
 if TYPE_CHECKING:
-    from litdigest.backends.base import Backend
+    from litdigest.summarize.backends.base import Backend
 
 __all__ = ["EvalOptions", "EvalOutcome", "eval_command", "run_eval"]
 

@@ -1,4 +1,4 @@
-"""``litdigest review``: the command function (registered in ``litdigest.cli``)."""
+"""``litdigest review``: the command function (registered in ``litdigest.cli.app``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 
 __all__ = ["export_command", "review_command"]
 
-from litdigest.export import export_command
+from litdigest.review.export import export_command
 
 
 def review_command(

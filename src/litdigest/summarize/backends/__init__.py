@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Final, Literal
 from litdigest.errors import ConfigError
 
 if TYPE_CHECKING:
-    from litdigest.backends.base import Backend
     from litdigest.config import Settings
+    from litdigest.summarize.backends.base import Backend
 
 __all__ = ["BACKEND_NAMES", "BackendName", "choose_backend", "get_backend"]
 
@@ -42,7 +42,7 @@ def get_backend(name: str, settings: Settings) -> Backend:
     Backends are imported here, lazily, so ``litdigest clean`` never loads the LLM stack.
     """
     if name == "extractive":
-        from litdigest.backends.extractive import ExtractiveBackend
+        from litdigest.summarize.backends.extractive import ExtractiveBackend
 
         return ExtractiveBackend.from_settings(settings.summarize)
     if name == "openai":
@@ -54,7 +54,7 @@ def get_backend(name: str, settings: Settings) -> Backend:
                 "server URL (OPENAI_BASE_URL or --base-url)"
             )
         # Without a key (a local server) the backend sends a placeholder key.
-        from litdigest.backends.openai_backend import OpenAIBackend
+        from litdigest.summarize.backends.openai import OpenAIBackend
 
         return OpenAIBackend(settings)
     raise ConfigError(f"unknown backend {name!r} (choose extractive or openai)")

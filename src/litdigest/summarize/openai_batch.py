@@ -44,20 +44,20 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 import typer
 from pydantic import BaseModel, SecretStr
 
-from litdigest.backends.base import CallContext
 from litdigest.errors import BackendError, InputError, LitdigestError, UsageError
-from litdigest.pricing import cost_usd
+from litdigest.llm.pricing import cost_usd
 from litdigest.redaction import redact, register_secret
-from litdigest.schema import DocumentSummary, Usage
-from litdigest.store import BatchJob, Store, utc_now
+from litdigest.store.store import BatchJob, Store, utc_now
+from litdigest.summarize.backends.base import CallContext
+from litdigest.summarize.schema import DocumentSummary, Usage
 
 if TYPE_CHECKING:
     import openai
     from langchain_core.messages import BaseMessage
 
-    from litdigest.backends.openai_backend import ChatCaller, OpenAIBackend, Reply, UsageMeter
     from litdigest.config import Settings
-    from litdigest.models import Chunk, Document
+    from litdigest.documents import Chunk, Document
+    from litdigest.summarize.backends.openai import ChatCaller, OpenAIBackend, Reply, UsageMeter
 
 __all__ = [
     "ENDPOINT",
@@ -129,7 +129,7 @@ class _Recorded:
 def _recording_caller(base: ChatCaller) -> Any:
     """A ``ChatCaller`` that records the request it would send and raises ``_Deferred``
     (defined here so that importing this module does not load the LLM stack)."""
-    from litdigest.backends.openai_backend import ChatCaller
+    from litdigest.summarize.backends.openai import ChatCaller
 
     class _RecordingCaller(ChatCaller):
         """A ``ChatCaller`` that records the request it would send and raises ``_Deferred``.
@@ -186,7 +186,7 @@ def request_body(
     from langchain_openai import ChatOpenAI
     from langchain_openai.chat_models.base import _convert_to_openai_response_format
 
-    from litdigest.backends.openai_backend import TEMPERATURE
+    from litdigest.summarize.backends.openai import TEMPERATURE
 
     llm = ChatOpenAI(
         model=model,
@@ -213,8 +213,8 @@ class _Collected:
 async def _collect(
     backend: OpenAIBackend, docs: Iterable[tuple[Document, list[Chunk]]], store: Store
 ) -> _Collected:
-    from litdigest.chains import SummaryChain
-    from litdigest.tokens import count_tokens
+    from litdigest.chunk.tokens import count_tokens
+    from litdigest.summarize.chains import SummaryChain
 
     recorder = _recording_caller(backend.caller)
     chain = SummaryChain(
@@ -328,7 +328,7 @@ def make_client(settings: Settings) -> openai.OpenAI:
 
 
 def _api_error(exc: BaseException, what: str) -> BackendError:
-    from litdigest.backends.openai_backend import one_line
+    from litdigest.summarize.backends.openai import one_line
 
     return BackendError(f"batch API: {what}: {one_line(f'{type(exc).__name__}: {exc}', 200)}")
 
@@ -359,9 +359,9 @@ def submit(
     on_failure: Callable[[str, str], None] | None = None,
 ) -> SubmitResult:
     """Prepare, record, upload and create the batch jobs for ``items`` (see the module doc)."""
-    from litdigest.backends.openai_backend import OpenAIBackend
-    from litdigest.chunk import Chunker
-    from litdigest.grounding import verify_summary
+    from litdigest.chunk.chunker import Chunker
+    from litdigest.summarize.backends.openai import OpenAIBackend
+    from litdigest.summarize.grounding import verify_summary
 
     backend = backend or OpenAIBackend(settings)
     key = (backend.name, backend.model, backend.prompt_version, backend.settings_hash())
@@ -487,7 +487,7 @@ def _read_file(client: openai.OpenAI, file_id: str | None) -> list[dict[str, Any
 
 def _reply_of(body: Any) -> tuple[Reply, int, int] | None:
     """(reply, prompt tokens, completion tokens) of a chat-completion body, or None."""
-    from litdigest.backends.openai_backend import Reply
+    from litdigest.summarize.backends.openai import Reply
 
     if not isinstance(body, dict):
         return None
@@ -658,10 +658,10 @@ def resume(
 ) -> ResumeResult:
     """Poll, download, apply and finish the unfinished jobs (all, or those named in ``keys``:
     provider batch ids or job numbers)."""
-    from litdigest.backends.base import Budget
-    from litdigest.backends.openai_backend import OpenAIBackend
-    from litdigest.batch import BatchRunner
-    from litdigest.chunk import Chunker
+    from litdigest.chunk.chunker import Chunker
+    from litdigest.summarize.backends.base import Budget
+    from litdigest.summarize.backends.openai import OpenAIBackend
+    from litdigest.summarize.runner import BatchRunner
 
     say = on_message or (lambda _m: None)
     result = ResumeResult()
@@ -785,7 +785,7 @@ def _print(message: str) -> None:
 
 def submit_command(paths: list[Path], settings: Settings, db: Path | None) -> int:
     """``summarize --batch-api``: submit and say how to resume; returns the exit code."""
-    from litdigest.pipeline import iter_documents
+    from litdigest.prepare import iter_documents
 
     client = make_client(settings)
     with Store(db or settings.store.db_path) as store:
@@ -904,8 +904,8 @@ def resume_command(
     ] = None,
 ) -> None:
     """Collect finished batches: download, validate and ground the results, finish online."""
-    from litdigest.cli import Reporter
-    from litdigest.output import DirectorySink, StreamSink, SummarySink
+    from litdigest.cli.app import Reporter
+    from litdigest.summarize.sinks import DirectorySink, StreamSink, SummarySink
 
     if fmt not in ("jsonl", "json", "md"):
         raise UsageError(f"--format must be jsonl, json or md, not {fmt!r}")

@@ -33,7 +33,11 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
 from pydantic import BaseModel, ConfigDict, Field
 
-from litdigest.backends.openai_backend import (
+from litdigest.chunk.chunker import Chunker, sentence_spans
+from litdigest.chunk.tokens import count_tokens
+from litdigest.errors import BackendError
+from litdigest.llm.prompts import Prompt, combine_versions, fence
+from litdigest.summarize.backends.openai import (
     Answer,
     ChatCaller,
     InvalidOutput,
@@ -42,17 +46,14 @@ from litdigest.backends.openai_backend import (
     TruncatedOutput,
     UsageMeter,
 )
-from litdigest.chunk import Chunker, sentence_spans
-from litdigest.errors import BackendError
-from litdigest.grounding import (
+from litdigest.summarize.grounding import (
     GroundingIndex,
     GroundingResult,
     Located,
     ground_claims,
     verify_summary,
 )
-from litdigest.prompts import Prompt, combine_versions, fence
-from litdigest.schema import (
+from litdigest.summarize.schema import (
     SECTIONS,
     Claim,
     DocumentSummary,
@@ -63,12 +64,11 @@ from litdigest.schema import (
     Quote,
     Section,
 )
-from litdigest.tokens import count_tokens
 
 if TYPE_CHECKING:
-    from litdigest.backends.base import CallContext
     from litdigest.config import Settings
-    from litdigest.models import Chunk, Document
+    from litdigest.documents import Chunk, Document
+    from litdigest.summarize.backends.base import CallContext
 
 __all__ = [
     "Candidate",

@@ -123,7 +123,7 @@ def _fill(template: str, values: dict[str, object], name: str) -> str:
 def prompts_dir() -> Path:
     """Where the prompt files are; ``ConfigError`` if the directory does not exist."""
     env = os.environ.get(PROMPTS_DIR_ENV)
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "prompts"
+    path = Path(env) if env else Path(__file__).resolve().parents[3] / "prompts"
     if not path.is_dir():
         where = f"${PROMPTS_DIR_ENV}={env}" if env else str(path)
         raise ConfigError(

@@ -40,8 +40,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, get_args
 
+from litdigest.documents import Chunk, CleanStats, Document, Format, Metadata
 from litdigest.errors import StoreError
-from litdigest.models import Chunk, CleanStats, Document, Format, Metadata
 from litdigest.redaction import redact
 
 MigrationFn = Callable[[sqlite3.Connection], None]

@@ -11,7 +11,7 @@
    query's (cosine ≥ ``QUERY_MIN_SIMILARITY``);
 3. **groups** the claims of each field (mechanism, evidence, therapeutic implication) into
    themes by average-linkage agglomerative clustering of their static embeddings
-   (``litdigest.embed``, WordLlama; a hashed bag-of-words when it is unavailable), merging
+   (``litdigest.llm.embed``, WordLlama; a hashed bag-of-words when it is unavailable), merging
    while the mean pairwise cosine between two groups is ≥ ``CLUSTER_THRESHOLD``;
 4. **heads** each theme with the statement of its most central claim (highest mean similarity
    to the other members, accepted claims first), trimmed; with an LLM ``Synthesizer`` the
@@ -26,7 +26,7 @@
 
 Every claim cites its document ``[n]`` and carries its verbatim quote; the reference list is
 built from the documents' metadata. Renderers: ``render_markdown``, ``render_json``, and
-``litdigest.digest_html.render_html`` (one self-contained HTML file).
+``litdigest.digest.render_html.render_html`` (one self-contained HTML file).
 """
 
 from __future__ import annotations
@@ -46,16 +46,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 import typer
 from pydantic import BaseModel, ConfigDict, Field
 
-from litdigest.schema import SECTIONS, DocumentSummary, Section
+from litdigest.summarize.schema import SECTIONS, DocumentSummary, Section
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from litdigest.backends.base import CallContext
-    from litdigest.backends.openai_backend import ChatCaller
-    from litdigest.models import Metadata
-    from litdigest.store import Store
+    from litdigest.documents import Metadata
+    from litdigest.store.store import Store
+    from litdigest.summarize.backends.base import CallContext
+    from litdigest.summarize.backends.openai import ChatCaller
 
 __all__ = [
     "CLUSTER_THRESHOLD",
@@ -341,7 +341,7 @@ def _normalize(vectors: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
 
 
 class Embedder:
-    """Static sentence embeddings from ``litdigest.embed`` (WordLlama), else lexical vectors."""
+    """Static sentence embeddings from ``litdigest.llm.embed`` (WordLlama), else lexical vectors."""
 
     def __init__(self, *, lexical: bool = False) -> None:
         self.kind = "lexical"
@@ -349,7 +349,7 @@ class Embedder:
         self._embed: Any = None
         if not lexical:
             try:
-                from litdigest import embed as embed_module
+                from litdigest.llm import embed as embed_module
 
                 self._embed = embed_module.embed
                 self.kind = "wordllama"
@@ -854,9 +854,9 @@ class Synthesizer:
     async def _theme(self, theme: Theme, claims: dict[int, DigestClaim]) -> None:
         from langchain_core.messages import HumanMessage, SystemMessage
 
-        from litdigest.backends.openai_backend import UsageMeter
         from litdigest.errors import LitdigestError
-        from litdigest.prompts import fence
+        from litdigest.llm.prompts import fence
+        from litdigest.summarize.backends.openai import UsageMeter
 
         allowed = {i: claims[i] for i in theme.claims}
         lines = "\n".join(f"[{c.id}] {_one_line(c.statement)}" for c in allowed.values())
@@ -1261,8 +1261,8 @@ def digest_command(
     """Digest of the stored claims across documents: themes, agreements, disagreements."""
     from litdigest.config import load_settings
     from litdigest.errors import UsageError
-    from litdigest.output import atomic_write_text
-    from litdigest.store import Store
+    from litdigest.store.store import Store
+    from litdigest.summarize.sinks import atomic_write_text
 
     if status not in ("accepted", "all"):
         raise UsageError(f"--status must be accepted or all, not {status!r}")
@@ -1299,7 +1299,7 @@ def digest_command(
     elif fmt == "json":
         text = render_json(digest)
     else:
-        from litdigest.digest_html import render_html
+        from litdigest.digest.render_html import render_html
 
         text = render_html(digest)
     if out is None:
@@ -1313,8 +1313,8 @@ def digest_command(
 
 
 def _synthesizer(backend: str, settings: Any, store: Store) -> Synthesizer | None:
-    from litdigest.backends import choose_backend, get_backend
-    from litdigest.backends.base import Budget, CallContext
+    from litdigest.summarize.backends import choose_backend, get_backend
+    from litdigest.summarize.backends.base import Budget, CallContext
 
     name, _reason = choose_backend(backend, settings)
     if name != "openai":

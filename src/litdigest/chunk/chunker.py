@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from litdigest.chunk.tokens import get_encoding
 from litdigest.config import ChunkSettings
-from litdigest.models import Chunk, Document
-from litdigest.tokens import get_encoding
+from litdigest.documents import Chunk, Document
 
 # Abbreviations after which a period does not end a sentence.
 _ABBREV = frozenset(

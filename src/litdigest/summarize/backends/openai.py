@@ -24,7 +24,7 @@ Two layers:
     temperature); a cached reply is replayed and nothing is sent.
 
 * ``OpenAIBackend`` implements the ``Backend`` protocol on top of it; the summarization
-  logic (single call vs map-reduce, grounding) lives in ``litdigest.chains``.
+  logic (single call vs map-reduce, grounding) lives in ``litdigest.summarize.chains``.
 """
 
 from __future__ import annotations
@@ -55,19 +55,19 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from litdigest.backends.base import BudgetExceeded, CallContext, stable_hash
 from litdigest.errors import BackendError, ConfigError
-from litdigest.jsonrepair import JSONRepairError, parse_json_object
-from litdigest.pricing import estimate
-from litdigest.prompts import Prompt, combine_versions, load_prompt
+from litdigest.llm.jsonrepair import JSONRepairError, parse_json_object
+from litdigest.llm.pricing import estimate
+from litdigest.llm.prompts import Prompt, combine_versions, load_prompt
 from litdigest.redaction import redact, register_secret
-from litdigest.schema import Usage, strict_json_schema
+from litdigest.summarize.backends.base import BudgetExceeded, CallContext, stable_hash
+from litdigest.summarize.schema import Usage, strict_json_schema
 
 if TYPE_CHECKING:
-    from litdigest.chains import SummaryChain
     from litdigest.config import Settings, SummarizeSettings
-    from litdigest.models import Chunk, Document
-    from litdigest.schema import DocumentSummary
+    from litdigest.documents import Chunk, Document
+    from litdigest.summarize.chains import SummaryChain
+    from litdigest.summarize.schema import DocumentSummary
 
 __all__ = [
     "METHODS",
@@ -840,7 +840,7 @@ class OpenAIBackend:
     @property
     def chain(self) -> SummaryChain:
         if self._chain is None:
-            from litdigest.chains import SummaryChain
+            from litdigest.summarize.chains import SummaryChain
 
             self._chain = SummaryChain(
                 self.caller,

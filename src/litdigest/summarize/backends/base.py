@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from litdigest.errors import LitdigestError
 
 if TYPE_CHECKING:
-    from litdigest.models import Chunk, Document
-    from litdigest.schema import DocumentSummary, Usage
-    from litdigest.store import Store
+    from litdigest.documents import Chunk, Document
+    from litdigest.store.store import Store
+    from litdigest.summarize.schema import DocumentSummary, Usage
 
 
 class BudgetExceeded(LitdigestError):

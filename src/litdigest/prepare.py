@@ -25,9 +25,9 @@ from typing import Any, Final
 
 from litdigest.clean import clean_record
 from litdigest.config import Settings
+from litdigest.documents import Document
 from litdigest.errors import InputError
 from litdigest.ingest import iter_input_files, read_file_detailed
-from litdigest.models import Document
 
 _TIMEOUT_SETTING: Final = "ingest.per_file_timeout_s"
 _READY_TIMEOUT_S: Final = 300.0
@@ -78,7 +78,7 @@ def _warm_up(settings: Settings) -> None:
     """Load the lazily built tables and modules once, before any step is timed."""
     from litdigest.clean import clean_text
     from litdigest.clean.metadata import extract_metadata
-    from litdigest.models import CleanMode
+    from litdigest.documents import CleanMode
 
     for mode in CleanMode:
         with contextlib.suppress(Exception):

@@ -1,0 +1,1 @@
+"""litdigest.chunk.chunker."""

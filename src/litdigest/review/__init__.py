@@ -1,0 +1,1 @@
+"""litdigest.review.decisions."""
