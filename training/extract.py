@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
 
-from litdigest.chunk import sentence_spans
+from litdigest.chunk.chunker import sentence_spans
 from litdigest.clean import clean_record
 from litdigest.config import Settings
 from litdigest.ingest import read_bytes, read_file
