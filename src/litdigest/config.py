@@ -134,6 +134,21 @@ class SummarizeSettings(BaseModel):
     max_claims_per_field: int = Field(default=5, ge=1, le=20, description="Claims kept per field.")
 
 
+class SupportSettings(BaseModel):
+    """The support check: a claim's statement against its verified quotes (issue 14)."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Check every statement and the TL;DR against the quotes they rest on.",
+    )
+    unsupported: Literal["drop", "flag"] = Field(
+        default="drop",
+        description="A claim still unsupported after one re-ask is dropped ('drop', the"
+        " default, for batch runs) or kept marked support: 'unverified' with its missing or"
+        " contradicted terms ('flag'); either way a warning is added.",
+    )
+
+
 class StoreSettings(BaseModel):
     db_path: Path = Field(
         default_factory=default_db_path, description="SQLite database file (WAL mode)."
@@ -208,6 +223,10 @@ class Settings(BaseSettings):
     )
     review: ReviewSettings = Field(
         default_factory=ReviewSettings, description="The review app (litdigest review)."
+    )
+    support: SupportSettings = Field(
+        default_factory=SupportSettings,
+        description="Checking statements and the TL;DR against their quotes.",
     )
 
     @model_validator(mode="after")
