@@ -177,3 +177,9 @@ def test_tldr_terms_must_come_from_cited_quotes() -> None:
 def test_compose_tldr() -> None:
     assert compose_tldr(["a first claim", "Second one.", "third"]) == "A first claim. Second one."
     assert compose_tldr([]) == ""
+
+
+def test_a_statement_stopping_before_the_negation_did_not_drop_it() -> None:
+    quote = "In total 1800 people were randomised to drainage versus no drainage at all."
+    assert check_support("In total 1800 people were randomised to drainage.", [quote]).ok
+    assert not check_support("1800 people were randomised to drainage at all.", [quote]).ok

@@ -324,8 +324,9 @@ def _stem(token: str) -> str:
     t = token.replace("-", "")
     for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ed", "es", "s"):
         if len(t) > len(suffix) + 3 and t.endswith(suffix):
-            return t[: -len(suffix)]
-    return t
+            t = t[: -len(suffix)]
+            break
+    return t[:-1] if len(t) > 4 and t.endswith("e") else t
 
 
 def _content(tokens: Sequence[str]) -> list[str]:
@@ -378,27 +379,40 @@ def _clause(toks: Sequence[str], i: int, *, before: int, after: int) -> list[str
 
 
 @functools.lru_cache(maxsize=8192)
-def negations(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
-    """(negation word, content words of its scope) for every negation of ``text``."""
+def negations(text: str) -> tuple[tuple[str, frozenset[str], int], ...]:
+    """(negation word, content words of its scope, token index) for every negation."""
     toks = _tokens(text)
-    out: list[tuple[str, frozenset[str]]] = []
+    out: list[tuple[str, frozenset[str], int]] = []
     for i, tok in enumerate(toks):
         if tok in _NEGATION:
             scope = _clause(toks, i, before=0, after=4)
-            out.append((tok, frozenset(_content(scope))))
+            out.append((tok, frozenset(_content(scope)), i))
     return tuple(out)
 
 
-def _check_negation(statement: str, quotes: str) -> list[str]:
+def _reaches(statement: str, quote: str, position: int) -> bool:
+    """Does the statement, aligned word by word onto the quote, go past ``position``? A
+    statement that restates only the part of its quote before a negation did not drop it."""
+    q_stems = [_stem(t) for t in _tokens(quote)]
+    at = -1
+    for stem in _content(_tokens(statement)):
+        nxt = next((j for j in range(at + 1, len(q_stems)) if q_stems[j] == stem), None)
+        if nxt is not None:
+            at = nxt
+    return at > position
+
+
+def _check_negation(statement: str, quotes: Sequence[str]) -> list[str]:
     s_neg = negations(statement)
-    q_neg = negations(quotes)
-    if s_neg and not q_neg:
+    q_negs = [(q, negations(q)) for q in quotes]
+    if s_neg and not any(n for _, n in q_negs):
         return [f"negation added: {s_neg[0][0]!r}"]
-    if q_neg and not s_neg:
+    if not s_neg:
         said = set(_content(_tokens(statement)))
-        for word, scope in q_neg:
-            if scope & said:
-                return [f"negation dropped: the quote says {word!r}"]
+        for quote, negs in q_negs:
+            for word, scope, position in negs:
+                if scope & said and _reaches(statement, quote, position):
+                    return [f"negation dropped: the quote says {word!r}"]
     return []
 
 
@@ -472,11 +486,12 @@ def check_terms(text: str, quotes: Sequence[str] | str) -> SupportResult:
 
 def check_support(statement: str, quotes: Sequence[str] | str) -> SupportResult:
     """Check one claim's statement against its (verified) quotes; see the module docstring."""
-    joined = quotes if isinstance(quotes, str) else "\n".join(quotes)
+    listed = [quotes] if isinstance(quotes, str) else list(quotes)
+    joined = "\n".join(listed)
     base = check_terms(statement, joined)
     contradicted = [
         *base.contradicted,
-        *_check_negation(statement, joined),
+        *_check_negation(statement, listed),
         *_check_direction(statement, joined),
     ]
     return SupportResult(base.missing, tuple(contradicted))
