@@ -146,7 +146,9 @@ def _leaks(
     out: list[str] = []
     for inj in injections:
         altered = _norm(inj.altered).rstrip(".")
-        if any(altered and altered in n for _, n in by_text) or (altered and altered in norm_digest):
+        if any(altered and altered in n for _, n in by_text) or (
+            altered and altered in norm_digest
+        ):
             out.append(f"{inj.fault}: altered text in the output: {inj.altered!r}")
             continue
         if inj.token is None:

@@ -169,6 +169,8 @@ class DigestEntry:
     note: str | None
     evidence_kind: str | None
     quotes: tuple[Quote, ...]
+    support: str | None = None  # "supported", "unverified" or None (not checked)
+    unsupported_terms: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -526,6 +528,8 @@ def build_digest(
                         view.claim.evidence_kind.value if view.claim.evidence_kind else None
                     ),
                     quotes=tuple(view.quotes),
+                    support=view.claim.support,
+                    unsupported_terms=tuple(view.claim.unsupported_terms),
                 )
             )
     return [entry for section in SECTIONS for entry in by_field[section]]

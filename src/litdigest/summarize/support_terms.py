@@ -109,15 +109,16 @@ def _fold_greek(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=16384)
-def fold_words(text: str) -> str:
+def fold_words(text: str, long_forms: bool = True) -> str:
     """Lower-cased text with Greek letters spelled out, American spelling, "n't" -> " not"
-    and long forms replaced by short names (hyphens kept)."""
+    and (``long_forms``) long forms replaced by short names (hyphens kept)."""
     t = _fold_greek(text.lower()).replace("’", "'")
     t = re.sub(r"n't\b", " not", t)
     for pattern, repl in _BRITISH:
         t = pattern.sub(repl, t)
-    for pattern, repl in _LONG_RE:
-        t = pattern.sub(repl, t)
+    if long_forms:
+        for pattern, repl in _LONG_RE:
+            t = pattern.sub(repl, t)
     return t
 
 
@@ -160,12 +161,15 @@ def salient_terms(text: str) -> tuple[tuple[str, str], ...]:
 
 @functools.lru_cache(maxsize=4096)
 def term_keys(text: str) -> frozenset[str]:
-    """Every compare key of ``text``: its words, adjacent pairs, and triples joined."""
-    words = [_key(w) for w in _WORD.findall(fold_words(text))]
-    words = [w for w in words if w]
-    keys: set[str] = set(words)
-    keys.update(a + b for a, b in itertools.pairwise(words))
-    keys.update(a + b + c for a, b, c in zip(words, words[1:], words[2:], strict=False))
+    """Every compare key of ``text``: its words, adjacent pairs, and triples joined, with
+    long forms folded to short names and as written ("tumor-associated macrophages" gives
+    "tam" and "macrophage")."""
+    keys: set[str] = set()
+    for folded in (fold_words(text), fold_words(text, long_forms=False)):
+        words = [k for k in (_key(w) for w in _WORD.findall(folded)) if k]
+        keys.update(words)
+        keys.update(a + b for a, b in itertools.pairwise(words))
+        keys.update(a + b + c for a, b, c in zip(words, words[1:], words[2:], strict=False))
     return frozenset(keys)
 
 
