@@ -36,6 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.loopback_faults import FAITHFULNESS_FAULTS, Injection  # noqa: E402
+from tests.loopback_server import Fault, FaultPlan, LoopbackServer  # noqa: E402
+
 from litdigest.chunk.chunker import Chunker  # noqa: E402
 from litdigest.config import Settings  # noqa: E402
 from litdigest.digest.build import build_digest  # noqa: E402
@@ -49,8 +52,6 @@ from litdigest.summarize.backends.openai import OpenAIBackend  # noqa: E402
 from litdigest.summarize.runner import run_batch  # noqa: E402
 from litdigest.summarize.schema import DocumentSummary, SupportLog  # noqa: E402
 from litdigest.summarize.support import check_support, check_tldr  # noqa: E402
-from tests.loopback_faults import FAITHFULNESS_FAULTS, Injection  # noqa: E402
-from tests.loopback_server import Fault, FaultPlan, LoopbackServer  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 
