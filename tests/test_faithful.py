@@ -13,6 +13,9 @@ from langchain_core.messages import BaseMessage
 from pydantic import SecretStr
 
 from litdigest.config import ChunkSettings, OpenAISettings, Settings, SummarizeSettings
+from litdigest.digest.build import build_digest
+from litdigest.digest.build import render_markdown as render_digest_markdown
+from litdigest.digest.render_html import render_html
 from litdigest.documents import Document, Format, Metadata, content_hash
 from litdigest.review.decisions import Reviewer
 from litdigest.review.export import export_digest
@@ -21,6 +24,7 @@ from litdigest.summarize.backends.base import CallContext
 from litdigest.summarize.backends.openai import OpenAIBackend
 from litdigest.summarize.faithful import compose_cited_tldr, parse_claim_id
 from litdigest.summarize.schema import Claim, DocumentSummary, Quote
+from litdigest.summarize.sinks import render
 from tests.loopback_faults import FAITHFULNESS_FAULTS
 from tests.loopback_server import Fault, FaultPlan, LoopbackServer
 from tests.test_chains import FakeChat, make_chain, run
@@ -227,6 +231,11 @@ def test_export_marks_unverified_claims(tmp_path: Path) -> None:
         md = export_digest(store, "md")
         data = json.loads(export_digest(store, "json"))
         csv_text = export_digest(store, "csv")
+        digest = build_digest(store)
+    digest_md, digest_html = render_digest_markdown(digest), render_html(digest)
+    assert "unverified: negation dropped" in digest_md
+    assert "unverified: negation dropped" in digest_html
+    assert "**Unverified:** not supported by its quotes: negation dropped" in render(summary, "md")
     assert "*[unverified]* Ipilimumab improved overall survival." in md
     assert "Not supported by its quotes: negation dropped" in md
     assert data["claims"][0]["support"] == "unverified"

@@ -147,6 +147,8 @@ class DigestClaim:
     evidence_kind: str | None
     status: Literal["accepted", "pending"]
     edited: bool
+    support: str | None = None  # "unverified": its quotes do not support it (issue 14)
+    unsupported_terms: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -936,8 +938,13 @@ def build_digest(
     warnings: list[str] = []
     # 1. select
     raw: list[tuple[_Loaded, Section, int, str, str, str | None, bool, bool]] = []
+    support: dict[tuple[str, Section, int], tuple[str | None, tuple[str, ...]]] = {}
     for loaded in _load(store):
         summary = loaded.summary
+        for section, index, claim in summary.iter_claims():
+            if claim.support == "unverified":
+                key = (summary.doc_id, section, index)
+                support[key] = (claim.support, tuple(claim.unsupported_terms))
         decisions = store.current_decisions(summary.doc_id)
         for section, index, claim in summary.iter_claims():
             state = decisions.get((section, index))
@@ -999,6 +1006,7 @@ def build_digest(
             evidence_kind=kind,
             status="accepted" if accepted else "pending",
             edited=edited,
+            **_support_fields(support.get((doc_id, section, index))),
         )
     # 4. cluster per field
     ids = sorted(claims)
@@ -1132,9 +1140,15 @@ def describe_relation(digest: Digest, rel: Relation) -> str:
     )
 
 
+def _support_fields(found: tuple[str | None, tuple[str, ...]] | None) -> dict[str, Any]:
+    return {} if found is None else {"support": found[0], "unsupported_terms": found[1]}
+
+
 def _claim_md(digest: Digest, cid: int) -> list[str]:
     c = digest.claim(cid)
     tags = []
+    if c.support == "unverified":
+        tags.append("unverified: " + "; ".join(c.unsupported_terms))
     if c.evidence_kind:
         tags.append(c.evidence_kind.replace("_", " "))
     if c.status == "accepted":

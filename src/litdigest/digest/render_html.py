@@ -97,6 +97,9 @@ def _claim(digest: Digest, cid: int) -> str:
         tags += '<span class="tag acc">accepted</span>'
     if c.edited:
         tags += '<span class="tag">edited</span>'
+    if c.support == "unverified":
+        terms = "; ".join(c.unsupported_terms)
+        tags += f'<span class="tag" title="{_e(terms)}">unverified: {_e(terms)}</span>'
     return (
         f'<li id="c{c.id}"><span class="cid">C{c.id}</span>{_e(c.statement)} '
         f"{_ref(c.ref)}{tags}<blockquote>“{_e(c.quote)}”</blockquote></li>"
