@@ -10,6 +10,7 @@ from litdigest.summarize.support import (
     check_tldr,
     compose_tldr,
     parse_numbers,
+    summary_support,
 )
 
 # (statement, quote): paraphrases that must pass (false-flag guards)
@@ -183,3 +184,27 @@ def test_a_statement_stopping_before_the_negation_did_not_drop_it() -> None:
     quote = "In total 1800 people were randomised to drainage versus no drainage at all."
     assert check_support("In total 1800 people were randomised to drainage.", [quote]).ok
     assert not check_support("1800 people were randomised to drainage at all.", [quote]).ok
+
+
+def test_summary_support_counts_fields_and_the_tldr() -> None:
+    from litdigest.summarize.schema import Claim, DocumentSummary, Quote, TldrCitation
+
+    def claim(statement: str, quote: str) -> Claim:
+        return Claim(statement=statement, quotes=[Quote(text=quote, start=0, end=len(quote))])
+
+    summary = DocumentSummary(
+        doc_id="d",
+        source="s",
+        tldr="IL-10 rose by 42%.",
+        mechanism=[claim("IL-10 rose by 42%.", "IL-10 increased by 42%.")],
+        therapeutic_implication=[claim("IL-12 rose.", "IL-10 increased by 42%.")],
+        backend="b",
+        model="m",
+        prompt_version="v",
+        tldr_citations=[TldrCitation(sentence="IL-10 rose by 42%.", claims=["mechanism[0]"])],
+    )
+    result = summary_support(summary)
+    assert result.fields == {"mechanism": (1, 0), "therapeutic_implication": (1, 1)}
+    assert result.rate == 0.5 and result.tldr_unsupported is False
+    bad = summary.model_copy(update={"tldr": "IL-99 rose.", "tldr_citations": []})
+    assert summary_support(bad).tldr_unsupported is True

@@ -25,13 +25,17 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from litdigest.summarize import support_terms as terms
+
+if TYPE_CHECKING:
+    from litdigest.summarize.schema import DocumentSummary
 
 __all__ = [
     "Direction",
     "Number",
+    "SummarySupport",
     "SupportResult",
     "check_support",
     "check_terms",
@@ -41,6 +45,7 @@ __all__ = [
     "negations",
     "parse_numbers",
     "split_sentences",
+    "summary_support",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -548,3 +553,51 @@ def compose_tldr(statements: Sequence[str], max_sentences: int = 2) -> str:
         if text:
             out.append(text[:1].upper() + text[1:])
     return " ".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Whole summaries (the eval's unsupported_rate)
+# --------------------------------------------------------------------------------------------
+
+
+
+@dataclass(frozen=True)
+class SummarySupport:
+    """Per field: (claims, unsupported claims); and whether the TL;DR is unsupported."""
+
+    fields: dict[str, tuple[int, int]]
+    tldr_unsupported: bool | None  # None: no TL;DR
+
+    @property
+    def claims(self) -> int:
+        return sum(n for n, _ in self.fields.values())
+
+    @property
+    def unsupported(self) -> int:
+        return sum(u for _, u in self.fields.values())
+
+    @property
+    def rate(self) -> float | None:
+        return self.unsupported / self.claims if self.claims else None
+
+
+def summary_support(summary: DocumentSummary) -> SummarySupport:
+    """Check every claim of ``summary`` and its TL;DR (against the quotes of the claims it
+    cites, or of every claim when it cites none): the eval's ``unsupported_rate``."""
+    fields: dict[str, tuple[int, int]] = {}
+    quotes_of: dict[str, list[str]] = {}
+    for section, i, claim in summary.iter_claims():
+        quotes = [q.text for q in claim.quotes]
+        quotes_of[f"{section}[{i}]"] = quotes
+        n, u = fields.get(section, (0, 0))
+        fields[section] = (n + 1, u + (not check_support(claim.statement, quotes).ok))
+    if not summary.tldr.strip():
+        return SummarySupport(fields, None)
+    every = [q for qs in quotes_of.values() for q in qs]
+    pairs: list[tuple[str, Sequence[str]]] = []
+    for cite in summary.tldr_citations:
+        cited = [q for ref in cite.claims for q in quotes_of.get(ref, [])]
+        pairs.append((cite.sentence, cited or every))
+    if not pairs:
+        pairs = [(summary.tldr, every)]
+    return SummarySupport(fields, not check_tldr(pairs).ok)
