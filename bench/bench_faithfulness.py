@@ -12,7 +12,11 @@ process) on the seeds, the first ``--cochrane`` Cochrane abstracts and the 8 PMC
 * the run log (``SupportLog`` summed over summaries): claims checked, unsupported, re-asked,
   repaired by the re-ask, restated (reduce), dropped, flagged; TL;DR re-asks and TL;DRs
   composed from claims;
-* on clean replies, the false-flag rate: unsupported / checked (must be <= 2%).
+* ``injected_by_step``: where the injections landed (summary, map, reduce replies, re-asks);
+  each first-reply statement injection is one affected claim, which the log must count as
+  unsupported, then re-asked (or restated, reduce) and repaired, or dropped/flagged;
+* the false-flag rate: claims flagged beyond the injected ones / claims checked (on clean
+  replies: unsupported / checked; must be <= 2%).
 
 The extractive backend runs on the same documents: its ``unsupported_rate`` (claims whose
 statement its quotes do not support, and TL;DRs not supported by the claims' quotes).
@@ -129,8 +133,12 @@ def _outputs(summaries: list[DocumentSummary], store: Store) -> tuple[list[str],
     for s in summaries:
         texts.append(s.tldr)
         texts.extend(c.statement for _, _, c in s.iter_claims())
-    digest = json.dumps(build_digest(store).to_dict(), ensure_ascii=False)
-    return texts, digest
+    digest = build_digest(store)
+    parts = [c.statement for c in digest.claims.values()]
+    for theme in digest.themes:
+        parts.append(theme.heading)
+        parts.extend(s.text for s in theme.paragraph)
+    return texts, "\n".join(parts)  # the digest's text: statements, headings, paragraphs
 
 
 def _norm(text: str) -> str:
@@ -163,6 +171,14 @@ def _leaks(
     return out
 
 
+def _by_step(injections: list[Injection]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for inj in injections:
+        key = f"{inj.step}{' re-ask' if inj.reask else ''}"
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
 def _log(summaries: list[DocumentSummary]) -> dict[str, int]:
     total = SupportLog()
     for s in summaries:
@@ -190,17 +206,25 @@ def run_openai(
     log = _log(summaries)
     leaks = _leaks(injections, texts, digest, docs)
     claims = sum(1 for s in summaries for _ in s.iter_claims())
+    first = sum(
+        1 for i in injections if not i.reask and i.step != "tldr" and i.fault != "invented_tldr"
+    )
     return {
         "fault": fault or "clean",
         "documents": len(docs),
         "summaries": len(summaries),
         "replies": replies,
         "injected": len(injections),
+        "injected_by_step": _by_step(injections),
         "leaked": len(leaks),
         "leak_examples": leaks[:5],
         "claims_out": claims,
         "log": log,
-        "false_flag_rate": round(log["unsupported"] / log["checked"], 4) if log["checked"] else 0,
+        # claims flagged beyond the injected ones (each first-reply injection alters one claim)
+        "false_flags": max(0, log["unsupported"] - first),
+        "false_flag_rate": round(max(0, log["unsupported"] - first) / log["checked"], 4)
+        if log["checked"]
+        else 0.0,
         "seconds": round(elapsed, 1),
     }
 

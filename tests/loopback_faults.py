@@ -23,7 +23,7 @@ test or bench can check that nothing invented reaches the output.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 __all__ = [
@@ -119,6 +119,8 @@ class Injection:
     original: str
     altered: str
     token: str | None = None
+    step: str = "summary"  # summary, map, reduce or tldr (a TL;DR-only re-ask)
+    reask: bool = False  # the reply answered a re-ask
 
 
 def _claim_objects(answer: JSON) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -248,4 +250,20 @@ def finish_answer(
     _tidy_reduce(answer)
     _cite(answer, messages)
     injection = _inject(answer, fault, document) if fault in FAITHFULNESS_FAULTS else None
+    if injection is not None:
+        reask = isinstance(messages, list) and any(
+            isinstance(m, dict) and m.get("role") == "assistant" for m in messages
+        )
+        injection = replace(injection, step=_step(answer), reask=reask)
     return answer, injection
+
+
+def _step(answer: JSON) -> str:
+    if not isinstance(answer, dict):
+        return "summary"
+    if "claims" in answer:
+        return "map"
+    claims = [c for _, objects in _claim_objects(answer) for c in objects]
+    if any("ids" in c for c in claims):
+        return "reduce"
+    return "summary" if claims or len(answer) > 1 else "tldr"
