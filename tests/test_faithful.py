@@ -22,9 +22,10 @@ from litdigest.review.export import export_digest
 from litdigest.store.store import Store
 from litdigest.summarize.backends.base import CallContext
 from litdigest.summarize.backends.openai import OpenAIBackend
-from litdigest.summarize.faithful import compose_cited_tldr, parse_claim_id
+from litdigest.summarize.faithful import parse_claim_id
 from litdigest.summarize.schema import Claim, DocumentSummary, Quote
 from litdigest.summarize.sinks import render
+from litdigest.summarize.support import compose_cited_tldr
 from tests.loopback_faults import FAITHFULNESS_FAULTS
 from tests.loopback_server import Fault, FaultPlan, LoopbackServer
 from tests.test_chains import FakeChat, make_chain, run

@@ -33,7 +33,7 @@ from litdigest.summarize.support import (
     TldrCheck,
     check_support,
     check_tldr,
-    compose_tldr,
+    compose_cited_tldr,
 )
 
 if TYPE_CHECKING:
@@ -310,24 +310,6 @@ def tldr_feedback(check: TldrCheck, sections: Mapping[Section, Sequence[Claim]])
             if c.support != "unverified":
                 lines.append(f"[{claim_id(section, i)}] {' '.join(c.statement.split())}")
     return "\n".join(lines)
-
-
-def compose_cited_tldr(
-    sections: Mapping[Section, Sequence[Claim]], max_sentences: int = 2
-) -> tuple[str, list[TldrCitation]]:
-    """A TL;DR from the top supported claims' statements, one per section in order."""
-    picked: list[tuple[Section, int, Claim]] = []
-    for section in SECTIONS:
-        for i, c in enumerate(sections.get(section, [])):
-            if c.support != "unverified":
-                picked.append((section, i, c))
-                break
-    picked = picked[:max_sentences]
-    citations = [
-        TldrCitation(sentence=compose_tldr([c.statement]), claims=[f"{s}[{i}]"])
-        for s, i, c in picked
-    ]
-    return " ".join(c.sentence for c in citations), citations
 
 
 def model_tldr_text(sentences: Sequence[ModelTldrSentence]) -> str:

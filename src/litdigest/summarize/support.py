@@ -28,9 +28,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from litdigest.summarize import support_terms as terms
+from litdigest.summarize.schema import SECTIONS, TldrCitation
 
 if TYPE_CHECKING:
-    from litdigest.summarize.schema import DocumentSummary
+    from collections.abc import Mapping
+
+    from litdigest.summarize.schema import Claim, DocumentSummary, Section
 
 __all__ = [
     "Direction",
@@ -40,6 +43,7 @@ __all__ = [
     "check_support",
     "check_terms",
     "check_tldr",
+    "compose_cited_tldr",
     "compose_tldr",
     "directions",
     "negations",
@@ -555,10 +559,28 @@ def compose_tldr(statements: Sequence[str], max_sentences: int = 2) -> str:
     return " ".join(out)
 
 
+def compose_cited_tldr(
+    sections: Mapping[Section, Sequence[Claim]], max_sentences: int = 2
+) -> tuple[str, list[TldrCitation]]:
+    """A TL;DR from the top supported claims' statements (the first of each section, in
+    section order), with its citations: what the extractive backend and a failed TL;DR use."""
+    picked: list[tuple[Section, int, Claim]] = []
+    for section in SECTIONS:
+        for i, c in enumerate(sections.get(section, [])):
+            if c.support != "unverified":
+                picked.append((section, i, c))
+                break
+    picked = picked[:max_sentences]
+    citations = [
+        TldrCitation(sentence=compose_tldr([c.statement]), claims=[f"{s}[{i}]"])
+        for s, i, c in picked
+    ]
+    return " ".join(c.sentence for c in citations), citations
+
+
 # --------------------------------------------------------------------------------------------
 # Whole summaries (the eval's unsupported_rate)
 # --------------------------------------------------------------------------------------------
-
 
 
 @dataclass(frozen=True)
