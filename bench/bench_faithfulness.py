@@ -125,6 +125,8 @@ async def _run(
     )
     if failures.errors:
         print(f"  {len(failures.errors)} failure(s), first: {failures.errors[0]}", file=sys.stderr)
+    if len(sink.summaries) < len(docs):
+        raise SystemExit(f"only {len(sink.summaries)} of {len(docs)} documents summarized")
     return sink.summaries
 
 
