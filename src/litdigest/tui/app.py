@@ -42,6 +42,7 @@ from litdigest.review.decisions import (
 from litdigest.review.export import SECTION_TITLES, SUFFIXES, ExportFormat, export_digest
 from litdigest.store.store import Store
 from litdigest.summarize.schema import SECTIONS
+from litdigest.tui.messages import DigestExportRequested
 from litdigest.tui.screens import (
     DigestScreen,
     EditScreen,
@@ -650,6 +651,9 @@ class ReviewApp(App[None]):
         return choices
 
     # ---- export --------------------------------------------------------------------------
+
+    def on_digest_export_requested(self, message: DigestExportRequested) -> None:
+        self.export_digest(message.fmt)
 
     def export_digest(self, fmt: ExportFormat) -> Path | None:
         """Write the accepted-claims digest to ``export_dir``; notify where (or why not)."""
