@@ -71,12 +71,7 @@ KeysArg = Annotated[
 def _settings(base_url: str | None) -> Settings:
     from litdigest.config import load_settings
 
-    settings = load_settings()
-    if base_url is not None:
-        settings = settings.model_copy(
-            update={"openai": settings.openai.model_copy(update={"base_url": base_url})}
-        )
-    return settings
+    return load_settings().with_overrides(**{"openai.base_url": base_url})
 
 
 def _open_store(db: Path | None, settings: Settings) -> Store:

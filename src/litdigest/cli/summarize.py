@@ -23,13 +23,7 @@ from litdigest.cli.common import (
     printable,
     safe_url,
 )
-from litdigest.config import (
-    ChunkSettings,
-    OpenAISettings,
-    Settings,
-    SummarizeSettings,
-    load_settings,
-)
+from litdigest.config import ChunkSettings, Settings, load_settings
 from litdigest.errors import LitdigestError, UsageError
 
 if TYPE_CHECKING:
@@ -67,17 +61,11 @@ def clean(
 def _chunk_settings(
     settings: Settings, max_tokens: int | None, overlap: int | None, encoding: str | None
 ) -> ChunkSettings:
-    chunk_opts = settings.chunk.model_dump()
-    if max_tokens is not None:
-        chunk_opts["max_tokens"] = max_tokens
-        if overlap is None:
-            chunk_opts["overlap_tokens"] = min(settings.chunk.overlap_tokens, max_tokens // 10)
-    if overlap is not None:
-        chunk_opts["overlap_tokens"] = overlap
-    if encoding is not None:
-        chunk_opts["encoding"] = encoding
+    if max_tokens is not None and overlap is None:
+        overlap = min(settings.chunk.overlap_tokens, max_tokens // 10)
+    overrides = {"max_tokens": max_tokens, "overlap_tokens": overlap, "encoding": encoding}
     try:
-        return ChunkSettings(**chunk_opts)
+        return settings.with_overrides(chunk=overrides).chunk
     except ValidationError as exc:
         raise UsageError(f"invalid chunk options: {exc.errors()[0]['msg']}") from None
 
@@ -172,28 +160,20 @@ def _summarize_settings(
     max_tokens: int | None,
 ) -> Settings:
     """``settings`` with the command-line overrides applied and validated."""
-    summarize_opts = settings.summarize.model_dump()
-    for key, value in (
-        ("backend", None if backend is None else backend.value),
-        ("concurrency", concurrency),
-        ("max_cost_usd", max_cost),
-        ("max_tokens", max_tokens),
-    ):
-        if value is not None:
-            summarize_opts[key] = value
-    openai_opts = settings.openai.model_dump()
-    if model is not None:
-        openai_opts["model"] = model
-    if base_url is not None:
-        openai_opts["base_url"] = base_url
+    summarize_opts = {
+        "backend": None if backend is None else backend.value,
+        "concurrency": concurrency,
+        "max_cost_usd": max_cost,
+        "max_tokens": max_tokens,
+    }
     try:
-        summarize_settings = SummarizeSettings(**summarize_opts)
-        openai_settings = OpenAISettings(**openai_opts)
+        return settings.with_overrides(
+            summarize=summarize_opts, openai={"model": model, "base_url": base_url}
+        )
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
         raise UsageError(f"invalid summarize options: {where}: {err['msg']}") from None
-    return settings.model_copy(update={"summarize": summarize_settings, "openai": openai_settings})
 
 
 def _open_sink(out: Path | None, fmt: OutputChoice) -> SummarySink:

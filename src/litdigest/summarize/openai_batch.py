@@ -705,9 +705,7 @@ def resume(
         models = {j.model for j in ready}
         for model in sorted(models):
             group = [j for j in ready if j.model == model]
-            job_settings = settings.model_copy(
-                update={"openai": settings.openai.model_copy(update={"model": model})}
-            )
+            job_settings = settings.with_overrides(**{"openai.model": model})
             backend = OpenAIBackend(job_settings)
             for job in group:
                 stored = json.loads(job.args_json).get("settings_hash")

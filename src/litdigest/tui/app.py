@@ -727,9 +727,7 @@ class ReviewApp(App[None]):
 
         settings = self.settings
         if backend_name == "openai" and model:
-            settings = settings.model_copy(
-                update={"openai": settings.openai.model_copy(update={"model": model})}
-            )
+            settings = settings.with_overrides(**{"openai.model": model})
         document = self.store.get_document(doc_id)
         if document is None:
             raise LitdigestError(f"document {doc_id} is not in the store")
