@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -105,9 +105,11 @@ class OpenAISettings(_Section):
 
 
 class SummarizeSettings(_Section):
-    backend: Literal["auto", "extractive", "openai"] = Field(
+    backend: str = Field(
         default="auto",
-        description="'auto' picks 'openai' when an API key or base URL is configured, else 'extractive'.",
+        min_length=1,
+        description="'auto' picks 'openai' when an API key or base URL is configured, else"
+        " 'extractive'; or any registered backend (entry-point group litdigest.backends).",
     )
     concurrency: int = Field(
         default=8, ge=1, le=256, description="Model requests in flight at once."
