@@ -226,22 +226,11 @@ def _run(
 ) -> BatchResult:
     """Summarize ``paths`` into ``sink`` through the batch runner, with a progress line."""
     from litdigest.store.store import Store
-    from litdigest.summarize.backends.base import Budget
-    from litdigest.summarize.runner import BatchRunner
+    from litdigest.summarize.runner import make_runner
     from litdigest.summarize.sinks import DirectorySink
 
-    opts = settings.summarize
     with Store(db or settings.store.db_path) as store:
-        runner = BatchRunner(
-            summarizer,
-            store,
-            sink,
-            Reporter(),
-            chunker=Chunker(settings.chunk),
-            concurrency=opts.concurrency,
-            budget=Budget(opts.max_cost_usd, opts.max_tokens),
-            run_args=run_args,
-        )
+        runner = make_runner(summarizer, store, sink, Reporter(), settings, run_args=run_args)
         try:
             return _run_with_progress(runner, paths, settings)
         except KeyboardInterrupt:
