@@ -20,6 +20,7 @@ from typing import Any, Final, Literal
 from litdigest.review.decisions import DigestEntry, ExportStatus, Reviewer, build_digest
 from litdigest.store.store import Store
 from litdigest.summarize.schema import SECTIONS, Section
+from litdigest.text import md_escape
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -65,9 +66,7 @@ CSV_COLUMNS: Final[tuple[str, ...]] = (
 # Markdown
 
 
-def _md(text: str) -> str:
-    """Untrusted text for Markdown: no raw HTML, one line."""
-    return " ".join(text.replace("&", "&amp;").replace("<", "&lt;").split())
+_md = md_escape
 
 
 def _cite(entry: DigestEntry) -> str:

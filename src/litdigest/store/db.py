@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from litdigest.errors import StoreError
+from litdigest.text import one_line
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_S",
@@ -29,13 +30,9 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def store_error(exc: BaseException, path: Path, context: str = "") -> StoreError:
     """``exc`` as a one-line ``StoreError`` (``retryable`` when the database was locked/busy)."""
-    reason = _one_line(str(exc)) or type(exc).__name__
+    reason = one_line(str(exc)) or type(exc).__name__
     retryable = isinstance(exc, sqlite3.OperationalError) and (
         "locked" in reason or "busy" in reason
     )

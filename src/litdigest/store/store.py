@@ -28,7 +28,6 @@ Design (after simonw/llm's logs database):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -63,6 +62,7 @@ from litdigest.store.rows import (
     StoredSummary,
     claim_state,
 )
+from litdigest.text import stable_hash
 
 __all__ = [  # the row types and helpers are re-exported for ``from litdigest.store.store``
     "DEFAULT_BUSY_TIMEOUT_S",
@@ -95,8 +95,7 @@ def request_hash(payload: Mapping[str, Any]) -> str:
     Put everything that changes the answer in ``payload`` (backend, model, prompt version,
     messages/content, temperature and other settings); never the API key.
     """
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return stable_hash(payload, None)
 
 
 _BATCH_JOB_COLUMNS = (

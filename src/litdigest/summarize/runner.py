@@ -43,6 +43,7 @@ from litdigest.summarize.backends.base import Backend, Budget, BudgetExceeded, C
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import DocumentSummary
 from litdigest.summarize.sinks import SummarySink
+from litdigest.text import one_line
 
 if TYPE_CHECKING:
     from litdigest.config import Settings
@@ -163,7 +164,7 @@ def _describe_problems(problems: list[str]) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(redact(text).split())
+    return one_line(redact(text))
 
 
 class BatchRunner:

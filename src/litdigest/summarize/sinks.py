@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Final, Literal, Protocol
 
 from litdigest.summarize.schema import SECTIONS, Claim, DocumentSummary, Section
+from litdigest.text import md_escape, md_escape_lines
 
 __all__ = [
     "FORMATS",
@@ -54,15 +55,11 @@ class SummarySink(Protocol):
 # Markdown
 
 
-def _md(text: str) -> str:
-    """Untrusted text for Markdown: no raw HTML, one line."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;")
-    return " ".join(text.split())
+_md = md_escape
 
 
 def _blockquote(text: str, indent: str) -> list[str]:
-    lines = text.replace("&", "&amp;").replace("<", "&lt;").splitlines() or [""]
-    return [f"{indent}> {line}".rstrip() for line in lines]
+    return [f"{indent}> {line}".rstrip() for line in md_escape_lines(text)]
 
 
 def _claim_lines(n: int, claim: Claim) -> list[str]:
