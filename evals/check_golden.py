@@ -25,7 +25,6 @@ import yaml
 
 FIELDS = ("mechanism", "evidence", "therapeutic_implication")
 MAX_COPIED_SHARE = 0.25
-EXPLAIN = "-v" in sys.argv
 STOP = frozenset(
     """a about above after again against all also am an and any are as at be because been
     before being below between both but by can could did do does doing down during each few
@@ -41,7 +40,11 @@ _BLOCK_END = re.compile(
     r"</(p|title|AbstractText|ArticleTitle|td|th|li|h\d|ref|mixed-citation|element-citation"
     r"|citation|article-title|caption|label|bibl|source)>"
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n|\n(?=\S)")
+# Sentence ends, blank lines, and MEDLINE/RIS field tags; single line breaks (hard-wrapped
+# text) do not end a sentence.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n|\n(?=[A-Z][A-Z0-9]{1,3} *- )"
+)
 
 
 def fold(word: str) -> str:
@@ -141,7 +144,9 @@ def _present(needle: str, raw: str) -> bool:
     return " ".join(needle.split()) in flat or needle in re.sub(r"[*_`]", "", flat)
 
 
-def _check_case(case: dict[str, Any], base: Path, stats: SetStats, problems: list[str]) -> None:
+def _check_case(
+    case: dict[str, Any], base: Path, stats: SetStats, problems: list[str], explain: bool
+) -> None:
     cid = case["id"]
     expected = case.get("expected") or {}
     kps = [kp for f in FIELDS for kp in (expected.get(f) or [])]
@@ -170,30 +175,33 @@ def _check_case(case: dict[str, Any], base: Path, stats: SetStats, problems: lis
         if sent is not None:
             stats.copied += 1
             problems.append(f"{cid}: copied: {kp}")
-            if EXPLAIN:
+            if explain:
                 problems.append(f"    source words: {' '.join(sent)[:200]}")
 
 
-def check_set(path: Path) -> tuple[SetStats, list[str]]:
+def check_set(path: Path, explain: bool = False) -> tuple[SetStats, list[str]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     stats = SetStats(name=str(data.get("name") or path.stem))
     problems: list[str] = []
     for case in data.get("cases") or []:
-        _check_case(case, path.parent, stats, problems)
+        _check_case(case, path.parent, stats, problems, explain)
     if stats.checked and stats.copied / stats.checked >= MAX_COPIED_SHARE:
         problems.append(f"copied share {stats.copied / stats.checked:.0%} >= 25%")
     return stats, problems
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(a) for a in argv if a != "-v"] or sorted((Path(__file__).parent / "golden").glob("*.yaml"))
+    explain = "-v" in argv
+    paths = [Path(a) for a in argv if a != "-v"] or sorted(
+        (Path(__file__).parent / "golden").glob("*.yaml")
+    )
     header = "| set | cases | held out | key points/case | key points | copied | skipped |"
     print(header + "\n|" + " --- |" * 7)
     failed = False
     notes: list[str] = []
     total = 0
     for path in paths:
-        st, problems = check_set(path)
+        st, problems = check_set(path, explain)
         total += st.cases
         share = f"{st.copied}/{st.checked} = {st.copied / st.checked:.0%}" if st.checked else "-"
         skipped = f"{st.skipped} absent, {st.unreadable} unreadable"
