@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from os.path import commonprefix
 from functools import lru_cache
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 __all__ = [
     "Number",
@@ -101,9 +103,16 @@ GREEK: Final[dict[str, str]] = {
 _GREEK_NAMES: Final = "|".join(sorted(set(GREEK.values()), key=len, reverse=True))
 _DASHES: Final = dict.fromkeys(map(ord, "‐‑‒–—―−﹣－"), "-")
 
+_ROMAN: Final = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
+
+
+def _roman(match: re.Match[str]) -> str:
+    return f"{match.group(1)} {_ROMAN[match.group(2).lower()]}"
+
+
 # (pattern, replacement), case-insensitive, on text with Greek letters spelled; symbols come
 # out upper-case so that ``salient_terms`` sees them as names. Order matters.
-_SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
+_SYNONYMS: Final[tuple[tuple[str, Any], ...]] = (
     (r"\banti-(?=[a-z]{0,6}\d|[a-z]{2,5}-?\d)([a-z0-9-]+)", r"\1 blockade"),
     (r"\b(inhibitors?|inhibition|blockers?|blocking antibod(?:y|ies))\b", "blockade"),
     (r"\bprogrammed (?:cell )?death[- ]?ligand[- ]?1\b", "PD-L1"),
@@ -133,6 +142,18 @@ _SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"\bprogression[- ]free survival\b", "PFS"),
     (r"\bobjective response rates?\b", "ORR"),
     (r"\bnon[- ]small[- ]cell lung cancers?\b", "NSCLC"),
+    (r"\btumou?r[- ]infiltrating lymphocytes?\b|\btils\b", "TIL"),
+    (r"\brandomi[sz]ed controlled trials?\b|\brcts\b", "RCT"),
+    (r"\bevent[- ]free survival\b", "EFS"),
+    (r"\bhepatocellular carcinomas?\b", "HCC"),
+    (r"\bpancreatic ductal adenocarcinomas?\b", "PDAC"),
+    (r"\bcytokine[- ]release syndrome\b", "CRS"),
+    (r"\bimmune[- ]related adverse events?\b|\biraes\b", "IRAE"),
+    (r"\btumou?r mutational burden\b", "TMB"),
+    (r"\bmismatch[- ]repair[- ]deficien(?:t|cy)\b", "DMMR"),
+    (r"\bmicrosatellite[- ]instab(?:le|ility)[- ]high\b", "MSI-H"),
+    (r"\b(?:mhc|hla)[- ]?(?:class[- ]?)?(?:i|1)\b(?![- ]?i)", "MHC-I"),
+    (r"\b(phase|grade|stage|type|class)[- ](iv|iii|ii|i)\b", _roman),
     (r"\bp[- ]?values?\b", "p"),
     (r"\bper ?cent\b", "%"),
 )
@@ -142,6 +163,18 @@ _KEY_ALIASES: Final[dict[str, str]] = {
     "ifng": "ifngamma", "tnfalpha": "tnf", "tnfa": "tnf", "tgfb": "tgfbeta",
     "tgfb1": "tgfbeta1", "pdcd1": "pd1", "cd279": "pd1", "cd274": "pdl1", "b7h1": "pdl1",
     "cd152": "ctla4", "ifnalpha": "ifni", "ifnbeta": "ifni", "cart": "carcell",
+    "tgfbeta1": "tgfbeta", "hif1alpha": "hif1a", "tvec": "talimogen",
+}  # fmt: skip
+# Antibodies and drugs stand for their target in a presence check ("ipilimumab" offers ctla4).
+DRUG_TARGETS: Final[dict[str, tuple[str, ...]]] = {
+    "ipilimumab": ("ctla4",), "tremelimumab": ("ctla4",), "nivolumab": ("pd1",),
+    "pembrolizumab": ("pd1",), "cemiplimab": ("pd1",), "dostarlimab": ("pd1",),
+    "atezolizumab": ("pdl1",), "durvalumab": ("pdl1",), "avelumab": ("pdl1",),
+    "bevacizumab": ("vegf",), "tocilizumab": ("il6r", "il6"), "blinatumomab": ("cd19", "cd3"),
+    "trastuzumab": ("her2",), "cetuximab": ("egfr",), "rituximab": ("cd20",),
+    "dinutuximab": ("gd2",), "magrolimab": ("cd47",), "urelumab": ("cd137", "41bb"),
+    "relatlimab": ("lag3",), "tiragolumab": ("tigit",), "epacadostat": ("ido1",),
+    "sipuleucel": ("sipuleucelt",), "tisagenlecleucel": ("cd19", "carcell"),
 }  # fmt: skip
 
 _BRITISH_WORDS: Final[dict[str, str]] = {
@@ -247,7 +280,7 @@ def _very_rare(word: str) -> bool:
 # Numbers
 
 _UNITS: Final = (
-    r"%|mg/kg|mg/m2|mg/m²|mg|µg|μg|ng/ml|pg/ml|g/dl|mmol/l|ml|mm|cm|nm|kg|gy|"
+    r"%|mg/kg|mg/m2|mg/m²|mg|mug|ng/ml|pg/ml|g/dl|mmol/l|ml|mm|cm|nm|kg|gy|"
     r"months?|years?|weeks?|days?|hours?|hrs?|h|min|fold|x"
 )
 _NUMBER_RE: Final = re.compile(
@@ -262,7 +295,7 @@ _CI_RE: Final = re.compile(r"\bci\b[^0-9]{0,12}(\d[^;)\]]{0,20})?$", re.IGNORECA
 _UNIT_CANON: Final = {
     "month": "month", "months": "month", "year": "year", "years": "year", "week": "week",
     "weeks": "week", "day": "day", "days": "day", "hour": "h", "hours": "h", "hr": "h",
-    "hrs": "h", "h": "h", "µg": "mug", "μg": "mug", "x": "fold", "mg/m²": "mg/m2",
+    "hrs": "h", "h": "h", "x": "fold", "mg/m²": "mg/m2",
 }  # fmt: skip
 
 
@@ -287,7 +320,7 @@ def _number_kind(before: str, unit: str) -> NumberKind:
 
 def numbers(text: str) -> list[Number]:
     """The numbers of ``text`` in order, not counting digits inside names (``CD8``, ``IL-2``)."""
-    text = unicodedata.normalize("NFKC", text).translate(_DASHES)
+    text = normalise(text)
     out: list[Number] = []
     for m in _NUMBER_RE.finditer(text):
         num_start = m.start("num")
@@ -421,15 +454,42 @@ def term_keys(text: str) -> frozenset[str]:
                 keys.add(joined)
                 keys.add(_KEY_ALIASES.get(joined, joined))
         keys.add(stem(tok))
+        keys.update(DRUG_TARGETS.get(stem(tok), ()))
         if len(tok) >= 3 and tok.endswith("s"):
             keys.add(tok[:-1])
     keys.update(n.key for n in numbers(text))
     return frozenset(keys)
 
 
+@lru_cache(maxsize=4096)
+def _sorted_keys(keys: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(k for k in keys if k.isalpha()))
+
+
+def _prefix_present(word: str, keys: frozenset[str]) -> bool:
+    """A rare word is present when some word shares all but its last 3 letters (at least 5):
+    ``infiltration`` / ``infiltrating``, ``necroptotic`` / ``necroptosis``."""
+    if len(word) < 5:
+        return False
+    ordered = _sorted_keys(keys)
+    head = word[:5]
+    i = bisect_left(ordered, head)
+    while i < len(ordered) and ordered[i].startswith(head):
+        other = ordered[i]
+        shared = len(commonprefix([word, other]))
+        if shared >= max(5, min(len(word), len(other)) - 3):
+            return True
+        i += 1
+    return False
+
+
 def present(term: Term | Number, keys: frozenset[str]) -> bool:
     """True when ``term`` occurs among ``keys`` (from ``term_keys``)."""
-    return term.key in keys
+    if term.key in keys:
+        return True
+    return (
+        isinstance(term, Term) and term.kind in {"word", "drug"} and _prefix_present(term.key, keys)
+    )
 
 
 def missing_terms(text: str, reference: str) -> list[Term | Number]:

@@ -50,7 +50,7 @@ def _strings(value: Any) -> Any:
         return ()
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ValueError("expected a list of strings")
     return tuple(v.strip() for v in value if v.strip())
 
