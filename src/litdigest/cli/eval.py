@@ -48,6 +48,7 @@ class EvalOptions:
     budget_words: int = 40
     random_draws: int = 20
     pairs: Path | None = None
+    text: bool = True
 
 
 @dataclass
@@ -137,6 +138,7 @@ def run_eval(options: EvalOptions, *, backend: Backend | None = None) -> EvalOut
         baseline=baseline,
         max_regression=options.max_regression,
         matcher_info=matcher_info(sets, matcher, options.pairs or DEFAULT_PAIRS),
+        text=options.text,
     )
     report_dir = options.report_dir or Path("out/eval") / run.backend
     paths = write_reports(report, report_dir)
@@ -224,6 +226,13 @@ def eval_command(
     random_draws: Annotated[
         int, typer.Option("--random-draws", help="Seeded draws of the random baseline.")
     ] = 20,
+    text: Annotated[
+        bool,
+        typer.Option(
+            "--text/--no-text",
+            help="Include the claims' text in the report (--no-text: for committed baselines).",
+        ),
+    ] = True,
 ) -> None:
     """Evaluate a backend on golden sets (thresholds, baseline regressions, reports)."""
     options = EvalOptions(
@@ -242,6 +251,7 @@ def eval_command(
         budget_claims=budget_claims,
         budget_words=budget_words,
         random_draws=random_draws,
+        text=text,
     )
     try:
         outcome = run_eval(options)

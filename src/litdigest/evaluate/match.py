@@ -5,8 +5,9 @@ A claim *covers* a key point when both hold:
 * the **salient-term gate**: the key point's salient terms (``litdigest.terms``: gene,
   protein, cytokine, cell-type, drug and pathway names, rare domain words) are present in the
   claim or its quotes — at least ``TERM_GATE`` of its names (symbols, cell types, drugs) and
-  *every* number it states — and the claim does not state the opposite direction
-  (``polarity``);
+  *every* number it states; the claim does not state the opposite direction
+  (``polarity``); and the shared words come mostly in the key point's order (``ORDER_GATE``:
+  a word salad does not match);
 * the **score** reaches ``MATCH_THRESHOLD``:
   ``W_EMBED * cosine + W_CONTAIN * containment + W_ORDER * lcs_recall + W_TERMS * terms``,
   where ``cosine`` is the static WordLlama embedding similarity (``litdigest.llm.embed``,
@@ -57,6 +58,8 @@ W_ORDER: Final = 0.15
 W_TERMS: Final = 0.15
 # Share of the key point's names (symbols, cell types, drugs) the claim must contain.
 TERM_GATE: Final = 0.5
+# The in-order share of the key point's words must reach this fraction of the shared share.
+ORDER_GATE: Final = 0.5
 # Calibrated on the train pairs of evals/calibration/pairs.yaml (see the module docstring).
 MATCH_THRESHOLD: Final = 0.26
 
@@ -214,8 +217,18 @@ class MatchParts:
     score: float
 
     @property
+    def in_order(self) -> bool:
+        """The shared words come mostly in the key point's order (not a word salad)."""
+        return self.order >= ORDER_GATE * self.containment - 1e-9
+
+    @property
     def gated(self) -> bool:
-        return self.names >= TERM_GATE - 1e-9 and self.numbers_ok and not self.conflict
+        return (
+            self.names >= TERM_GATE - 1e-9
+            and self.numbers_ok
+            and not self.conflict
+            and self.in_order
+        )
 
     def covers(self, threshold: float = MATCH_THRESHOLD) -> bool:
         return self.gated and self.score >= threshold - 1e-9
@@ -230,6 +243,7 @@ class MatchParts:
             "names": round(self.names, 4),
             "numbers_ok": self.numbers_ok,
             "conflict": self.conflict,
+            "in_order": self.in_order,
             "missing_terms": list(self.missing),
         }
 

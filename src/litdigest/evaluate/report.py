@@ -149,7 +149,21 @@ def _checks(
     return out
 
 
-def _case_entry(set_name: str, c: CaseResult) -> dict[str, Any]:
+def _without_text(explanation: Mapping[str, Any]) -> dict[str, Any]:
+    """The explanation without claim statements (they quote third-party documents)."""
+    kps = [
+        {**kp, "best_claim": {k: v for k, v in kp["best_claim"].items() if k != "statement"}}
+        if kp.get("best_claim")
+        else dict(kp)
+        for kp in explanation.get("key_points", [])
+    ]
+    claims = [
+        {k: v for k, v in c.items() if k != "statement"} for c in explanation.get("claims", [])
+    ]
+    return {"key_points": kps, "claims": claims}
+
+
+def _case_entry(set_name: str, c: CaseResult, *, text: bool = True) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "set": set_name,
         "id": c.case.id,
@@ -165,10 +179,10 @@ def _case_entry(set_name: str, c: CaseResult) -> dict[str, Any]:
             name: {m: _round(v.get(m)) for m in HEADLINE_METRICS} for name, v in c.baselines.items()
         },
     }
-    if c.summary is not None:
+    if c.summary is not None and text:
         entry["claims"] = {s: [cl.statement for cl in c.summary.section(s)] for s in SECTIONS}
     if c.explanation:
-        entry["explanation"] = c.explanation
+        entry["explanation"] = c.explanation if text else _without_text(c.explanation)
     return entry
 
 
@@ -213,9 +227,12 @@ def build_report(
     baseline: Baseline | None = None,
     max_regression: float = 0.02,
     matcher_info: Mapping[str, Any] | None = None,
+    text: bool = True,
 ) -> dict[str, Any]:
     """The report as a JSON-ready dict; ``passed`` is False on an unmet threshold (value or
-    margin) or a regression beyond ``max_regression`` against ``baseline``."""
+    margin) or a regression beyond ``max_regression`` against ``baseline``. ``text=False``
+    leaves out the claims' text (for reports committed to the repository: the claims quote
+    third-party documents)."""
     sets_out: list[dict[str, Any]] = []
     checks: list[dict[str, Any]] = []
     for gs, cases in run.sets:
@@ -264,7 +281,7 @@ def build_report(
         "thresholds": checks,
         "regressions": regressions,
         "baseline": baseline_out,
-        "cases": [_case_entry(gs.name, c) for gs, cases in run.sets for c in cases],
+        "cases": [_case_entry(gs.name, c, text=text) for gs, cases in run.sets for c in cases],
     }
 
 
@@ -426,10 +443,8 @@ def _md_explanation(expl: Mapping[str, Any]) -> list[str]:
         lines.append(f"- {mark} {kp['field']}: {_md_escape(kp['key_point'])} — {detail}")
     lines += ["", "Claims — the key point each covers:", ""]
     for c in expl.get("claims", []):
-        lines.append(
-            f"- {c['field']}[{c['index']}] {_md_escape(c['statement'][:120])} → "
-            f"{_md_escape(c['covers'])}"
-        )
+        statement = _md_escape(str(c.get("statement", ""))[:120])
+        lines.append(f"- {c['field']}[{c['index']}] {statement} → {_md_escape(c['covers'])}")
     return lines
 
 
