@@ -189,7 +189,7 @@ def _new_number(old: str, document: str) -> str:
     for c in candidates:
         if (
             c != old
-            and c.lstrip("0")
+            and (c.startswith("0.") or not c.startswith("0"))  # "10" -> "01" reads as 1
             and not re.search(rf"(?<![\d.]){re.escape(c)}(?![\d.])", document)
         ):
             return c

@@ -169,7 +169,7 @@ def test_tldr_terms_must_come_from_cited_quotes() -> None:
         [("Interleukin-99 secreted by lunar macrophages reverses all tumours in 1 hour.", quotes)]
     )
     assert not bad.ok
-    assert "Interleukin-99" in bad.terms and any("1 hour" in t for t in bad.terms)
+    assert "IL-99" in bad.terms and any("1 hour" in t for t in bad.terms)
     uncited = check_tldr([("IL-10 matters.", [])])
     assert not uncited.ok
     assert check_terms("Tumours grow.", quotes).ok

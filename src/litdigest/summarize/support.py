@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from litdigest.summarize import support_terms as terms
+from litdigest import terms
 from litdigest.summarize.schema import SECTIONS, TldrCitation
 
 if TYPE_CHECKING:
@@ -325,7 +325,7 @@ class Direction:
 
 
 def _tokens(text: str) -> list[str]:
-    folded = terms.fold_words(text)
+    folded = re.sub(r"n't\b", " not", terms.fold(text).replace("’", "'"))
     return list(_WORD_RE.findall(folded))
 
 
@@ -447,12 +447,10 @@ def _check_direction(statement: str, quotes: str) -> list[str]:
 
 
 def _check_names(statement: str, quotes: str) -> list[str]:
+    """Salient names of the statement (``litdigest.terms``) that its quotes lack."""
     available = terms.term_keys(quotes)
-    missing: list[str] = []
-    for surface, key in terms.salient_terms(statement):
-        if not terms.key_present(key, available) and surface not in missing:
-            missing.append(surface)
-    return missing
+    found = sorted(terms.salient_terms(statement), key=lambda t: t.key)
+    return [t.text or t.key for t in found if not terms.present(t, available)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -543,7 +541,8 @@ def check_tldr(sentences: Iterable[tuple[str, Sequence[str]]]) -> TldrCheck:
 
 
 def _uncited(text: str) -> SupportResult:
-    items = [n.text for n in parse_numbers(text)] + [s for s, _ in terms.salient_terms(text)]
+    names = sorted(terms.salient_terms(text), key=lambda t: t.key)
+    items = [n.text for n in parse_numbers(text)] + [t.text or t.key for t in names]
     return SupportResult(tuple(items) or ("the sentence cites no claim",))
 
 
