@@ -99,7 +99,7 @@ def test_still_unsupported_after_reask_is_dropped_or_flagged(mode: str) -> None:
     )
     llm = scripted(flipped)
     chain, settings = make_chain(llm)
-    settings.support.unsupported = mode
+    settings.support.unsupported = "drop" if mode == "drop" else "flag"
     summary = run(chain, doc())
     statements = [c.statement for c in summary.mechanism]
     log = summary.support_log
