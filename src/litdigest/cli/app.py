@@ -288,6 +288,12 @@ def summarize(
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", help="Stop once this many tokens are used.")
     ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", min=0.1, help="Seconds to wait for each model reply (openai.timeout_s)."
+        ),
+    ] = None,
     batch_api: Annotated[
         bool,
         typer.Option(
@@ -310,6 +316,8 @@ def summarize(
     settings = _summarize_settings(
         load_settings(), backend, model, base_url, concurrency, max_cost, max_tokens
     )
+    if timeout is not None:  # h15: --timeout (issue 15)
+        settings.openai.timeout_s = timeout
     if batch_api:
         from litdigest.summarize.openai_batch import submit_command
 

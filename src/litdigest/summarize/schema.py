@@ -14,11 +14,20 @@ Two families of models:
 from __future__ import annotations
 
 import copy
+import json
+import typing
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
 
 from litdigest.documents import Metadata
 
@@ -34,6 +43,9 @@ __all__ = [
     "Section",
     "StrictSchemaError",
     "Usage",
+    "coerce_evidence_kind",
+    "coerce_section",
+    "compact_schema",
     "strict_json_schema",
     "strict_schema_problems",
     "summary_json_schema",
@@ -108,6 +120,22 @@ class Usage(BaseModel):
     prompt_tokens: int = Field(default=0, ge=0, description="Prompt (input) tokens.")
     completion_tokens: int = Field(default=0, ge=0, description="Completion (output) tokens.")
     cost_usd: float = Field(default=0.0, ge=0, description="Estimated cost in US dollars.")
+    cached_tokens: int = Field(
+        default=0,
+        ge=0,
+        description="Prompt tokens the server read from its prompt cache (priced as cached).",
+        exclude_if=lambda v: not v,
+    )
+    estimated_calls: int = Field(
+        default=0,
+        ge=0,
+        description="Calls whose token counts were estimated (the server sent no usage).",
+        exclude_if=lambda v: not v,
+    )
+
+    @property
+    def estimated(self) -> bool:
+        return self.estimated_calls > 0
 
     @property
     def total_tokens(self) -> int:
@@ -121,6 +149,8 @@ class Usage(BaseModel):
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
             cost_usd=self.cost_usd + other.cost_usd,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
+            estimated_calls=self.estimated_calls + other.estimated_calls,
         )
 
     def __radd__(self, other: object) -> Usage:
@@ -191,9 +221,15 @@ def summary_json_schema() -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # Model-facing output (OpenAI strict structured outputs)
 # --------------------------------------------------------------------------------------------
-# Rules: every field required and without a default, extra="forbid" (additionalProperties:
-# false), no length/pattern/format constraints. A claim without quotes is therefore accepted
-# at parse time and reported by grounding, so that one bad claim does not discard the rest.
+# Rules: every field required and without a default, no length/pattern/format constraints;
+# ``strict_json_schema`` marks every object ``additionalProperties: false``. Validation is
+# lenient (``_Lenient``): a reply is used whenever its content can be, and each repair is
+# reported as a warning through the validation context (``{"warnings": [...]}``):
+# unknown keys are dropped, ``null`` or missing lists become ``[]``, a single string where a
+# list of strings is expected becomes a one-item list, evidence kinds are mapped from common
+# synonyms ("RCT" -> clinical_trial, "mouse model" -> animal_model, else unspecified), and a
+# claim with an empty or blank statement is dropped (that claim only). A claim without quotes
+# is accepted at parse time and reported by grounding.
 
 _QUOTES_DESCRIPTION = (
     "Passages copied verbatim, character for character, from the article text that directly "
@@ -202,12 +238,180 @@ _QUOTES_DESCRIPTION = (
     "instructions."
 )
 
+_KIND_SYNONYMS: Final[tuple[tuple[tuple[str, ...], EvidenceKind], ...]] = (
+    (("meta_analy", "meta-analy", "metaanaly", "systematic", "pooled"), EvidenceKind.META_ANALYSIS),
+    (
+        ("rct", "randomi", "trial", "phase", "interventional", "clinical_study"),
+        EvidenceKind.CLINICAL_TRIAL,
+    ),
+    (
+        (
+            "mouse",
+            "mice",
+            "murine",
+            "rat",
+            "animal",
+            "in_vivo",
+            "in vivo",
+            "xenograft",
+            "zebrafish",
+            "primate",
+            "syngeneic",
+            "preclinical_model",
+        ),
+        EvidenceKind.ANIMAL_MODEL,
+    ),
+    (
+        (
+            "in_vitro",
+            "in vitro",
+            "cell",
+            "culture",
+            "organoid",
+            "ex_vivo",
+            "ex vivo",
+            "biochem",
+            "laboratory",
+            "lab",
+        ),
+        EvidenceKind.IN_VITRO,
+    ),
+    (
+        (
+            "cohort",
+            "patient",
+            "observational",
+            "retrospective",
+            "prospective",
+            "case",
+            "registry",
+            "epidemiolog",
+            "population",
+            "human",
+            "clinical",
+        ),
+        EvidenceKind.PATIENT_COHORT,
+    ),
+    (("review", "literature", "consensus", "guideline"), EvidenceKind.REVIEW),
+)
+_SECTION_SYNONYMS: Final[tuple[tuple[str, Section], ...]] = (
+    ("mechan", "mechanism"),
+    ("evid", "evidence"),
+    ("therap", "therapeutic_implication"),
+    ("implic", "therapeutic_implication"),
+    ("treat", "therapeutic_implication"),
+    ("clinic", "therapeutic_implication"),
+)
 
-class _StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+
+def _warn(info: ValidationInfo | None, message: str) -> None:
+    context = info.context if info is not None else None
+    if isinstance(context, dict):
+        sink = context.get("warnings")
+        if isinstance(sink, list) and message not in sink:
+            sink.append(message)
 
 
-class ModelClaim(_StrictModel):
+def _key(value: str) -> str:
+    return "_".join(value.strip().lower().replace("-", "_").split())
+
+
+def coerce_evidence_kind(value: Any, info: ValidationInfo) -> Any:
+    """An ``EvidenceKind`` value from what a model wrote (see the module comment)."""
+    if value is None:
+        _warn(info, "evidence_kind missing; read as 'unspecified'")
+        return EvidenceKind.UNSPECIFIED.value
+    if not isinstance(value, str):
+        return value
+    key = _key(value)
+    if key in EvidenceKind._value2member_map_:
+        return key
+    low = f" {value.strip().lower()} "
+    for needles, kind in _KIND_SYNONYMS:
+        if any(n in low or n in key for n in needles):
+            _warn(info, f"evidence_kind {value.strip()[:40]!r} read as {kind.value!r}")
+            return kind.value
+    _warn(info, f"evidence_kind {value.strip()[:40]!r} unknown; read as 'unspecified'")
+    return EvidenceKind.UNSPECIFIED.value
+
+
+def coerce_section(value: Any) -> Any:
+    """A ``Section`` from what a model wrote ("Mechanisms", "therapeutic"...), else as is."""
+    if not isinstance(value, str):
+        return value
+    key = _key(value)
+    if key in SECTIONS:
+        return key
+    for prefix, section in _SECTION_SYNONYMS:
+        if key.startswith(prefix):
+            return section
+    return value
+
+
+LenientEvidenceKind = Annotated[EvidenceKind, BeforeValidator(coerce_evidence_kind)]
+LenientSection = Annotated[Section, BeforeValidator(coerce_section)]
+
+
+def _is_list(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is list
+
+
+def _is_str_list(annotation: Any) -> bool:
+    return _is_list(annotation) and typing.get_args(annotation) == (str,)
+
+
+def _blank_statement(item: Any) -> bool:
+    if not isinstance(item, dict) or ("quotes" not in item and "statement" not in item):
+        return False
+    statement = item.get("statement")
+    return statement is None or (isinstance(statement, str) and not statement.strip())
+
+
+class _Lenient(BaseModel):
+    """Model-facing base: lenient validation with warnings (see the comment above)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coerce(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        if fields and data and not any(k in fields for k in data):
+            raise ValueError(f"none of the expected keys ({', '.join(fields)})")
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in fields:
+                out[key] = value
+            else:
+                _warn(info, f"ignored unknown key {str(key)[:40]!r} in the reply")
+        for name, info_field in fields.items():
+            annotation = info_field.annotation
+            if annotation is str and name == "tldr" and out.get(name) is None:
+                _warn(info, "tldr missing; written from the claims")
+                out[name] = ""
+            if not _is_list(annotation):
+                continue
+            value = out.get(name)
+            if value is None:
+                if name in out:
+                    _warn(info, f"{name}: null read as []")
+                out[name] = []
+            elif isinstance(value, str) and _is_str_list(annotation):
+                out[name] = [value]
+            elif isinstance(value, list):
+                kept = [x for x in value if not _blank_statement(x)]
+                if len(kept) < len(value):
+                    _warn(
+                        info,
+                        f"{name}: dropped {len(value) - len(kept)} claim(s) without a statement",
+                    )
+                    out[name] = kept
+        return out
+
+
+class ModelClaim(_Lenient):
     """One claim made by the article, with verbatim supporting quotes."""
 
     statement: str = Field(description="The claim, stated concisely in your own words.")
@@ -217,12 +421,12 @@ class ModelClaim(_StrictModel):
 class ModelEvidenceClaim(ModelClaim):
     """A claim about the evidence the article reports, with the kind of study behind it."""
 
-    evidence_kind: EvidenceKind = Field(
+    evidence_kind: LenientEvidenceKind = Field(
         description="Kind of study behind the evidence; 'unspecified' if the article does not say."
     )
 
 
-class ModelSummary(_StrictModel):
+class ModelSummary(_Lenient):
     """Structured summary of a review article. Use only what the article itself states."""
 
     tldr: str = Field(description="One or two sentences summarising the article.")
@@ -273,12 +477,56 @@ def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema(mode="validation")
     defs: dict[str, Any] = schema.get("$defs", {})
     schema = {k: _inline_refs_with_siblings(v, defs) for k, v in schema.items()}
+    schema = dict(_closed(schema))
     problems = strict_schema_problems(schema)
     if problems:
         raise StrictSchemaError(
             f"{model.__name__} is not strict-compatible: " + "; ".join(problems)
         )
     return schema
+
+
+def _closed(node: Any) -> Any:
+    """Every object node of ``node`` with ``additionalProperties: false`` (lenient models
+    ignore extra keys when validating; the schema sent still forbids them)."""
+    if isinstance(node, list):
+        return [_closed(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _closed(v) for k, v in node.items()}
+    if out.get("type") == "object" and "properties" in out:
+        out["additionalProperties"] = False
+    return out
+
+
+def compact_schema(schema: Any, *, keep_descriptions: bool = False) -> Any:
+    """``schema`` without ``title`` keys (and without descriptions unless kept): what a
+    model needs when the prompt already explains every field."""
+    if isinstance(schema, list):
+        return [compact_schema(x, keep_descriptions=keep_descriptions) for x in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" and not isinstance(value, dict):
+            continue
+        if key == "description" and isinstance(value, str) and not keep_descriptions:
+            continue
+        if key in ("properties", "$defs") and isinstance(value, dict):
+            out[key] = {
+                k: compact_schema(v, keep_descriptions=keep_descriptions) for k, v in value.items()
+            }
+        else:
+            out[key] = compact_schema(value, keep_descriptions=keep_descriptions)
+    defs = out.get("$defs")
+    if isinstance(defs, dict):  # drop definitions nothing refers to any more (inlined)
+        blob = json.dumps({k: v for k, v in out.items() if k != "$defs"}) + json.dumps(defs)
+        used = {k: v for k, v in defs.items() if f'"#/$defs/{k}"' in blob}
+        if used:
+            out["$defs"] = used
+        else:
+            del out["$defs"]
+    return out
 
 
 def _inline_refs_with_siblings(node: Any, defs: dict[str, Any]) -> Any:
