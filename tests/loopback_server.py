@@ -1645,7 +1645,8 @@ class LoopbackServer:
             refuse = QUIRKS[quirk].refuse
             found = refuse(self, path, body) if refuse is not None else None
             if found is not None:
-                return found
+                status, payload = found
+                return int(status), payload
         return None
 
     def _schema_for(self, body: dict[str, Any]) -> tuple[str, JSON, str | None]:
