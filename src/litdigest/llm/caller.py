@@ -43,7 +43,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Protocol, TypeVar, cast
 
 import openai
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -53,16 +53,48 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from litdigest.chunk.tokens import count_tokens
-from litdigest.errors import BackendError, ConfigError
+from litdigest.errors import BackendError, ConfigError, LitdigestError
 from litdigest.llm.jsonrepair import JSONRepairError, json_objects, parse_json_object
 from litdigest.llm.pricing import estimate
+from litdigest.llm.structured import compact_schema, strict_json_schema
+from litdigest.llm.usage import Usage
 from litdigest.redaction import redact
-from litdigest.summarize.backends.base import BudgetExceeded, CallContext
-from litdigest.summarize.schema import Usage, compact_schema, strict_json_schema
 
 if TYPE_CHECKING:
     from litdigest.config import LLMSettings, SummarizeSettings
-    from litdigest.store.store import Store
+
+
+class CallStore(Protocol):
+    """What the caller needs of the store (``litdigest.store.store.Store`` has it)."""
+
+    def cache_get(self, request_hash: str) -> str | None: ...
+
+    def cache_put(self, request_hash: str, response_json: str) -> bool: ...
+
+
+
+class CallBudget(Protocol):
+    def check(self) -> None: ...
+
+    def add(self, usage: Usage) -> None: ...
+
+
+class CallContext(Protocol):
+    """What the caller needs of a batch's call context (``summarize.backends.base``)."""
+
+    fatal: LitdigestError | None  # set by a run-stopping error: send nothing more
+
+    @property
+    def store(self) -> Any: ...  # a CallStore, or None
+
+    @property
+    def limiter(self) -> asyncio.Semaphore | None: ...
+
+    @property
+    def budget(self) -> CallBudget: ...
+
+    @property
+    def run_id(self) -> int | None: ...
 
 __all__ = [
     "METHODS",
@@ -148,7 +180,7 @@ class UsageMeter:
     def add(self, usage: Usage) -> None:
         self.usage = self.usage + usage
 
-    def commit(self, store: Store | None) -> None:
+    def commit(self, store: Any) -> None:
         """Cache the replies that were used (call once the document's outcome is known)."""
         if store is not None:
             for key, blob in self.pending.items():
@@ -636,8 +668,6 @@ class ChatCaller:
                         meter,
                         doc_id,
                     )
-        except BudgetExceeded:
-            raise
         except openai.APIStatusError as exc:
             rejected = _method_rejection(exc)
             if rejected is not None:

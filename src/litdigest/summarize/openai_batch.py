@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
     from litdigest.config import Settings
     from litdigest.documents import Chunk, Document
+    from litdigest.llm.caller import CallContext as CallerContext
     from litdigest.summarize.backends.openai import ChatCaller, OpenAIBackend, Reply, UsageMeter
 
 __all__ = [
@@ -153,7 +154,7 @@ def _recording_caller(base: ChatCaller) -> Any:
             messages: Sequence[BaseMessage],
             output: type[BaseModel],
             prompt_version: str,
-            ctx: CallContext,
+            ctx: CallerContext,
             meter: UsageMeter,
             doc_id: str | None,
             max_tokens: int | None,
