@@ -236,6 +236,19 @@ def test_fallback_chain_reaches_a_working_method(
     run.assert_exact_slices()
 
 
+def test_working_method_is_remembered_per_base_url_and_model(cli: Any, env: Path) -> None:
+    docs = write_docs(env, 2)
+    with LoopbackServer(quirks={Quirk.FASTAPI_422}) as srv:
+        first = cli(srv, docs[:1])
+        second = cli(srv, docs[1:])  # same store: starts with the method that worked
+    assert first.code == 0 and first.requests == 4
+    assert second.code == 0 and second.requests == 1
+    second.assert_exact_slices()
+    with sqlite3.connect(env / "db.sqlite") as conn:
+        rows = list(conn.execute("SELECT model, method FROM llm_methods"))
+    assert rows == [("gpt-4o-mini", "prompted")]
+
+
 def test_server_messages_are_read_from_fastapi_and_tgi_bodies() -> None:
     import httpx2
     import openai
