@@ -72,7 +72,6 @@ class CallStore(Protocol):
     def cache_put(self, request_hash: str, response_json: str) -> bool: ...
 
 
-
 class CallBudget(Protocol):
     def check(self) -> None: ...
 
@@ -95,6 +94,7 @@ class CallContext(Protocol):
 
     @property
     def run_id(self) -> int | None: ...
+
 
 __all__ = [
     "METHODS",
