@@ -17,9 +17,6 @@ MAX_FUNCTION_LINES: Final = 80
 
 # Cycles still being removed by their owners; anything else is a failure.
 KNOWN_CYCLES: Final[dict[frozenset[str], str]] = {
-    frozenset({"litdigest.summarize.chains", "litdigest.summarize.backends.openai"}): (
-        "issue 15: the caller moves to llm/caller.py"
-    ),
     frozenset({"litdigest.digest.build", "litdigest.digest.render_html"}): (
         "issue 18: the digest split into model/build/render modules"
     ),

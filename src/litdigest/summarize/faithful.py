@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from litdigest.summarize.grounding import GroundingIndex, GroundingResult, Located
 from litdigest.summarize.schema import (
@@ -27,6 +27,7 @@ from litdigest.summarize.schema import (
     Section,
     SupportLog,
     TldrCitation,
+    _Lenient,
 )
 from litdigest.summarize.support import (
     SupportResult,
@@ -194,10 +195,8 @@ class SupportGate:
 # --------------------------------------------------------------------------------------------
 
 
-class TldrOutput(BaseModel):
+class TldrOutput(_Lenient):
     """The TL;DR alone, each sentence citing the claims it summarizes."""
-
-    model_config = ConfigDict(extra="forbid")
 
     tldr: list[ModelTldrSentence] = Field(
         description="One or two sentences summarising the article, each citing its claims."
