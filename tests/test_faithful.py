@@ -242,3 +242,52 @@ def test_export_marks_unverified_claims(tmp_path: Path) -> None:
     assert data["claims"][0]["support"] == "unverified"
     assert data["claims"][0]["unsupported_terms"] == ["negation dropped: the quote says 'not'"]
     assert "unverified" in csv_text.splitlines()[1]
+
+
+def test_review_app_shows_support_state_and_missing_terms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import OptionList
+
+    from litdigest.tui.app import ReviewApp, ReviewScreen
+    from tests.test_tui_support import isolate_env, make_settings
+
+    isolate_env(monkeypatch, tmp_path)
+    d = doc()
+    at = TEXT.index(S3)
+    supported = Claim(
+        statement=S1, quotes=[Quote(text=S1, start=0, end=len(S1))], support="supported"
+    )
+    unverified = Claim(
+        statement="Ipilimumab improved overall survival.",
+        quotes=[Quote(text=S3, start=at, end=at + len(S3))],
+        support="unverified",
+        unsupported_terms=["negation dropped: the quote says 'not'"],
+    )
+    summary = DocumentSummary(
+        doc_id=d.doc_id,
+        source=d.source,
+        tldr="t",
+        mechanism=[supported, unverified],
+        backend="openai",
+        model="m",
+        prompt_version="v",
+    )
+    db = tmp_path / "tui.db"
+    with Store(db) as store:
+        store.add_document(d)
+        store.put_summary(d.doc_id, "openai", "m", "v", "h", summary.model_dump_json())
+    app = ReviewApp(db, settings=make_settings(), state_dir=tmp_path / "s", export_dir=tmp_path)
+
+    async def run() -> list[str]:
+        async with app.run_test(size=(110, 32)) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, ReviewScreen)
+            claims = screen.query_one("#claims", OptionList)
+            return [str(claims.get_option_at_index(i).prompt) for i in range(claims.option_count)]
+
+    prompts = "\n".join(asyncio.run(run()))
+    assert "? unverified Ipilimumab improved overall survival." in prompts
+    assert "not in its quotes: negation dropped: the quote says 'not'" in prompts
+    assert "✓q" in prompts

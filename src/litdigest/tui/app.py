@@ -133,7 +133,14 @@ def _claim_prompt(view: ClaimView) -> Content:
         parts.append(("✎ ", "bold $accent"))
     if view.claim.evidence_kind is not None:
         parts.append((f"[{view.claim.evidence_kind.value}] ", "italic $text-muted"))
+    if view.claim.support == "unverified":  # its quotes do not support it (issue 14)
+        parts.append(("? unverified ", "bold $error"))
     parts.append(one_line(view.statement))
+    if view.claim.support == "unverified":
+        parts.append(("\n   not in its quotes: ", "$error"))
+        parts.append(one_line("; ".join(view.claim.unsupported_terms) or "unknown"))
+    elif view.claim.support == "supported":
+        parts.append((" ✓q", "dim $success"))
     if view.note:
         parts.append(("\n   note: ", "$warning"))
         parts.append(one_line(view.note))
