@@ -14,20 +14,13 @@ import pytest
 from pydantic import SecretStr
 
 from litdigest.config import OpenAISettings, Settings, SummarizeSettings
-from litdigest.digest.build import (
-    Digest,
-    DigestClaim,
-    Sentence,
-    Synthesizer,
-    build_digest,
-    check_sentence,
-    cluster,
-    compare_claims,
-    render_json,
-    render_markdown,
-    topic_text,
-)
+from litdigest.digest.build import build_digest
+from litdigest.digest.cluster import cluster
+from litdigest.digest.model import Digest, DigestClaim, Sentence, topic_text
+from litdigest.digest.polarity import compare_claims
 from litdigest.digest.render_html import render_html
+from litdigest.digest.render_md import render_json, render_markdown
+from litdigest.digest.synthesis import Synthesizer, check_sentence
 from litdigest.documents import Document, Format, Metadata, content_hash
 from litdigest.store.store import Store
 from litdigest.summarize.backends.base import CallContext

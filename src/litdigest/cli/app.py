@@ -412,7 +412,7 @@ from litdigest.cli.eval import eval_command  # noqa: E402
 app.command("eval")(eval_command)
 
 
-from litdigest.digest.build import digest_command  # noqa: E402
+from litdigest.cli.digest import digest_command  # noqa: E402
 from litdigest.summarize.openai_batch import batch_app  # noqa: E402
 
 app.command("digest")(digest_command)

@@ -14,8 +14,9 @@ from html import escape
 from typing import Final
 from urllib.parse import quote
 
-from litdigest.digest.build import FIELD_TITLES, Digest, Relation, describe_relation
-from litdigest.summarize.schema import SECTIONS
+from litdigest.digest.model import FIELD_TITLES, Digest, Relation
+from litdigest.digest.render_md import describe_relation
+from litdigest.summarize.schema import SECTIONS, Section
 
 __all__ = ["render_html"]
 
@@ -105,6 +106,19 @@ def _claim(digest: Digest, cid: int) -> str:
 
 def render_html(digest: Digest) -> str:
     """The whole digest as one HTML document (UTF-8, no external resources)."""
+    out = _head(digest)
+    if not digest.claims:
+        out.append("<p>No claims match.</p></main></body></html>")
+        return "\n".join(out) + "\n"
+    out.extend(_contents(digest))
+    out.extend(_overview(digest))
+    for section in SECTIONS:
+        out.extend(_field(digest, section))
+    out.extend(_references(digest))
+    return "\n".join(out) + "\n"
+
+
+def _head(digest: Digest) -> list[str]:
     out: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -127,18 +141,22 @@ def render_html(digest: Digest) -> str:
     out.append(f'<p class="meta">{_e(summary)}</p>')
     for w in digest.warnings:
         out.append(f'<p class="note">{_e(w)}</p>')
-    if not digest.claims:
-        out.append("<p>No claims match.</p></main></body></html>")
-        return "\n".join(out) + "\n"
+    return out
 
-    out.append("<nav><h2>Contents</h2><ul>")
+
+def _contents(digest: Digest) -> list[str]:
+    out = ["<nav><h2>Contents</h2><ul>"]
     if digest.disagreements:
         out.append('<li><a href="#disagree">Where the documents disagree</a></li>')
     for section in SECTIONS:
         if any(t.field == section for t in digest.themes):
             out.append(f'<li><a href="#f-{section}">{_e(FIELD_TITLES[section])}</a></li>')
     out.append('<li><a href="#references">References</a></li></ul></nav>')
+    return out
 
+
+def _overview(digest: Digest) -> list[str]:
+    out: list[str] = []
     if digest.disagreements:
         out.append('<section id="disagree"><h2>Where the documents disagree</h2>')
         out.extend(_relation(digest, rel) for rel in digest.disagreements)
@@ -156,41 +174,44 @@ def render_html(digest: Digest) -> str:
             refs = " ".join(_ref(r) for r in t.documents)
             out.append(f'<li>{refs} share <a href="#{t.id}">{_e(t.heading)}</a></li>')
         out.append("</ul></section>")
+    return out
 
-    for section in SECTIONS:
-        themes = [t for t in digest.themes if t.field == section]
-        if not themes:
-            continue
-        out.append(f'<section id="f-{section}"><h2>{_e(FIELD_TITLES[section])}</h2>')
-        singles = [t for t in themes if len(t.claims) == 1]
-        for t in [t for t in themes if len(t.claims) > 1]:
-            cite = f" {_cites(digest, t.heading_cites)}" if t.heading_cites else ""
-            docs = " ".join(_ref(r) for r in t.documents)
-            out.append(f'<article class="theme" id="{t.id}">')
-            out.append(f"<h3>{_e(t.heading)}{cite}</h3>")
-            out.append(
-                f'<div class="docs">{t.id} · {len(t.claims)} claims · documents {docs}</div>'
-            )
-            if t.paragraph:
-                sentences = " ".join(f"{_e(s.text)} {_cites(digest, s.cites)}" for s in t.paragraph)
-                out.append(f'<p class="synth">{sentences}</p>')
-            out.append('<ul class="claims">')
-            out.extend(_claim(digest, cid) for cid in t.claims)
-            out.append("</ul>")
+
+def _field(digest: Digest, section: Section) -> list[str]:
+    themes = [t for t in digest.themes if t.field == section]
+    if not themes:
+        return []
+    out = [f'<section id="f-{section}"><h2>{_e(FIELD_TITLES[section])}</h2>']
+    singles = [t for t in themes if len(t.claims) == 1]
+    for t in [t for t in themes if len(t.claims) > 1]:
+        cite = f" {_cites(digest, t.heading_cites)}" if t.heading_cites else ""
+        docs = " ".join(_ref(r) for r in t.documents)
+        out.append(f'<article class="theme" id="{t.id}">')
+        out.append(f"<h3>{_e(t.heading)}{cite}</h3>")
+        out.append(f'<div class="docs">{t.id} · {len(t.claims)} claims · documents {docs}</div>')
+        if t.paragraph:
+            sentences = " ".join(f"{_e(s.text)} {_cites(digest, s.cites)}" for s in t.paragraph)
+            out.append(f'<p class="synth">{sentences}</p>')
+        out.append('<ul class="claims">')
+        out.extend(_claim(digest, cid) for cid in t.claims)
+        out.append("</ul>")
+        out.extend(_relation(digest, rel) for rel in t.disagreements)
+        out.extend(_relation(digest, rel) for rel in t.agreements)
+        out.append("</article>")
+    if singles:
+        title = f"Other {FIELD_TITLES[section].lower()} claims"
+        out.append(f'<article class="theme"><h3>{_e(title)}</h3><ul class="claims">')
+        out.extend(_claim(digest, t.claims[0]) for t in singles)
+        out.append("</ul>")
+        for t in singles:
             out.extend(_relation(digest, rel) for rel in t.disagreements)
-            out.extend(_relation(digest, rel) for rel in t.agreements)
-            out.append("</article>")
-        if singles:
-            title = f"Other {FIELD_TITLES[section].lower()} claims"
-            out.append(f'<article class="theme"><h3>{_e(title)}</h3><ul class="claims">')
-            out.extend(_claim(digest, t.claims[0]) for t in singles)
-            out.append("</ul>")
-            for t in singles:
-                out.extend(_relation(digest, rel) for rel in t.disagreements)
-            out.append("</article>")
-        out.append("</section>")
+        out.append("</article>")
+    out.append("</section>")
+    return out
 
-    out.append('<section id="references"><h2>References</h2><ol class="refs">')
+
+def _references(digest: Digest) -> list[str]:
+    out = ['<section id="references"><h2>References</h2><ol class="refs">']
     for ref in digest.references:
         doi = ""
         if ref.doi:
@@ -200,4 +221,4 @@ def render_html(digest: Digest) -> str:
             f'<li id="ref-{ref.n}">{_e(ref.citation())}{doi} <code>{_e(ref.doc_id)}</code></li>'
         )
     out.append("</ol></section></main></body></html>")
-    return "\n".join(out) + "\n"
+    return out
