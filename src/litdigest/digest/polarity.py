@@ -34,7 +34,8 @@ NULL_MIN_SIMILARITY: Final = 0.7  # "effect vs no effect" is noisier: claims mus
 _WEAK_TARGET: Final = frozenset(
     "level levels rate rates risk risks outcome outcomes response responses activity function "
     "expression number amount proportion frequency patient patients people group groups "
-    "significant significantly statistically".split()
+    "significant significantly statistically cell cells tumour tumours tumor tumors cancer "
+    "cancers carcinoma model models".split()
 )
 _STATS_WORDS: Final = frozenset(
     "ci smd md rr or hr confidence interval ratio mean difference quality low moderate high "
@@ -56,6 +57,7 @@ _UP_PREFIXES: Final = (
     "up-regulat",
     "stimulat",
     "potentiat",
+    "expand",
     "amplif",
     "prolong",
     "accelerat",
@@ -148,6 +150,19 @@ def _cue_polarity(word: str) -> Polarity | None:
     return None
 
 
+_CELL_RE: Final = re.compile(r"\b(?:[TB]|NK|CD\d+\+?) cells?\b")
+
+
+def _compound(text: str) -> str:
+    """ "T cells" as one word ("T-cells"), same length so offsets hold."""
+    return _CELL_RE.sub(lambda m: m.group().replace(" ", "-"), text)
+
+
+def _nominal(word: str) -> bool:
+    """A cue used as a noun or gerund ("depletion", "depleting", "blockade")."""
+    return word.casefold().endswith(("ion", "ions", "ing", "ade"))
+
+
 def _clause_bounds(text: str, pos: int) -> tuple[int, int]:
     start = 0
     for m in _CLAUSE_BREAK.finditer(text, 0, pos):
@@ -188,6 +203,7 @@ def _canonical(polarity: Polarity, target: frozenset[str]) -> tuple[Polarity, fr
 def assertions(text: str) -> list[Assertion]:
     """The directional statements of ``text`` (see the module docstring)."""
     out: list[Assertion] = []
+    text = _compound(text)
     tokens = word_tokens(text)
     null_spans = [m.span() for m in _NULL_RE.finditer(text)]
     for m in _HEDGE_RE.finditer(text):  # the rest of the sentence is hedged
@@ -200,6 +216,8 @@ def assertions(text: str) -> list[Assertion]:
         lo, hi = _clause_bounds(text, start)
         before = [w for w, s, _ in tokens[:k] if s >= lo]
         after = [w for w, s, _ in tokens[k + 1 :] if s < hi]
+        if _nominal(word) and any(_cue_polarity(w) is not None for w in after):
+            continue  # "T cell depletion improved X": the intervention, not an effect
         prev = [stem(w) for w in before[-3:]]
         negated = any(p in _NEGATORS or p.endswith("n't") for p in prev) or any(
             a <= start < b for a, b in null_spans
@@ -270,12 +288,23 @@ def _strong(words: Iterable[str]) -> set[str]:
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
+    """A claim prepared for comparison: its assertions, content words, salient entities and
+    setting."""
+
     assertions: list[Assertion]
     words: set[str]
+    salient: frozenset[str]
+    context: dict[str, frozenset[str]]
 
     @classmethod
     def of(cls, text: str) -> Parsed:
-        return cls(assertions(text), content_words(text))
+        words = content_words(_compound(text))
+        return cls(assertions(text), words, salient_terms(text), context_terms(text))
+
+
+def related(pa: Parsed, pb: Parsed) -> bool:
+    """Comparable at all: a shared salient entity and compatible settings."""
+    return bool(pa.salient & pb.salient) and compatible_contexts(pa.context, pb.context)
 
 
 Found = tuple[Literal["disagree", "agree"], str, str, str]
@@ -295,21 +324,21 @@ def compare_claims(text_a: str, text_b: str) -> Found | None:
 
 def compare(pa: Parsed, pb: Parsed, *, allow_null: bool = True) -> Found | None:
     found_a, found_b = pa.assertions, pb.assertions
-    if not found_a or not found_b:
+    if not found_a or not found_b or not related(pa, pb):
         return None
-    words_a, words_b = _strong(pa.words - _STATS_WORDS), _strong(pb.words - _STATS_WORDS)
+    setting = _setting_words(pa) | _setting_words(pb)
+    words_a = _strong(pa.words - _STATS_WORDS - setting)
+    words_b = _strong(pb.words - _STATS_WORDS - setting)
     best: tuple[int, Literal["disagree", "agree"], str, str, str] | None = None
     for a in found_a:
         for b in found_b:
-            shared = a.target & b.target
+            shared = (a.target & b.target) - setting
             strong = _strong(shared)
             ratio_match = any(w.startswith("ratio:") for w in shared)
             if not strong and not (ratio_match and _strong(a.target) & _strong(b.target)):
                 continue
-            subj_a = {w for w in words_a - a.target if _cue_polarity(w) is None}
-            subj_b = {w for w in words_b - b.target if _cue_polarity(w) is None}
-            subj_a -= _NEGATORS
-            subj_b -= _NEGATORS
+            subj_a = _subject(words_a - a.target)
+            subj_b = _subject(words_b - b.target)
             if subj_a and subj_b:
                 overlap = len(subj_a & subj_b) / min(len(subj_a), len(subj_b))
                 if overlap < 0.5:
@@ -334,5 +363,194 @@ def compare(pa: Parsed, pb: Parsed, *, allow_null: bool = True) -> Found | None:
     return best[1], best[2], best[3], best[4]
 
 
+_GENERIC_ACTORS: Final = frozenset(
+    "therapy therapies treatment treatments blockade blocking inhibition inhibitor inhibitors "
+    "agent agents drug drugs signalling signaling pathway lesion lesions".split()
+)
+
+
+def _subject(words: set[str]) -> set[str]:
+    """Subject words, folded (``anti-PD-1`` and ``PD-1`` are one key), generic actors out."""
+    out: set[str] = set()
+    for w in words:
+        if _cue_polarity(w) is not None or w in _NEGATORS or w in _GENERIC_ACTORS:
+            continue
+        key = fold(w)
+        if key.startswith("anti") and any(ch.isdigit() for ch in key):
+            key = key[4:]
+        out.add(_ALIASES.get(key, key))
+    return out
+
+
+def _setting_words(p: Parsed) -> set[str]:
+    """Content words naming the setting (cancer type, species): compared separately."""
+    return {w for w in p.words if context_terms(w) != _NO_CONTEXT}
+
+
 def _arrow(polarity: int) -> str:
     return "increase" if polarity > 0 else "decrease"
+
+
+# --------------------------------------------------------------------------------------------
+# Salient entities (target, intervention, outcome) and context. ``salient_terms`` is the one
+# entry point: swap its body for ``litdigest.terms`` when that module fits.
+
+_GREEK: Final = {
+    "α": "alpha",
+    "β": "beta",
+    "γ": "gamma",
+    "δ": "delta",
+    "κ": "kappa",
+    "λ": "lambda",
+    "μ": "mu",
+    "ω": "omega",
+}
+_SYMBOL_RE: Final = re.compile(
+    r"(?<![\w-])(?:[A-Za-z]{0,6}[A-Z][A-Za-z]*(?:-?[A-Z0-9α-ω]+)*\d[A-Za-z0-9]*\+?"
+    r"|[A-Z][A-Z0-9]{1,7}(?:-[A-Za-z0-9α-ω]{1,4})?\+?"
+    r"|[A-Z]{2,6}-(?:[A-Za-z]{1,3}|[α-ω]))(?![\w])"
+)
+_NOT_SYMBOLS: Final = frozenset(
+    "ci rr or hr md smd rct rcts grade itt usa uk ii iii iv vi dna rna ap no na nr ns sd se "
+    "iqr bmi who fda ema nice nih vs et al eg ie aor ahr arr ai".split()
+)
+_DRUG_RE: Final = re.compile(
+    r"\b[a-z]{3,}(?:mab|nib|cept|platin|taxel|rubicin|parib|lisib|mustine|tecan|formin|"
+    r"zolomide|trexate|citabine|uracil)\b",
+    re.I,
+)
+# Domain vocabulary: surface pattern -> canonical key (multi-word terms first).
+_VOCAB: Final = [
+    (r"overall survival", "overall survival"),
+    (r"progression[- ]free survival", "progression-free survival"),
+    (r"disease[- ]free survival", "disease-free survival"),
+    (r"survival|mortality|death", "survival"),
+    (r"(?:objective |overall |complete )?response rates?", "response rate"),
+    (r"remissions?", "remission"),
+    (r"relapses?|recurrences?", "recurrence"),
+    (r"metastas[ie]s|metastatic spread", "metastasis"),
+    (r"tumou?r (?:growth|burden|size)", "tumour growth"),
+    (r"tumou?r (?:control|regression|rejection)", "tumour control"),
+    (r"toxicit(?:y|ies)|adverse events?", "toxicity"),
+    (r"quality of life", "quality of life"),
+    (r"fatigue", "fatigue"),
+    (r"pain", "pain"),
+    (r"regulatory t cells?|tregs?", "regulatory t cell"),
+    (r"(?:cd8\+? |cytotoxic |effector )t cells?|ctls?", "cd8 t cell"),
+    (r"t cells?|t lymphocytes?|tumou?r[- ]infiltrating lymphocytes|tils?", "t cell"),
+    (r"nk cells?|natural killer cells?", "nk cell"),
+    (r"b cells?", "b cell"),
+    (r"dendritic cells?", "dendritic cell"),
+    (r"macrophages?|tams?", "macrophage"),
+    (r"neutrophils?", "neutrophil"),
+    (r"myeloid[- ]derived suppressor cells?|mdscs?", "mdsc"),
+    (r"infiltration|recruitment|penetration|exclusion|trafficking", "infiltration"),
+    (r"proliferation|expansion", "proliferation"),
+    (r"apoptosis", "apoptosis"),
+    (r"angiogenesis", "angiogenesis"),
+    (r"exhaustion", "exhaustion"),
+    (r"cytotoxi(?:city|c activity)|killing", "cytotoxicity"),
+    (r"antigen presentation", "antigen presentation"),
+    (r"hypoxi[ac]", "hypoxia"),
+    (r"glycolysis", "glycolysis"),
+    (r"lactate", "lactate"),
+    (r"adenosine", "adenosine"),
+    (r"\bph\b", "ph"),
+    (r"glucose", "glucose"),
+    (r"efficacy", "efficacy"),
+    (r"chemotherapy", "chemotherapy"),
+    (r"radiotherapy|radiation therapy", "radiotherapy"),
+    (r"immunotherapy", "immunotherapy"),
+    (r"checkpoint (?:blockade|inhibitors?|inhibition)", "checkpoint blockade"),
+    (r"vaccines?|vaccination", "vaccine"),
+    (r"car[- ]t", "car t"),
+    (r"oncolytic virus(?:es)?", "oncolytic virus"),
+    (r"exercise", "exercise"),
+    (r"yoga", "yoga"),
+    (r"antibiotics?", "antibiotic"),
+    (r"microbiota|microbiome", "microbiota"),
+    (r"interferon[- ]gamma|ifn[- ]?(?:γ|gamma)", "ifngamma"),
+    (r"type i interferons?|ifn-?i\b", "ifn i"),
+    (r"sting", "sting"),
+    (r"tumou?r mutational burden|tmb", "tmb"),
+    (r"neoantigens?", "neoantigen"),
+    (r"cytokine release syndrome", "cytokine release syndrome"),
+    (r"neutropenia", "neutropenia"),
+    (r"sleep", "sleep"),
+    (r"stroma|fibroblasts?", "stroma"),
+]
+_VOCAB_RE: Final = [(re.compile(rf"\b(?:{p})\b", re.I), key) for p, key in _VOCAB]
+_CONTEXTS: Final = {
+    "cancer": [
+        (r"melanomas?", "melanoma"),
+        (r"(?:non[- ]small[- ]cell )?lung (?:cancer|carcinoma|adenocarcinoma)|nsclc", "lung"),
+        (r"breast (?:cancer|carcinoma|tumou?rs?)", "breast"),
+        (r"colorectal|colon (?:cancer|carcinoma)|rectal cancer", "colorectal"),
+        (r"pancreatic", "pancreas"),
+        (r"prostate", "prostate"),
+        (r"ovarian", "ovary"),
+        (r"gliomas?|glioblastomas?", "glioma"),
+        (r"lymphomas?", "lymphoma"),
+        (r"leuka?emias?", "leukaemia"),
+        (r"renal cell|kidney cancer", "kidney"),
+        (r"urothelial|bladder", "bladder"),
+        (r"hepatocellular|liver cancer", "liver"),
+        (r"gastric|stomach cancer", "stomach"),
+        (r"gastrointestinal stromal", "gist"),
+        (r"head and neck", "head and neck"),
+        (r"sarcomas?", "sarcoma"),
+        (r"diabetes", "diabetes"),
+    ],
+    "species": [
+        (r"mice|mouse|murine", "mouse"),
+        (r"rats?", "rat"),
+        (r"patients?|humans?|participants|people|women|men|survivors", "human"),
+    ],
+}
+_CONTEXT_RE: Final = {
+    k: [(re.compile(rf"\b(?:{p})\b", re.I), key) for p, key in v] for k, v in _CONTEXTS.items()
+}
+
+
+def fold(term: str) -> str:
+    """A folded key for a term: case, Greek letters, hyphens, spaces and British spelling."""
+    out = term.casefold().rstrip("+")
+    for letter, name in _GREEK.items():
+        out = out.replace(letter, name)
+    out = out.replace("tumour", "tumor").replace("oe", "e").replace("ae", "e")
+    return re.sub(r"[\s\-/]+", "", out)
+
+
+def salient_terms(text: str) -> frozenset[str]:
+    """Folded salient entities of ``text``: gene/protein/cell symbols, drug names and the
+    domain vocabulary of targets, interventions and outcomes (stop- and stats-words out)."""
+    found: set[str] = set()
+    for m in _SYMBOL_RE.finditer(text):
+        key = fold(m.group())
+        if key not in _NOT_SYMBOLS and len(key) >= 2:
+            found.add(_ALIASES.get(key, key))
+    for m in _DRUG_RE.finditer(text):
+        found.add(fold(m.group()))
+    for pattern, key in _VOCAB_RE:
+        if pattern.search(text):
+            found.add(fold(key))
+    return frozenset(found)
+
+
+_ALIASES: Final = {"pdl1": "pdl1", "antipd1": "pd1", "cd8": "cd8tcell", "ifng": "ifngamma"}
+
+
+def context_terms(text: str) -> dict[str, frozenset[str]]:
+    """Setting of a claim per kind (cancer type, species): ``{"cancer": {"melanoma"}, …}``."""
+    return {
+        kind: frozenset(key for pattern, key in patterns if pattern.search(text))
+        for kind, patterns in _CONTEXT_RE.items()
+    }
+
+
+_NO_CONTEXT: Final = {k: frozenset[str]() for k in _CONTEXTS}
+
+
+def compatible_contexts(a: dict[str, frozenset[str]], b: dict[str, frozenset[str]]) -> bool:
+    """False when both claims name a setting of one kind and the settings do not overlap."""
+    return all(not (a[k] and b[k]) or bool(a[k] & b[k]) for k in a)
