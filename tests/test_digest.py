@@ -189,7 +189,7 @@ def test_digest_flags_the_disagreement(contra_db: Path, tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["documents"] == 2 and data["synthesis"] == "extractive"
     kinds = {(d["opposition"], d["target"]) for d in data["disagreements"]}
-    assert ("opposite", "cd8 cell infiltration") in kinds
+    assert ("opposite", "cd8 t cell infiltration") in kinds
     assert any("survival" in target for _, target in kinds)
     claims = {c["id"]: c for c in data["claims"]}
     for d in data["disagreements"]:  # each side from a different document
@@ -292,7 +292,7 @@ def test_llm_synthesis_through_the_loopback_server(contra_db: Path, tmp_path: Pa
     md = render_markdown(digest)
     assert re.search(r"\(C\d+ \[\d\]", md)  # rendered sentence citations
     with Store(db) as store:  # calls are logged like any LLM call
-        assert any(c.prompt_version == "digest-v1" for c in store.llm_calls())
+        assert any(c.prompt_version == "digest-v2" for c in store.llm_calls())
 
 
 # ---- output ---------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def digest_command(
     query: Annotated[
         str | None, typer.Option("--query", help="Only claims about this (words or meaning).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="md, json or html.")] = "md",
+    fmt: Annotated[str, typer.Option("--format", help="md, json, html or csv (the evidence table).")] = "md",
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file instead of stdout.")
     ] = None,
@@ -48,7 +48,8 @@ def digest_command(
         str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")
     ] = None,
 ) -> None:
-    """Digest of the stored claims across documents: themes, agreements, disagreements."""
+    """Digest of the stored claims across documents: themes, agreements, disagreements,
+    claims only one document makes, and an evidence table."""
     from litdigest.config import load_settings
     from litdigest.digest.build import build_digest
     from litdigest.errors import UsageError
@@ -56,8 +57,8 @@ def digest_command(
 
     if status not in ("accepted", "all"):
         raise UsageError(f"--status must be accepted or all, not {status!r}")
-    if fmt not in ("md", "json", "html"):
-        raise UsageError(f"--format must be md, json or html, not {fmt!r}")
+    if fmt not in ("md", "json", "html", "csv"):
+        raise UsageError(f"--format must be md, json, html or csv, not {fmt!r}")
     if backend not in ("auto", "extractive", "openai"):
         raise UsageError(f"--backend must be auto, extractive or openai, not {backend!r}")
     settings = load_settings()
@@ -88,12 +89,14 @@ def digest_command(
 
 
 def _render(digest: Digest, fmt: str) -> str:
-    from litdigest.digest.render_md import render_json, render_markdown
+    from litdigest.digest.render_md import render_csv, render_json, render_markdown
 
     if fmt == "md":
         return render_markdown(digest)
     if fmt == "json":
         return render_json(digest)
+    if fmt == "csv":
+        return render_csv(digest)
     from litdigest.digest.render_html import render_html
 
     return render_html(digest)

@@ -28,23 +28,32 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from litdigest.digest.cluster import LEXICAL_THRESHOLD, Embedder, cluster, query_matches
+from litdigest.digest.cluster import (
+    LEXICAL_THRESHOLD,
+    THEME_THRESHOLD,
+    Embedder,
+    candidate_pairs,
+    query_matches,
+    theme_groups,
+    theme_labels,
+)
 from litdigest.digest.model import (
     Digest,
     DigestClaim,
     Reference,
     Relation,
     Status,
+    TableRow,
     Theme,
     one_line,
     topic_text,
-    trim,
 )
 from litdigest.digest.polarity import (
     NULL_MIN_SIMILARITY,
     RELATION_MIN_SIMILARITY,
     Parsed,
     compare,
+    salient_terms,
 )
 from litdigest.summarize.schema import SECTIONS, DocumentSummary, Section
 
@@ -56,7 +65,7 @@ if TYPE_CHECKING:
     from litdigest.documents import Metadata
     from litdigest.store.store import Store
 
-__all__ = ["build_digest"]
+__all__ = ["assemble", "build_digest"]
 
 
 @dataclass
@@ -172,37 +181,87 @@ def _group(
     claims: dict[int, DigestClaim],
     ids: list[int],
     vectors: npt.NDArray[np.float32],
+    entities: list[frozenset[str]],
     threshold: float,
-) -> list[Theme]:
-    """Themes per field (clustered), numbered T1… in field order, largest first."""
-    row = {cid: k for k, cid in enumerate(ids)}
+) -> tuple[list[Theme], dict[int, list[int]]]:
+    """Themes spanning two or more documents (largest first, numbered T1…), and per document
+    the claims no other document touches ("Only in [n]")."""
+    refs = [claims[i].ref for i in ids]
     themes: list[Theme] = []
-    for section in SECTIONS:
-        members = [i for i in ids if claims[i].field == section]
-        if not members:
-            continue
-        sub = vectors[[row[i] for i in members]]
-        field_themes: list[Theme] = []
-        for group in cluster(sub, threshold):
-            cids = [members[g] for g in group]
-            sims = sub[group] @ sub[group].T
-            central = _central(cids, sims, claims)
-            ordered = sorted(cids, key=lambda c: (claims[c].status != "accepted", c != central, c))
-            field_themes.append(
-                Theme(
-                    id="",
-                    field=section,
-                    heading=trim(claims[central].statement),
-                    heading_claim=central,
-                    claims=ordered,
-                    documents=sorted({claims[c].ref for c in cids}),
-                )
+    only_in: dict[int, list[int]] = {}
+    for group in theme_groups(vectors, refs, entities, threshold):
+        cids = sorted(ids[g] for g in group)
+        documents = sorted({claims[c].ref for c in cids})
+        if len(documents) >= 2:
+            themes.append(
+                Theme(id="", label="", claims=_ordered(cids, claims), documents=documents)
             )
-        field_themes.sort(key=lambda t: (-len(t.documents), -len(t.claims), t.claims[0]))
-        themes.extend(field_themes)
+        else:
+            only_in.setdefault(documents[0], []).extend(cids)
+    _attach(themes, only_in, claims, {c: vectors[k] for k, c in enumerate(ids)}, threshold)
+    themes.sort(key=lambda t: (-len(t.documents), -len(t.claims), t.claims[0]))
     for k, theme in enumerate(themes, 1):
         theme.id = f"T{k}"
-    return themes
+    background = [
+        [(claims[c].statement, ref) for c in cids] for ref, cids in sorted(only_in.items())
+    ]
+    classes = [[(claims[c].statement, claims[c].ref) for c in t.claims] for t in themes]
+    for theme, (label, terms) in zip(
+        themes, theme_labels(classes + background, len(themes)), strict=True
+    ):
+        theme.label, theme.terms = label, terms
+    return themes, {ref: sorted(cids) for ref, cids in sorted(only_in.items())}
+
+
+def _attach(
+    themes: list[Theme],
+    only_in: dict[int, list[int]],
+    claims: dict[int, DigestClaim],
+    vector_of: dict[int, npt.NDArray[np.float32]],
+    threshold: float,
+) -> None:
+    """Moves an unshared claim into the theme whose members it is closest to on average,
+    when that mean cosine is ≥ ``threshold`` (its own document's claims clustered first)."""
+    import numpy as np
+
+    if not themes or not only_in:
+        return
+    centroids = np.stack([np.mean([vector_of[c] for c in t.claims], axis=0) for t in themes])
+    for ref in list(only_in):
+        keep: list[int] = []
+        for cid in only_in[ref]:
+            means = centroids @ vector_of[cid]
+            best = int(np.argmax(means))
+            if means[best] >= threshold:
+                themes[best].claims = _ordered([*themes[best].claims, cid], claims)
+                themes[best].documents = sorted({*themes[best].documents, ref})
+            else:
+                keep.append(cid)
+        if keep:
+            only_in[ref] = keep
+        else:
+            del only_in[ref]
+
+
+def _ordered(cids: list[int], claims: dict[int, DigestClaim]) -> list[int]:
+    """Field order, accepted claims first, then by document."""
+    order = {s: i for i, s in enumerate(SECTIONS)}
+    return sorted(cids, key=lambda c: (order[claims[c].field], claims[c].status != "accepted", c))
+
+
+def _table(claims: dict[int, DigestClaim], references: list[Reference]) -> list[TableRow]:
+    rows: list[TableRow] = []
+    for ref in references:
+        mine = [c for c in sorted(claims) if claims[c].ref == ref.n]
+        rows.append(
+            TableRow(
+                ref=ref.n,
+                mechanism=[c for c in mine if claims[c].field == "mechanism"],
+                evidence=[c for c in mine if claims[c].field == "evidence"],
+                implication=[c for c in mine if claims[c].field == "therapeutic_implication"],
+            )
+        )
+    return rows
 
 
 def _relate(
@@ -212,38 +271,28 @@ def _relate(
     themes: list[Theme],
     gate: float,
 ) -> tuple[list[Relation], list[Relation]]:
-    """Agreements and disagreements between claims of different documents."""
+    """Agreements and disagreements between claims of different documents that share a
+    salient entity in a compatible setting (``polarity.compare``), among candidate pairs."""
     theme_of = {c: t for t in themes for c in t.claims}
+    parsed = [Parsed.of(claims[i].statement) for i in ids]
     disagreements: list[Relation] = []
     agreements: list[Relation] = []
-    parsed = {i: Parsed.of(claims[i].statement) for i in ids}
-    sims_all = vectors @ vectors.T
-    for x, a in enumerate(ids):
-        if not parsed[a].assertions:
+    for x, y, sim in candidate_pairs(
+        vectors, [claims[i].ref for i in ids], [p.salient for p in parsed], gate
+    ):
+        if not parsed[x].assertions or not parsed[y].assertions:
             continue
-        for y in range(x + 1, len(ids)):
-            b = ids[y]
-            ca, cb = claims[a], claims[b]
-            if ca.doc_id == cb.doc_id or not parsed[b].assertions or sims_all[x, y] < gate:
-                continue
-            found = compare(
-                parsed[a], parsed[b], allow_null=bool(sims_all[x, y] >= NULL_MIN_SIMILARITY)
-            )
-            if found is None:
-                continue
-            kind, opposition, target, detail = found
-            if kind == "agree" and theme_of[a] is not theme_of[b]:
-                continue  # agreement is reported within a theme only
-            relation = Relation(kind, a, b, target, detail, opposition)  # type: ignore[arg-type]
-            if kind == "agree":
-                agreements.append(relation)
-                theme_of[a].agreements.append(relation)
-                continue
-            disagreements.append(relation)
-            theme_of[a].disagreements.append(relation)
-            if theme_of[b] is not theme_of[a]:
-                theme_of[b].disagreements.append(relation)
-    return disagreements, agreements
+        found = compare(parsed[x], parsed[y], allow_null=sim >= NULL_MIN_SIMILARITY)
+        if found is None:
+            continue
+        kind, opposition, target, detail = found
+        a, b = ids[x], ids[y]
+        relation = Relation(kind, a, b, target, detail, opposition)  # type: ignore[arg-type]
+        (agreements if kind == "agree" else disagreements).append(relation)
+        for theme in {id(t): t for t in (theme_of.get(a), theme_of.get(b)) if t}.values():
+            (theme.agreements if kind == "agree" else theme.disagreements).append(relation)
+    key = lambda r: (r.a, r.b)  # noqa: E731
+    return sorted(disagreements, key=key), sorted(agreements, key=key)
 
 
 def build_digest(
@@ -256,20 +305,35 @@ def build_digest(
 ) -> Digest:
     """Select, filter, group and compare the stored claims (see the module docstring)."""
     embedder = embedder or Embedder()
-    warnings: list[str] = []
     raw = _select(store, status)
     if query and query.strip() and raw:
         keep = query_matches(query, [f"{r.statement} {r.quote}" for r in raw], embedder)
         raw = [r for r, k in zip(raw, keep, strict=True) if k]
     claims, references = _number(raw)
+    digest = assemble(claims, references, embedder, status=status, query=query)
+    if synthesizer is not None:
+        _synthesize(digest, synthesizer)
+    return digest
+
+
+def assemble(
+    claims: dict[int, DigestClaim],
+    references: list[Reference],
+    embedder: Embedder,
+    *,
+    status: Status = "all",
+    query: str | None = None,
+) -> Digest:
+    """Themes, "Only in" sections, the evidence table and the relations of numbered claims."""
     ids = sorted(claims)
     vectors = embedder.vectors([topic_text(claims[i].statement) for i in ids])
-    if embedder.warning:
-        warnings.append(embedder.warning)
-    themes = _group(claims, ids, vectors, embedder.threshold)
+    warnings = [embedder.warning] if embedder.warning else []
+    entities = [salient_terms(claims[i].statement) for i in ids]
+    threshold = THEME_THRESHOLD if embedder.kind == "wordllama" else LEXICAL_THRESHOLD
+    themes, only_in = _group(claims, ids, vectors, entities, threshold)
     gate = RELATION_MIN_SIMILARITY if embedder.kind == "wordllama" else LEXICAL_THRESHOLD
     disagreements, agreements = _relate(claims, ids, vectors, themes, gate)
-    digest = Digest(
+    return Digest(
         status=status,
         query=query or None,
         claims=claims,
@@ -279,16 +343,14 @@ def build_digest(
         agreements=agreements,
         embedding=embedder.kind,
         synthesis="extractive",
+        only_in=only_in,
+        table=_table(claims, references),
         warnings=warnings,
     )
-    if synthesizer is not None:
-        _synthesize(digest, synthesizer)
-    return digest
 
 
 def _synthesize(digest: Digest, synthesizer: Synthesizer) -> None:
-    multi = [t for t in digest.themes if len(t.claims) >= 2]
-    asyncio.run(synthesizer.synthesize(multi, digest.claims))
+    asyncio.run(synthesizer.synthesize(digest.themes, digest.claims))
     digest.synthesis = synthesizer.label
     if synthesizer.dropped:
         digest.warnings.append(
@@ -298,17 +360,3 @@ def _synthesize(digest: Digest, synthesizer: Synthesizer) -> None:
         digest.warnings.append(
             f"synthesis failed for {synthesizer.failed} theme(s); extractive headings kept"
         )
-
-
-def _central(cids: list[int], sims: npt.NDArray[np.float32], claims: dict[int, DigestClaim]) -> int:
-    """The member with the highest mean similarity to the others (accepted claims first)."""
-    import numpy as np
-
-    if len(cids) == 1:
-        return cids[0]
-    means = (sims.sum(axis=1) - np.diag(sims)) / (len(cids) - 1)
-    order = sorted(
-        range(len(cids)),
-        key=lambda k: (claims[cids[k]].status != "accepted", -float(means[k]), cids[k]),
-    )
-    return cids[order[0]]

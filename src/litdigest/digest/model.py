@@ -24,6 +24,7 @@ __all__ = [
     "Relation",
     "Sentence",
     "Status",
+    "TableRow",
     "Theme",
     "content_words",
     "one_line",
@@ -121,16 +122,28 @@ class Sentence:
 
 @dataclass
 class Theme:
+    """Claims of at least two documents about one topic, across fields."""
+
     id: str
-    field: Section
-    heading: str
-    heading_claim: int | None  # the central claim the heading comes from (extractive)
+    label: str  # 2-6 words from what the claims share (never a truncated sentence)
     claims: list[int]
     documents: list[int]  # reference numbers
+    terms: list[str] = dc_field(default_factory=list)  # the shared terms behind the label
+    heading: str | None = None  # a synthesized heading (LLM), cited
+    heading_cites: list[int] = dc_field(default_factory=list)
     paragraph: list[Sentence] = dc_field(default_factory=list)
-    heading_cites: list[int] = dc_field(default_factory=list)  # a synthesized heading's citations
     agreements: list[Relation] = dc_field(default_factory=list)
     disagreements: list[Relation] = dc_field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One row of the evidence table: a document's claims per field (claim ids)."""
+
+    ref: int
+    mechanism: list[int]
+    evidence: list[int]
+    implication: list[int]
 
 
 @dataclass
@@ -144,6 +157,8 @@ class Digest:
     agreements: list[Relation]
     embedding: str  # "wordllama" or "lexical"
     synthesis: str  # "extractive" or "<backend> <model>"
+    only_in: dict[int, list[int]] = dc_field(default_factory=dict)  # ref -> claim ids
+    table: list[TableRow] = dc_field(default_factory=list)
     warnings: list[str] = dc_field(default_factory=list)
 
     def claim(self, claim_id: int) -> DigestClaim:
@@ -164,6 +179,8 @@ class Digest:
                 for c in sorted(self.claims.values(), key=lambda c: c.id)
             ],
             "themes": [asdict(t) for t in self.themes],
+            "only_in": {str(ref): ids for ref, ids in self.only_in.items()},
+            "table": [asdict(row) for row in self.table],
             "disagreements": [asdict(r) for r in self.disagreements],
             "agreements": [asdict(r) for r in self.agreements],
             "references": [{**asdict(r), "citation": r.citation()} for r in self.references],

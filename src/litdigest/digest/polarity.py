@@ -24,6 +24,12 @@ __all__ = [
     "assertions",
     "compare",
     "compare_claims",
+    "compatible_contexts",
+    "compound",
+    "context_terms",
+    "fold",
+    "related",
+    "salient_terms",
 ]
 
 # Claims compared for (dis)agreement must be about the same thing first.
@@ -153,7 +159,7 @@ def _cue_polarity(word: str) -> Polarity | None:
 _CELL_RE: Final = re.compile(r"\b(?:[TB]|NK|CD\d+\+?) cells?\b")
 
 
-def _compound(text: str) -> str:
+def compound(text: str) -> str:
     """ "T cells" as one word ("T-cells"), same length so offsets hold."""
     return _CELL_RE.sub(lambda m: m.group().replace(" ", "-"), text)
 
@@ -203,7 +209,7 @@ def _canonical(polarity: Polarity, target: frozenset[str]) -> tuple[Polarity, fr
 def assertions(text: str) -> list[Assertion]:
     """The directional statements of ``text`` (see the module docstring)."""
     out: list[Assertion] = []
-    text = _compound(text)
+    text = compound(text)
     tokens = word_tokens(text)
     null_spans = [m.span() for m in _NULL_RE.finditer(text)]
     for m in _HEDGE_RE.finditer(text):  # the rest of the sentence is hedged
@@ -295,11 +301,13 @@ class Parsed:
     words: set[str]
     salient: frozenset[str]
     context: dict[str, frozenset[str]]
+    text: str = ""  # compounded, case-folded: orders the words of a target
 
     @classmethod
     def of(cls, text: str) -> Parsed:
-        words = content_words(_compound(text))
-        return cls(assertions(text), words, salient_terms(text), context_terms(text))
+        words = content_words(compound(text))
+        folded = compound(text).casefold()
+        return cls(assertions(text), words, salient_terms(text), context_terms(text), folded)
 
 
 def related(pa: Parsed, pb: Parsed) -> bool:
@@ -345,7 +353,7 @@ def compare(pa: Parsed, pb: Parsed, *, allow_null: bool = True) -> Found | None:
                     continue
             elif subj_a or subj_b:
                 continue
-            target = " ".join(sorted(strong or shared))
+            target = _display(strong or shared, pa.text)
             if a.polarity != 0 and b.polarity != 0:
                 if a.polarity == b.polarity:
                     candidate = (1, "agree", "same", target, f"both {_arrow(a.polarity)}")
@@ -385,6 +393,12 @@ def _subject(words: set[str]) -> set[str]:
 def _setting_words(p: Parsed) -> set[str]:
     """Content words naming the setting (cancer type, species): compared separately."""
     return {w for w in p.words if context_terms(w) != _NO_CONTEXT}
+
+
+def _display(words: set[str], text: str) -> str:
+    """Target words in their order in the claim ("cd8 t cell infiltration")."""
+    ordered = sorted(words, key=lambda w: (text.find(w) if w in text else len(text), w))
+    return " ".join(w.replace("-cell", " cell") for w in ordered)
 
 
 def _arrow(polarity: int) -> str:

@@ -1,21 +1,39 @@
-"""The digest as Markdown and JSON."""
+"""The digest as Markdown, JSON and CSV (the evidence table), plus the wording shared with
+the HTML renderer and the TUI."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Sequence
+from typing import Literal
 
-from litdigest.digest.model import FIELD_TITLES, Digest, Relation, one_line
-from litdigest.summarize.schema import SECTIONS
+from litdigest.digest.model import Digest, Relation, TableRow, one_line, trim
 
-__all__ = ["describe_relation", "render_json", "render_markdown"]
+__all__ = [
+    "FIELD_TAGS",
+    "describe_relation",
+    "none_found",
+    "render_csv",
+    "render_json",
+    "render_markdown",
+    "table_cells",
+]
+
+FIELD_TAGS = {
+    "mechanism": "mechanism",
+    "evidence": "evidence",
+    "therapeutic_implication": "implication",
+}
+_TABLE_CHARS = 160
 
 
 def _md(text: str) -> str:
-    """Untrusted text for Markdown: no raw HTML, no emphasis or link syntax, one line."""
+    """Untrusted text for Markdown: no raw HTML, no emphasis, link or table syntax, one line."""
     text = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_\[\]])", r"\\\1", text)
+    return re.sub(r"([\\`*_\[\]|])", r"\\\1", text)
 
 
 def _cites(digest: Digest, cites: Sequence[int]) -> str:
@@ -33,25 +51,121 @@ def describe_relation(digest: Digest, rel: Relation) -> str:
     )
 
 
+def none_found(digest: Digest, kind: Literal["disagree", "agree"]) -> str:
+    """The explicit sentence shown when no relation of ``kind`` was found."""
+    what = "disagreements" if kind == "disagree" else "agreements"
+    return (
+        f"No {what} found among {len(digest.claims)} claims from "
+        f"{len(digest.references)} documents."
+    )
+
+
+def table_cells(digest: Digest, row: TableRow, *, limit: int | None = _TABLE_CHARS) -> list[str]:
+    """Mechanism, evidence (with kind) and implication cells of one evidence-table row."""
+
+    def cell(ids: list[int], *, kinds: bool = False) -> str:
+        parts = []
+        for cid in ids:
+            c = digest.claim(cid)
+            kind = f" ({c.evidence_kind.replace('_', ' ')})" if kinds and c.evidence_kind else ""
+            text = trim(c.statement, limit) if limit else one_line(c.statement)
+            parts.append(f"C{c.id}{kind}: {text}")
+        return " · ".join(parts) or "—"
+
+    return [cell(row.mechanism), cell(row.evidence, kinds=True), cell(row.implication)]
+
+
 def _claim_md(digest: Digest, cid: int) -> list[str]:
     c = digest.claim(cid)
-    tags = []
+    tags = [FIELD_TAGS[c.field]]
     if c.evidence_kind:
         tags.append(c.evidence_kind.replace("_", " "))
     if c.status == "accepted":
         tags.append("accepted")
     if c.edited:
         tags.append("edited")
-    tag = f" *({', '.join(tags)})*" if tags else ""
-    return [f"- **C{c.id}** {_md(c.statement)} [{c.ref}]{tag}", f"  > “{_md(c.quote)}”"]
+    return [
+        f"- **C{c.id}** {_md(c.statement)} [{c.ref}] *({', '.join(tags)})*",
+        f"  > “{_md(c.quote)}”",
+    ]
+
+
+def _relations_md(digest: Digest, kind: Literal["disagree", "agree"]) -> list[str]:
+    """Each flagged pair with both statements and quotes side by side (a two-column table)."""
+    title = "disagree" if kind == "disagree" else "agree"
+    lines = [f"## Where the documents {title}", ""]
+    relations = digest.disagreements if kind == "disagree" else digest.agreements
+    if not relations:
+        return [*lines, none_found(digest, kind), ""]
+    for rel in relations:
+        a, b = digest.claim(rel.a), digest.claim(rel.b)
+        lines += [
+            f"**{_md(describe_relation(digest, rel))}**",
+            "",
+            f"| C{a.id} [{a.ref}] | C{b.id} [{b.ref}] |",
+            "| --- | --- |",
+            f"| {_md(a.statement)} | {_md(b.statement)} |",
+            f"| “{_md(a.quote)}” | “{_md(b.quote)}” |",
+            "",
+        ]
+    return lines
+
+
+def _themes_md(digest: Digest) -> list[str]:
+    lines = ["## Themes shared by several documents", ""]
+    if not digest.themes:
+        return [*lines, "No theme is shared by two or more documents.", ""]
+    for t in digest.themes:
+        refs = ", ".join(f"[{r}]" for r in t.documents)
+        lines += [f"### {t.id}. {_md(t.label)}", "", f"*Documents: {refs}*", ""]
+        if t.heading:
+            lines += [f"**{_md(t.heading)}** ({_cites(digest, t.heading_cites)})", ""]
+        if t.paragraph:
+            lines.append(
+                " ".join(f"{_md(s.text)} ({_cites(digest, s.cites)})" for s in t.paragraph)
+            )
+            lines.append("")
+        for cid in t.claims:
+            lines.extend(_claim_md(digest, cid))
+        for rel in t.disagreements:
+            lines.append(f"- ⚠ Disagreement: {_md(describe_relation(digest, rel))}")
+        for rel in t.agreements:
+            lines.append(f"- ✓ Agreement: {_md(describe_relation(digest, rel))}")
+        lines.append("")
+    return lines
+
+
+def _only_in_md(digest: Digest) -> list[str]:
+    if not digest.only_in:
+        return []
+    lines = ["## Only in one document", ""]
+    for ref, ids in digest.only_in.items():
+        lines += [f"### Only in [{ref}]", ""]
+        for cid in ids:
+            lines.extend(_claim_md(digest, cid))
+        lines.append("")
+    return lines
+
+
+def _table_md(digest: Digest) -> list[str]:
+    lines = [
+        "## Evidence table",
+        "",
+        "| Document | Mechanism | Evidence (kind) | Implication |",
+        "| --- | --- | --- | --- |",
+    ]
+    for row in digest.table:
+        cells = [_md(c) for c in table_cells(digest, row)]
+        lines.append(f"| [{row.ref}] | {' | '.join(cells)} |")
+    return [*lines, ""]
 
 
 def render_markdown(digest: Digest) -> str:
     lines: list[str] = ["# Literature digest", ""]
-    n_claims = len(digest.claims)
     lines.append(
-        f"{len(digest.references)} documents · {n_claims} claims · {len(digest.themes)} themes · "
-        f"claims: {'accepted by review' if digest.status == 'accepted' else 'all (not rejected)'}"
+        f"{len(digest.references)} documents · {len(digest.claims)} claims · "
+        f"{len(digest.themes)} themes · claims: "
+        f"{'accepted by review' if digest.status == 'accepted' else 'all (not rejected)'}"
         + (f" · query: “{_md(digest.query)}”" if digest.query else "")
         + f" · grouping: {digest.embedding} · synthesis: {_md(digest.synthesis)}"
     )
@@ -61,57 +175,11 @@ def render_markdown(digest: Digest) -> str:
     if not digest.claims:
         lines += ["No claims match.", ""]
         return "\n".join(lines)
-    if digest.disagreements:
-        lines += ["## Where the documents disagree", ""]
-        for rel in digest.disagreements:
-            a, b = digest.claim(rel.a), digest.claim(rel.b)
-            lines.append(f"- **{_md(describe_relation(digest, rel))}**")
-            lines.append(f"  - C{a.id} [{a.ref}]: {_md(a.statement)}")
-            lines.append(f"  - C{b.id} [{b.ref}]: {_md(b.statement)}")
-        lines.append("")
-    shared = [
-        t for t in digest.themes if len(t.documents) >= 2 and (t.agreements or not t.disagreements)
-    ]
-    if digest.agreements:
-        lines += ["## Where the documents agree", ""]
-        for rel in digest.agreements:
-            lines.append(f"- {_md(describe_relation(digest, rel))}")
-        lines.append("")
-    if shared:
-        lines += ["## Themes shared by several documents", ""]
-        for t in shared:
-            refs = ", ".join(f"[{r}]" for r in t.documents)
-            lines.append(f"- {refs} share the theme {t.id}: “{_md(t.heading)}”")
-        lines.append("")
-    for section in SECTIONS:
-        themes = [t for t in digest.themes if t.field == section]
-        if not themes:
-            continue
-        lines += [f"## {FIELD_TITLES[section]}", ""]
-        singles = [t for t in themes if len(t.claims) == 1]
-        for t in [t for t in themes if len(t.claims) > 1]:
-            refs = ", ".join(f"[{r}]" for r in t.documents)
-            cite = f" ({_cites(digest, t.heading_cites)})" if t.heading_cites else ""
-            lines += [f"### {t.id}. {_md(t.heading)}{cite}", "", f"*Documents: {refs}*", ""]
-            if t.paragraph:
-                lines.append(
-                    " ".join(f"{_md(s.text)} ({_cites(digest, s.cites)})" for s in t.paragraph)
-                )
-                lines.append("")
-            for cid in t.claims:
-                lines.extend(_claim_md(digest, cid))
-            for rel in t.disagreements:
-                lines.append(f"- ⚠ Disagreement: {_md(describe_relation(digest, rel))}")
-            for rel in t.agreements:
-                lines.append(f"- ✓ Agreement: {_md(describe_relation(digest, rel))}")
-            lines.append("")
-        if singles:
-            lines += [f"### Other {FIELD_TITLES[section].lower()} claims", ""]
-            for t in singles:
-                lines.extend(_claim_md(digest, t.claims[0]))
-                for rel in t.disagreements:
-                    lines.append(f"  - ⚠ Disagreement: {_md(describe_relation(digest, rel))}")
-            lines.append("")
+    lines += _relations_md(digest, "disagree")
+    lines += _relations_md(digest, "agree")
+    lines += _themes_md(digest)
+    lines += _only_in_md(digest)
+    lines += _table_md(digest)
     lines += ["## References", ""]
     for ref in digest.references:
         lines.append(f"{ref.n}. {_md(ref.citation())} `{ref.doc_id}`")
@@ -121,3 +189,21 @@ def render_markdown(digest: Digest) -> str:
 
 def render_json(digest: Digest) -> str:
     return json.dumps(digest.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def render_csv(digest: Digest) -> str:
+    """The evidence table as CSV: one row per document, full statements."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["ref", "doc_id", "title", "mechanism", "evidence", "implication"])
+    for row in digest.table:
+        ref = digest.reference(row.ref)
+        cells = table_cells(digest, row, limit=None)
+        writer.writerow([row.ref, ref.doc_id, _csv_safe(ref.title or ""), *map(_csv_safe, cells)])
+    return out.getvalue()
+
+
+def _csv_safe(text: str) -> str:
+    """No formula injection when the CSV is opened in a spreadsheet."""
+    flat = one_line(text)
+    return "'" + flat if flat[:1] in ("=", "+", "-", "@") else flat

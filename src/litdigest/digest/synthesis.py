@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from litdigest.digest.model import (
-    FIELD_TITLES,
     NUMBER_RE,
     DigestClaim,
     Sentence,
@@ -23,6 +23,7 @@ from litdigest.digest.model import (
     one_line,
     trim,
 )
+from litdigest.digest.polarity import Parsed, compare, salient_terms
 
 if TYPE_CHECKING:
     from litdigest.summarize.backends.base import CallContext
@@ -33,7 +34,9 @@ __all__ = [
     "Synthesizer",
     "ThemeSynthesis",
     "check_sentence",
+    "local_support",
     "prompt_digest",
+    "support_reason",
 ]
 
 
@@ -79,7 +82,7 @@ has `text` and `ids`, the numbers of the claims it is based on.
 Every sentence must be supported by the claims it cites: do not add facts, numbers or \
 interpretations that are not in them. Cite only numbers that appear in the list."""
 
-_USER: Final = """Theme of {count} claims from {documents} documents ({field}).
+_USER: Final = """Theme of {count} claims from {documents} documents ({label}).
 
 <<<DOCUMENT
 {document}
@@ -87,7 +90,7 @@ DOCUMENT>>>"""
 
 
 def _prompt_version() -> str:
-    return "digest-v1"
+    return "digest-v2"
 
 
 def check_sentence(
@@ -113,7 +116,57 @@ def check_sentence(
     for number in NUMBER_RE.findall(clean):
         if number.replace(",", ".") not in support_numbers:
             return f"number {number} is in none of the cited claims"
+    reason = support_reason(clean, [allowed[i] for i in cites])
+    if reason is not None:
+        return f"not supported by the cited claims: {reason}"
     return Sentence(clean, sorted(cites))
+
+
+SupportCheck = Callable[[str, Sequence[str]], "str | None"]
+
+
+def support_reason(text: str, cited: Sequence[DigestClaim]) -> str | None:
+    """Why ``text`` is not supported by the cited claims (statements and quotes), or None.
+
+    The hook for the faithfulness check of issue 14: when ``litdigest.summarize.support``
+    provides ``check_support(statement, quotes)``, it decides; until then a local check
+    requires the sentence's salient entities in the cited claims and no direction opposed to
+    all comparable cited claims."""
+    support = [f"{c.statement}\n{c.quote}" for c in cited]
+    return _support_check()(text, support)
+
+
+@lru_cache(maxsize=1)
+def _support_check() -> SupportCheck:
+    import importlib
+
+    try:
+        module = importlib.import_module("litdigest.summarize.support")
+    except ImportError:
+        return local_support
+    check = getattr(module, "check_support", None)
+    if not callable(check):
+        return local_support
+
+    def run(text: str, support: Sequence[str]) -> str | None:
+        result = check(text, list(support))
+        return None if getattr(result, "ok", False) else str(result.describe())
+
+    return run
+
+
+def local_support(text: str, support: Sequence[str]) -> str | None:
+    """Offline support check: salient entities present, direction not contradicted."""
+    joined = "\n".join(support)
+    missing = sorted(salient_terms(text) - salient_terms(joined))
+    if missing:
+        return "not in the cited claims: " + ", ".join(missing)
+    mine = Parsed.of(text)
+    verdicts = [compare(mine, Parsed.of(s)) for s in support]
+    kinds = {v[0] for v in verdicts if v is not None}
+    if kinds == {"disagree"}:
+        return "its direction is opposite to the cited claims"
+    return None
 
 
 def _split_sentences(text: str) -> list[str]:
@@ -155,7 +208,7 @@ class Synthesizer:
         user = _USER.format(
             count=len(allowed),
             documents=len(theme.documents),
-            field=FIELD_TITLES[theme.field].lower(),
+            label=theme.label,
             document=fence(lines),
         )
         try:
@@ -174,7 +227,6 @@ class Synthesizer:
         if isinstance(heading, Sentence):
             theme.heading = trim(heading.text)
             theme.heading_cites = heading.cites
-            theme.heading_claim = None
         else:
             self.dropped += 1
         for item in value.sentences:
