@@ -31,7 +31,9 @@ def digest_command(
     query: Annotated[
         str | None, typer.Option("--query", help="Only claims about this (words or meaning).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="md, json, html or csv (the evidence table).")] = "md",
+    fmt: Annotated[
+        str, typer.Option("--format", help="md, json, html or csv (the evidence table).")
+    ] = "md",
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file instead of stdout.")
     ] = None,

@@ -395,7 +395,7 @@ def _setting_words(p: Parsed) -> set[str]:
     return {w for w in p.words if context_terms(w) != _NO_CONTEXT}
 
 
-def _display(words: set[str], text: str) -> str:
+def _display(words: Iterable[str], text: str) -> str:
     """Target words in their order in the claim ("cd8 t cell infiltration")."""
     ordered = sorted(words, key=lambda w: (text.find(w) if w in text else len(text), w))
     return " ".join(w.replace("-cell", " cell") for w in ordered)
