@@ -250,9 +250,12 @@ def _ordered(cids: list[int], claims: dict[int, DigestClaim]) -> list[int]:
 
 
 def _table(claims: dict[int, DigestClaim], references: list[Reference]) -> list[TableRow]:
+    by_ref: dict[int, list[int]] = {}
+    for cid in sorted(claims):
+        by_ref.setdefault(claims[cid].ref, []).append(cid)
     rows: list[TableRow] = []
     for ref in references:
-        mine = [c for c in sorted(claims) if claims[c].ref == ref.n]
+        mine = by_ref.get(ref.n, [])
         rows.append(
             TableRow(
                 ref=ref.n,
@@ -270,16 +273,15 @@ def _relate(
     vectors: npt.NDArray[np.float32],
     themes: list[Theme],
     gate: float,
+    entities: list[frozenset[str]],
 ) -> tuple[list[Relation], list[Relation]]:
     """Agreements and disagreements between claims of different documents that share a
     salient entity in a compatible setting (``polarity.compare``), among candidate pairs."""
     theme_of = {c: t for t in themes for c in t.claims}
-    parsed = [Parsed.of(claims[i].statement) for i in ids]
+    parsed = [Parsed.of(claims[i].statement, entities[k]) for k, i in enumerate(ids)]
     disagreements: list[Relation] = []
     agreements: list[Relation] = []
-    for x, y, sim in candidate_pairs(
-        vectors, [claims[i].ref for i in ids], [p.salient for p in parsed], gate
-    ):
+    for x, y, sim in candidate_pairs(vectors, [claims[i].ref for i in ids], entities, gate):
         if not parsed[x].assertions or not parsed[y].assertions:
             continue
         found = compare(parsed[x], parsed[y], allow_null=sim >= NULL_MIN_SIMILARITY)
@@ -332,7 +334,7 @@ def assemble(
     threshold = THEME_THRESHOLD if embedder.kind == "wordllama" else LEXICAL_THRESHOLD
     themes, only_in = _group(claims, ids, vectors, entities, threshold)
     gate = RELATION_MIN_SIMILARITY if embedder.kind == "wordllama" else LEXICAL_THRESHOLD
-    disagreements, agreements = _relate(claims, ids, vectors, themes, gate)
+    disagreements, agreements = _relate(claims, ids, vectors, themes, gate, entities)
     return Digest(
         status=status,
         query=query or None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 from litdigest.digest.model import STOP_WORDS, content_words, stem, topic_text, word_tokens
@@ -309,11 +310,15 @@ def _claim_terms(text: str) -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def _surface(word: str) -> str:
-    """Symbols keep their case (PD-1, STAT1, CD8+); other words are lower-cased."""
+    """Symbols keep their case (PD-1, STAT1, CD8+, T cells); other words are lower-cased."""
+    head, sep, tail = word.partition("-cell")
+    if sep:  # "T-cells" (compounded): "T cells"
+        return f"{head} cell{tail.casefold()}"
     if any(ch.isdigit() for ch in word) or sum(ch.isupper() for ch in word) > 1:
-        return word.replace("-cells", " cells").replace("-cell", " cell")
-    return word.casefold().replace("-cells", " cells").replace("-cell", " cell")
+        return word
+    return word.casefold()
 
 
 def theme_labels(
@@ -370,6 +375,7 @@ def _verbish(key: str) -> bool:
     return words[-1].endswith(("ed", "ly")) or words[0].endswith("ly")
 
 
+@lru_cache(maxsize=65536)
 def _kind_weight(key: str, display: str) -> float:
     """Bigrams and salient entities (symbols, drugs, domain terms) make better labels."""
     from litdigest.digest.polarity import salient_terms

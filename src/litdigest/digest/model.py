@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -212,6 +213,7 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     w = word.casefold().strip("-/+")
     if len(w) > 4 and w.endswith("ies"):
@@ -238,7 +240,8 @@ def content_words(text: str) -> set[str]:
 
 _STATS_PAREN_RE: Final = re.compile(r"\s*[(\[][^()\[\]]*\d[^()\[\]]*[)\]]")
 _STATS_RE: Final = re.compile(
-    r"\b(?:95\s*%\s*)?(?:CI|SMD|MD|RR|OR|HR|I2|p)\b\s*[=<>:]?\s*-?\d[\d.,%]*|-?\d[\d.,]*\s*%?",
+    r"\b(?:95\s*%\s*)?(?:CI|SMD|MD|RR|OR|HR|I2|p)\b\s*[=<>:]?\s*-?\d[\d.,%]*"
+    r"|(?<![A-Za-z\-])-?\d[\d.,]*\s*%?",  # not the digits of a symbol (PD-1, CD8, IL-10)
     re.I,
 )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final, Literal
 
 from litdigest.digest.model import STOP_WORDS, Polarity, content_words, stem, word_tokens
@@ -302,12 +303,21 @@ class Parsed:
     salient: frozenset[str]
     context: dict[str, frozenset[str]]
     text: str = ""  # compounded, case-folded: orders the words of a target
+    setting: frozenset[str] = frozenset()  # content words of the setting phrases
 
     @classmethod
-    def of(cls, text: str) -> Parsed:
+    def of(cls, text: str, salient: frozenset[str] | None = None) -> Parsed:
         words = content_words(compound(text))
         folded = compound(text).casefold()
-        return cls(assertions(text), words, salient_terms(text), context_terms(text), folded)
+        context, setting = _contexts(text)
+        return cls(
+            assertions(text),
+            words,
+            salient_terms(text) if salient is None else salient,
+            context,
+            folded,
+            setting,
+        )
 
 
 def related(pa: Parsed, pb: Parsed) -> bool:
@@ -334,7 +344,7 @@ def compare(pa: Parsed, pb: Parsed, *, allow_null: bool = True) -> Found | None:
     found_a, found_b = pa.assertions, pb.assertions
     if not found_a or not found_b or not related(pa, pb):
         return None
-    setting = _setting_words(pa) | _setting_words(pb)
+    setting = pa.setting | pb.setting
     words_a = _strong(pa.words - _STATS_WORDS - setting)
     words_b = _strong(pb.words - _STATS_WORDS - setting)
     best: tuple[int, Literal["disagree", "agree"], str, str, str] | None = None
@@ -390,11 +400,6 @@ def _subject(words: set[str]) -> set[str]:
     return out
 
 
-def _setting_words(p: Parsed) -> set[str]:
-    """Content words naming the setting (cancer type, species): compared separately."""
-    return {w for w in p.words if context_terms(w) != _NO_CONTEXT}
-
-
 def _display(words: Iterable[str], text: str) -> str:
     """Target words in their order in the claim ("cd8 t cell infiltration")."""
     ordered = sorted(words, key=lambda w: (text.find(w) if w in text else len(text), w))
@@ -420,7 +425,7 @@ _GREEK: Final = {
     "ω": "omega",
 }
 _SYMBOL_RE: Final = re.compile(
-    r"(?<![\w-])(?:[A-Za-z]{0,6}[A-Z][A-Za-z]*(?:-?[A-Z0-9α-ω]+)*\d[A-Za-z0-9]*\+?"
+    r"(?<![\w-])(?:[A-Za-z]{0,6}[A-Z][A-Za-z]*(?:-?[A-Z0-9α-ω]+)*-?\d[A-Za-z0-9]*\+?"
     r"|[A-Z][A-Z0-9]{1,7}(?:-[A-Za-z0-9α-ω]{1,4})?\+?"
     r"|[A-Z]{2,6}-(?:[A-Za-z]{1,3}|[α-ω]))(?![\w])"
 )
@@ -493,7 +498,12 @@ _VOCAB: Final = [
     (r"sleep", "sleep"),
     (r"stroma|fibroblasts?", "stroma"),
 ]
-_VOCAB_RE: Final = [(re.compile(rf"\b(?:{p})\b", re.I), key) for p, key in _VOCAB]
+# One pass: a zero-width lookahead per position, so overlapping terms ("CD8+ T cells" and
+# "T cells", "overall survival" and "survival") are all found.
+_VOCAB_RE: Final = re.compile(
+    "(?=\\b(?:" + "|".join(f"(?P<v{i}>{p})" for i, (p, _) in enumerate(_VOCAB)) + ")\\b)", re.I
+)
+_VOCAB_KEYS: Final = {f"v{i}": key for i, (_, key) in enumerate(_VOCAB)}
 _CONTEXTS: Final = {
     "cancer": [
         (r"melanomas?", "melanoma"),
@@ -521,11 +531,14 @@ _CONTEXTS: Final = {
         (r"patients?|humans?|participants|people|women|men|survivors", "human"),
     ],
 }
-_CONTEXT_RE: Final = {
-    k: [(re.compile(rf"\b(?:{p})\b", re.I), key) for p, key in v] for k, v in _CONTEXTS.items()
-}
+_CONTEXT_LIST: Final = [(kind, p, key) for kind, v in _CONTEXTS.items() for p, key in v]
+_CONTEXT_RE: Final = re.compile(
+    "(?=\\b(?:" + "|".join(f"(?P<c{i}>{p})" for i, (_, p, _) in enumerate(_CONTEXT_LIST)) + ")\\b)",
+    re.I,
+)
 
 
+@lru_cache(maxsize=65536)
 def fold(term: str) -> str:
     """A folded key for a term: case, Greek letters, hyphens, spaces and British spelling."""
     out = term.casefold().rstrip("+")
@@ -541,13 +554,14 @@ def salient_terms(text: str) -> frozenset[str]:
     found: set[str] = set()
     for m in _SYMBOL_RE.finditer(text):
         key = fold(m.group())
+        if key.startswith("anti") and any(ch.isdigit() for ch in key):
+            key = key[4:]
         if key not in _NOT_SYMBOLS and len(key) >= 2:
             found.add(_ALIASES.get(key, key))
     for m in _DRUG_RE.finditer(text):
         found.add(fold(m.group()))
-    for pattern, key in _VOCAB_RE:
-        if pattern.search(text):
-            found.add(fold(key))
+    for m in _VOCAB_RE.finditer(text):
+        found.add(fold(_VOCAB_KEYS[m.lastgroup or ""]))
     return frozenset(found)
 
 
@@ -556,10 +570,19 @@ _ALIASES: Final = {"pdl1": "pdl1", "antipd1": "pd1", "cd8": "cd8tcell", "ifng": 
 
 def context_terms(text: str) -> dict[str, frozenset[str]]:
     """Setting of a claim per kind (cancer type, species): ``{"cancer": {"melanoma"}, …}``."""
-    return {
-        kind: frozenset(key for pattern, key in patterns if pattern.search(text))
-        for kind, patterns in _CONTEXT_RE.items()
-    }
+    return _contexts(text)[0]
+
+
+def _contexts(text: str) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+    """The settings per kind, and the content words of the phrases naming them."""
+    found: dict[str, set[str]] = {kind: set() for kind in _CONTEXTS}
+    words: set[str] = set()
+    for m in _CONTEXT_RE.finditer(text):
+        name = m.lastgroup or ""
+        kind, _, key = _CONTEXT_LIST[int(name[1:])]
+        found[kind].add(key)
+        words |= content_words(m.group(name))
+    return {k: frozenset(v) for k, v in found.items()}, frozenset(words)
 
 
 _NO_CONTEXT: Final = {k: frozenset[str]() for k in _CONTEXTS}
