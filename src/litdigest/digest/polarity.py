@@ -363,7 +363,7 @@ def compare(pa: Parsed, pb: Parsed, *, allow_null: bool = True) -> Found | None:
                     continue
             elif subj_a or subj_b:
                 continue
-            target = _display(strong or shared, pa.text)
+            target = _display({w for w in shared if not w.startswith("ratio:")} or strong, pa.text)
             if a.polarity != 0 and b.polarity != 0:
                 if a.polarity == b.polarity:
                     candidate = (1, "agree", "same", target, f"both {_arrow(a.polarity)}")

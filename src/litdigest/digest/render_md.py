@@ -19,6 +19,7 @@ __all__ = [
     "render_csv",
     "render_json",
     "render_markdown",
+    "render_text",
     "table_cells",
 ]
 
@@ -207,3 +208,43 @@ def _csv_safe(text: str) -> str:
     """No formula injection when the CSV is opened in a spreadsheet."""
     flat = one_line(text)
     return "'" + flat if flat[:1] in ("=", "+", "-", "@") else flat
+
+
+def render_text(digest: Digest) -> str:
+    """Plain text overview (themes with labels and documents, flags, "Only in" counts) for
+    terminals: no markup, one item per line."""
+    lines = [
+        f"{len(digest.references)} documents · {len(digest.claims)} claims · "
+        f"{len(digest.themes)} themes",
+        "",
+    ]
+    for kind, title in (("disagree", "Disagreements"), ("agree", "Agreements")):
+        relations = digest.disagreements if kind == "disagree" else digest.agreements
+        lines.append(f"{title}:")
+        if not relations:
+            lines.append(f"  {none_found(digest, kind)}")  # type: ignore[arg-type]
+        for rel in relations:
+            a, b = digest.claim(rel.a), digest.claim(rel.b)
+            mark = "⚠" if kind == "disagree" else "✓"
+            lines.append(f"  {mark} {describe_relation(digest, rel)}")
+            lines.append(f"      C{a.id} [{a.ref}] “{one_line(a.quote)}”")
+            lines.append(f"      C{b.id} [{b.ref}] “{one_line(b.quote)}”")
+        lines.append("")
+    lines.append("Themes:")
+    for t in digest.themes:
+        refs = ", ".join(f"[{r}]" for r in t.documents)
+        flags = len(t.disagreements) + len(t.agreements)
+        flag = f" · {flags} flagged pair(s)" if flags else ""
+        lines.append(f"  {t.id}. {t.label} — {len(t.claims)} claims from {refs}{flag}")
+        for cid in t.claims:
+            c = digest.claim(cid)
+            lines.append(
+                f"      C{c.id} [{c.ref}] ({FIELD_TAGS[c.field]}) {trim(c.statement, 110)}"
+            )
+    if not digest.themes:
+        lines.append("  No theme is shared by two or more documents.")
+    if digest.only_in:
+        lines += ["", "Only in one document:"]
+        for ref, ids in digest.only_in.items():
+            lines.append(f"  Only in [{ref}]: {len(ids)} claim(s)")
+    return "\n".join(lines) + "\n"
