@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 # Claims compared for (dis)agreement must be about the same thing first.
-RELATION_MIN_SIMILARITY: Final = 0.5
+RELATION_MIN_SIMILARITY: Final = 0.4
 NULL_MIN_SIMILARITY: Final = 0.7  # "effect vs no effect" is noisier: claims must be closer
 
 # Target words too generic to make two claims "about the same thing" on their own.
