@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ KINDS = ("disagree", "agree")
 COCHRANE_LINES = [7 * i for i in range(1, 21)]  # 1-based lines of test.source
 
 
-def _pr(pred: list[str], gold: list[str], kind: str) -> dict[str, Any]:
+def _pr(pred: Sequence[str], gold: Sequence[str], kind: str) -> dict[str, Any]:
     tp = sum(p == kind and g == kind for p, g in zip(pred, gold, strict=True))
     fp = sum(p == kind and g != kind for p, g in zip(pred, gold, strict=True))
     fn = sum(p != kind and g == kind for p, g in zip(pred, gold, strict=True))
@@ -103,7 +104,7 @@ def _planted_store(path: Path) -> dict[tuple[str, str, int], str]:
                 quote = Quote(text=c["text"], start=start, end=start + len(c["text"]))
                 kind = EvidenceKind(c["kind"]) if c["field"] == "evidence" else None
                 claims = sections.setdefault(c["field"], [])
-                keys[(doc_id, c["field"], len(claims))] = f"{doc['id']}.{c['key']}"  # type: ignore[index]
+                keys[(doc_id, c["field"], len(claims))] = f"{doc['id']}.{c['key']}"
                 claims.append(Claim(statement=c["text"], quotes=[quote], evidence_kind=kind))
             summary = DocumentSummary(
                 doc_id=doc_id,
@@ -132,7 +133,7 @@ def documents_eval() -> dict[str, Any]:
         keys = _planted_store(db)
         with Store(db) as store:
             digest = build_digest(store)
-    key_of = {cid: keys[(c.doc_id, c.field, c.index)] for cid, c in digest.claims.items()}  # type: ignore[index]
+    key_of = {cid: keys[(c.doc_id, c.field, c.index)] for cid, c in digest.claims.items()}
     found = {
         frozenset((key_of[r.a], key_of[r.b])): r.kind
         for r in digest.disagreements + digest.agreements
@@ -303,9 +304,10 @@ _EXTRA = [
 def synthetic_claims(n: int, seed: int = 0) -> tuple[dict[int, Any], list[Any]]:
     """``n`` template claims (10 per document) with random subjects, directions and settings."""
     from litdigest.digest.model import DigestClaim, Reference
+    from litdigest.summarize.schema import Section
 
     rng = random.Random(seed)
-    fields = ["mechanism", "evidence", "therapeutic_implication"]
+    fields: list[Section] = ["mechanism", "evidence", "therapeutic_implication"]
     claims: dict[int, DigestClaim] = {}
     refs: list[Reference] = []
     for i in range(1, n + 1):
@@ -330,7 +332,7 @@ def synthetic_claims(n: int, seed: int = 0) -> tuple[dict[int, Any], list[Any]]:
             i % 10,
             text,
             text,
-            kind,  # type: ignore[arg-type]
+            kind,
             "pending",
             False,
         )
@@ -444,7 +446,7 @@ def main() -> None:
         print(json.dumps(scale_child(args.scale_child)))
         return
     if args.only:
-        fn = {
+        fn: dict[str, Callable[[], dict[str, Any]]] = {
             "pairs": pairs_eval,
             "documents": documents_eval,
             "corpus": lambda: corpus_eval(args.shared),

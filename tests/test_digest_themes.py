@@ -14,11 +14,11 @@ import pytest
 
 from litdigest.digest.build import assemble, build_digest
 from litdigest.digest.cluster import Embedder, blocks, candidate_pairs, theme_labels
-from litdigest.digest.model import DigestClaim, Reference
+from litdigest.digest.model import DigestClaim, Reference, Sentence
 from litdigest.digest.polarity import compare_claims, salient_terms
 from litdigest.digest.render_html import render_html
 from litdigest.digest.render_md import render_csv, render_markdown
-from litdigest.digest.synthesis import Sentence, check_sentence, local_support
+from litdigest.digest.synthesis import check_sentence, local_support
 from litdigest.store.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,3 +276,14 @@ def test_digest_layer_imports_no_ui() -> None:
             for name in names:
                 assert name.split(".")[0] not in {"typer", "rich", "textual"}, (path, name)
                 assert not name.startswith("litdigest.cli"), (path, name)
+
+
+def test_corpus_themes_span_documents_and_labels_are_short() -> None:
+    shared = ROOT.parent / "shared"
+    if not (shared / "corpus" / "cochrane").is_dir():
+        pytest.skip("../shared is absent")
+    result = bench_digest.corpus_eval(shared)
+    assert result["documents"] >= 30 and result["themes"] >= 5
+    assert result["min_documents_per_theme"] >= 2
+    assert result["min_label_words"] >= 2 and result["max_label_words"] <= 6
+    assert result["claims_in_themes"] + result["claims_only_in"] == result["claims"]
