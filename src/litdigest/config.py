@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Self
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -36,7 +36,13 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "litdigest.db"
 
 
-class IngestSettings(BaseModel):
+class _Section(BaseModel):
+    """A settings section: an unknown key is an error, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class IngestSettings(_Section):
     max_file_bytes: int = Field(
         default=50 * 1024 * 1024,
         ge=1,
@@ -59,7 +65,7 @@ class IngestSettings(BaseModel):
     )
 
 
-class CleanSettings(BaseModel):
+class CleanSettings(_Section):
     repair_hyphenation: bool = Field(
         default=True, description="Rejoin words split across PDF line ends (immuno- + genicity)."
     )
@@ -68,7 +74,7 @@ class CleanSettings(BaseModel):
     )
 
 
-class ChunkSettings(BaseModel):
+class ChunkSettings(_Section):
     encoding: str = Field(
         default="o200k_base", description="tiktoken encoding used to count tokens (works offline)."
     )
@@ -86,7 +92,7 @@ class ChunkSettings(BaseModel):
         return self
 
 
-class OpenAISettings(BaseModel):
+class OpenAISettings(_Section):
     api_key: SecretStr | None = Field(
         default=None, description="API key; falls back to OPENAI_API_KEY. Never stored or printed."
     )
@@ -98,10 +104,12 @@ class OpenAISettings(BaseModel):
     timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout in seconds.")
 
 
-class SummarizeSettings(BaseModel):
-    backend: Literal["auto", "extractive", "openai"] = Field(
+class SummarizeSettings(_Section):
+    backend: str = Field(
         default="auto",
-        description="'auto' picks 'openai' when an API key or base URL is configured, else 'extractive'.",
+        min_length=1,
+        description="'auto' picks 'openai' when an API key or base URL is configured, else"
+        " 'extractive'; or any registered backend (entry-point group litdigest.backends).",
     )
     concurrency: int = Field(
         default=8, ge=1, le=256, description="Model requests in flight at once."
@@ -134,16 +142,14 @@ class SummarizeSettings(BaseModel):
     max_claims_per_field: int = Field(default=5, ge=1, le=20, description="Claims kept per field.")
 
 
-class StoreSettings(BaseModel):
+class StoreSettings(_Section):
     db_path: Path = Field(
         default_factory=default_db_path, description="SQLite database file (WAL mode)."
     )
 
 
-class KeySettings(BaseModel):
+class KeySettings(_Section):
     """Keys of ``litdigest review``, by binding id (Textual key names; "a,x" binds both)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     accept: str = Field(default="a", description="Accept the selected claim.")
     reject: str = Field(default="r", description="Reject the selected claim.")
@@ -178,7 +184,7 @@ class KeySettings(BaseModel):
         return {name: value.replace(" ", "") for name, value in self.model_dump().items()}
 
 
-class ReviewSettings(BaseModel):
+class ReviewSettings(_Section):
     keys: KeySettings = Field(
         default_factory=KeySettings, description="Key bindings of the review app."
     )
@@ -190,7 +196,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LITDIGEST_",
         env_nested_delimiter="__",
-        extra="ignore",
+        extra="forbid",
         validate_default=True,
     )
 
@@ -218,6 +224,28 @@ class Settings(BaseSettings):
             self.openai.base_url = os.environ["OPENAI_BASE_URL"]
         return self
 
+    def with_overrides(self, **overrides: Any) -> Self:
+        """A copy with ``overrides`` applied and validated; ``None`` values are skipped.
+
+        Keys are section names with a dict of fields (``summarize={"backend": "openai"}``), or
+        dotted paths (``**{"openai.model": "gpt-4o"}``); both may be mixed. Only the touched
+        sections are re-validated (the environment and the TOML file are not read again). An
+        unknown section or key raises ``ConfigError``; an invalid value raises pydantic's
+        ``ValidationError`` (locations relative to the section).
+        """
+        nested: dict[str, Any] = {}
+        for key, value in overrides.items():
+            _put(nested, key.split("."), value)
+        update: dict[str, BaseModel] = {}
+        for section, changes in nested.items():
+            current = getattr(self, section, None)
+            if section not in type(self).model_fields or not isinstance(current, BaseModel):
+                raise ConfigError(f"unknown settings section {section!r}")
+            if not isinstance(changes, dict):
+                raise ConfigError(f"settings section {section!r} takes a table of keys")
+            update[section] = _merged(current, changes, section)
+        return self.model_copy(update=update)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -234,14 +262,73 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+def _put(tree: dict[str, Any], path: list[str], value: Any) -> None:
+    """Set ``tree[path[0]][path[1]]… = value`` (dicts in ``value`` merge); ``None`` skips."""
+    if value is None:
+        return
+    head, rest = path[0], path[1:]
+    if not rest:
+        if isinstance(value, dict) and isinstance(tree.get(head), dict):
+            for key, item in value.items():
+                _put(tree[head], [key], item)
+        elif isinstance(value, dict):
+            tree[head] = {}
+            for key, item in value.items():
+                _put(tree[head], [key], item)
+        else:
+            tree[head] = value
+        return
+    child = tree.setdefault(head, {})
+    if not isinstance(child, dict):
+        raise ConfigError(f"setting {head!r} is not a section")
+    _put(child, rest, value)
+
+
+def _merged(model: BaseModel, changes: dict[str, Any], where: str) -> BaseModel:
+    """``model`` with ``changes`` applied (nested sections merge), validated."""
+    data = {name: getattr(model, name) for name in type(model).model_fields}
+    for key, value in changes.items():
+        if key not in type(model).model_fields:
+            raise ConfigError(f"unknown setting {where}.{key}")
+        current = data[key]
+        if isinstance(value, dict) and isinstance(current, BaseModel):
+            data[key] = _merged(current, value, f"{where}.{key}")
+        else:
+            data[key] = value
+    return type(model).model_validate(data)
+
+
+def _unknown_env_sections() -> list[str]:
+    """``LITDIGEST_<SECTION>__…`` variables whose section does not exist."""
+    prefix = "LITDIGEST_"
+    known = set(Settings.model_fields)
+    return sorted(
+        name
+        for name in os.environ
+        if name.upper().startswith(prefix)
+        and "__" in name[len(prefix) :]
+        and name[len(prefix) :].split("__", 1)[0].lower() not in known
+    )
+
+
+def _describe(err: Any) -> str:
+    where = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        kind = "settings section" if len(err["loc"]) == 1 else "setting"
+        return f"unknown {kind} {where}"
+    return f"{where}: {err['msg']}"
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings, turning validation problems into one-line ``ConfigError``s."""
+    """Build settings, turning validation problems into one-line ``ConfigError``s (an
+    unknown section or key, from the TOML file or the environment, is one too)."""
+    unknown = _unknown_env_sections()
+    if unknown:
+        raise ConfigError(f"invalid settings: unknown settings section in {unknown[0]}")
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_describe(err) for err in exc.errors())
         raise ConfigError(f"invalid settings: {problems}") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read settings: {exc}") from None

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from pydantic import ValidationError
 
@@ -43,11 +43,16 @@ from litdigest.summarize.backends.base import Backend, Budget, BudgetExceeded, C
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import DocumentSummary
 from litdigest.summarize.sinks import SummarySink
+from litdigest.text import one_line
+
+if TYPE_CHECKING:
+    from litdigest.config import Settings
 
 __all__ = [
     "BatchResult",
     "BatchRunner",
     "FailureReporter",
+    "make_runner",
     "run_batch",
 ]
 
@@ -159,7 +164,7 @@ def _describe_problems(problems: list[str]) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(redact(text).split())
+    return one_line(redact(text))
 
 
 class BatchRunner:
@@ -449,3 +454,27 @@ async def run_batch(
         on_update=on_update,
     )
     return await runner.run(items)
+
+
+def make_runner(
+    backend: Backend,
+    store: Store,
+    sink: SummarySink,
+    reporter: FailureReporter,
+    settings: Settings,
+    *,
+    run_args: dict[str, Any] | None = None,
+) -> BatchRunner:
+    """The runner ``litdigest summarize`` uses: chunking, concurrency and budget from
+    ``settings`` (the CLI, the Python API and ``batch resume`` all build it here)."""
+    opts = settings.summarize
+    return BatchRunner(
+        backend,
+        store,
+        sink,
+        reporter,
+        chunker=Chunker(settings.chunk),
+        concurrency=opts.concurrency,
+        budget=Budget(opts.max_cost_usd, opts.max_tokens),
+        run_args=run_args,
+    )

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from litdigest.errors import LitdigestError
+from litdigest.errors import BudgetExceeded
+from litdigest.text import stable_hash
 
 if TYPE_CHECKING:
     from litdigest.documents import Chunk, Document
     from litdigest.store.store import Store
     from litdigest.summarize.schema import DocumentSummary, Usage
 
-
-class BudgetExceeded(LitdigestError):
-    """The batch's --max-cost or --max-tokens is used up; the batch stops cleanly."""
+__all__ = ["Backend", "Budget", "BudgetExceeded", "CallContext", "stable_hash"]
 
 
 class Budget:
@@ -76,9 +73,3 @@ class Backend(Protocol):
     async def summarize(
         self, doc: Document, chunks: list[Chunk], ctx: CallContext
     ) -> DocumentSummary: ...
-
-
-def stable_hash(payload: Any) -> str:
-    """SHA-256 of the canonical JSON of ``payload`` (first 16 hex digits)."""
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
