@@ -424,19 +424,9 @@ _GREEK: Final = {
     "μ": "mu",
     "ω": "omega",
 }
-_SYMBOL_RE: Final = re.compile(
-    r"(?<![\w-])(?:[A-Za-z]{0,6}[A-Z][A-Za-z]*(?:-?[A-Z0-9α-ω]+)*-?\d[A-Za-z0-9]*\+?"
-    r"|[A-Z][A-Z0-9]{1,7}(?:-[A-Za-z0-9α-ω]{1,4})?\+?"
-    r"|[A-Z]{2,6}-(?:[A-Za-z]{1,3}|[α-ω]))(?![\w])"
-)
 _NOT_SYMBOLS: Final = frozenset(
     "ci rr or hr md smd rct rcts grade itt usa uk ii iii iv vi dna rna ap no na nr ns sd se "
     "iqr bmi who fda ema nice nih vs et al eg ie aor ahr arr ai".split()
-)
-_DRUG_RE: Final = re.compile(
-    r"\b[a-z]{3,}(?:mab|nib|cept|platin|taxel|rubicin|parib|lisib|mustine|tecan|formin|"
-    r"zolomide|trexate|citabine|uracil)\b",
-    re.I,
 )
 # Domain vocabulary: surface pattern -> canonical key (multi-word terms first).
 _VOCAB: Final = [
@@ -549,22 +539,24 @@ def fold(term: str) -> str:
 
 
 def salient_terms(text: str) -> frozenset[str]:
-    """Folded salient entities of ``text``: gene/protein/cell symbols, drug names and the
-    domain vocabulary of targets, interventions and outcomes (stop- and stats-words out)."""
-    found: set[str] = set()
-    for m in _SYMBOL_RE.finditer(text):
-        key = fold(m.group())
-        if key.startswith("anti") and any(ch.isdigit() for ch in key):
-            key = key[4:]
-        if key not in _NOT_SYMBOLS and len(key) >= 2:
-            found.add(_ALIASES.get(key, key))
-    for m in _DRUG_RE.finditer(text):
-        found.add(fold(m.group()))
+    """Folded salient entities of ``text``: gene/protein/cell-type symbols and drug names
+    (``litdigest.terms``, the project's one folding: ``PD-L1``/``PDL1``, ``IFN-γ``/``IFN-gamma``)
+    plus the domain vocabulary of targets, interventions and outcomes (``_VOCAB``: survival,
+    infiltration, chemotherapy…). Settings (cancer type, species) are not entities: they are
+    compared by ``context_terms``."""
+    from litdigest import terms
+
+    found = {
+        _ALIASES.get(t.key, t.key)
+        for t in terms.salient_terms(text)
+        if t.kind in _TERM_KINDS and t.key not in _NOT_SYMBOLS and len(t.key) >= 2
+    }
     for m in _VOCAB_RE.finditer(text):
         found.add(fold(_VOCAB_KEYS[m.lastgroup or ""]))
     return frozenset(found)
 
 
+_TERM_KINDS: Final = frozenset({"symbol", "cell", "drug"})
 _ALIASES: Final = {"pdl1": "pdl1", "antipd1": "pd1", "cd8": "cd8tcell", "ifng": "ifngamma"}
 
 
