@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from litdigest.summarize.schema import Section
+from litdigest.text import one_line
 
 __all__ = [
     "FIELD_TITLES",
@@ -207,10 +208,6 @@ STOP_WORDS: Final = frozenset(
     study studies review reviews data evidence result results trial trials analysis analyses
     participant participants effect effects compared versus vs new novel use used using""".split()
 )
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 @lru_cache(maxsize=65536)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Sequence
 from typing import Literal
 
 from litdigest.digest.model import Digest, Relation, TableRow, one_line, trim
+from litdigest.text import md_escape
 
 __all__ = [
     "FIELD_TAGS",
@@ -32,9 +32,8 @@ _TABLE_CHARS = 160
 
 
 def _md(text: str) -> str:
-    """Untrusted text for Markdown: no raw HTML, no emphasis, link or table syntax, one line."""
-    text = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_\[\]|])", r"\\\1", text)
+    """Untrusted text for Markdown (``litdigest.text.md_escape``), also safe in a table cell."""
+    return md_escape(text).replace("|", "\\|")
 
 
 def _cites(digest: Digest, cites: Sequence[int]) -> str:
