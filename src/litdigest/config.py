@@ -129,10 +129,11 @@ class SummarizeSettings(_Section):
         le=3,
         description="Re-asks with the error on invalid output or unverified quotes.",
     )
-    single_call_max_tokens: int = Field(
-        default=6000,
+    single_call_max_tokens: int | None = Field(
+        default=None,
         ge=256,
-        description="Documents up to this many tokens are summarized in one call; longer ones map-reduce.",
+        description="Documents up to this many tokens are summarized in one call; longer ones"
+        " map-reduce. None: a quarter of the model's context window (llm.context_window).",
     )
     reduce_budget_tokens: int = Field(
         default=12000,
@@ -140,6 +141,44 @@ class SummarizeSettings(_Section):
         description="Token budget of the reduce step's input (never overflows).",
     )
     max_claims_per_field: int = Field(default=5, ge=1, le=20, description="Claims kept per field.")
+
+
+class LLMSettings(_Section):
+    """Talking to a model server: request sizes and failure handling (issue 15)."""
+
+    context_window: int | None = Field(
+        default=None,
+        ge=2048,
+        description="Context window of the model in tokens. None: from the table of known"
+        " models (llm.context_windows, then litdigest's own), else 32768.",
+    )
+    context_windows: dict[str, int] = Field(
+        default_factory=dict,
+        description="Extra context windows by model-name prefix, e.g. {'my-llama' = 131072}.",
+    )
+    map_chunk_tokens: int | None = Field(
+        default=None,
+        ge=64,
+        description="Largest map-step chunk in tokens. None: sized from the context window.",
+    )
+    max_output_tokens: int | None = Field(
+        default=None,
+        ge=64,
+        description="max_tokens sent with every request. None: sized from the schema and the"
+        " claim limits.",
+    )
+    reasoning_tokens: int = Field(
+        default=0,
+        ge=0,
+        description="Extra output tokens allowed for reasoning models that think before"
+        " answering (added to the sized max_tokens).",
+    )
+    timeout_retries: int = Field(
+        default=1,
+        ge=0,
+        le=5,
+        description="Retries after a request timed out (the server may still be working).",
+    )
 
 
 class StoreSettings(_Section):
@@ -209,6 +248,9 @@ class Settings(BaseSettings):
         default_factory=OpenAISettings, description="OpenAI or compatible server."
     )
     store: StoreSettings = Field(default_factory=StoreSettings, description="Local SQLite store.")
+    llm: LLMSettings = Field(
+        default_factory=LLMSettings, description="Model server requests (sizes, timeouts)."
+    )
     summarize: SummarizeSettings = Field(
         default_factory=SummarizeSettings, description="Summarization and batch limits."
     )

@@ -150,6 +150,15 @@ def _backend_reason(name: str, reason: str, settings: Settings, base_url_flag: s
     return f"{', '.join(why)}; model {printable(cfg.model)}{where}"
 
 
+# issue 15 (h15): --timeout
+TimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout", min=0.1, help="Seconds to wait for each model reply (openai.timeout_s)."
+    ),
+]
+
+
 def _summarize_settings(
     settings: Settings,
     backend: BackendChoice | None,
@@ -158,6 +167,7 @@ def _summarize_settings(
     concurrency: int | None,
     max_cost: float | None,
     max_tokens: int | None,
+    timeout: float | None = None,
 ) -> Settings:
     """``settings`` with the command-line overrides applied and validated."""
     summarize_opts = {
@@ -168,7 +178,8 @@ def _summarize_settings(
     }
     try:
         return settings.with_overrides(
-            summarize=summarize_opts, openai={"model": model, "base_url": base_url}
+            summarize=summarize_opts,
+            openai={"model": model, "base_url": base_url, "timeout_s": timeout},
         )
     except ValidationError as exc:
         err = exc.errors()[0]
@@ -301,6 +312,7 @@ def summarize(
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", help="Stop once this many tokens are used.")
     ] = None,
+    timeout: TimeoutOption = None,
     batch_api: Annotated[
         bool,
         typer.Option(
@@ -311,7 +323,7 @@ def summarize(
 ) -> None:
     """Summarize each document: mechanism, evidence, therapeutic implication, verified quotes."""
     settings = _summarize_settings(
-        load_settings(), backend, model, base_url, concurrency, max_cost, max_tokens
+        load_settings(), backend, model, base_url, concurrency, max_cost, max_tokens, timeout
     )
     if batch_api:
         from litdigest.cli.batch import submit_command
@@ -321,14 +333,13 @@ def summarize(
 
     summarizer = get_backend(_choose_backend(settings, base_url), settings)
     sink = _open_sink(out, fmt)
-    opts = settings.summarize
     run_args = {
         "command": "summarize",
         "paths": [str(p) for p in paths],
         "format": fmt.value,
         "out": None if out is None else str(out),
-        "max_cost_usd": opts.max_cost_usd,
-        "max_tokens": opts.max_tokens,
+        "max_cost_usd": settings.summarize.max_cost_usd,
+        "max_tokens": settings.summarize.max_tokens,
     }
     result = _run(summarizer, settings, paths, db, sink, run_args)
     if result.budget_stopped:
