@@ -63,16 +63,7 @@ def digest_command(
         raise UsageError(f"--format must be md, json, html or csv, not {fmt!r}")
     if backend not in ("auto", "extractive", "openai"):
         raise UsageError(f"--backend must be auto, extractive or openai, not {backend!r}")
-    settings = load_settings()
-    overrides: dict[str, Any] = {}
-    if model is not None:
-        overrides["model"] = model
-    if base_url is not None:
-        overrides["base_url"] = base_url
-    if overrides:
-        settings = settings.model_copy(
-            update={"openai": settings.openai.model_copy(update=overrides)}
-        )
+    settings = load_settings().with_overrides(openai={"model": model, "base_url": base_url})
     path = db or settings.store.db_path
     if db is not None and not db.is_file():
         raise UsageError(f"no store at {db}")
