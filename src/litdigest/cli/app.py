@@ -35,8 +35,8 @@ def version() -> None:
 
 def _register_commands() -> None:
     from litdigest.cli import batch as batch_commands
+    from litdigest.cli.digest import digest_command
     from litdigest.cli.eval import eval_command
-    from litdigest.digest.build import digest_command  # moves to cli/digest.py (h18)
 
     summarize_commands.register(app)  # clean, chunk, summarize, schema
     app.command()(version)
