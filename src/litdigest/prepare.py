@@ -285,18 +285,22 @@ def iter_documents(
             if isinstance(path, InputError):
                 yield path
                 continue
+            _log.debug("reading %s", path)
             items = (
                 _iter_in_worker(path, settings, holder)
                 if isolated
                 else _iter_in_process(path, settings)
             )
+            found = 0
             for item in items:
                 if not isinstance(item, Skipped):
+                    found += isinstance(item, Document)
                     yield item
                 elif on_skip is not None:
                     on_skip(item)
                 else:
-                    _log.info("%s: %s", item.source, item.note)
+                    _log.warning("%s: %s", item.source, item.note)
+            _log.info("%s: %d document(s)", path, found)
     finally:
         while holder:
             holder.pop().close()

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from litdigest import __version__
 from litdigest.chunk.chunker import Chunker
+from litdigest.cli import conventions
 from litdigest.config import (
     ChunkSettings,
     OpenAISettings,
@@ -36,11 +37,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+conventions.install(app)  # --version, --debug, -v
 
 PathsArg = Annotated[
     list[Path],
-    typer.Argument(help="Files or directories (recursed).", show_default=False),
+    typer.Argument(help="Files or directories (recursed).", show_default=False, metavar="PATH"),
 ]
+IncludeAllOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-all",
+        help="Also read files that are not articles (licences, READMEs, code, tables).",
+    ),
+]
+
+
+def _with_include_all(settings: Settings, include_all: bool) -> Settings:
+    if not include_all:
+        return settings
+    ingest = settings.ingest.model_copy(update={"include_all": True})
+    return settings.model_copy(update={"ingest": ingest})
 
 
 def printable(text: str) -> str:
@@ -78,6 +94,14 @@ def _documents(paths: list[Path], settings: Settings, reporter: Reporter) -> Ite
             yield item
 
 
+def _reported(items: Iterator[Document | InputError], reporter: Reporter) -> Iterator[Document]:
+    for item in items:
+        if isinstance(item, InputError):
+            reporter.fail(item)
+        else:
+            yield item
+
+
 def _emit(line: str) -> None:
     sys.stdout.write(line + "\n")
 
@@ -88,13 +112,15 @@ def clean(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per document (JSON Lines).")
     ] = False,
+    include_all: IncludeAllOption = False,
 ) -> None:
     """Print the cleaned article text of each document."""
-    settings = load_settings()
+    settings = _with_include_all(load_settings(), include_all)
     reporter = Reporter()
     first = True
     multiple = len(paths) > 1 or any(p.is_dir() for p in paths)
-    for doc in _documents(paths, settings, reporter):
+    tally = conventions.InputTally(paths, settings)
+    for doc in _reported(tally.items(), reporter):
         if as_json:
             _emit(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False))
             continue
@@ -104,6 +130,8 @@ def clean(
             _emit(f"==> {printable(doc.source)} <==")
         _emit(doc.text)
         first = False
+    if tally.report_empty():
+        raise typer.Exit(1)
     reporter.exit()
 
 
@@ -295,11 +323,12 @@ def summarize(
             help="Submit through the OpenAI Batch API (half price; collect with `batch resume`).",
         ),
     ] = False,
+    include_all: IncludeAllOption = False,
 ) -> None:
     """Summarize each document: mechanism, evidence, therapeutic implication, verified quotes."""
     import asyncio
+    import time
 
-    from litdigest.prepare import iter_documents
     from litdigest.redaction import register_secret
     from litdigest.store.store import Store
     from litdigest.summarize.backends import choose_backend, get_backend
@@ -307,8 +336,15 @@ def summarize(
     from litdigest.summarize.runner import BatchResult, BatchRunner
     from litdigest.summarize.sinks import DirectorySink, ProgressDisplay, StreamSink, SummarySink
 
+    started = time.monotonic()
     settings = _summarize_settings(
-        load_settings(), backend, model, base_url, concurrency, max_cost, max_tokens
+        _with_include_all(load_settings(), include_all),
+        backend,
+        model,
+        base_url,
+        concurrency,
+        max_cost,
+        max_tokens,
     )
     if batch_api:
         from litdigest.summarize.openai_batch import submit_command
@@ -359,7 +395,8 @@ def summarize(
                     progress.update(r.emitted, r.cached, r.failed + r.input_errors, r.remaining)
 
                 runner.on_update = on_update
-                result = asyncio.run(runner.run(iter_documents(paths, settings)))
+                tally = conventions.InputTally(paths, settings)
+                result = asyncio.run(runner.run(tally.items()))
         except KeyboardInterrupt:
             with suppress(LitdigestError):
                 runner.finish_run("interrupted")
@@ -367,8 +404,8 @@ def summarize(
                 sink.discard()
             done = runner.result.emitted
             print(
-                f"litdigest: interrupted after {done} document(s); finished summaries are "
-                "saved, rerun the same command to resume",
+                f"litdigest: interrupted: {done} finished document(s) kept in the store "
+                "(rerun the same command to resume)",
                 file=sys.stderr,
                 flush=True,
             )
@@ -377,6 +414,22 @@ def summarize(
             if isinstance(sink, DirectorySink):
                 sink.discard()
             raise
+    if tally.report_empty():
+        raise typer.Exit(1)
+    _say_written(sink)
+    print(
+        "litdigest: "
+        + conventions.end_of_run_line(
+            result.summarized,
+            result.cached,
+            result.failed + result.input_errors,
+            started,
+            runner.budget.tokens,
+            runner.budget.cost_usd,
+        ),
+        file=sys.stderr,
+        flush=True,
+    )
     if result.budget_stopped:
         print(
             f"litdigest: budget stopped the batch ({printable(result.budget_message or '')}); "
@@ -385,6 +438,19 @@ def summarize(
             flush=True,
         )
     raise typer.Exit(result.exit_code)
+
+
+def _say_written(sink: object) -> None:
+    from litdigest.summarize.sinks import JSONL_FILENAME, DirectorySink
+
+    if not isinstance(sink, DirectorySink) or not sink.count:
+        return
+    where = (
+        sink.directory / JSONL_FILENAME
+        if sink.fmt == "jsonl"
+        else f"{sink.count} file(s) in {sink.directory}"
+    )
+    print(f"litdigest: wrote {printable(str(where))}", file=sys.stderr, flush=True)
 
 
 @app.command()
@@ -421,37 +487,4 @@ app.add_typer(batch_app, name="batch")
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point: exit 0 ok, 1 some inputs failed, 2 usage or configuration error."""
-    try:
-        app(args=argv, prog_name="litdigest")  # standalone: usage errors exit 2 by themselves
-    except SystemExit as exc:
-        code = exc.code
-        _flush_and_exit(code if isinstance(code, int) else (0 if code is None else 1))
-    except KeyboardInterrupt:
-        print("litdigest: interrupted", file=sys.stderr)
-        _flush_and_exit(130)
-    except UsageError as exc:
-        print(f"litdigest: error: {printable(exc.message)}", file=sys.stderr)
-        _flush_and_exit(2)
-    except LitdigestError as exc:
-        print(f"litdigest: error: {printable(exc.message)}", file=sys.stderr)
-        _flush_and_exit(1)
-    except BrokenPipeError:
-        _flush_and_exit(0)
-    except Exception as exc:  # anything unexpected: one line, no traceback
-        print(
-            f"litdigest: internal error: {type(exc).__name__}: {printable(str(exc))}",
-            file=sys.stderr,
-        )
-        _flush_and_exit(1)
-    _flush_and_exit(0)
-
-
-def _flush_and_exit(code: int) -> NoReturn:
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # Python flushes stdout at exit too; point it at devnull so that doesn't fail again.
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    sys.exit(code)
+    conventions.run(app, argv)

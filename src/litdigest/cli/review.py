@@ -16,13 +16,11 @@ def review_command(
     db: Annotated[Path | None, typer.Option("--db", help="SQLite store.")] = None,
 ) -> None:
     """Review stored summaries: accept, reject, edit or flag claims; build the digest."""
+    from litdigest.cli.conventions import require_store
     from litdigest.config import load_settings
-    from litdigest.errors import UsageError
 
     settings = load_settings()
-    path = db or settings.store.db_path
-    if not Path(path).is_file():
-        raise UsageError(f"no store at {path} (run litdigest summarize first, or pass --db)")
+    path = require_store(db, settings, "run litdigest summarize first, or pass --db")
     from litdigest.tui.app import ReviewApp
 
     ReviewApp(Path(path), settings=settings).run()

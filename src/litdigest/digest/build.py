@@ -1232,12 +1232,14 @@ def digest_command(
         typer.Option("--db", help="SQLite store (default: the configured store.db_path)."),
     ] = None,
     status: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--status",
-            help="accepted (claims accepted in review) or all (every claim not rejected).",
+            help="accepted (claims accepted in review) or all (every claim not rejected);"
+            " default: accepted once any claim is reviewed, else all.",
+            show_default=False,
         ),
-    ] = "all",
+    ] = None,
     query: Annotated[
         str | None, typer.Option("--query", help="Only claims about this (words or meaning).")
     ] = None,
@@ -1264,7 +1266,7 @@ def digest_command(
     from litdigest.store.store import Store
     from litdigest.summarize.sinks import atomic_write_text
 
-    if status not in ("accepted", "all"):
+    if status is not None and status not in ("accepted", "all"):
         raise UsageError(f"--status must be accepted or all, not {status!r}")
     if fmt not in ("md", "json", "html"):
         raise UsageError(f"--format must be md, json or html, not {fmt!r}")
@@ -1280,10 +1282,15 @@ def digest_command(
         settings = settings.model_copy(
             update={"openai": settings.openai.model_copy(update=overrides)}
         )
-    path = db or settings.store.db_path
-    if db is not None and not db.is_file():
-        raise UsageError(f"no store at {db}")
+    from litdigest.cli.conventions import require_store
+    from litdigest.review.decisions import Reviewer, default_selection
+
+    path = require_store(db, settings, "run litdigest summarize first, or pass --db")
     with Store(path) as store:
+        if status is None:  # the one default of digest, export and the review app
+            selection = default_selection(Reviewer(store))
+            status = selection.status
+            print(f"litdigest: digest of {selection.description}", file=sys.stderr, flush=True)
         synthesizer = _synthesizer(backend, settings, store)
         digest = build_digest(
             store,
@@ -1310,6 +1317,7 @@ def digest_command(
             atomic_write_text(out, text)
         except OSError as exc:
             raise UsageError(f"cannot write --out {out}: {exc.strerror or exc}") from None
+        print(f"litdigest: wrote {out}", file=sys.stderr, flush=True)
 
 
 def _synthesizer(backend: str, settings: Any, store: Store) -> Synthesizer | None:

@@ -22,7 +22,13 @@ from typing import Annotated, Any, Final, Literal
 
 import typer
 
-from litdigest.review.decisions import DigestEntry, ExportStatus, Reviewer, build_digest
+from litdigest.review.decisions import (
+    DigestEntry,
+    ExportStatus,
+    Reviewer,
+    build_digest,
+    default_selection,
+)
 from litdigest.store.store import Store
 from litdigest.summarize.schema import SECTIONS, Section
 
@@ -229,24 +235,35 @@ def export_command(
         FormatChoice, typer.Option("--format", "-f", help="md, json or csv.")
     ] = FormatChoice.MD,
     status: Annotated[
-        StatusChoice,
-        typer.Option("--status", help="accepted: accepted claims only; all: every claim."),
-    ] = StatusChoice.ACCEPTED,
+        StatusChoice | None,
+        typer.Option(
+            "--status",
+            help="accepted: accepted claims only; all: every claim (default: accepted once"
+            " any claim is reviewed, else all).",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout).")
     ] = None,
     db: Annotated[Path | None, typer.Option("--db", help="SQLite store.")] = None,
 ) -> None:
     """Export the reviewed digest (accepted claims, or all with their review state)."""
+    from litdigest.cli.conventions import require_store
     from litdigest.config import load_settings
     from litdigest.errors import UsageError
     from litdigest.summarize.sinks import atomic_write_text
 
-    path = db or load_settings().store.db_path
-    if not Path(path).is_file():
-        raise UsageError(f"no store at {path} (run litdigest summarize first, or pass --db)")
+    path = require_store(db, load_settings(), "run litdigest summarize first, or pass --db")
     with Store(path) as store:
-        text = export_digest(store, _FORMATS[fmt], _STATUSES[status])
+        reviewer = Reviewer(store)
+        if status is None:  # the one default of digest, export and the review app
+            selection = default_selection(reviewer)
+            chosen = selection.status
+            print(f"litdigest: export of {selection.description}", file=sys.stderr, flush=True)
+        else:
+            chosen = _STATUSES[status]
+        text = export_digest(reviewer, _FORMATS[fmt], chosen)
     if out is None:
         sys.stdout.write(text)
         sys.stdout.flush()
