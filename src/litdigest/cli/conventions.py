@@ -237,17 +237,9 @@ def _flush_and_exit(code: int) -> NoReturn:
 
 def require_store(db: Path | None, settings: Settings, hint: str) -> Path:
     """``--db`` (or the configured store): it must exist and be an SQLite file (exit 2)."""
-    path = Path(db or settings.store.db_path)
-    if not path.is_file():
-        raise UsageError(f"no store at {path} ({hint})")
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(16)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if head and head != b"SQLite format 3\x00":
-        raise UsageError(f"{path} is not a litdigest store (not an SQLite file; {hint})")
-    return path
+    from litdigest.cli.common import existing_store_path
+
+    return existing_store_path(db, settings, f" ({hint})")
 
 
 # --------------------------------------------------------------------------------------------

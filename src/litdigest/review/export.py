@@ -6,7 +6,7 @@ the original statement), whether it is flagged, and the reviewer's note. ``statu
 ``status="all"`` exports every claim of every current summary.
 
 Nothing in an export depends on the clock, so exporting the same store twice gives the same
-bytes. ``export_command`` is the ``litdigest export`` command.
+bytes.
 """
 
 from __future__ import annotations
@@ -14,28 +14,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from collections.abc import Sequence
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Final, Literal
 
-import typer
-
-from litdigest.review.decisions import (
-    DigestEntry,
-    ExportStatus,
-    Reviewer,
-    build_digest,
-    default_selection,
-)
+from litdigest.review.decisions import DigestEntry, ExportStatus, Reviewer, build_digest
 from litdigest.store.store import Store
 from litdigest.summarize.schema import SECTIONS, Section
+from litdigest.text import md_escape
 
 __all__ = [
     "EXPORT_FORMATS",
     "ExportFormat",
-    "export_command",
     "export_digest",
     "render_csv",
     "render_digest",
@@ -77,9 +66,7 @@ CSV_COLUMNS: Final[tuple[str, ...]] = (
 # Markdown
 
 
-def _md(text: str) -> str:
-    """Untrusted text for Markdown: no raw HTML, one line."""
-    return " ".join(text.replace("&", "&amp;").replace("<", "&lt;").split())
+_md = md_escape
 
 
 def _cite(entry: DigestEntry) -> str:
@@ -202,74 +189,3 @@ def export_digest(
     """The digest of a store (or of an open ``Reviewer``) in ``fmt``."""
     reviewer = source if isinstance(source, Reviewer) else Reviewer(source)
     return render_digest(build_digest(reviewer, status), fmt, status)
-
-
-# --------------------------------------------------------------------------------------------
-# Command
-
-
-class FormatChoice(StrEnum):
-    MD = "md"
-    JSON = "json"
-    CSV = "csv"
-
-
-class StatusChoice(StrEnum):
-    ACCEPTED = "accepted"
-    ALL = "all"
-
-
-_FORMATS: Final[dict[FormatChoice, ExportFormat]] = {
-    FormatChoice.MD: "md",
-    FormatChoice.JSON: "json",
-    FormatChoice.CSV: "csv",
-}
-_STATUSES: Final[dict[StatusChoice, ExportStatus]] = {
-    StatusChoice.ACCEPTED: "accepted",
-    StatusChoice.ALL: "all",
-}
-
-
-def export_command(
-    fmt: Annotated[
-        FormatChoice, typer.Option("--format", "-f", help="md, json or csv.")
-    ] = FormatChoice.MD,
-    status: Annotated[
-        StatusChoice | None,
-        typer.Option(
-            "--status",
-            help="accepted: accepted claims only; all: every claim (default: accepted once"
-            " any claim is reviewed, else all).",
-            show_default=False,
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout).")
-    ] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="SQLite store.")] = None,
-) -> None:
-    """Export the reviewed digest (accepted claims, or all with their review state)."""
-    from litdigest.cli.conventions import require_store
-    from litdigest.config import load_settings
-    from litdigest.errors import UsageError
-    from litdigest.summarize.sinks import atomic_write_text
-
-    path = require_store(db, load_settings(), "run litdigest summarize first, or pass --db")
-    with Store(path) as store:
-        reviewer = Reviewer(store)
-        if status is None:  # the one default of digest, export and the review app
-            selection = default_selection(reviewer)
-            chosen = selection.status
-            print(f"litdigest: export of {selection.description}", file=sys.stderr, flush=True)
-        else:
-            chosen = _STATUSES[status]
-        text = export_digest(reviewer, _FORMATS[fmt], chosen)
-    if out is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        atomic_write_text(out, text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    print(f"litdigest: wrote {out}", file=sys.stderr)

@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from litdigest.chunk.chunker import Chunker, sentence_spans
 from litdigest.chunk.tokens import count_tokens
+from litdigest.config import ChunkSettings
 from litdigest.errors import BackendError
-from litdigest.llm.prompts import Prompt, combine_versions, fence
-from litdigest.summarize.backends.openai import (
+from litdigest.llm.caller import (
     Answer,
     ChatCaller,
     InvalidOutput,
@@ -46,6 +46,8 @@ from litdigest.summarize.backends.openai import (
     TruncatedOutput,
     UsageMeter,
 )
+from litdigest.llm.limits import map_chunk_tokens, output_tokens, single_call_tokens
+from litdigest.llm.prompts import Prompt, combine_versions, fence
 from litdigest.summarize.grounding import (
     GroundingIndex,
     GroundingResult,
@@ -58,11 +60,15 @@ from litdigest.summarize.schema import (
     Claim,
     DocumentSummary,
     EvidenceKind,
+    LenientEvidenceKind,
+    LenientSection,
     ModelClaim,
     ModelEvidenceClaim,
     ModelSummary,
     Quote,
     Section,
+    _Lenient,
+    coerce_section,
 )
 
 if TYPE_CHECKING:
@@ -74,6 +80,7 @@ __all__ = [
     "Candidate",
     "MapClaim",
     "MapOutput",
+    "NoVerifiedClaims",
     "ReduceClaim",
     "ReduceOutput",
     "SummaryChain",
@@ -95,14 +102,14 @@ _PUNCT_RE: Final = re.compile(r"[^\w\s]")
 # --------------------------------------------------------------------------------------------
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(_Lenient):
+    """Model-facing: lenient validation with warnings (``schema._Lenient``)."""
 
 
 class MapClaim(_Strict):
     """A claim made in this part of the article, with verbatim supporting quotes."""
 
-    section: Section = Field(
+    section: LenientSection = Field(
         description="mechanism, evidence or therapeutic_implication: where the claim belongs."
     )
     statement: str = Field(description="The claim, stated concisely in your own words.")
@@ -112,18 +119,40 @@ class MapClaim(_Strict):
             "support the statement; each one contiguous passage of at least one clause."
         )
     )
-    evidence_kind: EvidenceKind = Field(
+    evidence_kind: LenientEvidenceKind = Field(
         description="Kind of study behind an evidence claim; 'unspecified' otherwise."
     )
     relevance: float = Field(
         description="0 to 1: how central the claim is to the article's message."
     )
 
+    @field_validator("relevance", mode="before")
+    @classmethod
+    def _relevance(cls, value: object, info: ValidationInfo) -> object:
+        return 0.5 if value is None or value == "" else value
+
 
 class MapOutput(_Strict):
     """Claims extracted from one part of a long article."""
 
     claims: list[MapClaim] = Field(description="The part's claims (may be empty).")
+
+    @field_validator("claims", mode="before")
+    @classmethod
+    def _known_sections(cls, value: object, info: ValidationInfo) -> object:
+        """A claim whose section is not one of ours is dropped (that claim only)."""
+        if not isinstance(value, list):
+            return value
+        kept = [
+            c
+            for c in value
+            if not isinstance(c, dict) or coerce_section(c.get("section")) in SECTIONS
+        ]
+        if len(kept) < len(value) and isinstance(info.context, dict):
+            sink = info.context.get("warnings")
+            if isinstance(sink, list):
+                sink.append(f"dropped {len(value) - len(kept)} claim(s) with an unknown section")
+        return kept
 
 
 class ReduceClaim(_Strict):
@@ -142,6 +171,10 @@ class ReduceOutput(_Strict):
     therapeutic_implication: list[ReduceClaim] = Field(
         description="Therapeutic-implication claims (may be empty)."
     )
+
+
+class NoVerifiedClaims(BackendError):
+    """The model answered, but not one claim could be verified against the text."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -365,6 +398,13 @@ class SummaryChain:
         self.backend = backend
         self.encoding = settings.chunk.encoding
         self.max_claims = settings.summarize.max_claims_per_field
+        self.single_limit = single_call_tokens(settings)
+        self.map_tokens = map_chunk_tokens(settings)
+        self.max_tokens = {
+            "summarize": output_tokens(3 * self.max_claims, settings=settings),
+            "map": output_tokens(2 * self.max_claims, settings=settings),
+            "reduce": output_tokens(3 * self.max_claims, reduced=True, settings=settings),
+        }
         self.single: Runnable[_Job, _Draft] = RunnableLambda(self._single_call)
         self.map_reduce: Runnable[_Job, _Draft] = RunnableLambda(self._map_reduce)
         self.mapper: Runnable[_Piece, list[Candidate]] = RunnableLambda(self._map_piece)
@@ -375,7 +415,12 @@ class SummaryChain:
     async def summarize(
         self, doc: Document, chunks: Sequence[Chunk], ctx: CallContext
     ) -> DocumentSummary:
-        limit = self.settings.summarize.single_call_max_tokens
+        """The grounded summary of ``doc``; ``BackendError`` when no claim could be verified.
+
+        The replies used are cached only once the outcome is known: a document that ends
+        with no verified claim caches nothing, so a rerun asks the server again.
+        """
+        limit = self.single_limit
         # A token is at least one byte: a text of at most `limit` UTF-8 bytes needs no count.
         short = (len(doc.text) <= limit and len(doc.text.encode("utf-8")) <= limit) or count_tokens(
             doc.text, self.encoding
@@ -387,15 +432,39 @@ class SummaryChain:
             index=GroundingIndex(doc.text),
             short=short,
         )
+        try:
+            summary = await self._summarize_job(job)
+        except NoVerifiedClaims:
+            job.meter.pending.clear()
+            raise
+        finally:
+            job.meter.commit(ctx.store)
+        return summary
+
+    async def _summarize_job(self, job: _Job) -> DocumentSummary:
+        doc = job.doc
         # Same branch as `self.pipeline`, without a runnable-config round per document.
         draft = await (self._single_call(job) if job.short else self._map_reduce(job))
+        if not any(draft.sections[s] for s in SECTIONS):
+            reasons = "; ".join(_clip(w, 120) for w in job.warnings[:2])
+            raise NoVerifiedClaims(
+                "no claim with a verifiable quote" + (f" ({reasons})" if reasons else ""),
+                retryable=False,
+            )
+        tldr = draft.tldr.strip()
+        if not tldr:
+            job.warn("the model wrote no tldr; it is made of the first claims")
+            first = [c.statement.strip() for s in SECTIONS for c in draft.sections[s]][:2]
+            tldr = " ".join(first)
         if job.meter.unpriced:
             job.warn(f"no known price for model {self.caller.model!r}; cost recorded as 0")
+        if job.meter.usage.estimated:
+            job.warn("the server sent no token usage; tokens estimated with tiktoken")
         summary = DocumentSummary(
             doc_id=doc.doc_id,
             source=doc.source,
             metadata=doc.metadata,
-            tldr=draft.tldr,
+            tldr=tldr,
             mechanism=draft.sections["mechanism"],
             evidence=draft.sections["evidence"],
             therapeutic_implication=draft.sections["therapeutic_implication"],
@@ -458,23 +527,39 @@ class SummaryChain:
         }
 
     async def _ask(
-        self, job: _Job, messages: list[BaseMessage], output: type[T], version: str
+        self,
+        job: _Job,
+        messages: list[BaseMessage],
+        output: type[T],
+        version: str,
+        step: str = "summarize",
+        where: str = "",
     ) -> Answer[T]:
-        return await self.caller.ask(
+        answer = await self.caller.ask(
             messages,
             output,
             prompt_version=version,
             ctx=job.ctx,
             meter=job.meter,
             doc_id=job.doc.doc_id,
+            max_tokens=self.max_tokens.get(step),
         )
+        for w in answer.warnings:
+            job.warn(f"{where}: {w}" if where else w)
+        return answer
 
     # ---- map-reduce ------------------------------------------------------------------------
 
     async def _map_reduce(self, job: _Job) -> _Draft:
         spans = [(c.start, c.end) for c in job.chunks]
-        if not spans:
-            spans = [(s, e) for s, e, _ in Chunker(self.settings.chunk).split(job.doc.text)]
+        chunk = self.settings.chunk
+        if self.map_tokens != chunk.max_tokens or not spans:
+            # map chunks sized from the context window, not the stored (retrieval) chunks
+            overlap = min(chunk.overlap_tokens, self.map_tokens // 10)
+            sized = ChunkSettings(
+                encoding=chunk.encoding, max_tokens=self.map_tokens, overlap_tokens=overlap
+            )
+            spans = [(s, e) for s, e, _ in Chunker(sized).split(job.doc.text)]
         return await self._map_reduce_pieces(job, spans)
 
     async def _map_reduce_pieces(self, job: _Job, spans: Sequence[tuple[int, int]]) -> _Draft:
@@ -502,7 +587,7 @@ class SummaryChain:
         messages: list[BaseMessage] = [SystemMessage(content=system), HumanMessage(content=user)]
         where = f"part {piece.part} of {piece.parts}"
         try:
-            answer = await self._ask(job, messages, MapOutput, prompt.version)
+            answer = await self._ask(job, messages, MapOutput, prompt.version, "map", where)
         except TruncatedOutput:
             halves = _halves(job.doc.text, piece.start, piece.end)
             if halves is None or piece.depth >= MAX_SPLIT_DEPTH:
@@ -522,7 +607,12 @@ class SummaryChain:
         if any(not r.ok for r in results.values()) and self.settings.summarize.reask_attempts:
             try:
                 again = await self._ask(
-                    job, answer.followup(_feedback(results)), MapOutput, prompt.version
+                    job,
+                    answer.followup(_feedback(results)),
+                    MapOutput,
+                    prompt.version,
+                    "map",
+                    where,
                 )
             except OutputError as exc:
                 job.warn(f"{where}: re-asking for verbatim quotes failed: {exc.message}")
@@ -584,7 +674,7 @@ class SummaryChain:
         )
         messages: list[BaseMessage] = [SystemMessage(content=system), HumanMessage(content=user)]
         try:
-            answer = await self._ask(job, messages, ReduceOutput, prompt.version)
+            answer = await self._ask(job, messages, ReduceOutput, prompt.version, "reduce")
         except OutputError as exc:
             job.warn(f"reduce step failed ({exc.message}); kept the most relevant claims")
             return self._fallback(job, packed or ranked)

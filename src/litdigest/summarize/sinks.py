@@ -12,15 +12,15 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import IO, Any, Final, Literal, Protocol
+from typing import IO, Final, Literal, Protocol
 
 from litdigest.summarize.schema import SECTIONS, Claim, DocumentSummary, Section
+from litdigest.text import md_escape, md_escape_lines
 
 __all__ = [
     "FORMATS",
     "DirectorySink",
     "OutputFormat",
-    "ProgressDisplay",
     "StreamSink",
     "SummarySink",
     "atomic_write_text",
@@ -55,15 +55,11 @@ class SummarySink(Protocol):
 # Markdown
 
 
-def _md(text: str) -> str:
-    """Untrusted text for Markdown: no raw HTML, one line."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;")
-    return " ".join(text.split())
+_md = md_escape
 
 
 def _blockquote(text: str, indent: str) -> list[str]:
-    lines = text.replace("&", "&amp;").replace("<", "&lt;").splitlines() or [""]
-    return [f"{indent}> {line}".rstrip() for line in lines]
+    return [f"{indent}> {line}".rstrip() for line in md_escape_lines(text)]
 
 
 def _claim_lines(n: int, claim: Claim) -> list[str]:
@@ -257,48 +253,3 @@ class DirectorySink:
         if self._tmp is not None:
             self._tmp.unlink(missing_ok=True)
             self._tmp = None
-
-
-# --------------------------------------------------------------------------------------------
-# Progress
-
-
-class ProgressDisplay:
-    """A ``rich`` progress line on stderr (only when enabled, i.e. stderr is a terminal).
-
-    Use as a context manager; ``update(done, cached, failed)`` refreshes the counts.
-    """
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._progress: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> ProgressDisplay:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task("summarizing…", total=None)
-        return self
-
-    def update(self, done: int, cached: int, failed: int, remaining: int = 0) -> None:
-        if self._progress is None:
-            return
-        text = f"summarizing… {done} done ({cached} from the store), {failed} failed"
-        if remaining:
-            text += f", {remaining} left by the budget"
-        self._progress.update(self._task, description=text)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None

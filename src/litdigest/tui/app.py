@@ -43,6 +43,7 @@ from litdigest.review.decisions import (
 from litdigest.review.export import SECTION_TITLES, SUFFIXES, ExportFormat, export_digest
 from litdigest.store.store import Store
 from litdigest.summarize.schema import SECTIONS
+from litdigest.tui.messages import DigestExportRequested
 from litdigest.tui.screens import (
     DigestScreen,
     EditScreen,
@@ -653,6 +654,9 @@ class ReviewApp(App[None]):
 
     # ---- export --------------------------------------------------------------------------
 
+    def on_digest_export_requested(self, message: DigestExportRequested) -> None:
+        self.export_digest(message.fmt)
+
     def export_digest(self, fmt: ExportFormat) -> Path | None:
         """Write the accepted-claims digest to ``export_dir``; notify where (or why not)."""
         from litdigest.summarize.sinks import atomic_write_text
@@ -726,9 +730,7 @@ class ReviewApp(App[None]):
 
         settings = self.settings
         if backend_name == "openai" and model:
-            settings = settings.model_copy(
-                update={"openai": settings.openai.model_copy(update={"model": model})}
-            )
+            settings = settings.with_overrides(**{"openai.model": model})
         document = self.store.get_document(doc_id)
         if document is None:
             raise LitdigestError(f"document {doc_id} is not in the store")

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Input, Markdown, Static
 from litdigest.review.decisions import DigestEntry, Selection
 from litdigest.review.export import SECTION_TITLES
 from litdigest.summarize.schema import SECTIONS
+from litdigest.tui.messages import DigestExportRequested
 from litdigest.tui.text import ellipsize, one_line, safe_text
 
 __all__ = [
@@ -246,10 +247,7 @@ class DigestScreen(Screen[None]):
         self.dismiss(None)
 
     def action_export_markdown(self) -> None:
-        from litdigest.tui.app import ReviewApp
-
-        if isinstance(self.app, ReviewApp):
-            self.app.export_digest("md")
+        self.post_message(DigestExportRequested("md"))
 
 
 class EvalReportScreen(Screen[None]):
