@@ -181,7 +181,9 @@ def f4(pred: str, true: str) -> float:
 
 
 def word_f1(pred: str, true: str) -> float:
-    return _f1(Counter(_WORD.findall(_norm(pred).lower())), Counter(_WORD.findall(_norm(true).lower())))
+    return _f1(
+        Counter(_WORD.findall(_norm(pred).lower())), Counter(_WORD.findall(_norm(true).lower()))
+    )
 
 
 def _flat(text: str) -> str:
@@ -378,7 +380,9 @@ def run(shared: Path = DEFAULT_SHARED) -> dict[str, Any]:
     root = shared / "corpus" / "pdf"
     if not root.is_dir():
         return {"skipped": f"{root} not found"}
-    names = sorted(p.stem for p in root.glob("*.pdf") if (root / "truth" / f"{p.stem}.xml").exists())
+    names = sorted(
+        p.stem for p in root.glob("*.pdf") if (root / "truth" / f"{p.stem}.xml").exists()
+    )
     tuning = [n for n in names if n not in HELD_OUT]
     held = [n for n in names if n in HELD_OUT]
     per_system: dict[str, dict[str, dict[str, Any]]] = {}
@@ -388,7 +392,9 @@ def run(shared: Path = DEFAULT_SHARED) -> dict[str, Any]:
         margins = margin_lines(data)
         for system, fn in systems().items():
             out = fn(data, name)
-            per_system.setdefault(system, {})[name] = _row(out, truth, margins, system == "litdigest")
+            per_system.setdefault(system, {})[name] = _row(
+                out, truth, margins, system == "litdigest"
+            )
     table = []
     for system, rows in per_system.items():
         table.append(

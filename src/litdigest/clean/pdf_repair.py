@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from wordfreq import zipf_frequency
 
-__all__ = ["RepairStats", "looks_hard_wrapped", "repair_pdf_text"]
+__all__ = ["RepairStats", "is_running_head", "looks_hard_wrapped", "repair_pdf_text"]
 
 
 @dataclass
@@ -435,6 +435,11 @@ def _is_running_head(line: str) -> bool:
         return "et al" in line and _ET_AL_HEAD_RE.search(line) is not None
     # Short, no sentence end: "Journal name | www.journal.org", "Smith et al. • Title".
     return " | " in line or _ET_AL_HEAD_RE.search(line) is not None
+
+
+def is_running_head(line: str) -> bool:
+    """A running head or footer by its shape alone ("J Immunol 2024; 19: 77-81   REVIEW")."""
+    return _is_running_head(" ".join(line.split()))
 
 
 def _recurrence_key(line: str) -> str:

@@ -1,0 +1,183 @@
+"""Section-aware cleaning of repaired PDF text (one paragraph per line, blank lines between).
+
+Unlike a web page, a PDF holds one article from its title to its back matter, so the web-page
+content finder is not used: every paragraph stays unless it is
+
+* front matter or page furniture the boilerplate classifier condemns (affiliations, bylines,
+  licences, correspondence, dates, labels such as "Competing Interests: ...");
+* in a back-matter section: references, acknowledgements, funding, competing interests,
+  author contributions, abbreviations, supplementary material, author details, peer review.
+  A back-matter heading may be run in ("Acknowledgments This work was ..."): then only that
+  paragraph goes. Other back matter runs until the next heading that is not back matter;
+  nothing after the references comes back except figure and table captions.
+
+"Comment", "Response(s)" and "Replies" headings are article sections here (case reports and
+correspondence use them), not the start of a reader-comment thread.
+
+Paragraphs cut by a figure or table placed between their halves are joined again when the
+first half stops mid-sentence and the second half starts in lower case.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from litdigest.clean.boilerplate import paragraph_is_boilerplate
+from litdigest.clean.pdf_repair import is_running_head
+
+__all__ = ["SectionStats", "clean_pdf_sections"]
+
+
+@dataclass
+class SectionStats:
+    paragraphs_kept: int = 0
+    paragraphs_dropped: int = 0
+
+
+_NUMBER = r"(?:\d{1,2}(?:\.\d{1,2})*\.?\s+|[IVX]{1,4}\.\s+)?"
+_BACK = (
+    r"references?(?: and notes)?|bibliography|literature cited|works cited|"
+    r"acknowledge?ments?|funding(?: information| statement| sources)?|financial support|"
+    r"competing (?:interests?|financial interests?)|conflicts? of interests?(?: statement)?|"
+    r"declarations? of (?:competing )?interests?|disclosures?(?: statement)?|"
+    r"authors?['’]? contributions?|contributors|abbreviations(?: used)?|"
+    r"additional files?|supplementary (?:information|materials?|data|files?)|"
+    r"supporting information|electronic supplementary material|author details|"
+    r"authors?['’]? information|endnotes|open peer review|referee reports?|reviewer reports?|"
+    r"data (?:availability|accessibility)(?: statement)?|availability of data(?: and materials)?|"
+    r"ethics (?:approval|statement)(?: and consent to participate)?|"
+    r"consent (?:for|to) publication|declarations"
+)
+_BACK_HEADING_RE = re.compile(rf"^{_NUMBER}(?:{_BACK})\s*[:.]?$", re.IGNORECASE)
+_BACK_RUN_IN_RE = re.compile(rf"^{_NUMBER}(?:{_BACK})\s*[:.]?\s+\S", re.IGNORECASE)
+_REFERENCES_RE = re.compile(
+    rf"^{_NUMBER}(?:references?(?: and notes)?|bibliography|literature cited|works cited)\s*:?$",
+    re.IGNORECASE,
+)
+# Front-matter fields set as "Label: value" (PLOS page 1, Hindawi, Royal Society ...).
+_FRONT_FIELD_RE = re.compile(
+    r"^(?:citation|editor|academic editor|received|accepted|published|revised|copyright|"
+    r"data availability|funding|competing interests|correspondence|\* ?correspondence|"
+    r"e-?mail|keywords?|key words|subject (?:category|areas)|author for correspondence|"
+    r"present address|†present address|cite this article(?: as)?|how to cite this article|"
+    r"handling editor|reviewed by|edited by|open access|article history)\s*:",
+    re.IGNORECASE,
+)
+_FRONT_LINE_RE = re.compile(
+    r"^(?:full list of author information is available|correspondence should be addressed|"
+    r"this is an open access article|this article is distributed under|"
+    r"© |copyright ©|\(c\) \d{4}|\d{4} the authors?\.? published by|"
+    r"submit your (?:next )?manuscript|received \d{1,2} \w+ \d{4}|doi:\s?10\.\S+$|"
+    r"https?://\S+$|www\.\S+$)",
+    re.IGNORECASE,
+)
+_LABEL_RE = re.compile(
+    r"^(?:r ?e ?s ?e ?a ?r ?c ?h(?: ?a ?r ?t ?i ?c ?l ?e)?|research note|review(?: article)?|"
+    r"clinical study|case report|original (?:article|research)|research article|"
+    r"short communication|brief report|open access|editorial|commentary|article|"
+    r"research|letter)(?:\s+open access)?$",
+    re.IGNORECASE,
+)
+_CAPTION_RE = re.compile(
+    r"^(?:fig(?:ure)?s?\.?|table|box|scheme|plate)\s*S?\d+[A-Za-z]?\s*[:.|–—-]?\s", re.IGNORECASE
+)
+_SENTENCE_END_RE = re.compile(r"[.!?:][\"'’”)\]]*$")
+_HEADING_MAX_WORDS = 12
+
+
+def _is_heading(text: str) -> bool:
+    words = text.split()
+    return (
+        0 < len(words) <= _HEADING_MAX_WORDS
+        and len(text) <= 100
+        and (text[0].isupper() or text[0].isdigit())
+        and not text.endswith((".", ",", ";"))
+        and not _CAPTION_RE.match(text)
+    )
+
+
+def _front_matter(text: str) -> bool:
+    return bool(
+        _FRONT_FIELD_RE.match(text)
+        or _FRONT_LINE_RE.match(text)
+        or _LABEL_RE.match(text)
+        or is_running_head(text)
+    )
+
+
+def _keep_flags(paragraphs: list[str]) -> list[bool]:
+    keep: list[bool] = []
+    in_back = False
+    after_refs = False
+    for k, text in enumerate(paragraphs):
+        caption = bool(_CAPTION_RE.match(text))
+        if _REFERENCES_RE.match(text):
+            after_refs = in_back = True
+            keep.append(False)
+            continue
+        if _BACK_HEADING_RE.match(text):
+            in_back = True
+            keep.append(False)
+            continue
+        if after_refs:
+            keep.append(caption)
+            continue
+        if in_back:
+            nxt = paragraphs[k + 1] if k + 1 < len(paragraphs) else ""
+            if _is_heading(text) and nxt and not _is_heading(nxt) and not _front_matter(text):
+                in_back = False  # a fresh section heading followed by its text
+            else:
+                keep.append(caption)
+                continue
+        if _BACK_RUN_IN_RE.match(text) and not caption:
+            keep.append(False)
+            continue
+        keep.append(caption or not (_front_matter(text) or paragraph_is_boilerplate(text)))
+    return keep
+
+
+def _rejoin_around_floats(paragraphs: list[str]) -> list[str]:
+    """Join a paragraph cut by a caption or table: "... the lions of\\n\\nFigure 2 ...\\n\\nnorth"."""
+    out: list[str] = []
+    pending: list[str] = []  # captions between the two halves
+    for text in paragraphs:
+        if _CAPTION_RE.match(text) and out and not _SENTENCE_END_RE.search(out[-1]):
+            pending.append(text)
+            continue
+        if pending and text[:1].islower():
+            out[-1] = out[-1] + " " + text
+            out.extend(pending)
+            pending = []
+            continue
+        out.extend(pending)
+        pending = []
+        out.append(text)
+    out.extend(pending)
+    return out
+
+
+def _title_first(paragraphs: list[str], title: str | None) -> list[str]:
+    """The title as the first paragraph, taken out of the paragraph that holds it."""
+    if not title:
+        return paragraphs
+    key = " ".join(title.split()).casefold()
+    for k, text in enumerate(paragraphs[:40]):
+        low = text.casefold()
+        at = low.find(key)
+        if at < 0:
+            continue
+        rest = (text[:at] + " " + text[at + len(key) :]).strip()
+        others = paragraphs[:k] + ([rest] if rest and not _LABEL_RE.match(rest) else [])
+        return [title, *others, *paragraphs[k + 1 :]]
+    return [title, *paragraphs]
+
+
+def clean_pdf_sections(text: str, title: str | None = None) -> tuple[str, SectionStats]:
+    """Article paragraphs of repaired PDF text, the title (when known) first."""
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    keep = _keep_flags(paragraphs)
+    kept = [p for p, k in zip(paragraphs, keep, strict=True) if k]
+    stats = SectionStats(paragraphs_kept=len(kept), paragraphs_dropped=len(paragraphs) - len(kept))
+    kept = _title_first(_rejoin_around_floats(kept), title)
+    return "\n\n".join(kept), stats
