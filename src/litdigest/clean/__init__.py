@@ -10,7 +10,7 @@ from litdigest.clean.pdf_repair import looks_hard_wrapped, repair_pdf_text
 from litdigest.clean.pdf_sections import clean_pdf_sections
 from litdigest.config import CleanSettings
 from litdigest.errors import InputError
-from litdigest.models import CleanMode, CleanStats, Document, RawRecord, content_hash
+from litdigest.models import CleanMode, CleanStats, Document, Metadata, RawRecord, content_hash
 
 __all__ = ["clean_record", "clean_text"]
 
@@ -24,7 +24,7 @@ def _clean_pdf(text: str, settings: CleanSettings, stats: CleanStats, title: str
     pages = [normalize_text(page) for page in text.split(_PAGE_BREAK)]
     pages, page_stats = clean_pages(pages)
     out, repair = repair_pdf_text(
-        f"\n{_PAGE_BREAK}\n".join(pages), dehyphenate=settings.repair_hyphenation
+        f"\n{_PAGE_BREAK}\n".join(pages), dehyphenate=settings.repair_hyphenation, layout=True
     )
     stats.hyphenations_repaired = repair.hyphenations_repaired
     stats.line_breaks_joined = repair.line_breaks_joined
@@ -76,14 +76,23 @@ def clean_text(
     return out, stats
 
 
+def _complete(metadata: Metadata) -> bool:
+    """Every field known (a PDF's page 1 and footers often state them all): nothing to look
+    for in the text."""
+    return bool(
+        metadata.title and metadata.authors and metadata.journal and metadata.year and metadata.doi
+    )
+
+
 def clean_record(record: RawRecord, settings: CleanSettings | None = None) -> Document:
     """Clean a record and fill metadata the text states but the record lacks."""
     title = record.metadata.title if record.clean_mode is CleanMode.PDF else None
     text, stats = clean_text(record.text, record.clean_mode, settings, title=title)
     if not text:
         raise InputError(record.source, "no article text left after cleaning")
-    found = extract_metadata(record.text, text)
-    metadata = record.metadata.merged(found)
+    metadata = record.metadata
+    if not _complete(metadata):
+        metadata = metadata.merged(extract_metadata(record.text, text))
     return Document(
         doc_id=content_hash(text),
         text=text,

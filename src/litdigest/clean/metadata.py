@@ -785,7 +785,8 @@ def pdf_metadata(pages: list[str]) -> Metadata:
     at a line end is rejoined; figure DOIs count for the article's); DOIs of references and
     referee reports, later in the text, are never looked at.
     """
-    lines = _margin_lines([normalize_text(p) for p in pages])
+    # Only ASCII matters here (DOIs, years): no mojibake repair, which is slow on long texts.
+    lines = _margin_lines([p.replace("\r", "").replace("\u00a0", " ") for p in pages])
     scores = _dois_in(lines)
     doi = max(scores, key=lambda d: scores[d]) if scores else None  # ties: first seen
     year, journal = _pdf_year_and_journal(lines)

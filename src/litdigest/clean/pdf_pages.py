@@ -17,6 +17,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from litdigest.clean.pdf_repair import is_section_heading
+
 __all__ = ["PageCleanStats", "clean_pages"]
 
 _ZONE = 4  # first and last non-empty lines of a page that may be a running head or footer
@@ -27,7 +29,6 @@ _PAGE_NUMBER_RE = re.compile(
     r"(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?", re.I
 )
 _RULE_RE = re.compile(r"[\W_]+")  # "........", "————"
-_WORD_RE = re.compile(r"\S+")
 _STOP = frozenset(
     "a an and are as at be by for from has have in into is it its of on or that the their these "
     "this to was were which with we our not than".split()
@@ -35,6 +36,9 @@ _STOP = frozenset(
 _SENTENCE_END_RE = re.compile(r"[.!?][\"'’”)\]]*$")
 _CAPTION_RE = re.compile(r"^(?:fig(?:ure)?s?\.?|table|box|scheme)\s*S?\d+[a-z]?\s*[:.|]", re.I)
 _CELL_MAX_WORDS = 12
+_SHORT_CELL_WORDS = 4  # "treatment or at": a wrapped cell, whatever its words
+_URL_LINE_RE = re.compile(r"(?:https?://|www\.|doi:\s?|dx\.doi\.org/)\S+", re.IGNORECASE)
+_ZONE_BLOCK_WORDS = 8
 _NUM_SHARE = 0.4
 _NUM_SHARE_NO_STOP = 0.3
 _ONE_LINE_TABLE_WORDS = 40  # a whole table on one line (a rotated page)
@@ -80,40 +84,92 @@ def _strip_merged(line: str, keys: set[str]) -> str | None:
 
 
 def _strip_furniture(lines: list[str], keys: set[str], stats: PageCleanStats) -> None:
-    for i in _zone(lines):
+    zone = _zone(lines)
+    dropped: set[int] = set()
+    for i in zone:
         line = lines[i].strip()
         if (
             _key(line) in keys
             or _PAGE_NUMBER_RE.fullmatch(line)
             or (_RULE_RE.fullmatch(line) and len(line) >= 3)
+            or _URL_LINE_RE.fullmatch(line)
         ):
-            lines[i] = ""
-            stats.furniture_lines += 1
+            dropped.add(i)
             continue
         rest = _strip_merged(line, keys) if len(line) > 20 else None
         if rest is not None:
             lines[i] = rest
             stats.furniture_lines += 1
+    # A publisher block around the furniture ("Hindawi Publishing Corporation" / "Volume 2016,
+    # Article ID 2527349, 5 pages" / URL): short non-prose lines next to dropped ones.
+    grown = True
+    while grown:
+        grown = False
+        for i in zone:
+            if i in dropped or not lines[i].strip():
+                continue
+            near = any(j in dropped for j in _neighbours(lines, i))
+            line = lines[i].strip()
+            if (
+                near
+                and len(line.split()) <= _ZONE_BLOCK_WORDS
+                and _kind(line) in ("num", "cell")
+                and not is_section_heading(line)
+            ):
+                dropped.add(i)
+                grown = True
+    for i in dropped:
+        lines[i] = ""
+    stats.furniture_lines += len(dropped)
+
+
+def _neighbours(lines: list[str], i: int) -> list[int]:
+    """Indices of the non-empty lines just before and after line ``i``."""
+    out: list[int] = []
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(lines) and not lines[j].strip():
+            j += step
+        if 0 <= j < len(lines):
+            out.append(j)
+    return out
 
 
 # --- tables ----------------------------------------------------------------------------------
 
 
+_MONTH_YEAR_RE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? (?:\d{1,2},? )?(?:19|20)\d\d\b",
+    re.IGNORECASE,
+)
+_MIN_NUM_ROWS = 3
+_NUMERIC_TOKEN_RE = re.compile(r"\S*\d\S*")
+_HEADING_WORDS = 8
+
+
 def _kind(line: str) -> str:
     """Kind of line: "num" (a row of numbers), "cell" (a short label) or "prose"."""
-    words = _WORD_RE.findall(line)
+    words = line.split()
     if not words:
         return "blank"
-    numeric = sum(any(c.isdigit() for c in w) for w in words)
+    numeric = len(_NUMERIC_TOKEN_RE.findall(line))
+    if numeric < 2 and len(words) > _CELL_MAX_WORDS:
+        return "prose"
+    if (len(words) <= _HEADING_WORDS and is_section_heading(line)) or (
+        numeric and _MONTH_YEAR_RE.search(line)
+    ):
+        return "prose"  # "References", "Received: 18 December 2013 Accepted: ..."
     stops = sum(w.lower().strip(",;:()") in _STOP for w in words)
     share = numeric / len(words)
     if numeric >= 2 and (share >= _NUM_SHARE or (share >= _NUM_SHARE_NO_STOP and not stops)):
         return "num"
     if (
-        len(words) <= _CELL_MAX_WORDS
-        and not _SENTENCE_END_RE.search(line)
-        and stops <= 0.15 * len(words)
+        not _SENTENCE_END_RE.search(line)
         and not _CAPTION_RE.match(line)
+        and (
+            len(words) <= _SHORT_CELL_WORDS
+            or (len(words) <= _CELL_MAX_WORDS and stops <= 0.15 * len(words))
+        )
     ):
         return "cell"
     return "prose"
@@ -132,7 +188,8 @@ def _strip_tables(lines: list[str], stats: PageCleanStats) -> None:
         run = [k for k in kinds[i:j] if k != "blank"]
         n_num = run.count("num")
         one_line = n_num == 1 and len(run) == 1 and len(lines[i].split()) >= _ONE_LINE_TABLE_WORDS
-        if (n_num >= 2 and n_num >= 0.3 * len(run)) or one_line:
+        rows = "num" * _MIN_NUM_ROWS in "".join(run)  # three rows of numbers in a row
+        if (n_num >= _MIN_NUM_ROWS and (rows or n_num >= 0.3 * len(run))) or one_line:
             for k in range(i, j):
                 if lines[k].strip():
                     stats.table_lines += 1
@@ -140,10 +197,22 @@ def _strip_tables(lines: list[str], stats: PageCleanStats) -> None:
         i = j
 
 
+def _join_comma_lines(page: str) -> list[str]:
+    """Lines starting with a comma continue the line before (superscripts break bylines:
+    "Nobuyuki Yamaguchi2" / ", Beth Shapiro3")."""
+    lines: list[str] = []
+    for line in page.split("\n"):
+        if line.startswith(",") and lines and lines[-1].strip():
+            lines[-1] += line
+        else:
+            lines.append(line)
+    return lines
+
+
 def clean_pages(pages: list[str]) -> tuple[list[str], PageCleanStats]:
     """Pages without running heads, footers, page numbers and table rows."""
     stats = PageCleanStats()
-    split = [page.split("\n") for page in pages]
+    split = [_join_comma_lines(page) for page in pages]
     keys = _furniture_keys(split) if len(split) >= 2 else set()
     for lines in split:
         _strip_furniture(lines, keys, stats)

@@ -23,7 +23,13 @@ from functools import lru_cache
 
 from wordfreq import zipf_frequency
 
-__all__ = ["RepairStats", "is_running_head", "looks_hard_wrapped", "repair_pdf_text"]
+__all__ = [
+    "RepairStats",
+    "is_running_head",
+    "is_section_heading",
+    "looks_hard_wrapped",
+    "repair_pdf_text",
+]
 
 
 @dataclass
@@ -580,7 +586,9 @@ def looks_hard_wrapped(text: str) -> bool:
     return near >= 0.6 * len(body)
 
 
-def repair_pdf_text(text: str, *, dehyphenate: bool = True) -> tuple[str, RepairStats]:
+def repair_pdf_text(
+    text: str, *, dehyphenate: bool = True, layout: bool = False
+) -> tuple[str, RepairStats]:
     """Join wrapped lines into paragraphs (blank line between paragraphs) and rejoin split words.
 
     Each output paragraph is one line; paragraphs are separated by one blank line. Page
@@ -588,6 +596,11 @@ def repair_pdf_text(text: str, *, dehyphenate: bool = True) -> tuple[str, Repair
     journal running head on the first line becomes a paragraph of its own. With
     ``dehyphenate=False`` lines are joined with a space (no space after a line-end hyphen,
     which is kept) and no words are rejoined.
+
+    ``layout=True`` is for a text layer read page by page (pypdfium2), which has no blank lines
+    between paragraphs and mixes column-wide and page-wide lines: the width a line is measured
+    against is that of the lines around it, section headings stand alone, and text runs on
+    across a page break whenever the sentence does.
     """
     stats = RepairStats()
     if "\f" in text:
@@ -615,7 +628,9 @@ def repair_pdf_text(text: str, *, dehyphenate: bool = True) -> tuple[str, Repair
         if not line:
             after_blank = True
             continue
-        if after_blank or pieces is None:
+        if layout:
+            block_width = _local_width(lines, i - 1)
+        elif after_blank or pieces is None:
             block_width = max(global_width, _block_width(lines, i))
         if i == top_head:
             if pieces is not None:
@@ -625,8 +640,11 @@ def repair_pdf_text(text: str, *, dehyphenate: bool = True) -> tuple[str, Repair
             continue
         if pieces is None:
             pieces = [line]
+        elif layout and (is_section_heading(line) or is_section_heading(prev)):
+            paragraphs.append(pieces)
+            pieces = [line]
         elif (
-            _continues_across_blank(prev, line)
+            (_runs_on_across_break(prev, line) if layout else _continues_across_blank(prev, line))
             if after_blank
             else not _breaks_paragraph(prev, prev_indent, line, indents[i], block_width)
         ):
@@ -642,6 +660,62 @@ def repair_pdf_text(text: str, *, dehyphenate: bool = True) -> tuple[str, Repair
     if vocab is not None:
         out = [_repair_inline(p, vocab, stats) for p in out]
     return "\n\n".join(out), stats
+
+
+_LOCAL_WINDOW = 5
+
+
+def _local_width(lines: list[str], at: int) -> int:
+    """Upper-quartile length of the non-empty lines around ``lines[at]`` (column width)."""
+    around = [len(x) for x in lines[max(0, at - _LOCAL_WINDOW) : at + _LOCAL_WINDOW + 1] if x]
+    return _percentile(around, 0.75) if around else 0
+
+
+# Section headings that stand on a line of their own in an article.
+_SECTION_NAMES = (
+    r"abstract|summary|background|introduction|objectives?|aims?|methods?|methodology|"
+    r"materials? and methods|patients and methods|subjects and methods|study design|"
+    r"statistical analys[ie]s|results?|results and discussion|discussion|conclusions?|"
+    r"limitations|case (?:report|presentation|description)s?|comments?|responses?|replies|"
+    r"references?|bibliography|literature cited|acknowledge?ments?|funding|"
+    r"competing interests?|conflicts? of interests?|declaration of interests?|"
+    r"authors?['’]? contributions?|abbreviations|additional files?|supporting information|"
+    r"supplementary (?:information|materials?|data)|author details|authors?['’]? information|"
+    r"keywords|endnotes|open peer review|referee reports?|data availability|declarations|"
+    r"availability of data and materials?|ethics approval(?: and consent to participate)?|"
+    r"consent for publication|electronic supplementary material"
+)
+_SECTION_HEADING_RE = re.compile(
+    rf"(?:\d{{1,2}}(?:\.\d{{1,2}})*\.?\s+|[IVX]{{1,4}}\.\s+)?(?:{_SECTION_NAMES})\s*:?",
+    re.IGNORECASE,
+)
+# "2. Patients and Methods", "3.1. Study Population": a numbered heading (no comma, short).
+_NUMBERED_HEADING_RE = re.compile(r"\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z][^,;:.]{2,70}")
+
+
+def is_section_heading(line: str) -> bool:
+    """A line that is a section heading of an article ("Methods", "2.1. Study design")."""
+    if len(line) > 80 or line.count(" ") > 8:
+        return False
+    if _SECTION_HEADING_RE.fullmatch(line):
+        return True
+    return bool(_NUMBERED_HEADING_RE.fullmatch(line)) and len(line.split()) <= 8
+
+
+def _runs_on_across_break(prev: str, line: str) -> bool:
+    """Does the sentence ending ``prev`` run on into ``line`` across a page or column break?
+
+    It does when the next line starts in lower case, with "(" or a digit, or when ``prev``
+    has no final punctuation (and is not a heading).
+    """
+    if _starts_item(prev, line) or is_section_heading(prev) or is_section_heading(line):
+        return False
+    if _last_word(prev) in _CONNECTORS or prev.endswith(("-", ",")):
+        return True
+    if _SENTENCE_END_RE.search(prev):
+        return False
+    first = line[0]
+    return first.islower() or first in "([" or first.isdigit() or len(prev) > 30
 
 
 def _block_width(lines: list[str], start: int) -> int:

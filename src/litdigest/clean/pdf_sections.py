@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from litdigest.clean.boilerplate import paragraph_is_boilerplate
+from litdigest.clean.metadata import parse_pdf_byline
 from litdigest.clean.pdf_repair import is_running_head
 
 __all__ = ["SectionStats", "clean_pdf_sections"]
@@ -45,6 +46,7 @@ _BACK = (
     r"additional files?|supplementary (?:information|materials?|data|files?)|"
     r"supporting information|electronic supplementary material|author details|"
     r"authors?['’]? information|endnotes|open peer review|referee reports?|reviewer reports?|"
+    r"grant information|"
     r"data (?:availability|accessibility)(?: statement)?|availability of data(?: and materials)?|"
     r"ethics (?:approval|statement)(?: and consent to participate)?|"
     r"consent (?:for|to) publication|declarations"
@@ -61,7 +63,8 @@ _FRONT_FIELD_RE = re.compile(
     r"data availability|funding|competing interests|correspondence|\* ?correspondence|"
     r"e-?mail|keywords?|key words|subject (?:category|areas)|author for correspondence|"
     r"present address|†present address|cite this article(?: as)?|how to cite this article|"
-    r"handling editor|reviewed by|edited by|open access|article history)\s*:",
+    r"handling editor|reviewed by|edited by|open access|article history|first published|"
+    r"latest published|first indexed|grant information|referee status)\s*:",
     re.IGNORECASE,
 )
 _FRONT_LINE_RE = re.compile(
@@ -69,6 +72,7 @@ _FRONT_LINE_RE = re.compile(
     r"this is an open access article|this article is distributed under|"
     r"© |copyright ©|\(c\) \d{4}|\d{4} the authors?\.? published by|"
     r"submit your (?:next )?manuscript|received \d{1,2} \w+ \d{4}|doi:\s?10\.\S+$|"
+    r"the funders? had no role|this article is included in|"
     r"https?://\S+$|www\.\S+$)",
     re.IGNORECASE,
 )
@@ -84,6 +88,7 @@ _CAPTION_RE = re.compile(
 )
 _SENTENCE_END_RE = re.compile(r"[.!?:][\"'’”)\]]*$")
 _HEADING_MAX_WORDS = 12
+_TITLE_SEARCH = 40  # paragraphs
 
 
 def _is_heading(text: str) -> bool:
@@ -104,6 +109,41 @@ def _front_matter(text: str) -> bool:
         or _LABEL_RE.match(text)
         or is_running_head(text)
     )
+
+
+# Sentences of a licence or copyright statement (often set in one block with the abstract).
+_LICENCE_RE = re.compile(
+    r"copyright|©|\(c\) ?\d{4}|licen[cs]e|open access|creative commons|distributed under|"
+    r"permits unrestricted|properly (?:cited|credited)|are credited|all rights reserved|"
+    r"published by|dedication waiver|unless otherwise stated|publicdomain",
+    re.IGNORECASE,
+)
+# Sentence ends, also where the typesetting lost the space ("Smith et al.This is ...").
+_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])|(?<=[a-z]\.)(?=[A-Z][a-z])")
+
+
+def _strip_licence(text: str) -> str:
+    """``text`` without the licence sentences it starts with ("" when it is all licence)."""
+    if not _LICENCE_RE.search(text[:300]):
+        return text
+    sentences = _SENTENCE_SPLIT_RE.split(text)
+    k = 0
+    while k < len(sentences) and (
+        _LICENCE_RE.search(sentences[k]) or (k and sentences[k].startswith("http"))
+    ):
+        k += 1
+    return " ".join(sentences[k:]).strip() if k else text
+
+
+_BYLINE_MAX_CHARS = 600
+
+
+def _is_byline(text: str) -> bool:
+    if len(text) > _BYLINE_MAX_CHARS or ("," not in text and " and " not in text):
+        return False
+    parts = [p for p in re.split(r"\s*(?:,|;|\band\b|&)\s*", text) if p.strip(" ,0123456789*†‡§")]
+    names = parse_pdf_byline(text)
+    return len(names) >= 2 and len(names) >= len(parts) - 1
 
 
 def _keep_flags(paragraphs: list[str]) -> list[bool]:
@@ -157,17 +197,32 @@ def _rejoin_around_floats(paragraphs: list[str]) -> list[str]:
     return out
 
 
+def _alnum_index(text: str) -> tuple[str, list[int]]:
+    """Lower-case letters and digits of ``text`` and the position of each in ``text``."""
+    chars: list[str] = []
+    where: list[int] = []
+    for i, c in enumerate(text):
+        if c.isalnum():
+            chars.append(c.lower())
+            where.append(i)
+    return "".join(chars), where
+
+
 def _title_first(paragraphs: list[str], title: str | None) -> list[str]:
-    """The title as the first paragraph, taken out of the paragraph that holds it."""
+    """The title as the first paragraph, taken out of the first paragraph that holds it
+    (compared on letters and digits only: hyphens and spaces may differ)."""
     if not title:
         return paragraphs
-    key = " ".join(title.split()).casefold()
-    for k, text in enumerate(paragraphs[:40]):
-        low = text.casefold()
-        at = low.find(key)
+    key, _ = _alnum_index(title)
+    if not key:
+        return paragraphs
+    for k, text in enumerate(paragraphs[:_TITLE_SEARCH]):
+        squashed, where = _alnum_index(text)
+        at = squashed.find(key)
         if at < 0:
             continue
-        rest = (text[:at] + " " + text[at + len(key) :]).strip()
+        start, end = where[at], where[at + len(key) - 1] + 1
+        rest = (text[:start].rstrip() + " " + text[end:].lstrip()).strip(" .:")
         others = paragraphs[:k] + ([rest] if rest and not _LABEL_RE.match(rest) else [])
         return [title, *others, *paragraphs[k + 1 :]]
     return [title, *paragraphs]
@@ -175,7 +230,8 @@ def _title_first(paragraphs: list[str], title: str | None) -> list[str]:
 
 def clean_pdf_sections(text: str, title: str | None = None) -> tuple[str, SectionStats]:
     """Article paragraphs of repaired PDF text, the title (when known) first."""
-    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    paragraphs = [_strip_licence(p.strip()) for p in text.split("\n\n")]
+    paragraphs = [p for p in paragraphs if p and not _is_byline(p)]
     keep = _keep_flags(paragraphs)
     kept = [p for p, k in zip(paragraphs, keep, strict=True) if k]
     stats = SectionStats(paragraphs_kept=len(kept), paragraphs_dropped=len(paragraphs) - len(kept))
