@@ -24,7 +24,7 @@ __all__ = ["PageCleanStats", "clean_pages"]
 _ZONE = 4  # first and last non-empty lines of a page that may be a running head or footer
 _MIN_SHARE = 0.3  # ... on at least this share of the pages (and at least two)
 _DIGITS_RE = re.compile(r"\d+")
-_PAGE_OF_RE = re.compile(r"\bpage # of #|# (?:of|/) #|^# |\s#$|^#$")
+_PAGE_OF_RE = re.compile(r"\bpage # of #|\bpage #$|# (?:of|/) #|^# |\s#$|^#$")
 _PAGE_NUMBER_RE = re.compile(
     r"(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?", re.I
 )
@@ -188,8 +188,11 @@ def _strip_tables(lines: list[str], stats: PageCleanStats) -> None:
         run = [k for k in kinds[i:j] if k != "blank"]
         n_num = run.count("num")
         one_line = n_num == 1 and len(run) == 1 and len(lines[i].split()) >= _ONE_LINE_TABLE_WORDS
-        rows = "num" * _MIN_NUM_ROWS in "".join(run)  # three rows of numbers in a row
-        if (n_num >= _MIN_NUM_ROWS and (rows or n_num >= 0.3 * len(run))) or one_line:
+        joined = "".join(run)
+        rows = "num" * _MIN_NUM_ROWS in joined  # three rows of numbers in a row
+        # Figure text (axis ticks and labels): two number lines together among labels.
+        figure = "numnum" in joined and len(run) >= _MIN_NUM_ROWS
+        if (n_num >= _MIN_NUM_ROWS and (rows or n_num >= 0.3 * len(run))) or one_line or figure:
             for k in range(i, j):
                 if lines[k].strip():
                     stats.table_lines += 1
@@ -209,10 +212,21 @@ def _join_comma_lines(page: str) -> list[str]:
     return lines
 
 
+def _drop_rules(lines: list[str], stats: PageCleanStats) -> None:
+    """Lines of dots or dashes (rules, leaders) are never text."""
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if len(stripped) >= 3 and _RULE_RE.fullmatch(stripped.replace(" ", "")):
+            lines[i] = ""
+            stats.furniture_lines += 1
+
+
 def clean_pages(pages: list[str]) -> tuple[list[str], PageCleanStats]:
     """Pages without running heads, footers, page numbers and table rows."""
     stats = PageCleanStats()
     split = [_join_comma_lines(page) for page in pages]
+    for lines in split:
+        _drop_rules(lines, stats)
     keys = _furniture_keys(split) if len(split) >= 2 else set()
     for lines in split:
         _strip_furniture(lines, keys, stats)

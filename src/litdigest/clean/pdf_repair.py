@@ -623,6 +623,7 @@ def repair_pdf_text(
     prev = ""
     prev_indent = 0
     after_blank = False
+    field_block = False  # the paragraph began with a front-matter field ("Citation: ...")
     block_width = global_width
     for i, line in enumerate(lines):
         if not line:
@@ -640,11 +641,19 @@ def repair_pdf_text(
             continue
         if pieces is None:
             pieces = [line]
-        elif layout and (is_section_heading(line) or is_section_heading(prev)):
+            field_block = layout and bool(_FIELD_LINE_RE.match(line))
+        elif layout and (
+            is_section_heading(line) or is_section_heading(prev) or _starts_block(prev, line)
+        ):
             paragraphs.append(pieces)
             pieces = [line]
+            field_block = bool(_FIELD_LINE_RE.match(line))
         elif (
-            (_runs_on_across_break(prev, line) if layout else _continues_across_blank(prev, line))
+            (
+                not field_block and _runs_on_across_break(prev, line)
+                if layout
+                else _continues_across_blank(prev, line)
+            )
             if after_blank
             else not _breaks_paragraph(prev, prev_indent, line, indents[i], block_width)
         ):
@@ -652,6 +661,7 @@ def repair_pdf_text(
         else:
             paragraphs.append(pieces)
             pieces = [line]
+            field_block = layout and bool(_FIELD_LINE_RE.match(line))
         prev, prev_indent, after_blank = line, indents[i], False
     if pieces is not None:
         paragraphs.append(pieces)
@@ -700,6 +710,29 @@ def is_section_heading(line: str) -> bool:
     if _SECTION_HEADING_RE.fullmatch(line):
         return True
     return bool(_NUMBERED_HEADING_RE.fullmatch(line)) and len(line.split()) <= 8
+
+
+# Lines that start a block of their own in a page layout: front-matter fields and footnotes
+# ("* Correspondence: ...", "Citation: ..."), which interrupt the text wherever they are set.
+_FIELD_LINE_RE = re.compile(
+    r"(?:\*\s?|†\s?)?(?i:citation|correspondence|received|accepted|published|copyright|"
+    r"academic editor|editor|competing interests|funding|data availability|keywords|e-?mail|"
+    r"how to cite this article|cite this article as)\s*:|©\s?(?:19|20)\d\d\b"
+)
+# Figure and table captions ("Table 1 All samples ...", "Figure 2. ...") and run-in headings
+# ("Acknowledgments This work ..."): a new block after a finished sentence.
+_CAPTION_START_RE = re.compile(
+    r"(?:Fig(?:ure)?s?\.?|Table|Box)\s*S?\d+[A-Za-z]?(?:\s*[.:|]|\s+[A-Z])"
+)
+_RUN_IN_HEADING_RE = re.compile(rf"(?i:{_SECTION_NAMES})\s*[.:]?\s+[A-Z]")
+
+
+def _starts_block(prev: str, line: str) -> bool:
+    if _FIELD_LINE_RE.match(line):
+        return True
+    return bool(_SENTENCE_END_RE.search(prev)) and bool(
+        _CAPTION_START_RE.match(line) or _RUN_IN_HEADING_RE.match(line)
+    )
 
 
 def _runs_on_across_break(prev: str, line: str) -> bool:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from litdigest.clean.boilerplate import paragraph_is_boilerplate
 from litdigest.clean.metadata import parse_pdf_byline
-from litdigest.clean.pdf_repair import is_running_head
+from litdigest.clean.pdf_repair import is_running_head, is_section_heading
 
 __all__ = ["SectionStats", "clean_pdf_sections"]
 
@@ -52,7 +52,9 @@ _BACK = (
     r"consent (?:for|to) publication|declarations"
 )
 _BACK_HEADING_RE = re.compile(rf"^{_NUMBER}(?:{_BACK})\s*[:.]?$", re.IGNORECASE)
-_BACK_RUN_IN_RE = re.compile(rf"^{_NUMBER}(?:{_BACK})\s*[:.]?\s+\S", re.IGNORECASE)
+_BACK_RUN_IN_RE = re.compile(
+    rf"^{_NUMBER}(?:(?:{_BACK})\s*[:.]?|ethics\s*[:.])\s+\S", re.IGNORECASE
+)
 _REFERENCES_RE = re.compile(
     rf"^{_NUMBER}(?:references?(?: and notes)?|bibliography|literature cited|works cited)\s*:?$",
     re.IGNORECASE,
@@ -102,7 +104,30 @@ def _is_heading(text: str) -> bool:
     )
 
 
+_DOMAIN_RE = re.compile(r"\b[\w-]+(?:\.[\w-]+)*\.(?:org|com|net|edu|gov)\b")
+_AFFILIATION_RE = re.compile(
+    r"\b(?:universit\w*|institut\w*|department|dept\.|hospital|college|laborator\w*|"
+    r"faculty|school of|cent(?:er|re) for|academy of)\b",
+    re.IGNORECASE,
+)
+_STOPS = frozenset("the a an is are was were we our this that these which with to in of".split())
+_AFFILIATION_MAX_WORDS = 60
+
+
+def _is_affiliation(text: str) -> bool:
+    """An address: institution words, commas, almost no function words of prose."""
+    words = text.split()
+    if len(words) > _AFFILIATION_MAX_WORDS or text.count(",") < 2:
+        return False
+    if not _AFFILIATION_RE.search(text):
+        return False
+    prose = sum(w.lower() in _STOPS and w.lower() != "of" for w in words)
+    return prose <= 0.05 * len(words)
+
+
 def _front_matter(text: str) -> bool:
+    if len(text.split()) <= 4 and _DOMAIN_RE.search(text):
+        return True  # "rsos.royalsocietypublishing.org Research"
     return bool(
         _FRONT_FIELD_RE.match(text)
         or _FRONT_LINE_RE.match(text)
@@ -173,26 +198,42 @@ def _keep_flags(paragraphs: list[str]) -> list[bool]:
         if _BACK_RUN_IN_RE.match(text) and not caption:
             keep.append(False)
             continue
-        keep.append(caption or not (_front_matter(text) or paragraph_is_boilerplate(text)))
+        if k and _FRONT_FIELD_RE.fullmatch(paragraphs[k - 1]) and not caption:
+            keep.append(False)  # the value of a label set on a line of its own ("Keywords:")
+            continue
+        keep.append(
+            caption
+            or is_section_heading(text)  # "Comment", "Results": headings of the article
+            or not (_front_matter(text) or _is_affiliation(text) or paragraph_is_boilerplate(text))
+        )
     return keep
 
 
-def _rejoin_around_floats(paragraphs: list[str]) -> list[str]:
-    """Join a paragraph cut by a caption or table: "... the lions of\\n\\nFigure 2 ...\\n\\nnorth"."""
+def _rejoin(paragraphs: list[str], keep: list[bool]) -> list[str]:
+    """Kept paragraphs; one cut in two by a caption, table, footnote or dropped block is
+    joined again: "... the lions of" [Figure 2 ...] [* Correspondence ...] "north Africa"."""
     out: list[str] = []
-    pending: list[str] = []  # captions between the two halves
-    for text in paragraphs:
-        if _CAPTION_RE.match(text) and out and not _SENTENCE_END_RE.search(out[-1]):
+    pending: list[str] = []  # captions kept between the two halves
+    open_end = False  # the last kept body paragraph stops mid-sentence
+    for text, kept in zip(paragraphs, keep, strict=True):
+        if not kept:
+            continue
+        caption = bool(_CAPTION_RE.match(text))
+        if caption and open_end:
             pending.append(text)
             continue
-        if pending and text[:1].islower():
+        if open_end and text[:1].islower() and out:
             out[-1] = out[-1] + " " + text
             out.extend(pending)
             pending = []
+            open_end = not _SENTENCE_END_RE.search(text)
             continue
         out.extend(pending)
         pending = []
         out.append(text)
+        open_end = (
+            not caption and not is_section_heading(text) and not _SENTENCE_END_RE.search(text)
+        )
     out.extend(pending)
     return out
 
@@ -233,7 +274,7 @@ def clean_pdf_sections(text: str, title: str | None = None) -> tuple[str, Sectio
     paragraphs = [_strip_licence(p.strip()) for p in text.split("\n\n")]
     paragraphs = [p for p in paragraphs if p and not _is_byline(p)]
     keep = _keep_flags(paragraphs)
-    kept = [p for p, k in zip(paragraphs, keep, strict=True) if k]
-    stats = SectionStats(paragraphs_kept=len(kept), paragraphs_dropped=len(paragraphs) - len(kept))
-    kept = _title_first(_rejoin_around_floats(kept), title)
+    n_kept = sum(keep)
+    stats = SectionStats(paragraphs_kept=n_kept, paragraphs_dropped=len(paragraphs) - n_kept)
+    kept = _title_first(_rejoin(paragraphs, keep), title)
     return "\n\n".join(kept), stats
