@@ -69,6 +69,19 @@ def _text(el: Any) -> str:
     return " ".join("".join(el.itertext()).split())
 
 
+_FLOATS = ("table-wrap", "fig")
+
+
+def _text_without(el: Any, skip: tuple[str, ...]) -> str:
+    """Text of ``el`` without the text of descendants tagged ``skip`` (their tails stay)."""
+    parts: list[str] = [el.text or ""]
+    for child in el:
+        if child.tag not in skip:
+            parts.append(_text_without(child, skip))
+        parts.append(child.tail or "")
+    return " ".join("".join(parts).split())
+
+
 _SKIP_SEC = re.compile(
     r"acknowledg|funding|competing|conflicts? of interest|author(?:s['’])? contributions|"
     r"abbreviations|supplementary|supporting information|additional files?|declarations|"
@@ -89,8 +102,11 @@ def _jats_body(el: Any, out: list[str]) -> None:
         title = el.find("title")
         if title is not None and _SKIP_SEC.search(_text(title)):
             return
-    if tag in ("p", "title", "label") or tag == "caption":
-        out.append(_text(el))
+    if tag in ("p", "title", "label", "caption"):
+        out.append(_text_without(el, _FLOATS))
+        for child in el.iter(*_FLOATS):  # a figure or table set inside a paragraph
+            if child is not el:
+                _jats_body(child, out)
         return
     for child in el:
         _jats_body(child, out)

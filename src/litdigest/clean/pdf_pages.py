@@ -200,6 +200,59 @@ def _strip_tables(lines: list[str], stats: PageCleanStats) -> None:
         i = j
 
 
+_TABLE_CAPTION_RE = re.compile(r"^Table\s*S?\d+[A-Za-z]?(?:\s*[.:|]|\s+[A-Z(])")
+_BODY_RUN = 3  # column-wide prose lines in a row: the text has resumed after a table
+_BODY_WORDS = 5
+_CELL_SHARE = 0.3  # a table region has at least this share of cell and number lines
+
+
+def _column_width(pages: list[list[str]]) -> int:
+    """Median length of the longer lines: the width of the body text column."""
+    lengths = sorted(len(x.strip()) for lines in pages for x in lines if len(x.split()) >= 6)
+    return lengths[len(lengths) // 2] if lengths else 0
+
+
+def _caption_end(lines: list[str], start: int) -> int:
+    """Index after the caption starting at ``start``: it runs on while its lines are full."""
+    first = len(lines[start].strip())
+    end = start + 1
+    while end < len(lines) and len(lines[end - 1].strip()) >= 0.85 * first and lines[end].strip():
+        if _kind(lines[end].strip()) != "prose":
+            break
+        end += 1
+    return end
+
+
+def _strip_table_regions(lines: list[str], width: int, stats: PageCleanStats) -> None:
+    """Rows of a table whatever their words (cells may quote prose): from the end of a
+    "Table N" caption to where prose lines of the column's width resume."""
+    i = 0
+    while i < len(lines):
+        if not _TABLE_CAPTION_RE.match(lines[i].strip()):
+            i += 1
+            continue
+        start = _caption_end(lines, i)
+        j, run = start, 0
+        while j < len(lines) and run < _BODY_RUN:
+            line = lines[j].strip()
+            body = (
+                0.8 * width <= len(line) <= 1.1 * width
+                and len(line.split()) >= _BODY_WORDS
+                and _kind(line) != "num"
+            )
+            run = run + 1 if body else 0
+            j += 1
+        end = j - run if run >= _BODY_RUN else j
+        kinds = [_kind(x.strip()) for x in lines[start:end] if x.strip()]
+        cells = sum(k in ("cell", "num") for k in kinds)
+        if kinds and cells >= _CELL_SHARE * len(kinds):
+            for k in range(start, end):
+                if lines[k].strip():
+                    stats.table_lines += 1
+                lines[k] = ""
+        i = max(end, i + 1)
+
+
 def _join_comma_lines(page: str) -> list[str]:
     """Lines starting with a comma continue the line before (superscripts break bylines:
     "Nobuyuki Yamaguchi2" / ", Beth Shapiro3")."""
@@ -228,7 +281,9 @@ def clean_pages(pages: list[str]) -> tuple[list[str], PageCleanStats]:
     for lines in split:
         _drop_rules(lines, stats)
     keys = _furniture_keys(split) if len(split) >= 2 else set()
+    width = _column_width(split)
     for lines in split:
         _strip_furniture(lines, keys, stats)
         _strip_tables(lines, stats)
+        _strip_table_regions(lines, width, stats)
     return ["\n".join(lines) for lines in split], stats
