@@ -217,7 +217,7 @@ def _caption_end(lines: list[str], start: int) -> int:
     first = len(lines[start].strip())
     end = start + 1
     while end < len(lines) and len(lines[end - 1].strip()) >= 0.85 * first and lines[end].strip():
-        if _kind(lines[end].strip()) != "prose":
+        if _kind(lines[end].strip()) == "num":
             break
         end += 1
     return end

@@ -25,6 +25,7 @@ from wordfreq import zipf_frequency
 
 __all__ = [
     "RepairStats",
+    "is_front_matter_field",
     "is_running_head",
     "is_section_heading",
     "looks_hard_wrapped",
@@ -717,7 +718,8 @@ def is_section_heading(line: str) -> bool:
 _FIELD_LINE_RE = re.compile(
     r"(?:\*\s?|†\s?)?(?i:citation|correspondence|received|accepted|published|copyright|"
     r"academic editor|editor|competing interests|funding|data availability|keywords|e-?mail|"
-    r"how to cite this article|cite this article as)\s*:|©\s?(?:19|20)\d\d\b"
+    r"how to cite this article|cite this article as|current address|present address)\s*:|"
+    r"©\s?(?:19|20)\d\d\b|full list of author information"
 )
 # Figure and table captions ("Table 1 All samples ...", "Figure 2. ...") and run-in headings
 # ("Acknowledgments This work ..."): a new block after a finished sentence.
@@ -727,12 +729,17 @@ _CAPTION_START_RE = re.compile(
 _RUN_IN_HEADING_RE = re.compile(rf"(?i:{_SECTION_NAMES})\s*[.:]?\s+[A-Z]")
 
 
+def is_front_matter_field(line: str) -> bool:
+    """A front-matter field or footnote: "Citation: ...", "* Correspondence: ...", "© 2014 ..."."""
+    return bool(_FIELD_LINE_RE.match(line))
+
+
 def _starts_block(prev: str, line: str) -> bool:
-    if _FIELD_LINE_RE.match(line):
+    """Does ``line`` start a block of its own: a front-matter field or footnote, a caption
+    (floats interrupt sentences), a run-in heading after a finished sentence?"""
+    if _FIELD_LINE_RE.match(line) or _CAPTION_START_RE.match(line):
         return True
-    return bool(_SENTENCE_END_RE.search(prev)) and bool(
-        _CAPTION_START_RE.match(line) or _RUN_IN_HEADING_RE.match(line)
-    )
+    return bool(_SENTENCE_END_RE.search(prev)) and bool(_RUN_IN_HEADING_RE.match(line))
 
 
 def _runs_on_across_break(prev: str, line: str) -> bool:

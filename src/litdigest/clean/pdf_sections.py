@@ -25,7 +25,11 @@ from dataclasses import dataclass
 
 from litdigest.clean.boilerplate import paragraph_is_boilerplate
 from litdigest.clean.metadata import parse_pdf_byline
-from litdigest.clean.pdf_repair import is_running_head, is_section_heading
+from litdigest.clean.pdf_repair import (
+    is_front_matter_field,
+    is_running_head,
+    is_section_heading,
+)
 
 __all__ = ["SectionStats", "clean_pdf_sections"]
 
@@ -64,7 +68,7 @@ _FRONT_FIELD_RE = re.compile(
     r"^(?:citation|editor|academic editor|received|accepted|published|revised|copyright|"
     r"data availability|funding|competing interests|correspondence|\* ?correspondence|"
     r"e-?mail|keywords?|key words|subject (?:category|areas)|author for correspondence|"
-    r"present address|†present address|cite this article(?: as)?|how to cite this article|"
+    r"(?:†\s?)?(?:present|current) address|cite this article(?: as)?|how to cite this article|"
     r"handling editor|reviewed by|edited by|open access|article history|first published|"
     r"latest published|first indexed|grant information|referee status)\s*:",
     re.IGNORECASE,
@@ -130,6 +134,7 @@ def _front_matter(text: str) -> bool:
         return True  # "rsos.royalsocietypublishing.org Research"
     return bool(
         _FRONT_FIELD_RE.match(text)
+        or is_front_matter_field(text)
         or _FRONT_LINE_RE.match(text)
         or _LABEL_RE.match(text)
         or is_running_head(text)

@@ -65,8 +65,15 @@ def _info_metadata(info: dict[str, str]) -> Metadata:
 
 
 def _clean_page(text: str) -> str:
-    text = _MARKED_HYPHEN_RE.sub("-", text)
-    return text.replace("\ufffe", "").replace("\uffff", "").replace(PAGE_BREAK, "\n")
+    """One page's text without PDFium's hyphen marks and stray form feeds.
+
+    PDFium marks a line-end hyphen it took for a soft hyphen with U+FFFE, at the end of the
+    line or, when it joined the two lines itself, inside the line ("median\ufffejoining").
+    Either way the line break and the hyphen are put back, and the cleaner decides whether
+    the word is one ("preservation") or a compound ("median-joining").
+    """
+    text = _MARKED_HYPHEN_RE.sub("-", text).replace("\ufffe", "-\n")
+    return text.replace("\uffff", "").replace(PAGE_BREAK, "\n")
 
 
 def _with_pdfium(data: bytes, source: str) -> _Extracted | None:
