@@ -191,7 +191,12 @@ def _strip_tables(lines: list[str], stats: PageCleanStats) -> None:
         joined = "".join(run)
         rows = "num" * _MIN_NUM_ROWS in joined  # three rows of numbers in a row
         # Figure text (axis ticks and labels): two number lines together among labels.
-        figure = "numnum" in joined and len(run) >= _MIN_NUM_ROWS
+        words = sum(len(lines[k].split()) for k in range(i, j))
+        figure = (
+            "numnum" in joined
+            and len(run) >= _MIN_NUM_ROWS
+            and words <= _FIGURE_WORDS_PER_LINE * len(run)
+        )
         if (n_num >= _MIN_NUM_ROWS and (rows or n_num >= 0.3 * len(run))) or one_line or figure:
             for k in range(i, j):
                 if lines[k].strip():
@@ -203,6 +208,7 @@ def _strip_tables(lines: list[str], stats: PageCleanStats) -> None:
 _TABLE_CAPTION_RE = re.compile(r"^Table\s*S?\d+[A-Za-z]?(?:\s*[.:|]|\s+[A-Z(])")
 _BODY_RUN = 3  # column-wide prose lines in a row: the text has resumed after a table
 _BODY_WORDS = 5
+_FIGURE_WORDS_PER_LINE = 6  # axis ticks and labels are short
 _CELL_SHARE = 0.3  # a table region has at least this share of cell and number lines
 
 
