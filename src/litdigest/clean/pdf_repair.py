@@ -640,27 +640,15 @@ def repair_pdf_text(
             paragraphs.append([line])
             pieces, prev, after_blank = None, "", False
             continue
-        if pieces is None:
-            pieces = [line]
-            field_block = layout and bool(_FIELD_LINE_RE.match(line))
-        elif layout and (
-            is_section_heading(line) or is_section_heading(prev) or _starts_block(prev, line)
-        ):
-            paragraphs.append(pieces)
-            pieces = [line]
-            field_block = bool(_FIELD_LINE_RE.match(line))
-        elif (
-            (
-                not field_block and _runs_on_across_break(prev, line)
-                if layout
-                else _continues_across_blank(prev, line)
-            )
-            if after_blank
-            else not _breaks_paragraph(prev, prev_indent, line, indents[i], block_width)
+        if pieces is not None and _joins(
+            _Break(prev, prev_indent, line, indents[i], block_width, after_blank),
+            layout,
+            field_block,
         ):
             joiner.join(pieces, prev, line)
         else:
-            paragraphs.append(pieces)
+            if pieces is not None:
+                paragraphs.append(pieces)
             pieces = [line]
             field_block = layout and bool(_FIELD_LINE_RE.match(line))
         prev, prev_indent, after_blank = line, indents[i], False
@@ -674,6 +662,31 @@ def repair_pdf_text(
 
 
 _LOCAL_WINDOW = 5
+
+
+@dataclass
+class _Break:
+    """A line end between ``prev`` and ``line``, and what surrounds it."""
+
+    prev: str
+    prev_indent: int
+    line: str
+    indent: int
+    width: int
+    after_blank: bool
+
+
+def _joins(b: _Break, layout: bool, field_block: bool) -> bool:
+    """Does ``b.line`` continue the paragraph that ends with ``b.prev``?"""
+    if layout and (
+        is_section_heading(b.line) or is_section_heading(b.prev) or _starts_block(b.prev, b.line)
+    ):
+        return False
+    if b.after_blank:
+        if layout:
+            return not field_block and _runs_on_across_break(b.prev, b.line)
+        return _continues_across_blank(b.prev, b.line)
+    return not _breaks_paragraph(b.prev, b.prev_indent, b.line, b.indent, b.width)
 
 
 def _local_width(lines: list[str], at: int) -> int:
