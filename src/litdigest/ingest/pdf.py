@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass, field
 
 from litdigest.clean.metadata import parse_pdf_byline, pdf_metadata
@@ -43,6 +44,8 @@ _JUNK_TITLE = re.compile(
     re.IGNORECASE,
 )
 _AUTHOR_SPLIT = re.compile(r"(?<!\s)(?:\s*;\s*|\s+and\s+)")  # (?<!\s): linear on blanks
+# PDFium is not thread-safe: one document at a time in this process.
+_PDFIUM_LOCK = threading.Lock()
 # PDFium marks a hyphen it took for a soft hyphen with U+FFFE (U+FFFF is not a character).
 _MARKED_HYPHEN_RE = re.compile("\ufffe(?=[ \t]*\r?\n)")
 
@@ -79,9 +82,16 @@ def _clean_page(text: str) -> str:
 def _with_pdfium(data: bytes, source: str) -> _Extracted | None:
     """Pages and page-1 layout through pypdfium2; None when it is missing or fails to open."""
     try:
-        import pypdfium2 as pdfium
+        import pypdfium2  # noqa: F401
     except ImportError:
         return None
+    with _PDFIUM_LOCK:
+        return _pdfium_pages(data, source)
+
+
+def _pdfium_pages(data: bytes, source: str) -> _Extracted | None:
+    import pypdfium2 as pdfium
+
     from litdigest.ingest.pdf_layout import page_one_layout
 
     try:
