@@ -20,7 +20,8 @@ plosone_0115884):
   the best of three runs, after one warm-up document (word lists load once per process).
 
 Peers in the same run: pypdf raw, pypdfium2 raw and, when the binary is installed,
-pdftotext (poppler) raw. Run: ``.venv/bin/python -m bench.bench_pdf [--shared DIR]``.
+pdftotext (poppler) raw; and our cleaner fed pypdf's and pdftotext's text instead of
+pypdfium2's (``LITDIGEST_PDF_BACKEND``). Run: ``.venv/bin/python -m bench.bench_pdf [--shared DIR]``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import re
 import resource
 import shutil
@@ -49,6 +51,7 @@ HELD_OUT = ("hindawi_PMC4736379", "plosone_0115884")
 _WORD = re.compile(r"\w+")
 _MARGIN = 0.10
 _MIN_SENTENCE_WORDS = 6
+_BACKEND_ENV = "LITDIGEST_PDF_BACKEND"
 
 
 # --- ground truth ------------------------------------------------------------------------------
@@ -336,6 +339,23 @@ def ours(data: bytes, name: str) -> Output:
     return Output(doc.text, seconds, _page_count(data), m.title, m.doi, m.year, m.authors)
 
 
+def _ours_with(backend: str) -> Callable[[bytes, str], Output]:
+    """Our cleaner fed another extractor's text (LITDIGEST_PDF_BACKEND)."""
+
+    def system(data: bytes, name: str) -> Output:
+        before = os.environ.get(_BACKEND_ENV)
+        os.environ[_BACKEND_ENV] = backend
+        try:
+            return ours(data, name)
+        finally:
+            if before is None:
+                del os.environ[_BACKEND_ENV]
+            else:
+                os.environ[_BACKEND_ENV] = before
+
+    return system
+
+
 def pypdf_raw(data: bytes, name: str) -> Output:
     from pypdf import PdfReader
 
@@ -422,10 +442,12 @@ def _best_of(fn: Callable[[bytes, str], Output], data: bytes, name: str) -> Outp
 def systems() -> dict[str, Callable[[bytes, str], Output]]:
     found: dict[str, Callable[[bytes, str], Output]] = {
         "litdigest": ours,
+        "litdigest on pypdf text": _ours_with("pypdf"),
         "pypdf raw": pypdf_raw,
         "pypdfium2 raw": pdfium_raw,
     }
     if shutil.which("pdftotext"):
+        found["litdigest on pdftotext text"] = _ours_with("pdftotext")
         found["pdftotext raw"] = pdftotext_raw
     return found
 
@@ -450,7 +472,7 @@ def run(shared: Path = DEFAULT_SHARED) -> dict[str, Any]:
         for system, fn in systems().items():
             out = _best_of(fn, data, name)
             per_system.setdefault(system, {})[name] = _row(
-                out, truth, margins, system == "litdigest"
+                out, truth, margins, system.startswith("litdigest")
             )
     table = []
     for system, rows in per_system.items():
