@@ -209,7 +209,8 @@ _TABLE_CAPTION_RE = re.compile(r"^Table\s*S?\d+[A-Za-z]?(?:\s*[.:|]|\s+[A-Z(])")
 _BODY_RUN = 3  # column-wide prose lines in a row: the text has resumed after a table
 _BODY_WORDS = 5
 _FIGURE_WORDS_PER_LINE = 6  # axis ticks and labels are short
-_CELL_SHARE = 0.3  # a table region has at least this share of cell and number lines
+_CELL_SHARE = 0.3
+_WIDE = 1.5  # a table region has at least this share of cell and number lines
 
 
 def _column_width(pages: list[list[str]]) -> int:
@@ -249,9 +250,11 @@ def _strip_table_regions(lines: list[str], width: int, stats: PageCleanStats) ->
             run = run + 1 if body else 0
             j += 1
         end = j - run if run >= _BODY_RUN else j
-        kinds = [_kind(x.strip()) for x in lines[start:end] if x.strip()]
-        cells = sum(k in ("cell", "num") for k in kinds)
-        if kinds and cells >= _CELL_SHARE * len(kinds):
+        region = [x.strip() for x in lines[start:end] if x.strip()]
+        cells = sum(_kind(x) in ("cell", "num") for x in region)
+        # Rows set across both columns of a two-column page are wider than its text.
+        wide = bool(region) and sorted(map(len, region))[len(region) // 2] >= _WIDE * width
+        if region and (cells >= _CELL_SHARE * len(region) or wide):
             for k in range(start, end):
                 if lines[k].strip():
                     stats.table_lines += 1
