@@ -22,12 +22,14 @@ def digest_command(
         typer.Option("--db", help="SQLite store (default: the configured store.db_path)."),
     ] = None,
     status: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--status",
-            help="accepted (claims accepted in review) or all (every claim not rejected).",
+            help="accepted (claims accepted in review) or all (every claim not rejected);"
+            " default: accepted once any claim is reviewed, else all.",
+            show_default=False,
         ),
-    ] = "all",
+    ] = None,
     query: Annotated[
         str | None, typer.Option("--query", help="Only claims about this (words or meaning).")
     ] = None,
@@ -52,22 +54,26 @@ def digest_command(
 ) -> None:
     """Digest of the stored claims across documents: themes, agreements, disagreements,
     claims only one document makes, and an evidence table."""
+    from litdigest.cli.conventions import require_store
     from litdigest.config import load_settings
     from litdigest.digest.build import build_digest
     from litdigest.errors import UsageError
+    from litdigest.review.decisions import Reviewer, default_selection
     from litdigest.store.store import Store
 
-    if status not in ("accepted", "all"):
+    if status is not None and status not in ("accepted", "all"):
         raise UsageError(f"--status must be accepted or all, not {status!r}")
     if fmt not in ("md", "json", "html", "csv"):
         raise UsageError(f"--format must be md, json, html or csv, not {fmt!r}")
     if backend not in ("auto", "extractive", "openai"):
         raise UsageError(f"--backend must be auto, extractive or openai, not {backend!r}")
     settings = load_settings().with_overrides(openai={"model": model, "base_url": base_url})
-    path = db or settings.store.db_path
-    if db is not None and not db.is_file():
-        raise UsageError(f"no store at {db}")
+    path = require_store(db, settings, "run litdigest summarize first, or pass --db")
     with Store(path) as store:
+        if status is None:  # the one default of digest, export and the review app
+            selection = default_selection(Reviewer(store))
+            status = selection.status
+            print(f"litdigest: digest of {selection.description}", file=sys.stderr, flush=True)
         synthesizer = _synthesizer(backend, settings, store)
         digest = build_digest(
             store,
@@ -107,6 +113,7 @@ def _write(text: str, out: Path | None) -> None:
         atomic_write_text(out, text)
     except OSError as exc:
         raise UsageError(f"cannot write --out {out}: {exc.strerror or exc}") from None
+    print(f"litdigest: wrote {out}", file=sys.stderr, flush=True)
 
 
 def _synthesizer(backend: str, settings: Any, store: Store) -> Synthesizer | None:
