@@ -546,8 +546,13 @@ class ReviewScreen(Screen[None]):
             self.claim_list.focus()
 
     def action_digest(self) -> None:
+        from litdigest.digest.build import build_digest
+        from litdigest.digest.render_md import render_text
+
         selection = default_selection(self.reviewer)
-        self.app.push_screen(DigestScreen(self.reviewer.digest(selection.status), selection))
+        themes = render_text(build_digest(self.reviewer.store, status=selection.status))
+        entries = self.reviewer.digest(selection.status)
+        self.app.push_screen(DigestScreen(entries, selection, themes))
 
     # ---- progress ------------------------------------------------------------------------
 

@@ -224,15 +224,23 @@ class DigestScreen(Screen[None]):
         Binding("x", "export_markdown", "Export md", id="digest_export"),
     ]
 
-    def __init__(self, entries: Sequence[DigestEntry], selection: Selection | None = None) -> None:
+    def __init__(
+        self,
+        entries: Sequence[DigestEntry],
+        selection: Selection | None = None,
+        themes: str | None = None,
+    ) -> None:
         super().__init__()
         self._entries = list(entries)
         self.selection = selection or Selection("accepted", 1)
+        self._themes = themes  # litdigest digest's themes, labels and flags (plain text)
 
     def compose(self) -> ComposeResult:
         title = f"Digest: {self.selection.description}"
         yield Static(_plain(title, "bold"), id="screen-title", markup=False)
         with VerticalScroll(id="digest-body"):
+            if self._themes:
+                yield Static(Content(self._themes), id="digest-themes", markup=False)
             yield Static(self._content(), id="digest-text", markup=False)
         yield Footer()
 
