@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -62,6 +62,11 @@ class IngestSettings(_Section):
         ge=0,
         description="Reading a file, or cleaning one of its records, is stopped after this many"
         " seconds and reported (0: no limit; reading then runs in-process).",
+    )
+    include_all: bool = Field(
+        default=False,
+        description="Read every file, also those that are not articles (licences, READMEs,"
+        " source code, data tables, texts with no prose sentences), which are skipped otherwise.",
     )
 
 
@@ -129,10 +134,11 @@ class SummarizeSettings(_Section):
         le=3,
         description="Re-asks with the error on invalid output or unverified quotes.",
     )
-    single_call_max_tokens: int = Field(
-        default=6000,
+    single_call_max_tokens: int | None = Field(
+        default=None,
         ge=256,
-        description="Documents up to this many tokens are summarized in one call; longer ones map-reduce.",
+        description="Documents up to this many tokens are summarized in one call; longer ones"
+        " map-reduce. None: a quarter of the model's context window (llm.context_window).",
     )
     reduce_budget_tokens: int = Field(
         default=12000,
@@ -140,6 +146,59 @@ class SummarizeSettings(_Section):
         description="Token budget of the reduce step's input (never overflows).",
     )
     max_claims_per_field: int = Field(default=5, ge=1, le=20, description="Claims kept per field.")
+
+
+class SupportSettings(_Section):
+    """The support check: a claim's statement against its verified quotes (issue 14)."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Check every statement and the TL;DR against the quotes they rest on.",
+    )
+    unsupported: Literal["drop", "flag"] = Field(
+        default="drop",
+        description="A claim still unsupported after one re-ask is dropped ('drop', the"
+        " default, for batch runs) or kept marked support: 'unverified' with its missing or"
+        " contradicted terms ('flag'); either way a warning is added.",
+    )
+
+
+class LLMSettings(_Section):
+    """Talking to a model server: request sizes and failure handling (issue 15)."""
+
+    context_window: int | None = Field(
+        default=None,
+        ge=2048,
+        description="Context window of the model in tokens. None: from the table of known"
+        " models (llm.context_windows, then litdigest's own), else 32768.",
+    )
+    context_windows: dict[str, int] = Field(
+        default_factory=dict,
+        description="Extra context windows by model-name prefix, e.g. {'my-llama' = 131072}.",
+    )
+    map_chunk_tokens: int | None = Field(
+        default=None,
+        ge=64,
+        description="Largest map-step chunk in tokens. None: sized from the context window.",
+    )
+    max_output_tokens: int | None = Field(
+        default=None,
+        ge=64,
+        description="max_tokens sent with every request. None: sized from the schema and the"
+        " claim limits.",
+    )
+    reasoning_tokens: int = Field(
+        default=0,
+        ge=0,
+        description="Extra output tokens allowed for reasoning models that think before"
+        " answering (added to the sized max_tokens).",
+    )
+    timeout_retries: int = Field(
+        default=1,
+        ge=0,
+        le=5,
+        description="Retries after a request timed out (the server may still be working).",
+    )
 
 
 class StoreSettings(_Section):
@@ -209,11 +268,18 @@ class Settings(BaseSettings):
         default_factory=OpenAISettings, description="OpenAI or compatible server."
     )
     store: StoreSettings = Field(default_factory=StoreSettings, description="Local SQLite store.")
+    llm: LLMSettings = Field(
+        default_factory=LLMSettings, description="Model server requests (sizes, timeouts)."
+    )
     summarize: SummarizeSettings = Field(
         default_factory=SummarizeSettings, description="Summarization and batch limits."
     )
     review: ReviewSettings = Field(
         default_factory=ReviewSettings, description="The review app (litdigest review)."
+    )
+    support: SupportSettings = Field(
+        default_factory=SupportSettings,
+        description="Checking statements and the TL;DR against their quotes.",
     )
 
     @model_validator(mode="after")

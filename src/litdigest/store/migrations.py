@@ -214,3 +214,20 @@ def m002_batches(conn: sqlite3.Connection) -> None:
         CREATE INDEX batch_requests_doc ON batch_requests(doc_id);
         """,
     )
+
+
+@migration
+def m003_llm_methods(conn: sqlite3.Connection) -> None:
+    """The structured-output method that works for each (base URL, model) (issue 15)."""
+    execute_script(
+        conn,
+        """
+        CREATE TABLE llm_methods (
+            base_url TEXT NOT NULL,           -- '' for the default OpenAI endpoint
+            model TEXT NOT NULL,
+            method TEXT NOT NULL,             -- json_schema | function_calling | json_mode | prompted
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (base_url, model)
+        );
+        """,
+    )

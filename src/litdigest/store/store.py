@@ -599,6 +599,25 @@ class Store:
             ).fetchone()
         return None if row is None else str(row[0])
 
+    def llm_method(self, base_url: str, model: str) -> str | None:
+        """The structured-output method remembered for (base URL, model), if any."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT method FROM llm_methods WHERE base_url = ? AND model = ?",
+                (redact(base_url), model),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_llm_method(self, base_url: str, model: str, method: str) -> None:
+        """Remember the method that worked for (base URL, model) (the URL is redacted)."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO llm_methods (base_url, model, method, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (base_url, model) DO UPDATE SET method = excluded.method,"
+                " updated_at = excluded.updated_at",
+                (redact(base_url), model, method, utc_now()),
+            )
+
     def cache_put(self, request_hash: str, response_json: str) -> bool:
         """Cache a response; True if stored, False if the hash was already cached (first wins)."""
         with self._write() as conn:

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from litdigest.config import Settings
     from litdigest.documents import Chunk, Document
+    from litdigest.llm.caller import CallContext as CallerContext
     from litdigest.summarize.backends.openai import ChatCaller, OpenAIBackend, Reply, UsageMeter
 
 __all__ = [
@@ -121,6 +122,7 @@ class _Recorded:
     messages: list[BaseMessage]
     spec: dict[str, Any]
     kind: str
+    max_tokens: int | None = None
 
 
 def _recording_caller(base: ChatCaller) -> Any:
@@ -144,30 +146,34 @@ def _recording_caller(base: ChatCaller) -> Any:
             )
             self.recorded: list[_Recorded] = []
 
-        async def send(
+        async def _send(
             self,
             messages: Sequence[BaseMessage],
             output: type[BaseModel],
-            *,
             prompt_version: str,
-            ctx: CallContext,
+            ctx: CallerContext,
             meter: UsageMeter,
-            doc_id: str | None = None,
-        ) -> Reply:
+            doc_id: str | None,
+            max_tokens: int | None,
+            use_cache: bool,
+        ) -> Any:
+            from litdigest.llm.caller import _Sent
+
             spec = self._schema(output)
-            hit = self._cached(messages, spec, ctx)
+            hit = self._cached(messages, spec, ctx, max_tokens) if use_cache else None
             if hit is not None:
                 meter.cache_hits += 1
-                return hit
+                return _Sent(hit[0], hit[1], cached=True)
             method = self.methods[0]
             msgs = self._messages_for(method, messages, spec)
             self.recorded.append(
                 _Recorded(
                     doc_id,
-                    self.request_hash(method, msgs, spec),
+                    self.request_hash(method, msgs, spec, max_tokens),
                     msgs,
                     spec,
                     _KINDS.get(output.__name__, output.__name__.lower()),
+                    max_tokens,
                 )
             )
             raise _Deferred(doc_id)
@@ -176,7 +182,10 @@ def _recording_caller(base: ChatCaller) -> Any:
 
 
 def request_body(
-    model: str, messages: Sequence[BaseMessage], spec: dict[str, Any]
+    model: str,
+    messages: Sequence[BaseMessage],
+    spec: dict[str, Any],
+    max_tokens: int | None = None,
 ) -> dict[str, Any]:
     """The chat-completions body the online path sends for a strict ``json_schema`` request
     (built by ``ChatOpenAI`` itself), without ``stream``, which batches do not take."""
@@ -197,6 +206,8 @@ def request_body(
         list(messages), response_format=response_format
     )
     payload.pop("stream", None)
+    if max_tokens is not None:
+        payload["max_completion_tokens"] = max_tokens
     return payload
 
 
@@ -255,7 +266,7 @@ async def _collect(
                     request_hash=rec.request_hash,
                     kind=rec.kind,
                     part=part,
-                    body=request_body(backend.model, rec.messages, rec.spec),
+                    body=request_body(backend.model, rec.messages, rec.spec, rec.max_tokens),
                     prompt_tokens=tokens,
                 )
             )

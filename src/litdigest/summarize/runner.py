@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from litdigest.chunk.chunker import Chunker
 from litdigest.documents import Chunk, Document
-from litdigest.errors import InputError, LitdigestError, SummaryRejected
+from litdigest.errors import InputError, LitdigestError, SummaryRejected, UsageError
 from litdigest.redaction import redact
 from litdigest.store.store import Store
 from litdigest.summarize.backends.base import Backend, Budget, BudgetExceeded, CallContext
@@ -337,6 +337,9 @@ class BatchRunner:
             return _OverBudget(exc.message)
         except SummaryRejected as exc:
             return self._record(doc, _Failed(exc.stage, exc.message, exc.retryable))
+        except UsageError as exc:  # the server cannot be used as configured: stop the run
+            self._record(doc, _Failed("summarize", exc.message, exc.retryable))
+            raise
         except LitdigestError as exc:
             return self._record(doc, _Failed("summarize", exc.message, exc.retryable))
         except Exception as exc:  # a backend bug must not stop the batch
@@ -368,6 +371,9 @@ class BatchRunner:
 
     def _drain(self, pending: deque[_Slot], running: set[asyncio.Task[_Outcome]]) -> None:
         """Emit every finished slot at the head of the queue, in input order."""
+        for task in running:  # a run-stopping error (e.g. a bad API key) ends the run now
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
         running.difference_update([t for t in running if t.done()])
         result = self.result
         while pending and pending[0].done():

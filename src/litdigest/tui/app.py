@@ -27,6 +27,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from litdigest.config import APP_NAME, KeySettings, Settings
 from litdigest.review.decisions import (
     Reviewer,
+    default_selection,
 )
 from litdigest.review.export import SUFFIXES, ExportFormat, export_digest
 from litdigest.store.store import Store
@@ -195,7 +196,8 @@ class ReviewApp(App[None]):
         path = self.export_dir / f"litdigest-digest{SUFFIXES[fmt]}"
         try:
             self.export_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, export_digest(self.reviewer, fmt, "accepted"))
+            status = default_selection(self.reviewer).status
+            atomic_write_text(path, export_digest(self.reviewer, fmt, status))
         except Exception as exc:
             self.notify(f"Export failed: {exc}", severity="error", markup=False)
             return None

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from litdigest.errors import BudgetExceeded
+from litdigest.errors import BudgetExceeded, LitdigestError
 from litdigest.text import stable_hash
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class Budget:
         with self._lock:
             if self.max_cost_usd is not None and self.cost_usd >= self.max_cost_usd:
                 raise BudgetExceeded(
-                    f"cost budget reached: ${self.cost_usd:.4f} of ${self.max_cost_usd:.4f}"
+                    f"cost budget reached: {usd(self.cost_usd)} of {usd(self.max_cost_usd)}"
                 )
             if self.max_tokens is not None and self.tokens >= self.max_tokens:
                 raise BudgetExceeded(f"token budget reached: {self.tokens} of {self.max_tokens}")
@@ -42,6 +42,16 @@ class Budget:
         with self._lock:
             self.cost_usd += usage.cost_usd
             self.tokens += usage.prompt_tokens + usage.completion_tokens
+
+
+def usd(value: float) -> str:
+    """Dollars with enough decimals to tell small amounts apart ($0.0000 never hides $4e-05)."""
+    if value == 0 or value >= 0.01:
+        return f"${value:.4f}"
+    digits = 2
+    while value < 10 ** -(digits - 1) and digits < 10:
+        digits += 1
+    return f"${value:.{digits + 1}f}"
 
 
 @dataclass
@@ -56,6 +66,7 @@ class CallContext:
     limiter: asyncio.Semaphore | None = None
     budget: Budget = field(default_factory=Budget)
     run_id: int | None = None
+    fatal: LitdigestError | None = None  # set by a run-stopping error: send nothing more
 
 
 class Backend(Protocol):

@@ -21,6 +21,7 @@ from litdigest.review.decisions import (
     DocumentRow,
     ReviewDocument,
     Reviewer,
+    default_selection,
 )
 from litdigest.review.export import SECTION_TITLES
 from litdigest.summarize.schema import SECTIONS
@@ -66,7 +67,14 @@ def _claim_prompt(view: ClaimView) -> Content:
         parts.append(("✎ ", "bold $accent"))
     if view.claim.evidence_kind is not None:
         parts.append((f"[{view.claim.evidence_kind.value}] ", "italic $text-muted"))
+    if view.claim.support == "unverified":  # its quotes do not support it (issue 14)
+        parts.append(("? unverified ", "bold $error"))
     parts.append(one_line(view.statement))
+    if view.claim.support == "unverified":
+        parts.append(("\n   not in its quotes: ", "$error"))
+        parts.append(one_line("; ".join(view.claim.unsupported_terms) or "unknown"))
+    elif view.claim.support == "supported":
+        parts.append((" ✓q", "dim $success"))
     if view.note:
         parts.append(("\n   note: ", "$warning"))
         parts.append(one_line(view.note))
@@ -443,7 +451,13 @@ class ReviewScreen(Screen[None]):
             self.claim_list.focus()
 
     def action_digest(self) -> None:
-        self.app.push_screen(DigestScreen(self.reviewer.digest("accepted")))
+        from litdigest.digest.build import build_digest
+        from litdigest.digest.render_md import render_text
+
+        selection = default_selection(self.reviewer)
+        themes = render_text(build_digest(self.reviewer.store, status=selection.status))
+        entries = self.reviewer.digest(selection.status)
+        self.app.push_screen(DigestScreen(entries, selection, themes))
 
     # ---- progress ------------------------------------------------------------------------
 
