@@ -25,6 +25,7 @@ from litdigest.summarize.schema import (
 )
 from tests.eval_support import all_sets_run
 
+pytestmark = pytest.mark.timeout(1800)  # every golden set, extractive: minutes
 HEADLINE = "budgeted_placed_recall"
 # Stated margins: each degradation's set mean must lie at least this far below the real one.
 MARGINS: dict[str, float] = {
