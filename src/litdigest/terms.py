@@ -32,7 +32,6 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from os.path import commonprefix
 from functools import lru_cache
 from typing import Any, Final, Literal
 
@@ -466,6 +465,15 @@ def _sorted_keys(keys: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted(k for k in keys if k.isalpha()))
 
 
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def _prefix_present(word: str, keys: frozenset[str]) -> bool:
     """A rare word is present when some word shares all but its last 3 letters (at least 5):
     ``infiltration`` / ``infiltrating``, ``necroptotic`` / ``necroptosis``."""
@@ -476,7 +484,7 @@ def _prefix_present(word: str, keys: frozenset[str]) -> bool:
     i = bisect_left(ordered, head)
     while i < len(ordered) and ordered[i].startswith(head):
         other = ordered[i]
-        shared = len(commonprefix([word, other]))
+        shared = _common_prefix(word, other)
         if shared >= max(5, min(len(word), len(other)) - 3):
             return True
         i += 1
