@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 __all__ = [
+    "COHERENCE_GATE",
     "MATCH_THRESHOLD",
     "TERM_GATE",
     "Calibration",
@@ -45,6 +46,7 @@ __all__ = [
     "MatchParts",
     "Matcher",
     "calibrate",
+    "coherent",
     "content_tokens",
     "evaluate_pairs",
     "lexical_features",
@@ -171,6 +173,23 @@ def lexical_features(claim: str, key_point: str) -> tuple[float, float]:
     kp_set = set(kp)
     order = _lcs(kp, [t for t in cl if t in kp_set]) / len(kp)  # other words cannot count
     return containment, order
+
+
+# A statement whose words shared with its own quotes come in another order is a word salad.
+COHERENCE_GATE: Final = 0.45
+
+
+def coherent(statement: str, quotes: str) -> bool:
+    """True unless the statement's words shared with its quotes (4 or more) mostly come in
+    another order than in the quotes (shuffled words restate nothing)."""
+    said = content_tokens(statement)
+    quoted = content_tokens(quotes)
+    common = set(said) & set(quoted)
+    if len(common) < 4:
+        return True
+    a = [t for t in said if t in common]
+    b = [t for t in quoted if t in common]
+    return _lcs(a, b) >= COHERENCE_GATE * min(len(a), len(b))
 
 
 def combine(cosine: float, containment: float, order: float, terms: float = 1.0) -> float:
