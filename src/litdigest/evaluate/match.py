@@ -177,18 +177,21 @@ def lexical_features(claim: str, key_point: str) -> tuple[float, float]:
 
 # A statement whose words shared with its own quotes come in another order is a word salad.
 COHERENCE_GATE: Final = 0.45
+COHERENCE_WINDOW: Final = 120  # content words of the statement checked (bounds the LCS)
 
 
 def coherent(statement: str, quotes: str) -> bool:
     """True unless the statement's words shared with its quotes (4 or more) mostly come in
     another order than in the quotes (shuffled words restate nothing)."""
-    said = content_tokens(statement)
+    if " ".join(statement.split()) in " ".join(quotes.split()):
+        return True  # the statement is a passage of its quotes
+    said = content_tokens(statement)[:COHERENCE_WINDOW]
     quoted = content_tokens(quotes)
     common = set(said) & set(quoted)
     if len(common) < 4:
         return True
     a = [t for t in said if t in common]
-    b = [t for t in quoted if t in common]
+    b = [t for t in quoted if t in common][: 4 * COHERENCE_WINDOW]
     return _lcs(a, b) >= COHERENCE_GATE * min(len(a), len(b))
 
 
