@@ -59,6 +59,8 @@ from litdigest.llm.pricing import estimate
 from litdigest.llm.structured import compact_schema, strict_json_schema
 from litdigest.llm.usage import Usage
 from litdigest.redaction import redact
+from litdigest.text import canonical_json, ellipsize
+from litdigest.text import one_line as text_one_line
 
 if TYPE_CHECKING:
     from litdigest.config import LLMSettings, SummarizeSettings
@@ -70,7 +72,6 @@ class CallStore(Protocol):
     def cache_get(self, request_hash: str) -> str | None: ...
 
     def cache_put(self, request_hash: str, response_json: str) -> bool: ...
-
 
 
 class CallBudget(Protocol):
@@ -95,6 +96,7 @@ class CallContext(Protocol):
 
     @property
     def run_id(self) -> int | None: ...
+
 
 __all__ = [
     "METHODS",
@@ -225,9 +227,7 @@ class Reply:
         )
 
 
-def _canonical(value: Any) -> str:
-    """JSON as ``stable_hash`` serializes it (sorted keys, compact, UTF-8)."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_canonical = canonical_json  # JSON as ``stable_hash`` serializes it
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -251,8 +251,7 @@ class Answer(Generic[T]):
 
 def one_line(text: str, limit: int = _MAX_ERROR_CHARS) -> str:
     """``text`` redacted, on one line, at most ``limit`` characters."""
-    flat = " ".join(redact(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return ellipsize(text_one_line(redact(text)), limit)
 
 
 @dataclass(frozen=True, slots=True)

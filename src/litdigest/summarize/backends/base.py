@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from litdigest.errors import BudgetExceeded
+from litdigest.errors import BudgetExceeded, LitdigestError
 from litdigest.text import stable_hash
 
 if TYPE_CHECKING:
