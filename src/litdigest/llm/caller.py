@@ -501,6 +501,33 @@ class ChatCaller:
         )
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
+    # Public names for callers that plan requests without sending them (the Batch API path).
+
+    def spec_for(self, output: type[BaseModel]) -> dict[str, Any]:
+        """The structured-output spec (name, description, compact strict schema) of ``output``."""
+        return self._schema(output)
+
+    def cached_reply(
+        self,
+        messages: Sequence[BaseMessage],
+        spec: dict[str, Any],
+        ctx: CallContext,
+        max_tokens: int | None = None,
+    ) -> tuple[Reply, str] | None:
+        """A stored reply to this request (any method) and its cache key, or None."""
+        return self._cached(messages, spec, ctx, max_tokens)
+
+    def messages_for(
+        self, method: Method, messages: Sequence[BaseMessage], spec: dict[str, Any]
+    ) -> list[BaseMessage]:
+        """The messages ``method`` sends (JSON mode and prompting carry the schema)."""
+        return self._messages_for(method, messages, spec)
+
+    @property
+    def chat_model(self) -> BaseChatModel | Callable[[], BaseChatModel]:
+        """The chat model, or the factory that makes one per event loop."""
+        return self._llm
+
     def _schema_json(self, spec: dict[str, Any]) -> str:
         cached = self._schema_blobs.get(id(spec))
         if cached is not None and cached[0] is spec:
@@ -614,6 +641,12 @@ class ChatCaller:
         except NotImplementedError:  # a chat model without structured output: parse the text
             pass
         return RunnableParallel(raw=llm)
+
+    @property
+    def limit_field(self) -> str:
+        """The request field that carries the output limit for this server."""
+        openai_api = self.base_url is None or "api.openai.com" in self.base_url
+        return "max_completion_tokens" if openai_api else "max_tokens"
 
     def _limit_kwargs(self, max_tokens: int) -> dict[str, Any]:
         """OpenAI takes ``max_completion_tokens`` (ChatOpenAI renames ``max_tokens``);
