@@ -63,6 +63,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
 from typing import Any, Final
 
+from tests.loopback_faults import Injection, finish_answer
+
 __all__ = [
     "QUIRKS",
     "BatchPlan",
@@ -91,6 +93,12 @@ class Fault(StrEnum):
     INVENTED_QUOTE = "invented_quote"  # 200, valid schema, quotes not in the document
     TRUNCATED = "truncated"  # 200, finish_reason "length", content cut mid-JSON
     REFUSAL = "refusal"  # 200, message.refusal set, content null
+    # unfaithful content (tests/loopback_faults.py): 200, valid schema, verbatim quotes
+    INVENTED_TLDR = "invented_tldr"  # the TL;DR is about an invented cytokine
+    INVENTED_ENTITY = "invented_entity"  # a statement names something the document does not
+    CHANGED_NUMBER = "changed_number"  # a statement's number changes ("42%" -> "24%")
+    FLIPPED_DIRECTION = "flipped_direction"  # "increases" -> "decreases"
+    NEGATION_REMOVED = "negation_removed"  # a statement loses its "not"
 
 
 @dataclass
@@ -167,6 +175,11 @@ _CONTENT_FAULTS: Final = frozenset(
         Fault.INVENTED_QUOTE,
         Fault.TRUNCATED,
         Fault.REFUSAL,
+        Fault.INVENTED_TLDR,
+        Fault.INVENTED_ENTITY,
+        Fault.CHANGED_NUMBER,
+        Fault.FLIPPED_DIRECTION,
+        Fault.NEGATION_REMOVED,
     }
 )
 
@@ -1034,6 +1047,7 @@ class LoopbackServer:
         self.supports_json_schema = supports_json_schema
         self.supports_tools = supports_tools
         self.requests: list[RecordedRequest] = []
+        self.injections: list[Injection] = []  # faithfulness faults applied (loopback_faults)
         self.base_url = ""
         self._port = port
         self._lock = threading.Lock()
@@ -1676,6 +1690,12 @@ class LoopbackServer:
     def _completion(self, body: dict[str, Any], document: str, fault: Fault | None) -> JSON:
         mode, schema, tool_name = self._schema_for(body)
         answer = build_answer(document, schema)
+        answer, injection = finish_answer(
+            answer, body.get("messages"), document, fault.value if fault else None
+        )
+        if injection is not None:
+            with self._lock:
+                self.injections.append(injection)
         finish = "tool_calls" if mode == "tools" else "stop"
         if fault is Fault.SCHEMA_INVALID:
             answer = break_schema(answer)

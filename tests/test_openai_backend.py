@@ -533,7 +533,7 @@ def test_parse_output_reports_short_reasons() -> None:
         '```json\n{"tldr": "t", "mechanism": [], "evidence": [], "therapeutic_implication": [],}\n```',
         ModelSummary,
     )
-    assert ok.tldr == "t"
+    assert ok.tldr_text == "t"
 
 
 def test_reply_round_trips_through_the_cache_format() -> None:

@@ -90,7 +90,7 @@ def test_model_facing_schema_is_openai_strict(model: type[BaseModel]) -> None:
 
 def test_model_summary_schema_shape() -> None:
     schema = strict_json_schema(ModelSummary)
-    assert list(schema["properties"]) == ["tldr", *SECTIONS]
+    assert list(schema["properties"]) == [*SECTIONS, "tldr"]
     evidence = schema["$defs"]["ModelEvidenceClaim"]["properties"]
     # The $ref + description sibling was inlined, keeping the field's description.
     assert evidence["evidence_kind"]["enum"] == [k.value for k in EvidenceKind]

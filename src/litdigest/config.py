@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -62,6 +62,11 @@ class IngestSettings(_Section):
         ge=0,
         description="Reading a file, or cleaning one of its records, is stopped after this many"
         " seconds and reported (0: no limit; reading then runs in-process).",
+    )
+    include_all: bool = Field(
+        default=False,
+        description="Read every file, also those that are not articles (licences, READMEs,"
+        " source code, data tables, texts with no prose sentences), which are skipped otherwise.",
     )
 
 
@@ -141,6 +146,21 @@ class SummarizeSettings(_Section):
         description="Token budget of the reduce step's input (never overflows).",
     )
     max_claims_per_field: int = Field(default=5, ge=1, le=20, description="Claims kept per field.")
+
+
+class SupportSettings(_Section):
+    """The support check: a claim's statement against its verified quotes (issue 14)."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Check every statement and the TL;DR against the quotes they rest on.",
+    )
+    unsupported: Literal["drop", "flag"] = Field(
+        default="drop",
+        description="A claim still unsupported after one re-ask is dropped ('drop', the"
+        " default, for batch runs) or kept marked support: 'unverified' with its missing or"
+        " contradicted terms ('flag'); either way a warning is added.",
+    )
 
 
 class LLMSettings(_Section):
@@ -256,6 +276,10 @@ class Settings(BaseSettings):
     )
     review: ReviewSettings = Field(
         default_factory=ReviewSettings, description="The review app (litdigest review)."
+    )
+    support: SupportSettings = Field(
+        default_factory=SupportSettings,
+        description="Checking statements and the TL;DR against their quotes.",
     )
 
     @model_validator(mode="after")

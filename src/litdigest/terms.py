@@ -32,7 +32,6 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from os.path import commonprefix
 from functools import lru_cache
 from typing import Any, Final, Literal
 
@@ -476,7 +475,7 @@ def _prefix_present(word: str, keys: frozenset[str]) -> bool:
     i = bisect_left(ordered, head)
     while i < len(ordered) and ordered[i].startswith(head):
         other = ordered[i]
-        shared = len(commonprefix([word, other]))
+        shared = _shared_prefix(word, other)
         if shared >= max(5, min(len(word), len(other)) - 3):
             return True
         i += 1
@@ -499,3 +498,13 @@ def missing_terms(text: str, reference: str) -> list[Term | Number]:
     found: list[Term | Number] = sorted(salient_terms(text), key=lambda t: t.key)
     found += list({n.key: n for n in numbers(text)}.values())
     return [t for t in found if not present(t, keys)]
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """Length of the common leading characters of two words."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n

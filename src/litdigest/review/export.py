@@ -59,6 +59,8 @@ CSV_COLUMNS: Final[tuple[str, ...]] = (
     "quotes",
     "quote_spans",
     "document_status",
+    "support",
+    "unsupported_terms",
 )
 
 
@@ -98,8 +100,13 @@ def render_markdown(entries: Sequence[DigestEntry], status: ExportStatus = "acce
                 tags.append("edited")
             if entry.flagged:
                 tags.append("flagged")
+            if entry.support == "unverified":
+                tags.append("unverified")
             tag = f"*[{', '.join(tags)}]* " if tags else ""
             lines.append(f"{n}. {tag}{_md(entry.statement)} — {_cite(entry)}")
+            if entry.support == "unverified":
+                terms = "; ".join(entry.unsupported_terms) or "unknown"
+                lines.append(f"   - Not supported by its quotes: {_md(terms)}")
             if entry.edited:
                 lines.append(f"   - Original statement: {_md(entry.original_statement)}")
             if entry.note:
@@ -131,6 +138,8 @@ def _entry_json(entry: DigestEntry) -> dict[str, Any]:
         "evidence_kind": entry.evidence_kind,
         "quotes": [{"text": q.text, "start": q.start, "end": q.end} for q in entry.quotes],
         "document_status": entry.doc_status,
+        "support": entry.support,
+        "unsupported_terms": list(entry.unsupported_terms),
     }
 
 
@@ -167,6 +176,7 @@ def render_csv(entries: Sequence[DigestEntry], status: ExportStatus = "accepted"
         data = _entry_json(entry)
         data["quotes"] = " | ".join(q.text for q in entry.quotes)
         data["quote_spans"] = " ".join(f"{q.start}-{q.end}" for q in entry.quotes)
+        data["unsupported_terms"] = " | ".join(entry.unsupported_terms)
         writer.writerow([_cell(data[column]) for column in CSV_COLUMNS])
     return buffer.getvalue()
 

@@ -27,7 +27,7 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
@@ -48,6 +48,16 @@ from litdigest.llm.caller import (
 )
 from litdigest.llm.limits import map_chunk_tokens, output_tokens, single_call_tokens
 from litdigest.llm.prompts import Prompt, combine_versions, fence
+from litdigest.summarize.faithful import (
+    SupportGate,
+    TldrGrounding,
+    TldrOutput,
+    compose_cited_tldr,
+    model_tldr_text,
+    spans_of_claims,
+    spans_of_model_claims,
+    tldr_feedback,
+)
 from litdigest.summarize.grounding import (
     GroundingIndex,
     GroundingResult,
@@ -65,11 +75,15 @@ from litdigest.summarize.schema import (
     ModelClaim,
     ModelEvidenceClaim,
     ModelSummary,
+    ModelTldrSentence,
     Quote,
     Section,
+    SupportLog,
+    TldrCitation,
     _Lenient,
     coerce_section,
 )
+from litdigest.summarize.schema import _tldr_sentences as _lenient_tldr
 
 if TYPE_CHECKING:
     from litdigest.config import Settings
@@ -165,12 +179,18 @@ class ReduceClaim(_Strict):
 class ReduceOutput(_Strict):
     """Final summary assembled from candidate claims, by index."""
 
-    tldr: str = Field(description="One or two sentences summarising the article.")
     mechanism: list[ReduceClaim] = Field(description="Mechanism claims (may be empty).")
     evidence: list[ReduceClaim] = Field(description="Evidence claims (may be empty).")
     therapeutic_implication: list[ReduceClaim] = Field(
         description="Therapeutic-implication claims (may be empty)."
     )
+    tldr: list[ModelTldrSentence] = Field(
+        description="One or two sentences summarising the article, each citing the ids of "
+        "the claims above it summarizes (M1: first mechanism claim, E2: second evidence "
+        "claim, T1: first therapeutic-implication claim)."
+    )
+
+    _lenient_tldr = field_validator("tldr", mode="before")(_lenient_tldr)
 
 
 class NoVerifiedClaims(BackendError):
@@ -297,6 +317,7 @@ class _Job:
     meter: UsageMeter = field(default_factory=UsageMeter)
     warnings: list[str] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
+    support: SupportLog = field(default_factory=SupportLog)
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -307,6 +328,7 @@ class _Job:
 class _Draft:
     tldr: str
     sections: dict[Section, list[Claim]]
+    citations: list[TldrCitation] = field(default_factory=list)
 
 
 @dataclass
@@ -361,14 +383,35 @@ def _clip(text: str, n: int = 80) -> str:
     return flat if len(flat) <= n else flat[: n - 1] + "…"
 
 
-def _feedback(results: dict[Section, GroundingResult]) -> str:
+def _reask_message(results: dict[Section, GroundingResult], gate: SupportGate) -> str:
+    """One re-ask for unverified quotes and unsupported statements together."""
     parts = [f"Section {s}:\n{r.feedback()}" for s, r in results.items() if not r.ok]
+    support = gate.feedback()
+    if support:
+        parts.append(support)
     return (
         "\n\n".join(parts)
         + "\n\nReply with the same JSON structure containing only corrected versions of the "
         "claims listed above, in their sections, with every quote copied verbatim from the "
-        "article. Leave out any claim you cannot support with a verbatim quote."
+        "article and every statement faithful to its quotes. Leave out any claim you cannot "
+        "support with a verbatim quote."
     )
+
+
+def _supported_reduce_claim(
+    gate: SupportGate, section: Section, claim: Claim, cands: list[Candidate]
+) -> Claim | None:
+    """A reduce claim whose merged statement its quotes do not support takes the statement of
+    one of its (checked) candidates instead; if none fits, the gate drops or flags it."""
+    kept = gate.screen_claims(section, [claim])
+    if kept:
+        return kept[0]
+    for cand in cands:
+        alt = claim.model_copy(update={"statement": cand.claim.statement})
+        restated = gate.restate(section, claim, alt)
+        if restated is not None:
+            return restated
+    return None
 
 
 def _model_claim(claim: MapClaim) -> ModelClaim:
@@ -473,6 +516,8 @@ class SummaryChain:
             prompt_version=combine_versions(*dict.fromkeys(job.versions)),
             usage=job.meter.usage,
             warnings=job.warnings,
+            tldr_citations=draft.citations,
+            support_log=job.support if self.settings.support.enabled else None,
         )
         problems = verify_summary(summary, doc.text)
         if problems:  # never expected: every quote is a slice of the text
@@ -500,24 +545,71 @@ class SummaryChain:
         except (InvalidOutput, RefusedOutput) as exc:
             raise BackendError(exc.message, retryable=False) from None
         grounded = _Grounded()
+        gate = SupportGate(self.settings.support, job.support)
         results = self._ground_summary(job, answer.value)
         for section, result in results.items():
-            grounded.add(section, result)
-        tldr = answer.value.tldr
-        if any(not r.ok for r in results.values()) and self.settings.summarize.reask_attempts:
+            grounded.add(section, gate.screen(section, result))
+        quotes_failed = any(not r.ok for r in results.values())
+        if (quotes_failed or gate.pending) and self.settings.summarize.reask_attempts:
+            message = _reask_message(results, gate)
+            gate.mark_reasked()
             try:
-                again = await self._ask(
-                    job, answer.followup(_feedback(results)), ModelSummary, prompt.version
-                )
+                again = await self._ask(job, answer.followup(message), ModelSummary, prompt.version)
             except OutputError as exc:
                 job.warn(f"re-asking for verbatim quotes failed: {exc.message}")
             else:
                 for section, result in self._ground_summary(job, again.value).items():
-                    grounded.add(section, result)
+                    grounded.add(section, gate.screen(section, result))
         for w in grounded.warnings():
             job.warn(w)
         sections = {s: grounded.claims[s][: self.max_claims] for s in SECTIONS}
-        return _Draft(tldr=tldr.strip(), sections=sections)
+        sections = gate.settle(sections, job.warn, self.max_claims)
+        value = answer.value
+        claims: dict[Section, list[ModelClaim]] = {s: getattr(value, s) for s in SECTIONS}
+        spans_of, every = spans_of_model_claims(claims, job.index)
+        # uncited sentences, or cited claims without a verified quote: every verified quote
+        grounding = TldrGrounding(job.doc.text, spans_of, every + spans_of_claims(sections)[1])
+        return await self._grounded_tldr(job, answer, value.tldr, grounding, sections, prompt)
+
+    async def _grounded_tldr(
+        self,
+        job: _Job,
+        answer: Answer[Any],
+        sentences: list[ModelTldrSentence],
+        grounding: TldrGrounding,
+        sections: dict[Section, list[Claim]],
+        prompt: Prompt,
+    ) -> _Draft:
+        """The reply's TL;DR if its cited quotes support it; else re-asked once; else composed
+        from the top claims, with a warning (see ``faithful``)."""
+        if not self.settings.support.enabled or not sentences:  # none: summarize() composes
+            return _Draft(model_tldr_text(sentences), sections)
+        check = grounding.check(sentences)
+        if sentences and check.ok:
+            return _Draft(
+                model_tldr_text(sentences), sections, grounding.citations(sentences, sections)
+            )
+        if sentences and self.settings.summarize.reask_attempts and any(sections.values()):
+            job.support.tldr_reasked += 1
+            message = tldr_feedback(check, sections)
+            try:
+                again = await self._ask(job, answer.followup(message), TldrOutput, prompt.version)
+            except OutputError as exc:
+                job.warn(f"re-asking for a grounded tldr failed: {exc.message}")
+            else:
+                final = TldrGrounding(job.doc.text, *spans_of_claims(sections))
+                new = again.value.tldr
+                if new and final.check(new).ok:
+                    return _Draft(model_tldr_text(new), sections, final.citations(new, sections))
+        text, citations = compose_cited_tldr(sections)
+        if sentences:
+            job.support.tldr_composed += 1
+            missing = ", ".join(repr(t) for t in check.terms[:6])
+            job.warn(
+                f"the tldr was not supported by the quotes it cites ({missing}); "
+                "composed it from the top claims"
+            )
+        return _Draft(text, sections, citations)
 
     def _ground_summary(self, job: _Job, value: ModelSummary) -> dict[Section, GroundingResult]:
         return {
@@ -600,19 +692,18 @@ class SummaryChain:
             job.warn(f"{where}: skipped: {exc.message}")
             return []
         grounded = _Grounded()
+        gate = SupportGate(self.settings.support, job.support)
         relevance: dict[tuple[Section, int, int], float] = {}
         results = self._ground_map(job, answer.value, piece.start, relevance)
         for section, result in results.items():
-            grounded.add(section, result)
-        if any(not r.ok for r in results.values()) and self.settings.summarize.reask_attempts:
+            grounded.add(section, gate.screen(section, result))
+        quotes_failed = any(not r.ok for r in results.values())
+        if (quotes_failed or gate.pending) and self.settings.summarize.reask_attempts:
+            message = _reask_message(results, gate)
+            gate.mark_reasked()
             try:
                 again = await self._ask(
-                    job,
-                    answer.followup(_feedback(results)),
-                    MapOutput,
-                    prompt.version,
-                    "map",
-                    where,
+                    job, answer.followup(message), MapOutput, prompt.version, "map", where
                 )
             except OutputError as exc:
                 job.warn(f"{where}: re-asking for verbatim quotes failed: {exc.message}")
@@ -620,12 +711,15 @@ class SummaryChain:
                 for section, result in self._ground_map(
                     job, again.value, piece.start, relevance
                 ).items():
-                    grounded.add(section, result)
+                    grounded.add(section, gate.screen(section, result))
         for w in grounded.warnings():
             job.warn(f"{where}: {w}")
+        settled = gate.settle(
+            grounded.claims, lambda m: job.warn(f"{where}: {m}"), 2 * self.max_claims
+        )
         out: list[Candidate] = []
         for section in SECTIONS:
-            for claim in grounded.claims[section]:
+            for claim in settled[section]:
                 score = max(
                     (relevance.get((section, q.start, q.end), 0.0) for q in claim.quotes),
                     default=0.0,
@@ -678,9 +772,21 @@ class SummaryChain:
         except OutputError as exc:
             job.warn(f"reduce step failed ({exc.message}); kept the most relevant claims")
             return self._fallback(job, packed or ranked)
-        return self._assemble(job, answer.value, packed)
+        gate = SupportGate(self.settings.support, job.support)
+        draft = self._assemble(job, answer.value, packed, gate)
+        sections = gate.settle(draft.sections, job.warn, self.max_claims)
+        grounding = TldrGrounding(job.doc.text, *spans_of_claims(sections))
+        return await self._grounded_tldr(
+            job, answer, answer.value.tldr, grounding, sections, prompt
+        )
 
-    def _assemble(self, job: _Job, value: ReduceOutput, packed: list[Candidate]) -> _Draft:
+    def _assemble(
+        self,
+        job: _Job,
+        value: ReduceOutput,
+        packed: list[Candidate],
+        gate: SupportGate | None = None,
+    ) -> _Draft:
         sections: dict[Section, list[Claim]] = {s: [] for s in SECTIONS}
         invalid = 0
         for section in SECTIONS:
@@ -695,7 +801,10 @@ class SummaryChain:
                         invalid += 1
                 if not ids:
                     continue
-                claim = self._regrounded(job, section, rc.statement, [packed[i] for i in ids])
+                cands = [packed[i] for i in ids]
+                claim = self._regrounded(job, section, rc.statement, cands)
+                if claim is not None and gate is not None:
+                    claim = _supported_reduce_claim(gate, section, claim, cands)
                 if claim is not None:
                     sections[section].append(claim)
                 if len(sections[section]) >= self.max_claims:
@@ -707,7 +816,7 @@ class SummaryChain:
                         sections[section].append(claim)
         if invalid:
             job.warn(f"reduce step referred to {invalid} unknown or misplaced candidate(s)")
-        tldr = value.tldr.strip() or " ".join(c.claim.statement for c in packed[:2])
+        tldr = model_tldr_text(value.tldr) or " ".join(c.claim.statement for c in packed[:2])
         return _Draft(tldr=tldr, sections=sections)
 
     def _fallback(self, job: _Job, ranked: list[Candidate]) -> _Draft:
@@ -717,8 +826,8 @@ class SummaryChain:
                 claim = self._regrounded(job, section, cand.claim.statement, [cand])
                 if claim is not None:
                     sections[section].append(claim)
-        tldr = " ".join(c.claim.statement for c in ranked[:2])
-        return _Draft(tldr=tldr, sections=sections)
+        tldr, citations = compose_cited_tldr(sections)
+        return _Draft(tldr=tldr, sections=sections, citations=citations)
 
     @staticmethod
     def _regrounded(

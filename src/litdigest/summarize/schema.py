@@ -24,6 +24,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -44,9 +45,13 @@ __all__ = [
     "ModelClaim",
     "ModelEvidenceClaim",
     "ModelSummary",
+    "ModelTldrSentence",
     "Quote",
     "Section",
     "StrictSchemaError",
+    "SupportLog",
+    "SupportState",
+    "TldrCitation",
     "Usage",
     "coerce_evidence_kind",
     "coerce_section",
@@ -58,6 +63,7 @@ __all__ = [
 
 Section = Literal["mechanism", "evidence", "therapeutic_implication"]
 SECTIONS: Final[tuple[Section, ...]] = ("mechanism", "evidence", "therapeutic_implication")
+SupportState = Literal["supported", "unverified"]
 
 
 class EvidenceKind(StrEnum):
@@ -114,6 +120,49 @@ class Claim(BaseModel):
         default=None,
         description="Kind of study behind an evidence claim; null outside the evidence section.",
     )
+    support: SupportState | None = Field(
+        default=None,
+        description="'supported': every number, name, negation and direction of the statement"
+        " is in its quotes; 'unverified': kept although it is not (see unsupported_terms);"
+        " null: not checked (summaries made before the check existed).",
+    )
+    unsupported_terms: list[str] = Field(
+        default_factory=list,
+        description="What the quotes do not support: missing or contradicted items.",
+    )
+
+
+class TldrCitation(BaseModel):
+    """One TL;DR sentence and the claims it summarizes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sentence: str = Field(description="The TL;DR sentence.")
+    claims: list[str] = Field(
+        default_factory=list, description="Cited claims as 'section[index]', e.g. 'evidence[0]'."
+    )
+
+
+class SupportLog(BaseModel):
+    """What the support check did to one summary (counts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    checked: int = Field(default=0, ge=0, description="Claim statements checked.")
+    unsupported: int = Field(default=0, ge=0, description="Claims that failed a check.")
+    reasked: int = Field(default=0, ge=0, description="Failed claims named in a re-ask.")
+    repaired: int = Field(default=0, ge=0, description="Failed claims supported after re-ask.")
+    dropped: int = Field(default=0, ge=0, description="Failed claims dropped.")
+    flagged: int = Field(default=0, ge=0, description="Failed claims kept as 'unverified'.")
+    restated: int = Field(
+        default=0,
+        ge=0,
+        description="Failed reduce statements replaced by a checked candidate statement.",
+    )
+    tldr_reasked: int = Field(default=0, ge=0, description="TL;DR re-asks.")
+    tldr_composed: int = Field(
+        default=0, ge=0, description="TL;DRs composed from claims after a failed re-ask."
+    )
 
 
 class DocumentSummary(BaseModel):
@@ -146,6 +195,12 @@ class DocumentSummary(BaseModel):
     warnings: list[str] = Field(
         default_factory=list,
         description="Non-fatal problems, e.g. claims dropped because no quote could be verified.",
+    )
+    tldr_citations: list[TldrCitation] = Field(
+        default_factory=list, description="The TL;DR's sentences with the claims each cites."
+    )
+    support_log: SupportLog | None = Field(
+        default=None, description="Counts of the support check (null: not checked)."
     )
 
     @model_validator(mode="after")
@@ -382,10 +437,30 @@ class ModelEvidenceClaim(ModelClaim):
     )
 
 
+_CLAIM_IDS_DESCRIPTION = (
+    "Ids of the claims this sentence summarizes: M1 is the first mechanism claim, E2 the "
+    "second evidence claim, T1 the first therapeutic-implication claim. Every name and number "
+    "in the sentence must appear in the quotes of these claims."
+)
+
+
+class ModelTldrSentence(_Lenient):
+    """One sentence of the TL;DR, citing the claims it summarizes."""
+
+    text: str = Field(description="The sentence.")
+    claim_ids: list[str] = Field(description=_CLAIM_IDS_DESCRIPTION)
+
+
+def _tldr_sentences(value: Any) -> Any:
+    """A plain-string TL;DR (older prompts, lenient servers) is one sentence citing nothing."""
+    if isinstance(value, str):
+        return [{"text": value, "claim_ids": []}] if value.strip() else []
+    return value
+
+
 class ModelSummary(_Lenient):
     """Structured summary of a review article. Use only what the article itself states."""
 
-    tldr: str = Field(description="One or two sentences summarising the article.")
     mechanism: list[ModelClaim] = Field(
         description="Biological mechanisms the article describes (may be empty)."
     )
@@ -395,3 +470,12 @@ class ModelSummary(_Lenient):
     therapeutic_implication: list[ModelClaim] = Field(
         description="Therapeutic implications the article draws (may be empty)."
     )
+    tldr: list[ModelTldrSentence] = Field(
+        description="One or two sentences summarising the article, each citing its claims."
+    )
+
+    _lenient_tldr = field_validator("tldr", mode="before")(_tldr_sentences)
+
+    @property
+    def tldr_text(self) -> str:
+        return " ".join(s.text.strip() for s in self.tldr if s.text.strip())

@@ -65,6 +65,9 @@ def _blockquote(text: str, indent: str) -> list[str]:
 def _claim_lines(n: int, claim: Claim) -> list[str]:
     kind = f"*[{claim.evidence_kind.value}]* " if claim.evidence_kind is not None else ""
     lines = [f"{n}. {kind}{_md(claim.statement)}"]
+    if claim.support == "unverified":  # kept by settings.support.unsupported = "flag"
+        terms = "; ".join(claim.unsupported_terms) or "unknown"
+        lines.append(f"   - **Unverified:** not supported by its quotes: {_md(terms)}")
     for quote in claim.quotes:
         lines.append("")
         lines.extend(_blockquote(quote.text, "   "))
@@ -182,10 +185,18 @@ def remove_stale_temp_files(directory: Path) -> int:
     return removed
 
 
+def _user_mode(fd: int) -> None:
+    """Give a ``mkstemp`` file (0600) the mode a plain ``open`` would: 0666 less the umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.fchmod(fd, 0o666 & ~mask)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically: a temporary file beside it, fsync, rename."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path.name), suffix=".tmp")
     try:
+        _user_mode(fd)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
@@ -213,6 +224,7 @@ class DirectorySink:
                 dir=directory, prefix=_temp_prefix(JSONL_FILENAME), suffix=".tmp"
             )
             self._tmp = Path(tmp)
+            _user_mode(fd)
             self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
     def path_for(self, doc_id: str) -> Path:

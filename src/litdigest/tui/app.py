@@ -38,6 +38,7 @@ from litdigest.review.decisions import (
     DocumentRow,
     ReviewDocument,
     Reviewer,
+    default_selection,
 )
 from litdigest.review.export import SECTION_TITLES, SUFFIXES, ExportFormat, export_digest
 from litdigest.store.store import Store
@@ -133,7 +134,14 @@ def _claim_prompt(view: ClaimView) -> Content:
         parts.append(("✎ ", "bold $accent"))
     if view.claim.evidence_kind is not None:
         parts.append((f"[{view.claim.evidence_kind.value}] ", "italic $text-muted"))
+    if view.claim.support == "unverified":  # its quotes do not support it (issue 14)
+        parts.append(("? unverified ", "bold $error"))
     parts.append(one_line(view.statement))
+    if view.claim.support == "unverified":
+        parts.append(("\n   not in its quotes: ", "$error"))
+        parts.append(one_line("; ".join(view.claim.unsupported_terms) or "unknown"))
+    elif view.claim.support == "supported":
+        parts.append((" ✓q", "dim $success"))
     if view.note:
         parts.append(("\n   note: ", "$warning"))
         parts.append(one_line(view.note))
@@ -538,7 +546,8 @@ class ReviewScreen(Screen[None]):
             self.claim_list.focus()
 
     def action_digest(self) -> None:
-        self.app.push_screen(DigestScreen(self.reviewer.digest("accepted")))
+        selection = default_selection(self.reviewer)
+        self.app.push_screen(DigestScreen(self.reviewer.digest(selection.status), selection))
 
     # ---- progress ------------------------------------------------------------------------
 
@@ -662,7 +671,8 @@ class ReviewApp(App[None]):
         path = self.export_dir / f"litdigest-digest{SUFFIXES[fmt]}"
         try:
             self.export_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, export_digest(self.reviewer, fmt, "accepted"))
+            status = default_selection(self.reviewer).status
+            atomic_write_text(path, export_digest(self.reviewer, fmt, status))
         except Exception as exc:
             self.notify(f"Export failed: {exc}", severity="error", markup=False)
             return None

@@ -263,6 +263,7 @@ class OpenAIBackend:
                 "encoding": s.chunk.encoding,
                 "chunk_max_tokens": s.chunk.max_tokens,  # chunks shape map-reduce output
                 "chunk_overlap_tokens": s.chunk.overlap_tokens,
+                "support": s.support.model_dump(),  # drop or flag unsupported claims
             }
         )
 
