@@ -287,6 +287,20 @@ def _run(
             raise
 
 
+def _run_args(
+    paths: list[Path], fmt: OutputChoice, out: Path | None, settings: Settings
+) -> dict[str, Any]:
+    """What the store records about this run."""
+    return {
+        "command": "summarize",
+        "paths": [str(p) for p in paths],
+        "format": fmt.value,
+        "out": None if out is None else str(out),
+        "max_cost_usd": settings.summarize.max_cost_usd,
+        "max_tokens": settings.summarize.max_tokens,
+    }
+
+
 def _say_written(sink: SummarySink) -> None:
     from litdigest.summarize.sinks import JSONL_FILENAME, DirectorySink
 
@@ -372,15 +386,9 @@ def summarize(
 ) -> None:
     """Summarize each document: mechanism, evidence, therapeutic implication, verified quotes."""
     settings = _summarize_settings(
-        _with_include_all(load_settings(), include_all),
-        backend,
-        model,
-        base_url,
-        concurrency,
-        max_cost,
-        max_tokens,
-        timeout,
+        load_settings(), backend, model, base_url, concurrency, max_cost, max_tokens, timeout
     )
+    settings = _with_include_all(settings, include_all)
     if batch_api:
         from litdigest.cli.batch import submit_command
 
@@ -401,15 +409,7 @@ def _summarize_online(
 
     summarizer = get_backend(_choose_backend(settings, base_url), settings)
     sink = _open_sink(out, fmt)
-    run_args = {
-        "command": "summarize",
-        "paths": [str(p) for p in paths],
-        "format": fmt.value,
-        "out": None if out is None else str(out),
-        "max_cost_usd": settings.summarize.max_cost_usd,
-        "max_tokens": settings.summarize.max_tokens,
-    }
-    result = _run(summarizer, settings, paths, db, sink, run_args)
+    result = _run(summarizer, settings, paths, db, sink, _run_args(paths, fmt, out, settings))
     if result.budget_stopped:
         print(
             f"litdigest: budget stopped the batch ({printable(result.budget_message or '')}); "
