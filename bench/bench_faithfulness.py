@@ -138,7 +138,9 @@ def _outputs(summaries: list[DocumentSummary], store: Store) -> tuple[list[str],
     digest = build_digest(store)
     parts = [c.statement for c in digest.claims.values()]
     for theme in digest.themes:
-        parts.append(theme.heading)
+        parts.append(theme.label)
+        if theme.heading:
+            parts.append(theme.heading)
         parts.extend(s.text for s in theme.paragraph)
     return texts, "\n".join(parts)  # the digest's text: statements, headings, paragraphs
 

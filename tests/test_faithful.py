@@ -14,8 +14,8 @@ from pydantic import SecretStr
 
 from litdigest.config import ChunkSettings, OpenAISettings, Settings, SummarizeSettings
 from litdigest.digest.build import build_digest
-from litdigest.digest.build import render_markdown as render_digest_markdown
 from litdigest.digest.render_html import render_html
+from litdigest.digest.render_md import render_markdown as render_digest_markdown
 from litdigest.documents import Document, Format, Metadata, content_hash
 from litdigest.review.decisions import Reviewer
 from litdigest.review.export import export_digest

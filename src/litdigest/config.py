@@ -63,6 +63,11 @@ class IngestSettings(_Section):
         description="Reading a file, or cleaning one of its records, is stopped after this many"
         " seconds and reported (0: no limit; reading then runs in-process).",
     )
+    include_all: bool = Field(
+        default=False,
+        description="Read every file, also those that are not articles (licences, READMEs,"
+        " source code, data tables, texts with no prose sentences), which are skipped otherwise.",
+    )
 
 
 class CleanSettings(_Section):

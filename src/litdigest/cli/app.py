@@ -5,16 +5,15 @@ Each command group lives in its own module and registers itself here, in help or
 
 from __future__ import annotations
 
-import sys
 from typing import NoReturn
 
 import typer
 
 from litdigest import __version__
+from litdigest.cli import conventions
 from litdigest.cli import review as review_commands
 from litdigest.cli import summarize as summarize_commands
-from litdigest.cli.common import emit, printable
-from litdigest.errors import LitdigestError, UsageError
+from litdigest.cli.common import emit
 
 __all__ = ["app", "main"]
 
@@ -26,6 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+conventions.install(app)  # --version, --debug, -v
 
 
 def version() -> None:
@@ -35,8 +35,8 @@ def version() -> None:
 
 def _register_commands() -> None:
     from litdigest.cli import batch as batch_commands
+    from litdigest.cli.digest import digest_command
     from litdigest.cli.eval import eval_command
-    from litdigest.digest.build import digest_command  # moves to cli/digest.py (h18)
 
     summarize_commands.register(app)  # clean, chunk, summarize, schema
     app.command()(version)
@@ -51,37 +51,4 @@ _register_commands()
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point: exit 0 ok, 1 some inputs failed, 2 usage or configuration error."""
-    try:
-        app(args=argv, prog_name="litdigest")  # standalone: usage errors exit 2 by themselves
-    except SystemExit as exc:
-        code = exc.code
-        _flush_and_exit(code if isinstance(code, int) else (0 if code is None else 1))
-    except KeyboardInterrupt:
-        print("litdigest: interrupted", file=sys.stderr)
-        _flush_and_exit(130)
-    except UsageError as exc:
-        print(f"litdigest: error: {printable(exc.message)}", file=sys.stderr)
-        _flush_and_exit(2)
-    except LitdigestError as exc:
-        print(f"litdigest: error: {printable(exc.message)}", file=sys.stderr)
-        _flush_and_exit(1)
-    except BrokenPipeError:
-        _flush_and_exit(0)
-    except Exception as exc:  # anything unexpected: one line, no traceback
-        print(
-            f"litdigest: internal error: {type(exc).__name__}: {printable(str(exc))}",
-            file=sys.stderr,
-        )
-        _flush_and_exit(1)
-    _flush_and_exit(0)
-
-
-def _flush_and_exit(code: int) -> NoReturn:
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # Python flushes stdout at exit too; point it at devnull so that doesn't fail again.
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    sys.exit(code)
+    conventions.run(app, argv)

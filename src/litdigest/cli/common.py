@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DbOption",
+    "IncludeAllOption",
     "PathsArg",
     "ProgressDisplay",
     "Reporter",
@@ -32,7 +33,14 @@ __all__ = [
 
 PathsArg = Annotated[
     list[Path],
-    typer.Argument(help="Files or directories (recursed).", show_default=False),
+    typer.Argument(help="Files or directories (recursed).", show_default=False, metavar="PATH"),
+]
+IncludeAllOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-all",
+        help="Also read files that are not articles (licences, READMEs, code, tables).",
+    ),
 ]
 DbOption = Annotated[Path | None, typer.Option("--db", help="SQLite store.")]
 
@@ -98,6 +106,13 @@ def existing_store_path(db: Path | None, settings: Settings, hint: str = "") -> 
     path = Path(db or settings.store.db_path)
     if not path.is_file():
         raise UsageError(f"no store at {path}{hint}")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if head and head != b"SQLite format 3\x00":  # e.g. --db README.md
+        raise UsageError(f"{path} is not a litdigest store (not an SQLite file){hint}")
     return path
 
 

@@ -58,9 +58,14 @@ def export_command(
         FormatChoice, typer.Option("--format", "-f", help="md, json or csv.")
     ] = FormatChoice.MD,
     status: Annotated[
-        StatusChoice,
-        typer.Option("--status", help="accepted: accepted claims only; all: every claim."),
-    ] = StatusChoice.ACCEPTED,
+        StatusChoice | None,
+        typer.Option(
+            "--status",
+            help="accepted: accepted claims only; all: every claim (default: accepted once"
+            " any claim is reviewed, else all).",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout).")
     ] = None,
@@ -69,13 +74,21 @@ def export_command(
     """Export the reviewed digest (accepted claims, or all with their review state)."""
     from litdigest.config import load_settings
     from litdigest.errors import UsageError
+    from litdigest.review.decisions import Reviewer, default_selection
     from litdigest.review.export import export_digest
     from litdigest.store.store import Store
     from litdigest.summarize.sinks import atomic_write_text
 
     path = existing_store_path(db, load_settings(), _NO_STORE_HINT)
     with Store(path) as store:
-        text = export_digest(store, _FORMATS[fmt], _STATUSES[status])
+        reviewer = Reviewer(store)
+        if status is None:  # the one default of digest, export and the review app
+            selection = default_selection(reviewer)
+            chosen = selection.status
+            print(f"litdigest: export of {selection.description}", file=sys.stderr, flush=True)
+        else:
+            chosen = _STATUSES[status]
+        text = export_digest(reviewer, _FORMATS[fmt], chosen)
     if out is None:
         sys.stdout.write(text)
         sys.stdout.flush()

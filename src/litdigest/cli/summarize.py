@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from collections.abc import Iterator
 from contextlib import suppress
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +17,7 @@ from pydantic import ValidationError
 
 from litdigest.chunk.chunker import Chunker
 from litdigest.cli.common import (
+    IncludeAllOption,
     PathsArg,
     ProgressDisplay,
     Reporter,
@@ -23,8 +26,10 @@ from litdigest.cli.common import (
     printable,
     safe_url,
 )
+from litdigest.cli.conventions import InputTally, end_of_run_line
 from litdigest.config import ChunkSettings, Settings, load_settings
-from litdigest.errors import LitdigestError, UsageError
+from litdigest.documents import Document
+from litdigest.errors import InputError, LitdigestError, UsageError
 
 if TYPE_CHECKING:
     from litdigest.summarize.backends.base import Backend
@@ -39,13 +44,15 @@ def clean(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per document (JSON Lines).")
     ] = False,
+    include_all: IncludeAllOption = False,
 ) -> None:
     """Print the cleaned article text of each document."""
-    settings = load_settings()
+    settings = _with_include_all(load_settings(), include_all)
     reporter = Reporter()
     first = True
     multiple = len(paths) > 1 or any(p.is_dir() for p in paths)
-    for doc in documents(paths, settings, reporter):
+    tally = InputTally(paths, settings)
+    for doc in _reported(tally.items(), reporter):
         if as_json:
             emit(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False))
             continue
@@ -55,7 +62,21 @@ def clean(
             emit(f"==> {printable(doc.source)} <==")
         emit(doc.text)
         first = False
+    if tally.report_empty():
+        raise typer.Exit(1)
     reporter.exit()
+
+
+def _with_include_all(settings: Settings, include_all: bool) -> Settings:
+    return settings.with_overrides(ingest={"include_all": True}) if include_all else settings
+
+
+def _reported(items: Iterator[Document | InputError], reporter: Reporter) -> Iterator[Document]:
+    for item in items:
+        if isinstance(item, InputError):
+            reporter.fail(item)
+        else:
+            yield item
 
 
 def _chunk_settings(
@@ -196,10 +217,8 @@ def _open_sink(out: Path | None, fmt: OutputChoice) -> SummarySink:
         raise UsageError(f"cannot write to --out {out}: {exc.strerror or exc}") from None
 
 
-def _run_with_progress(runner: BatchRunner, paths: list[Path], settings: Settings) -> BatchResult:
+def _run_with_progress(runner: BatchRunner, tally: InputTally) -> BatchResult:
     import asyncio
-
-    from litdigest.prepare import iter_documents
 
     with ProgressDisplay(enabled=sys.stderr.isatty()) as progress:
 
@@ -207,7 +226,7 @@ def _run_with_progress(runner: BatchRunner, paths: list[Path], settings: Setting
             progress.update(r.emitted, r.cached, r.failed + r.input_errors, r.remaining)
 
         runner.on_update = on_update
-        return asyncio.run(runner.run(iter_documents(paths, settings)))
+        return asyncio.run(runner.run(tally.items()))
 
 
 def _interrupted(runner: BatchRunner, sink: SummarySink) -> NoReturn:
@@ -219,8 +238,8 @@ def _interrupted(runner: BatchRunner, sink: SummarySink) -> NoReturn:
         sink.discard()
     done = runner.result.emitted
     print(
-        f"litdigest: interrupted after {done} document(s); finished summaries are "
-        "saved, rerun the same command to resume",
+        f"litdigest: interrupted: {done} finished document(s) kept in the store "
+        "(rerun the same command to resume)",
         file=sys.stderr,
         flush=True,
     )
@@ -235,21 +254,50 @@ def _run(
     sink: SummarySink,
     run_args: dict[str, Any],
 ) -> BatchResult:
-    """Summarize ``paths`` into ``sink`` through the batch runner, with a progress line."""
+    """Summarize ``paths`` into ``sink`` through the batch runner, with a progress line;
+    then the end-of-run line (or "no documents found", exit 1) on stderr."""
     from litdigest.store.store import Store
     from litdigest.summarize.runner import make_runner
     from litdigest.summarize.sinks import DirectorySink
 
+    started = time.monotonic()
+    tally = InputTally(paths, settings)
     with Store(db or settings.store.db_path) as store:
         runner = make_runner(summarizer, store, sink, Reporter(), settings, run_args=run_args)
         try:
-            return _run_with_progress(runner, paths, settings)
+            result = _run_with_progress(runner, tally)
+            if tally.report_empty():
+                raise typer.Exit(1)
+            _say_written(sink)
+            line = end_of_run_line(
+                result.summarized,
+                result.cached,
+                result.failed + result.input_errors,
+                started,
+                runner.budget.tokens,
+                runner.budget.cost_usd,
+            )
+            print(f"litdigest: {line}", file=sys.stderr, flush=True)
+            return result
         except KeyboardInterrupt:
             _interrupted(runner, sink)
         except BaseException:
             if isinstance(sink, DirectorySink):
                 sink.discard()
             raise
+
+
+def _say_written(sink: SummarySink) -> None:
+    from litdigest.summarize.sinks import JSONL_FILENAME, DirectorySink
+
+    if not isinstance(sink, DirectorySink) or not sink.count:
+        return
+    where = (
+        str(sink.directory / JSONL_FILENAME)
+        if sink.fmt == "jsonl"
+        else f"{sink.count} file(s) in {sink.directory}"
+    )
+    print(f"litdigest: wrote {printable(where)}", file=sys.stderr, flush=True)
 
 
 def _choose_backend(settings: Settings, base_url: str | None) -> str:
@@ -320,10 +368,18 @@ def summarize(
             help="Submit through the OpenAI Batch API (half price; collect with `batch resume`).",
         ),
     ] = False,
+    include_all: IncludeAllOption = False,
 ) -> None:
     """Summarize each document: mechanism, evidence, therapeutic implication, verified quotes."""
     settings = _summarize_settings(
-        load_settings(), backend, model, base_url, concurrency, max_cost, max_tokens, timeout
+        _with_include_all(load_settings(), include_all),
+        backend,
+        model,
+        base_url,
+        concurrency,
+        max_cost,
+        max_tokens,
+        timeout,
     )
     if batch_api:
         from litdigest.cli.batch import submit_command

@@ -53,7 +53,9 @@ __all__ = [
     "ExportStatus",
     "ReviewDocument",
     "Reviewer",
+    "Selection",
     "build_digest",
+    "default_selection",
 ]
 
 DOCUMENT_FIELD: Final = "_document"
@@ -533,3 +535,31 @@ def build_digest(
                 )
             )
     return [entry for section in SECTIONS for entry in by_field[section]]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which claims a digest or an export takes by default, and a line saying why."""
+
+    status: ExportStatus
+    decided: int  # claims accepted or rejected so far
+
+    @property
+    def description(self) -> str:
+        if self.status == "accepted":
+            return (
+                f"accepted claims only ({self.decided} claim(s) reviewed; "
+                "--status all for every claim)"
+            )
+        return "all claims (no review decisions yet)"
+
+
+def default_selection(reviewer: Reviewer) -> Selection:
+    """The one default of ``digest``, ``export`` and the review app's digest screen:
+    accepted claims once any claim has been accepted or rejected, otherwise all claims."""
+    decided = 0
+    for doc_id in reviewer.document_ids():
+        row = reviewer.row(doc_id)
+        if row is not None:
+            decided += row.accepted + row.rejected
+    return Selection("accepted" if decided else "all", decided)

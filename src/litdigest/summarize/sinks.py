@@ -185,10 +185,18 @@ def remove_stale_temp_files(directory: Path) -> int:
     return removed
 
 
+def _user_mode(fd: int) -> None:
+    """Give a ``mkstemp`` file (0600) the mode a plain ``open`` would: 0666 less the umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.fchmod(fd, 0o666 & ~mask)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically: a temporary file beside it, fsync, rename."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path.name), suffix=".tmp")
     try:
+        _user_mode(fd)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
@@ -216,6 +224,7 @@ class DirectorySink:
                 dir=directory, prefix=_temp_prefix(JSONL_FILENAME), suffix=".tmp"
             )
             self._tmp = Path(tmp)
+            _user_mode(fd)
             self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
     def path_for(self, doc_id: str) -> Path:

@@ -38,6 +38,7 @@ from litdigest.review.decisions import (
     DocumentRow,
     ReviewDocument,
     Reviewer,
+    default_selection,
 )
 from litdigest.review.export import SECTION_TITLES, SUFFIXES, ExportFormat, export_digest
 from litdigest.store.store import Store
@@ -545,7 +546,13 @@ class ReviewScreen(Screen[None]):
             self.claim_list.focus()
 
     def action_digest(self) -> None:
-        self.app.push_screen(DigestScreen(self.reviewer.digest("accepted")))
+        from litdigest.digest.build import build_digest
+        from litdigest.digest.render_md import render_text
+
+        selection = default_selection(self.reviewer)
+        themes = render_text(build_digest(self.reviewer.store, status=selection.status))
+        entries = self.reviewer.digest(selection.status)
+        self.app.push_screen(DigestScreen(entries, selection, themes))
 
     # ---- progress ------------------------------------------------------------------------
 
@@ -669,7 +676,8 @@ class ReviewApp(App[None]):
         path = self.export_dir / f"litdigest-digest{SUFFIXES[fmt]}"
         try:
             self.export_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, export_digest(self.reviewer, fmt, "accepted"))
+            status = default_selection(self.reviewer).status
+            atomic_write_text(path, export_digest(self.reviewer, fmt, status))
         except Exception as exc:
             self.notify(f"Export failed: {exc}", severity="error", markup=False)
             return None
