@@ -507,4 +507,3 @@ def missing_terms(text: str, reference: str) -> list[Term | Number]:
     found: list[Term | Number] = sorted(salient_terms(text), key=lambda t: t.key)
     found += list({n.key: n for n in numbers(text)}.values())
     return [t for t in found if not present(t, keys)]
-
