@@ -1,0 +1,255 @@
+"""The Ray Data engine (litdigest.distributed) in Ray local mode: same summaries as the local
+runner, resumable per partition, failures kept as rows, and import back into a store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+pq = pytest.importorskip("pyarrow.parquet")
+
+from litdigest import distributed  # noqa: E402
+from litdigest.config import Settings  # noqa: E402
+from litdigest.errors import LitdigestError  # noqa: E402
+from litdigest.prepare import iter_documents  # noqa: E402
+from litdigest.store.store import Store  # noqa: E402
+from litdigest.summarize.backends import get_backend  # noqa: E402
+from litdigest.summarize.runner import run_batch  # noqa: E402
+from tests.loopback_server import LoopbackServer  # noqa: E402
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _ray_local() -> Iterator[None]:
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        ignore_reinit_error=True,
+        _node_ip_address="127.0.0.1",
+    )
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _allow_ray_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ray's driver talks to its local GCS over loopback and Unix sockets only."""
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.items: dict[str, str] = {}
+        self.failed: dict[str, str] = {}
+
+    def write(self, summary: Any) -> None:
+        self.items[summary.source] = summary.model_dump_json()
+
+    def close(self) -> None:
+        return None
+
+    def fail(self, err: LitdigestError) -> None:
+        self.failed[getattr(err, "source", "?")] = err.message
+
+
+def _comparable(summary_json: str) -> dict[str, Any]:
+    data = json.loads(summary_json)
+    data.pop("usage", None)
+    return data
+
+
+def _local(paths: list[Path], settings: Settings, backend: str, db: Path) -> dict[str, str]:
+    sink = _Sink()
+    with Store(db) as store:
+        asyncio.run(
+            run_batch(
+                iter_documents(paths, settings),
+                get_backend(backend, settings),
+                store,
+                sink,
+                sink,
+            )
+        )
+    return sink.items
+
+
+def _ray_rows(out: Path) -> list[dict[str, Any]]:
+    return list(distributed.iter_result_rows(out, only_ok=False))
+
+
+def _assert_same(local: dict[str, str], rows: list[dict[str, Any]]) -> None:
+    remote = {r["source"]: r["summary_json"] for r in rows if r["status"] == "ok"}
+    assert remote.keys() == local.keys()
+    for source, summary in local.items():
+        assert _comparable(remote[source]) == _comparable(summary), source
+
+
+def test_extractive_same_as_local_run(tmp_path: Path) -> None:
+    settings = Settings()
+    local = _local([EXAMPLES], settings, "extractive", tmp_path / "local.db")
+    result = distributed.run(
+        [EXAMPLES], tmp_path / "out", settings, backend="extractive", partition_size=4
+    )
+    rows = _ray_rows(tmp_path / "out")
+    assert result.ok == len(local) > 5
+    _assert_same(local, rows)
+    claims = pq.read_table(tmp_path / "out" / "claims").to_pylist()
+    n_claims = sum(r["n_claims"] for r in rows)
+    assert len(claims) == n_claims > 0
+    assert {c["field"] for c in claims} <= set(distributed.FIELDS)
+
+
+@pytest.mark.skipif(not (SHARED / "seeds").is_dir(), reason="../shared is absent")
+def test_extractive_seeds_same_as_local_run(tmp_path: Path) -> None:
+    settings = Settings()
+    local = _local([SHARED / "seeds"], settings, "extractive", tmp_path / "local.db")
+    distributed.run(
+        [SHARED / "seeds"], tmp_path / "out", settings, backend="extractive", partition_size=2
+    )
+    _assert_same(local, _ray_rows(tmp_path / "out"))
+
+
+def test_resume_skips_finished_partitions(tmp_path: Path) -> None:
+    settings = Settings()
+    out = tmp_path / "out"
+    first = distributed.run([EXAMPLES], out, settings, backend="extractive", partition_size=3)
+    files = sorted((out / "summaries").glob("*.parquet"))
+    assert first.partitions == len(files) >= 3 and first.skipped == 0
+    stamps = {f.name: f.stat().st_mtime_ns for f in files}
+    files[1].unlink()  # as if the job had been killed before this partition was written
+    second = distributed.run([EXAMPLES], out, settings, backend="extractive", partition_size=3)
+    assert second.skipped == first.partitions - 1
+    assert second.ok + second.failed == len(pq.read_table(files[1]).to_pylist())
+    for f in sorted((out / "summaries").glob("*.parquet")):
+        if f.name != files[1].name:
+            assert f.stat().st_mtime_ns == stamps[f.name], "a finished partition was rewritten"
+    third = distributed.run([EXAMPLES], out, settings, backend="extractive", partition_size=3)
+    assert third.skipped == third.partitions and third.ok == 0
+
+
+def test_failures_become_rows(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(EXAMPLES / "notes.md", corpus / "notes.md")
+    (corpus / "empty.txt").write_text("")
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    result = distributed.run(
+        [corpus], tmp_path / "out", Settings(), backend="extractive", partition_size=2
+    )
+    rows = {Path(r["source"]).name: r for r in _ray_rows(tmp_path / "out")}
+    assert rows["notes.md"]["status"] == "ok"
+    for name in ("empty.txt", "binary.txt"):
+        assert rows[name]["status"] == "failed" and rows[name]["reason"]
+    assert result.failed == 2 and result.exit_code == 1
+
+
+def test_jsonl_records_input(tmp_path: Path) -> None:
+    text = (EXAMPLES / "notes.md").read_text(encoding="utf-8")
+    data = tmp_path / "records.jsonl"
+    data.write_text(json.dumps({"id": "rec-1", "text": text}) + "\n" + json.dumps({"id": "rec-2", "path": str(EXAMPLES / "page.html")}) + "\n")
+    result = distributed.run([data], tmp_path / "out", Settings(), backend="extractive")
+    assert result.ok == 2
+
+
+def test_openai_backend_same_as_local_and_no_repeat(tmp_path: Path) -> None:
+    with LoopbackServer() as server:
+        settings = Settings.model_validate(
+            {
+                "openai": {"base_url": server.base_url, "api_key": "sk-test-loopback", "model": "loopback-1"},
+                "summarize": {"backend": "openai", "concurrency": 2},
+            }
+        )
+        local = _local([EXAMPLES], settings, "openai", tmp_path / "local.db")
+        before = len(server.requests)
+        out = tmp_path / "out"
+        result = distributed.run([EXAMPLES], out, settings, backend="openai", partition_size=4, actors=2)
+        assert len(server.requests) > before
+        _assert_same(local, _ray_rows(out))
+        assert result.ok == len(local)
+        count = len(server.requests)
+        again = distributed.run([EXAMPLES], out, settings, backend="openai", partition_size=4)
+        assert again.skipped == again.partitions
+        assert len(server.requests) == count, "a finished partition sent requests again"
+
+
+def test_import_into_store(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    distributed.run([EXAMPLES], out, Settings(), backend="extractive", partition_size=5)
+    ok = [r for r in _ray_rows(out) if r["status"] == "ok"]
+    imported, present = distributed.import_results(out, tmp_path / "store.db")
+    assert imported == len({(r["doc_id"], r["backend"]) for r in ok}) and present == len(ok) - imported
+    with Store(tmp_path / "store.db") as store:
+        assert len(list(store.iter_summaries())) == imported
+        doc = store.get_document(ok[0]["doc_id"])
+        assert doc is not None and doc.text
+    again = distributed.import_results(out, tmp_path / "store.db")
+    assert again == (0, len(ok))
+
+
+_KILLED_JOB = """
+import sys
+from pathlib import Path
+from litdigest import distributed
+from litdigest.config import Settings
+settings = Settings.model_validate_json(Path(sys.argv[1]).read_text())
+distributed.run([Path(sys.argv[2])], Path(sys.argv[3]), settings, backend="openai",
+                partition_size=1, actors=1)
+"""
+
+
+def test_killed_job_resumes_without_repeating(tmp_path: Path) -> None:
+    """kill -9 mid-job: finished partitions are neither rewritten nor asked again."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("notes.md", "page.html", "scraped-page.txt", "pdf-text.txt", "article.nxml"):
+        shutil.copy(EXAMPLES / name, corpus / name)
+    out = tmp_path / "out"
+    with LoopbackServer(latency_s=1.0) as server:
+        settings = Settings.model_validate(
+            {
+                "openai": {"base_url": server.base_url, "api_key": "sk-test", "model": "loopback-1"},
+                "summarize": {"backend": "openai", "concurrency": 1},
+            }
+        )
+        (tmp_path / "settings.json").write_text(settings.model_dump_json())
+        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_ADDRESS": ""}
+        job = subprocess.Popen(
+            [sys.executable, "-c", _KILLED_JOB, str(tmp_path / "settings.json"), str(corpus), str(out)],
+            start_new_session=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and len(list((out / "summaries").glob("*.parquet"))) < 2:
+            time.sleep(0.2)
+        os.killpg(job.pid, signal.SIGKILL)
+        job.wait()
+        finished = {f.name: f.stat().st_mtime_ns for f in (out / "summaries").glob("*.parquet")}
+        assert 2 <= len(finished) < 5, "the job should have been killed midway"
+        before = len(server.requests)
+        result = distributed.run([corpus], out, settings, backend="openai", partition_size=1)
+        assert result.skipped == len(finished) and result.partitions == 5
+        for name, stamp in finished.items():
+            assert (out / "summaries" / name).stat().st_mtime_ns == stamp
+        redone = [r for r in _ray_rows(out) if f"{r['part']}.parquet" not in finished]
+        assert len(server.requests) - before == sum(r["status"] == "ok" for r in redone)
+        assert len(_ray_rows(out)) == 5
