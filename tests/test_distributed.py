@@ -45,11 +45,6 @@ def _ray_local() -> Iterator[None]:
     ray.shutdown()
 
 
-@pytest.fixture(autouse=True)
-def _allow_ray_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ray's driver talks to its local GCS over loopback and Unix sockets only."""
-
-
 class _Sink:
     def __init__(self) -> None:
         self.items: dict[str, str] = {}
@@ -66,7 +61,7 @@ class _Sink:
 
 
 def _comparable(summary_json: str) -> dict[str, Any]:
-    data = json.loads(summary_json)
+    data: dict[str, Any] = json.loads(summary_json)
     data.pop("usage", None)
     return data
 
@@ -97,16 +92,24 @@ def _assert_same(local: dict[str, str], rows: list[dict[str, Any]]) -> None:
         assert _comparable(remote[source]) == _comparable(summary), source
 
 
-def test_extractive_same_as_local_run(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def examples_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, dict[str, str]]:
+    """One Ray run of examples/ (extractive, partitions of 3), shared by several tests."""
+    tmp = tmp_path_factory.mktemp("examples-run")
     settings = Settings()
-    local = _local([EXAMPLES], settings, "extractive", tmp_path / "local.db")
+    local = _local([EXAMPLES], settings, "extractive", tmp / "local.db")
     result = distributed.run(
-        [EXAMPLES], tmp_path / "out", settings, backend="extractive", partition_size=4
+        [EXAMPLES], tmp / "out", settings, backend="extractive", partition_size=3
     )
-    rows = _ray_rows(tmp_path / "out")
-    assert result.ok == len(local) > 5
+    return tmp / "out", result, local
+
+
+def test_extractive_same_as_local_run(examples_run: tuple[Path, Any, dict[str, str]]) -> None:
+    out, result, local = examples_run
+    rows = _ray_rows(out)
+    assert result.ok == len(local) > 5 and result.failed == 0
     _assert_same(local, rows)
-    claims = pq.read_table(tmp_path / "out" / "claims").to_pylist()
+    claims = pq.read_table(out / "claims").to_pylist()
     n_claims = sum(r["n_claims"] for r in rows)
     assert len(claims) == n_claims > 0
     assert {c["field"] for c in claims} <= set(distributed.FIELDS)
@@ -122,60 +125,67 @@ def test_extractive_seeds_same_as_local_run(tmp_path: Path) -> None:
     _assert_same(local, _ray_rows(tmp_path / "out"))
 
 
-def test_resume_skips_finished_partitions(tmp_path: Path) -> None:
-    settings = Settings()
+def test_resume_skips_finished_partitions(
+    examples_run: tuple[Path, Any, dict[str, str]], tmp_path: Path
+) -> None:
+    first_out, first, _ = examples_run
     out = tmp_path / "out"
-    first = distributed.run([EXAMPLES], out, settings, backend="extractive", partition_size=3)
+    shutil.copytree(first_out, out)
     files = sorted((out / "summaries").glob("*.parquet"))
     assert first.partitions == len(files) >= 3 and first.skipped == 0
     stamps = {f.name: f.stat().st_mtime_ns for f in files}
+    lost = pq.read_table(files[1]).to_pylist()
     files[1].unlink()  # as if the job had been killed before this partition was written
-    second = distributed.run([EXAMPLES], out, settings, backend="extractive", partition_size=3)
+    second = distributed.run([EXAMPLES], out, Settings(), backend="extractive", partition_size=3)
     assert second.skipped == first.partitions - 1
-    assert second.ok + second.failed == len(pq.read_table(files[1]).to_pylist())
+    assert second.ok + second.failed == len(lost)
+    assert pq.read_table(files[1]).to_pylist() == lost
     for f in sorted((out / "summaries").glob("*.parquet")):
         if f.name != files[1].name:
             assert f.stat().st_mtime_ns == stamps[f.name], "a finished partition was rewritten"
-    third = distributed.run([EXAMPLES], out, settings, backend="extractive", partition_size=3)
+    third = distributed.run([EXAMPLES], out, Settings(), backend="extractive", partition_size=3)
     assert third.skipped == third.partitions and third.ok == 0
 
 
-def test_failures_become_rows(tmp_path: Path) -> None:
+def test_failures_become_rows_and_records_are_read(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(EXAMPLES / "notes.md", corpus / "notes.md")
     (corpus / "empty.txt").write_text("")
     (corpus / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    text = (EXAMPLES / "scraped-page.txt").read_text(encoding="utf-8")
+    records = tmp_path / "records.jsonl"
+    rows = [{"id": "rec-1", "text": text}, {"id": "rec-2", "path": str(EXAMPLES / "page.html")}]
+    records.write_text("".join(json.dumps(r) + "\n" for r in rows))
     result = distributed.run(
-        [corpus], tmp_path / "out", Settings(), backend="extractive", partition_size=2
+        [corpus, records], tmp_path / "out", Settings(), backend="extractive", partition_size=2
     )
-    rows = {Path(r["source"]).name: r for r in _ray_rows(tmp_path / "out")}
-    assert rows["notes.md"]["status"] == "ok"
+    got = {Path(r["source"]).name: r for r in _ray_rows(tmp_path / "out")}
+    assert got["notes.md"]["status"] == "ok"
+    assert got["rec-1"]["status"] == "ok" and got["page.html"]["status"] == "ok"
     for name in ("empty.txt", "binary.txt"):
-        assert rows[name]["status"] == "failed" and rows[name]["reason"]
-    assert result.failed == 2 and result.exit_code == 1
-
-
-def test_jsonl_records_input(tmp_path: Path) -> None:
-    text = (EXAMPLES / "notes.md").read_text(encoding="utf-8")
-    data = tmp_path / "records.jsonl"
-    data.write_text(json.dumps({"id": "rec-1", "text": text}) + "\n" + json.dumps({"id": "rec-2", "path": str(EXAMPLES / "page.html")}) + "\n")
-    result = distributed.run([data], tmp_path / "out", Settings(), backend="extractive")
-    assert result.ok == 2
+        assert got[name]["status"] == "failed" and got[name]["reason"]
+    assert result.failed == 2 and result.ok == 3 and result.exit_code == 1
 
 
 def test_openai_backend_same_as_local_and_no_repeat(tmp_path: Path) -> None:
     with LoopbackServer() as server:
         settings = Settings.model_validate(
             {
-                "openai": {"base_url": server.base_url, "api_key": "sk-test-loopback", "model": "loopback-1"},
+                "openai": {
+                    "base_url": server.base_url,
+                    "api_key": "sk-test-loopback",
+                    "model": "loopback-1",
+                },
                 "summarize": {"backend": "openai", "concurrency": 2},
             }
         )
         local = _local([EXAMPLES], settings, "openai", tmp_path / "local.db")
         before = len(server.requests)
         out = tmp_path / "out"
-        result = distributed.run([EXAMPLES], out, settings, backend="openai", partition_size=4, actors=2)
+        result = distributed.run(
+            [EXAMPLES], out, settings, backend="openai", partition_size=4, actors=2
+        )
         assert len(server.requests) > before
         _assert_same(local, _ray_rows(out))
         assert result.ok == len(local)
@@ -185,18 +195,17 @@ def test_openai_backend_same_as_local_and_no_repeat(tmp_path: Path) -> None:
         assert len(server.requests) == count, "a finished partition sent requests again"
 
 
-def test_import_into_store(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    distributed.run([EXAMPLES], out, Settings(), backend="extractive", partition_size=5)
+def test_import_into_store(examples_run: tuple[Path, Any, dict[str, str]], tmp_path: Path) -> None:
+    out = examples_run[0]
     ok = [r for r in _ray_rows(out) if r["status"] == "ok"]
     imported, present = distributed.import_results(out, tmp_path / "store.db")
-    assert imported == len({(r["doc_id"], r["backend"]) for r in ok}) and present == len(ok) - imported
+    unique = len({(r["doc_id"], r["backend"]) for r in ok})
+    assert imported == unique and present == len(ok) - unique
     with Store(tmp_path / "store.db") as store:
         assert len(list(store.iter_summaries())) == imported
         doc = store.get_document(ok[0]["doc_id"])
         assert doc is not None and doc.text
-    again = distributed.import_results(out, tmp_path / "store.db")
-    assert again == (0, len(ok))
+    assert distributed.import_results(out, tmp_path / "store.db") == (0, len(ok))
 
 
 _KILLED_JOB = """
@@ -225,14 +234,25 @@ def test_killed_job_resumes_without_repeating(tmp_path: Path) -> None:
     with LoopbackServer(latency_s=1.0) as server:
         settings = Settings.model_validate(
             {
-                "openai": {"base_url": server.base_url, "api_key": "sk-test", "model": "loopback-1"},
+                "openai": {
+                    "base_url": server.base_url,
+                    "api_key": "sk-test",
+                    "model": "loopback-1",
+                },
                 "summarize": {"backend": "openai", "concurrency": 1},
             }
         )
         (tmp_path / "settings.json").write_text(settings.model_dump_json())
         env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_ADDRESS": ""}
         job = subprocess.Popen(
-            [sys.executable, "-c", _KILLED_JOB, str(tmp_path / "settings.json"), str(corpus), str(out)],
+            [
+                sys.executable,
+                "-c",
+                _KILLED_JOB,
+                str(tmp_path / "settings.json"),
+                str(corpus),
+                str(out),
+            ],
             start_new_session=True,
             env=env,
             stdout=subprocess.DEVNULL,

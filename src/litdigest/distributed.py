@@ -65,11 +65,9 @@ def require_ray() -> Any:
     """Import Ray, or explain how to get it (a UsageError: exit 2)."""
     try:
         import ray
-        import ray.data  # noqa: F401
+        import ray.data
     except ImportError:
-        raise UsageError(
-            "the ray engine needs Ray Data: pip install 'litdigest[ray]'"
-        ) from None
+        raise UsageError("the ray engine needs Ray Data: pip install 'litdigest[ray]'") from None
     return ray
 
 
@@ -243,10 +241,9 @@ class SummarizeStage:
         Store(self._scratch).close()  # created (and migrated) once per actor
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        from litdigest.store.store import Store
         from litdigest.summarize.backends.base import Budget
         from litdigest.summarize.runner import run_batch
-
-        from litdigest.store.store import Store
 
         docs = [Document.model_validate_json(j) for j in map(_text, batch["document_json"]) if j]
         collected = _Collected()
@@ -340,7 +337,7 @@ def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
-    os.replace(tmp, path)
+    tmp.replace(path)
 
 
 def write_partition(group: pd.DataFrame, out: str) -> pd.DataFrame:
@@ -355,7 +352,9 @@ def write_partition(group: pd.DataFrame, out: str) -> pd.DataFrame:
         if isinstance(summary, str)
         for row in claim_rows(part, summary)
     ]
-    _atomic_parquet(pd.DataFrame(claims, columns=list(CLAIM_COLUMNS)), Path(out, "claims", f"{part}.parquet"))
+    _atomic_parquet(
+        pd.DataFrame(claims, columns=list(CLAIM_COLUMNS)), Path(out, "claims", f"{part}.parquet")
+    )
     _atomic_parquet(group[list(SUMMARY_COLUMNS)], Path(out, "summaries", f"{part}.parquet"))
     ok = int((group["status"] == "ok").sum())
     return pd.DataFrame({"part": [part], "ok": [ok], "failed": [len(group) - ok]})
@@ -395,11 +394,25 @@ def run(
     if not todo:
         return result
     if not ray.is_initialized():
-        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+        _start(ray, address)
     stats = _pipeline(ray, todo, out, settings, backend, actors)
     result.ok = sum(int(r["ok"]) for r in stats)
     result.failed = sum(int(r["failed"]) for r in stats)
     return result
+
+
+def _start(ray: Any, address: str | None) -> None:
+    """Join ``address`` (``auto``, ``ray://…``), or start a private local instance on loopback."""
+    if address:
+        ray.init(address=address, log_to_driver=False)
+        return
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(
+        address="local",
+        include_dashboard=False,
+        log_to_driver=False,
+        _node_ip_address="127.0.0.1",
+    )
 
 
 def _pipeline(
@@ -411,9 +424,7 @@ def _pipeline(
     actors: int | None,
 ) -> list[dict[str, Any]]:
     settings_json = settings.model_dump_json()
-    rows = [
-        {"part": p.name, "items": json.dumps([i.to_json() for i in p.items])} for p in todo
-    ]
+    rows = [{"part": p.name, "items": json.dumps([i.to_json() for i in p.items])} for p in todo]
     ds = ray.data.from_items(rows, override_num_blocks=len(rows))
     ds = ds.map_batches(
         clean_stage, batch_size=1, batch_format="pandas", fn_kwargs={"settings_json": settings_json}

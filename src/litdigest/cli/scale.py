@@ -20,21 +20,19 @@ def run_ray_summarize(
     out: Path | None,
     address: str | None,
     partition_size: int,
-    actors: int | None,
+    actors: int | None = None,
 ) -> int:
     """Run the pipeline on Ray Data; print where it wrote and the counts; return the exit code."""
     from litdigest import distributed
-    from litdigest.summarize.backends import choose_backend
 
     if out is None:
         raise UsageError("--engine ray needs --out DIR.parquet (results are Parquet files)")
-    name, _ = choose_backend(backend, settings)
     address = None if address in (None, "", "local") else address
     result = distributed.run(
         paths,
         out,
         settings,
-        backend=name,
+        backend=backend,
         address=address,
         partition_size=partition_size,
         actors=actors,
@@ -50,7 +48,9 @@ def run_ray_summarize(
 def import_command(
     results: Annotated[
         Path,
-        typer.Argument(help="Output folder of `summarize --engine ray` (DIR.parquet).", show_default=False),
+        typer.Argument(
+            help="Output folder of `summarize --engine ray` (DIR.parquet).", show_default=False
+        ),
     ],
     db: Annotated[
         Path | None, typer.Option("--db", help="Store to import into.", show_default=False)

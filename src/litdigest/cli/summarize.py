@@ -318,6 +318,11 @@ def _choose_backend(settings: Settings, base_url: str | None) -> str:
     return name
 
 
+class EngineChoice(StrEnum):
+    LOCAL = "local"
+    RAY = "ray"
+
+
 def summarize(
     paths: PathsArg,
     backend: Annotated[
@@ -369,6 +374,27 @@ def summarize(
         ),
     ] = False,
     include_all: IncludeAllOption = False,
+    engine: Annotated[
+        EngineChoice,
+        typer.Option(
+            "--engine",
+            help="local (this machine, SQLite store) or ray (Ray Data; Parquet under --out; "
+            "needs the ray extra).",
+        ),
+    ] = EngineChoice.LOCAL,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="Ray cluster to join with --engine ray: auto, ray://host:10001 (default: a local one).",
+        ),
+    ] = None,
+    partition_size: Annotated[
+        int,
+        typer.Option(
+            "--partition-size", min=1, help="Documents per Parquet partition (--engine ray)."
+        ),
+    ] = 64,
 ) -> None:
     """Summarize each document: mechanism, evidence, therapeutic implication, verified quotes."""
     settings = _summarize_settings(
@@ -385,6 +411,19 @@ def summarize(
         from litdigest.cli.batch import submit_command
 
         raise typer.Exit(submit_command(paths, settings, db))
+    if engine == EngineChoice.RAY:
+        from litdigest.cli.scale import run_ray_summarize
+
+        raise typer.Exit(
+            run_ray_summarize(
+                paths,
+                settings,
+                backend=_choose_backend(settings, base_url),
+                out=out,
+                address=address,
+                partition_size=partition_size,
+            )
+        )
     from litdigest.summarize.backends import get_backend
 
     summarizer = get_backend(_choose_backend(settings, base_url), settings)
