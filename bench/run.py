@@ -176,10 +176,22 @@ def _tokens_md(tok: dict[str, Any] | None) -> list[str]:
         return []
     if "skipped" in tok:
         return ["## 3. Token economy", "", f"skipped: {tok['skipped']}", ""]
+    chars = tok.get("chars") or {}
     lines = [
         "## 3. Token economy vs LangChain classic `load_summarize_chain(map_reduce)` "
-        "(same loopback server, 800-token chunks, 80 overlap, o200k_base)",
+        "(same loopback server; theirs: 3000-token chunks of the raw text, o200k_base)",
         "",
+    ]
+    if chars:  # issue 15: request characters (prompt + schema) per cleaned character
+        lines += [
+            f"Request chars / cleaned chars: ours **{chars['our_chars_ratio']:.2f}** "
+            f"({chars['our_request_chars']:,} in {chars['our_calls']} requests), LangChain "
+            f"map_reduce on the raw text {chars['their_chars_ratio']:.2f} "
+            f"({chars['their_request_chars']:,} in {chars['their_calls']} requests); "
+            f"goal {chars['goal']}: {_met(bool(chars['met']))}.",
+            "",
+        ]
+    lines += [
         "| documents | raw tokens/doc | cleaned tokens/doc | calls/doc ours / theirs | "
         "prompt tokens/doc ours / theirs | completion tokens/doc ours / theirs | "
         "total ratio | grounding ours / theirs | goal | met? |",

@@ -186,25 +186,30 @@ def _clean_item(item: Item, settings: Settings) -> Iterator[Document | InputErro
 
 
 def clean_stage(batch: pd.DataFrame, settings_json: str) -> pd.DataFrame:
-    """One row per partition in, one row per document (or input failure) out."""
+    """One row per partition in and out: its documents (or input failures) as a JSON list.
+
+    A partition stays one row through every stage, so it is summarized and written by one
+    actor call as soon as it is ready (no shuffle, no barrier before the first write)."""
     import pandas as pd
 
     settings = Settings.model_validate_json(settings_json)
-    rows: list[dict[str, Any]] = []
+    out: list[dict[str, str]] = []
     for part, items_json in zip(batch["part"], batch["items"], strict=True):
+        entries: list[dict[str, str | None]] = []
         for raw in json.loads(items_json):
             for got in _clean_item(Item(**raw), settings):
                 if isinstance(got, InputError):
-                    rows.append(_row(part, got.source, reason=got.reason))
+                    entries.append(_entry(got.source, reason=got.reason))
                 else:
-                    rows.append(_row(part, got.source, document_json=got.model_dump_json()))
-    return pd.DataFrame(rows, columns=["part", "source", "reason", "document_json"])
+                    entries.append(_entry(got.source, document_json=got.model_dump_json()))
+        out.append({"part": part, "entries": json.dumps(entries)})
+    return pd.DataFrame(out, columns=["part", "entries"])
 
 
-def _row(
-    part: str, source: str, *, reason: str | None = None, document_json: str | None = None
-) -> dict[str, Any]:
-    return {"part": part, "source": source, "reason": reason, "document_json": document_json}
+def _entry(
+    source: str, *, reason: str | None = None, document_json: str | None = None
+) -> dict[str, str | None]:
+    return {"source": source, "reason": reason, "document_json": document_json}
 
 
 # ---- stage 2: summarize -----------------------------------------------------------------
@@ -229,7 +234,7 @@ class _Collected:
 class SummarizeStage:
     """An actor: one backend, one chunker and a private scratch store, reused across batches."""
 
-    def __init__(self, settings_json: str, backend: str) -> None:
+    def __init__(self, settings_json: str, backend: str, out: str) -> None:
         from litdigest.chunk.chunker import Chunker
         from litdigest.store.store import Store
         from litdigest.summarize.backends import get_backend
@@ -237,15 +242,36 @@ class SummarizeStage:
         self.settings = Settings.model_validate_json(settings_json)
         self.backend = get_backend(backend, self.settings)
         self.chunker = Chunker(self.settings.chunk)
+        self.out = out
         self._scratch = Path(tempfile.mkdtemp(prefix="litdigest-ray-")) / "scratch.db"
         Store(self._scratch).close()  # created (and migrated) once per actor
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        """Summarize each partition of the batch and write it; return one count row each."""
+        import pandas as pd
+
+        counts = [
+            self._partition(str(part), json.loads(entries))
+            for part, entries in zip(batch["part"], batch["entries"], strict=True)
+        ]
+        return pd.DataFrame(counts, columns=["part", "ok", "failed"])
+
+    def _partition(self, part: str, entries: list[dict[str, str | None]]) -> dict[str, Any]:
+        collected = self._summarize(
+            [
+                Document.model_validate_json(e["document_json"])
+                for e in entries
+                if e["document_json"]
+            ]
+        )
+        rows = [self._row(part, e, collected) for e in entries]
+        return write_partition(rows, self.out)
+
+    def _summarize(self, docs: list[Document]) -> _Collected:
         from litdigest.store.store import Store
         from litdigest.summarize.backends.base import Budget
         from litdigest.summarize.runner import run_batch
 
-        docs = [Document.model_validate_json(j) for j in map(_text, batch["document_json"]) if j]
         collected = _Collected()
         opts = self.settings.summarize
         with Store(self._scratch) as store:  # Ray may call from any thread: one store a call
@@ -262,44 +288,28 @@ class SummarizeStage:
                     run_args={"command": "summarize", "engine": "ray"},
                 )
             )
-        return self._rows(batch, collected)
+        return collected
 
-    def _rows(self, batch: pd.DataFrame, collected: _Collected) -> pd.DataFrame:
-        import pandas as pd
-
+    def _row(self, part: str, entry: dict[str, str | None], got: _Collected) -> dict[str, Any]:
+        source, reason, doc_json = entry["source"] or "?", entry["reason"], entry["document_json"]
+        summary = got.summaries.get(source) if doc_json else None
+        if summary is None and reason is None:
+            reason = got.failures.get(source, "not summarized (budget or interruption)")
         key = self.backend
-        rows = []
-        for part, source, raw_reason, raw_doc in zip(
-            batch["part"], batch["source"], batch["reason"], batch["document_json"], strict=True
-        ):
-            reason, doc_json = _text(raw_reason), _text(raw_doc)
-            summary = collected.summaries.get(source) if doc_json else None
-            if summary is None and reason is None:
-                reason = collected.failures.get(source, "not summarized (budget or interruption)")
-            doc_id = json.loads(doc_json)["doc_id"] if doc_json else None
-            n_claims = _count_claims(summary) if summary else 0
-            rows.append(
-                {
-                    "part": part,
-                    "source": source,
-                    "doc_id": doc_id,
-                    "status": "ok" if summary else "failed",
-                    "reason": None if summary else reason,
-                    "backend": key.name,
-                    "model": key.model,
-                    "prompt_version": key.prompt_version,
-                    "settings_hash": key.settings_hash(),
-                    "n_claims": n_claims,
-                    "summary_json": summary,
-                    "document_json": doc_json,
-                }
-            )
-        return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-
-
-def _text(value: Any) -> str | None:
-    """A string cell, or None for pandas' missing values."""
-    return value if isinstance(value, str) and value else None
+        return {
+            "part": part,
+            "source": source,
+            "doc_id": json.loads(doc_json)["doc_id"] if doc_json else None,
+            "status": "ok" if summary else "failed",
+            "reason": None if summary else reason,
+            "backend": key.name,
+            "model": key.model,
+            "prompt_version": key.prompt_version,
+            "settings_hash": key.settings_hash(),
+            "n_claims": _count_claims(summary) if summary else 0,
+            "summary_json": summary,
+            "document_json": doc_json,
+        }
 
 
 def _count_claims(summary_json: str) -> int:
@@ -340,24 +350,19 @@ def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
     tmp.replace(path)
 
 
-def write_partition(group: pd.DataFrame, out: str) -> pd.DataFrame:
+def write_partition(rows: list[dict[str, Any]], out: str) -> dict[str, Any]:
     """Write one partition's claims, then its summaries (the commit marker); return counts."""
     import pandas as pd
 
-    part = str(group["part"].iloc[0])
-    group = group.sort_values("source", kind="stable")
-    claims = [
-        row
-        for summary in group["summary_json"]
-        if isinstance(summary, str)
-        for row in claim_rows(part, summary)
-    ]
-    _atomic_parquet(
-        pd.DataFrame(claims, columns=list(CLAIM_COLUMNS)), Path(out, "claims", f"{part}.parquet")
-    )
-    _atomic_parquet(group[list(SUMMARY_COLUMNS)], Path(out, "summaries", f"{part}.parquet"))
-    ok = int((group["status"] == "ok").sum())
-    return pd.DataFrame({"part": [part], "ok": [ok], "failed": [len(group) - ok]})
+    part = str(rows[0]["part"]) if rows else "empty"
+    rows = sorted(rows, key=lambda r: str(r["source"]))
+    claims = [c for r in rows if r["summary_json"] for c in claim_rows(part, r["summary_json"])]
+    claims_path = Path(out, "claims", f"{part}.parquet")
+    _atomic_parquet(pd.DataFrame(claims, columns=list(CLAIM_COLUMNS)), claims_path)
+    summaries = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    _atomic_parquet(summaries, Path(out, "summaries", f"{part}.parquet"))
+    ok = sum(r["status"] == "ok" for r in rows)
+    return {"part": part, "ok": ok, "failed": len(rows) - ok}
 
 
 # ---- the job ----------------------------------------------------------------------------
@@ -432,13 +437,14 @@ def _pipeline(
     pool = actors or max(1, int(ray.available_resources().get("CPU", 1)))
     ds = ds.map_batches(
         SummarizeStage,
-        batch_size=settings.summarize.concurrency * 4,
+        batch_size=1,  # one partition per call: written as soon as it is summarized
         batch_format="pandas",
-        compute=ray.data.ActorPoolStrategy(size=pool),
-        fn_constructor_kwargs={"settings_json": settings_json, "backend": backend},
-    )
-    ds = ds.groupby("part", num_partitions=max(1, min(len(todo), 2 * pool))).map_groups(
-        write_partition, batch_format="pandas", fn_kwargs={"out": str(out)}
+        compute=ray.data.ActorPoolStrategy(size=min(pool, len(rows))),
+        fn_constructor_kwargs={
+            "settings_json": settings_json,
+            "backend": backend,
+            "out": str(out),
+        },
     )
     return list(ds.take_all())
 
