@@ -24,11 +24,12 @@ from litdigest.store.store import Store  # noqa: E402
 from litdigest.summarize.backends import get_backend  # noqa: E402
 from litdigest.summarize.runner import run_batch  # noqa: E402
 from tests.loopback_server import LoopbackServer  # noqa: E402
+from tests.support import shared_root  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = shared_root()
 
 
 @pytest.fixture(scope="module", autouse=True)
