@@ -84,6 +84,7 @@ def _ray(data: Path, tmp: Path) -> tuple[float, int, float]:
     from litdigest.config import Settings
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     t0 = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
     startup = time.perf_counter() - t0

@@ -35,6 +35,7 @@ SHARED = shared_root()
 @pytest.fixture(scope="module", autouse=True)
 def _ray_local() -> Iterator[None]:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # everything on loopback
     ray.init(
         num_cpus=2,
         include_dashboard=False,

@@ -412,6 +412,7 @@ def _start(ray: Any, address: str | None) -> None:
         ray.init(address=address, log_to_driver=False)
         return
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # a private instance: loopback
     ray.init(
         address="local",
         include_dashboard=False,
