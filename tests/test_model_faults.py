@@ -115,6 +115,8 @@ def test_each_fault_every_document_summarized_or_reported(
         OPENAI_API_KEY=FAKE_KEY,
         LITDIGEST_OPENAI__TIMEOUT_S="0.6",
         LITDIGEST_SUMMARIZE__MAX_RETRIES=str(MAX_RETRIES),
+        # a timeout is retried once by default (issue 15); this plan times a prompt out twice
+        LITDIGEST_LLM__TIMEOUT_RETRIES="2",
     )
     with LoopbackServer(faults=plan, timeout_sleep_s=1.5) as srv:
         result = _summarize(srv, corpus, tmp_path / "f.db", env)

@@ -332,6 +332,33 @@ def _choose_backend(settings: Settings, base_url: str | None) -> str:
     return name
 
 
+class EngineChoice(StrEnum):
+    LOCAL = "local"
+    RAY = "ray"
+
+
+EngineOption = Annotated[
+    EngineChoice,
+    typer.Option(
+        "--engine",
+        help="local (this machine, SQLite store) or ray (Ray Data; Parquet under --out; "
+        "needs the ray extra).",
+    ),
+]
+AddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        help="Ray cluster to join with --engine ray: auto or ray://host:10001 (default: a "
+        "private local instance).",
+    ),
+]
+PartitionSizeOption = Annotated[
+    int,
+    typer.Option("--partition-size", min=1, help="Documents per Parquet partition (--engine ray)."),
+]
+
+
 def summarize(
     paths: PathsArg,
     backend: Annotated[
@@ -383,6 +410,9 @@ def summarize(
         ),
     ] = False,
     include_all: IncludeAllOption = False,
+    engine: EngineOption = EngineChoice.LOCAL,
+    address: AddressOption = None,
+    partition_size: PartitionSizeOption = 64,
 ) -> None:
     """Summarize each document: mechanism, evidence, therapeutic implication, verified quotes."""
     settings = _summarize_settings(
@@ -393,6 +423,32 @@ def summarize(
         from litdigest.cli.batch import submit_command
 
         raise typer.Exit(submit_command(paths, settings, db))
+    if engine == EngineChoice.RAY:
+        from litdigest.cli.scale import run_ray_summarize
+
+        backend_name = _choose_backend(settings, base_url)
+        raise typer.Exit(
+            run_ray_summarize(
+                paths,
+                settings,
+                backend=backend_name,
+                out=out,
+                address=address,
+                partition_size=partition_size,
+            )
+        )
+    raise typer.Exit(_summarize_online(settings, paths, base_url, db, out, fmt))
+
+
+def _summarize_online(
+    settings: Settings,
+    paths: list[Path],
+    base_url: str | None,
+    db: Path | None,
+    out: Path | None,
+    fmt: OutputChoice,
+) -> int:
+    """Choose the backend, open the output, run the batch; returns the exit code."""
     from litdigest.summarize.backends import get_backend
 
     summarizer = get_backend(_choose_backend(settings, base_url), settings)
@@ -405,7 +461,7 @@ def summarize(
             file=sys.stderr,
             flush=True,
         )
-    raise typer.Exit(result.exit_code)
+    return result.exit_code
 
 
 def schema() -> None:

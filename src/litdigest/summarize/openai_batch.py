@@ -138,7 +138,7 @@ def _recording_caller(base: ChatCaller) -> Any:
 
         def __init__(self, base: ChatCaller) -> None:
             super().__init__(
-                base._llm,
+                base.chat_model,
                 model=base.model,
                 settings=base.settings,
                 backend=base.backend,
@@ -159,13 +159,13 @@ def _recording_caller(base: ChatCaller) -> Any:
         ) -> Any:
             from litdigest.llm.caller import _Sent
 
-            spec = self._schema(output)
-            hit = self._cached(messages, spec, ctx, max_tokens) if use_cache else None
+            spec = self.spec_for(output)
+            hit = self.cached_reply(messages, spec, ctx, max_tokens) if use_cache else None
             if hit is not None:
                 meter.cache_hits += 1
                 return _Sent(hit[0], hit[1], cached=True)
             method = self.methods[0]
-            msgs = self._messages_for(method, messages, spec)
+            msgs = self.messages_for(method, messages, spec)
             self.recorded.append(
                 _Recorded(
                     doc_id,
@@ -186,6 +186,7 @@ def request_body(
     messages: Sequence[BaseMessage],
     spec: dict[str, Any],
     max_tokens: int | None = None,
+    limit_field: str = "max_completion_tokens",
 ) -> dict[str, Any]:
     """The chat-completions body the online path sends for a strict ``json_schema`` request
     (built by ``ChatOpenAI`` itself), without ``stream``, which batches do not take."""
@@ -207,7 +208,7 @@ def request_body(
     )
     payload.pop("stream", None)
     if max_tokens is not None:
-        payload["max_completion_tokens"] = max_tokens
+        payload[limit_field] = max_tokens
     return payload
 
 
@@ -266,7 +267,13 @@ async def _collect(
                     request_hash=rec.request_hash,
                     kind=rec.kind,
                     part=part,
-                    body=request_body(backend.model, rec.messages, rec.spec, rec.max_tokens),
+                    body=request_body(
+                        backend.model,
+                        rec.messages,
+                        rec.spec,
+                        rec.max_tokens,
+                        backend.caller.limit_field,
+                    ),
                     prompt_tokens=tokens,
                 )
             )
