@@ -371,15 +371,9 @@ def summarize(
     include_all: IncludeAllOption = False,
 ) -> None:
     """Summarize each document: mechanism, evidence, therapeutic implication, verified quotes."""
+    base = _with_include_all(load_settings(), include_all)
     settings = _summarize_settings(
-        _with_include_all(load_settings(), include_all),
-        backend,
-        model,
-        base_url,
-        concurrency,
-        max_cost,
-        max_tokens,
-        timeout,
+        base, backend, model, base_url, concurrency, max_cost, max_tokens, timeout
     )
     if batch_api:
         from litdigest.cli.batch import submit_command
@@ -398,6 +392,11 @@ def summarize(
         "max_tokens": settings.summarize.max_tokens,
     }
     result = _run(summarizer, settings, paths, db, sink, run_args)
+    _report_budget(result)
+    raise typer.Exit(result.exit_code)
+
+
+def _report_budget(result: BatchResult) -> None:
     if result.budget_stopped:
         print(
             f"litdigest: budget stopped the batch ({printable(result.budget_message or '')}); "
@@ -405,7 +404,6 @@ def summarize(
             file=sys.stderr,
             flush=True,
         )
-    raise typer.Exit(result.exit_code)
 
 
 def schema() -> None:
