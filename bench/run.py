@@ -25,6 +25,7 @@ from bench import (  # noqa: E402
     bench_memory,
     bench_pdf,
     bench_peers,
+    bench_ray,
     bench_summarize,
     bench_throughput,
     bench_tokens,
@@ -299,6 +300,7 @@ def markdown(results: dict[str, Any]) -> str:
     # --- 7. real PDFs (bench/bench_pdf.py) ---
     if results.get("pdf"):
         lines += bench_pdf.markdown(results["pdf"])
+    lines += bench_ray.markdown(results.get("ray"))
     return "\n".join(lines)
 
 
@@ -329,6 +331,7 @@ def main() -> None:
     _timed_section(results, "digest", lambda: bench_digest.run(shared))
     # --- 7. real PDFs against their publisher XML (skipped without ../shared/corpus/pdf) ---
     _timed_section(results, "pdf", lambda: bench_pdf.run(shared))
+    _timed_section(results, "ray", lambda: bench_ray.run(shared))
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -31,9 +31,9 @@ def test_think_block_is_not_the_answer() -> None:
 def test_last_object_that_validates_wins() -> None:
     good = {"tldr": "t", "mechanism": [], "evidence": [], "therapeutic_implication": []}
     text = '{"tldr": 1, "mechanism": 5}\nFinal:\n' + json.dumps(good)
-    assert parse_output(text, ModelSummary).tldr[0].text == "t"
+    assert parse_output(text, ModelSummary).tldr_text == "t"
     text = json.dumps(good) + '\n{"note": "not a summary"}'
-    assert parse_output(text, ModelSummary).tldr[0].text == "t"
+    assert parse_output(text, ModelSummary).tldr_text == "t"
 
 
 def test_lenient_coercion_reports_warnings() -> None:

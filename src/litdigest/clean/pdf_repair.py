@@ -732,7 +732,8 @@ _FIELD_LINE_RE = re.compile(
     r"(?:\*\s?|†\s?)?(?i:citation|correspondence|received|accepted|published|copyright|"
     r"academic editor|editor|competing interests|funding|data availability|keywords|e-?mail|"
     r"how to cite this article|cite this article as|current address|present address)\s*:|"
-    r"©\s?(?:19|20)\d\d\b|full list of author information"
+    r"©\s?(?:19|20)\d\d\b|full list of author information|"
+    r"(?:©\s?)?(?:19|20)\d\d,? (?i:the authors?)\.? (?i:published by)"
 )
 # Figure and table captions ("Table 1 All samples ...", "Figure 2. ...") and run-in headings
 # ("Acknowledgments This work ..."): a new block after a finished sentence.

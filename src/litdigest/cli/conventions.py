@@ -148,13 +148,14 @@ def _plain_help_labels() -> None:
 
 _PYDANTIC_NOISE = re.compile(r"\b(?:Value error|Assertion failed), ", re.IGNORECASE)
 _NOT_ONE_OF = re.compile(r"'([^']+)' is not one of:? ((?:'?[\w.-]+'?(?:, | or |, or )?)+)")
+_CHOOSE_FROM = re.compile(r"'([^']+)' \(choose from ([\w., -]+)\)")
 
 
 def clean_message(message: str) -> str:
     """One line without pydantic's wording, with a suggestion for a near-miss choice."""
     text = _PYDANTIC_NOISE.sub("", " ".join(message.split()))
     text = re.sub(r"\s*\[type=[^\]]*\]|\s*For further information visit \S+", "", text)
-    match = _NOT_ONE_OF.search(text)
+    match = _NOT_ONE_OF.search(text) or _CHOOSE_FROM.search(text)
     if match and "did you mean" not in text.lower():
         choices = re.findall(r"[\w.-]+", match.group(2).replace(" or ", ", "))
         close = difflib.get_close_matches(match.group(1), choices, n=1)
