@@ -21,8 +21,11 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from bench import (  # noqa: E402
     bench_clean,
+    bench_digest,
     bench_memory,
+    bench_pdf,
     bench_peers,
+    bench_ray,
     bench_summarize,
     bench_throughput,
     bench_tokens,
@@ -173,10 +176,22 @@ def _tokens_md(tok: dict[str, Any] | None) -> list[str]:
         return []
     if "skipped" in tok:
         return ["## 3. Token economy", "", f"skipped: {tok['skipped']}", ""]
+    chars = tok.get("chars") or {}
     lines = [
         "## 3. Token economy vs LangChain classic `load_summarize_chain(map_reduce)` "
-        "(same loopback server, 800-token chunks, 80 overlap, o200k_base)",
+        "(same loopback server; theirs: 3000-token chunks of the raw text, o200k_base)",
         "",
+    ]
+    if chars:  # issue 15: request characters (prompt + schema) per cleaned character
+        lines += [
+            f"Request chars / cleaned chars: ours **{chars['our_chars_ratio']:.2f}** "
+            f"({chars['our_request_chars']:,} in {chars['our_calls']} requests), LangChain "
+            f"map_reduce on the raw text {chars['their_chars_ratio']:.2f} "
+            f"({chars['their_request_chars']:,} in {chars['their_calls']} requests); "
+            f"goal {chars['goal']}: {_met(bool(chars['met']))}.",
+            "",
+        ]
+    lines += [
         "| documents | raw tokens/doc | cleaned tokens/doc | calls/doc ours / theirs | "
         "prompt tokens/doc ours / theirs | completion tokens/doc ours / theirs | "
         "total ratio | grounding ours / theirs | goal | met? |",
@@ -281,6 +296,11 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _memory_md(results.get("memory"))
     lines += _clean_md(results.get("cleaning"))
     lines += _throughput_md(results.get("throughput"))
+    lines += bench_digest.markdown(results.get("digest"))
+    # --- 7. real PDFs (bench/bench_pdf.py) ---
+    if results.get("pdf"):
+        lines += bench_pdf.markdown(results["pdf"])
+    lines += bench_ray.markdown(results.get("ray"))
     return "\n".join(lines)
 
 
@@ -308,6 +328,10 @@ def main() -> None:
     else:
         results["cleaning"] = {"skipped": f"{shared}/corpus/extraction not found"}
     _timed_section(results, "throughput", lambda: bench_throughput.run(shared, ROOT / "examples"))
+    _timed_section(results, "digest", lambda: bench_digest.run(shared))
+    # --- 7. real PDFs against their publisher XML (skipped without ../shared/corpus/pdf) ---
+    _timed_section(results, "pdf", lambda: bench_pdf.run(shared))
+    _timed_section(results, "ray", lambda: bench_ray.run(shared))
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")

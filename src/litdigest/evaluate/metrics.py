@@ -17,9 +17,11 @@ out of averages):
   when given, else the key points), ``must_not_include_ok`` / ``_violations``;
 * concision: ``compression`` (words of the quoted passages / document words), ``statement_ratio``
   (statement words / document words), ``claims_per_field``;
-* faithfulness: ``unsupported_rate`` (and ``.<field>``) — share of claims whose statement holds
-  a number or salient term absent from that claim's quotes; ``tldr_unsupported`` — 1 when the
-  TL;DR holds one absent from all of the summary's verified quotes;
+* faithfulness: ``unsupported_rate`` (and ``.<field>``) — share of claims whose statement its
+  quotes do not support (``summarize.support.check_support``, the chains' own check: a
+  number or salient term absent, a negation dropped or added, a direction contradicted);
+  ``tldr_unsupported`` — 1 when the TL;DR holds a number or salient term absent from all of
+  the summary's verified quotes;
 * ``tokens``, ``cost_usd``, ``calls``, ``latency_s`` — usage of the summarization.
 
 ``score_summary`` also returns the explanations: per key point the best claim, its score and
@@ -373,13 +375,14 @@ def _concision(out: Metrics, summary: DocumentSummary, text: str) -> None:
 
 
 def _unsupported(claim: Claim) -> bool:
-    from litdigest.terms import missing_terms
+    """The chains' own check (summarize.support): names, numbers, negations, directions."""
+    from litdigest.summarize.support import check_support
 
-    return bool(missing_terms(claim.statement, " ".join(q.text for q in claim.quotes)))
+    return not check_support(claim.statement, [q.text for q in claim.quotes]).ok
 
 
 def _faithfulness(out: Metrics, summary: DocumentSummary, text: str) -> None:
-    from litdigest.terms import missing_terms
+    from litdigest.summarize.support import check_terms
 
     flags: list[bool] = []
     for s in SECTIONS:
@@ -397,7 +400,7 @@ def _faithfulness(out: Metrics, summary: DocumentSummary, text: str) -> None:
         if _verified(q.text, q.start, q.end, text)
     )
     if summary.tldr.strip():
-        out["tldr_unsupported"] = 1.0 if missing_terms(summary.tldr, verified) else 0.0
+        out["tldr_unsupported"] = 0.0 if check_terms(summary.tldr, verified).ok else 1.0
 
 
 def score_summary(

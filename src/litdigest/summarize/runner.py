@@ -30,25 +30,32 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from pydantic import ValidationError
 
 from litdigest.chunk.chunker import Chunker
 from litdigest.documents import Chunk, Document
-from litdigest.errors import InputError, LitdigestError
+from litdigest.errors import InputError, LitdigestError, SummaryRejected, UsageError
 from litdigest.redaction import redact
 from litdigest.store.store import Store
 from litdigest.summarize.backends.base import Backend, Budget, BudgetExceeded, CallContext
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import DocumentSummary
 from litdigest.summarize.sinks import SummarySink
+from litdigest.text import one_line
+
+if TYPE_CHECKING:
+    from litdigest.config import Settings
 
 __all__ = [
     "BatchResult",
     "BatchRunner",
     "FailureReporter",
+    "backend_key",
+    "make_runner",
     "run_batch",
+    "summarize_document",
 ]
 
 _MAX_PROBLEMS_SHOWN: Final = 2
@@ -159,7 +166,7 @@ def _describe_problems(problems: list[str]) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(redact(text).split())
+    return one_line(redact(text))
 
 
 class BatchRunner:
@@ -193,12 +200,7 @@ class BatchRunner:
         self.on_update = on_update
         self.result = BatchResult()
         self._run_finished = False
-        self._key = (
-            backend.name,
-            backend.model,
-            backend.prompt_version,
-            backend.settings_hash(),
-        )
+        self._key = backend_key(backend)
 
     # ---- run record ----------------------------------------------------------------------
 
@@ -330,25 +332,19 @@ class BatchRunner:
     async def _summarize(self, doc: Document, chunks: list[Chunk], ctx: CallContext) -> _Outcome:
         """Summarize, verify and commit one document; every error becomes an outcome."""
         try:
-            summary = await self.backend.summarize(doc, chunks, ctx)
+            summary = await summarize_document(self.backend, doc, chunks, ctx, self.store)
         except BudgetExceeded as exc:
             return _OverBudget(exc.message)
+        except SummaryRejected as exc:
+            return self._record(doc, _Failed(exc.stage, exc.message, exc.retryable))
+        except UsageError as exc:  # the server cannot be used as configured: stop the run
+            self._record(doc, _Failed("summarize", exc.message, exc.retryable))
+            raise
         except LitdigestError as exc:
             return self._record(doc, _Failed("summarize", exc.message, exc.retryable))
         except Exception as exc:  # a backend bug must not stop the batch
             reason = f"internal error: {type(exc).__name__}: {exc}"
             return self._record(doc, _Failed("summarize", reason))
-        if not isinstance(summary, DocumentSummary):
-            reason = f"backend returned {type(summary).__name__}, not a DocumentSummary"
-            return self._record(doc, _Failed("summarize", reason))
-        problems = verify_summary(summary, doc.text)
-        if problems:
-            reason = f"summary failed verification: {_describe_problems(problems)}"
-            return self._record(doc, _Failed("verify", reason))
-        try:
-            self.store.put_summary(doc.doc_id, *self._key, summary.model_dump_json())
-        except LitdigestError as exc:
-            return self._record(doc, _Failed("store", exc.message, exc.retryable))
         return _Done(summary, cached=False)
 
     def _record(self, doc: Document, failed: _Failed) -> _Failed:
@@ -375,6 +371,9 @@ class BatchRunner:
 
     def _drain(self, pending: deque[_Slot], running: set[asyncio.Task[_Outcome]]) -> None:
         """Emit every finished slot at the head of the queue, in input order."""
+        for task in running:  # a run-stopping error (e.g. a bad API key) ends the run now
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
         running.difference_update([t for t in running if t.done()])
         result = self.result
         while pending and pending[0].done():
@@ -408,6 +407,45 @@ class BatchRunner:
     def _update(self) -> None:
         if self.on_update is not None:
             self.on_update(self.result)
+
+
+def backend_key(backend: Backend) -> tuple[str, str, str, str]:
+    """The cache key of a backend's summaries: name, model, prompt version, settings hash."""
+    return (backend.name, backend.model, backend.prompt_version, backend.settings_hash())
+
+
+async def summarize_document(
+    backend: Backend,
+    doc: Document,
+    chunks: list[Chunk],
+    ctx: CallContext,
+    store: Store,
+    *,
+    in_thread: bool = False,
+) -> DocumentSummary:
+    """Summarize one stored document, verify every quote and commit the summary.
+
+    The one path from a document to a stored summary (the batch runner and the review app's
+    "summarize again"). ``in_thread`` runs the backend in a worker thread (a CPU-bound backend
+    with no store in ``ctx``); verifying and storing stay on the caller's thread. Raises
+    ``SummaryRejected`` (stage summarize, verify or store), or what the backend raised.
+    """
+    if in_thread:
+        summary = await asyncio.to_thread(asyncio.run, backend.summarize(doc, chunks, ctx))
+    else:
+        summary = await backend.summarize(doc, chunks, ctx)
+    if not isinstance(summary, DocumentSummary):
+        reason = f"backend returned {type(summary).__name__}, not a DocumentSummary"
+        raise SummaryRejected("summarize", reason)
+    problems = verify_summary(summary, doc.text)
+    if problems:
+        reason = f"summary failed verification: {_describe_problems(problems)}"
+        raise SummaryRejected("verify", reason)
+    try:
+        store.put_summary(doc.doc_id, *backend_key(backend), summary.model_dump_json())
+    except LitdigestError as exc:
+        raise SummaryRejected("store", exc.message, retryable=exc.retryable) from None
+    return summary
 
 
 def _next_or_none(iterator: Iterator[Document | InputError]) -> Document | InputError | None:
@@ -449,3 +487,27 @@ async def run_batch(
         on_update=on_update,
     )
     return await runner.run(items)
+
+
+def make_runner(
+    backend: Backend,
+    store: Store,
+    sink: SummarySink,
+    reporter: FailureReporter,
+    settings: Settings,
+    *,
+    run_args: dict[str, Any] | None = None,
+) -> BatchRunner:
+    """The runner ``litdigest summarize`` uses: chunking, concurrency and budget from
+    ``settings`` (the CLI, the Python API and ``batch resume`` all build it here)."""
+    opts = settings.summarize
+    return BatchRunner(
+        backend,
+        store,
+        sink,
+        reporter,
+        chunker=Chunker(settings.chunk),
+        concurrency=opts.concurrency,
+        budget=Budget(opts.max_cost_usd, opts.max_tokens),
+        run_args=run_args,
+    )
