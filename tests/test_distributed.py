@@ -265,6 +265,7 @@ def test_killed_job_resumes_without_repeating(tmp_path: Path) -> None:
             time.sleep(0.2)
         os.killpg(job.pid, signal.SIGKILL)
         job.wait()
+        time.sleep(server.latency_s + 1.0)  # a request in flight at the kill is logged on reply
         finished = {f.name: f.stat().st_mtime_ns for f in (out / "summaries").glob("*.parquet")}
         assert 2 <= len(finished) < 5, "the job should have been killed midway"
         before = len(server.requests)
