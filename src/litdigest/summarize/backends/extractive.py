@@ -45,6 +45,7 @@ from litdigest.summarize.schema import (
     EvidenceKind,
     Quote,
     Section,
+    TldrCitation,
     Usage,
 )
 
@@ -572,6 +573,7 @@ class ExtractiveBackend:
                 "prompt_version": self.prompt_version,
                 "max_claims_per_field": self.max_claims_per_field,
                 "tldr_sentences": self.tldr_sentences,
+                "tldr": "composed from the claims",
             }
         )
 
@@ -603,11 +605,13 @@ class ExtractiveBackend:
             for section in SECTIONS
             if not claims[section]
         ]
+        tldr, citations = self._claims_tldr(claims)
         return DocumentSummary(
             doc_id=doc.doc_id,
             source=doc.source,
             metadata=doc.metadata,
-            tldr=self._tldr(sentences, text, doc.metadata.title),
+            tldr=tldr or self._tldr(sentences, text, doc.metadata.title),
+            tldr_citations=citations,
             mechanism=claims["mechanism"],
             evidence=claims["evidence"],
             therapeutic_implication=claims["therapeutic_implication"],
@@ -653,6 +657,20 @@ class ExtractiveBackend:
                     chosen[owner].remove(best_s)
                 chosen[section] = [best_s]
         return {section: sorted(chosen[section], key=lambda s: s.index) for section in SECTIONS}
+
+    def _claims_tldr(self, claims: dict[Section, list[Claim]]) -> tuple[str, list[TldrCitation]]:
+        """The TL;DR composed from the claims (issue 14): mechanism and implication first,
+        evidence only when they are missing; every term of it is in a cited claim's quote."""
+        from litdigest.summarize.support import compose_cited_tldr
+
+        first: dict[Section, list[Claim]] = {
+            "mechanism": claims["mechanism"],
+            "therapeutic_implication": claims["therapeutic_implication"],
+        }
+        tldr, citations = compose_cited_tldr(first, self.tldr_sentences)
+        if len(citations) < self.tldr_sentences:
+            tldr, citations = compose_cited_tldr(claims, self.tldr_sentences)
+        return tldr, citations
 
     def _tldr(self, sentences: list[_Sentence], text: str, title: str | None) -> str:
         pool = [s for s in sentences if s.section != _BACK]
