@@ -18,7 +18,7 @@ from litdigest.digest.model import Digest, DigestClaim, Reference, Sentence
 from litdigest.digest.polarity import compare_claims, salient_terms
 from litdigest.digest.render_html import render_html
 from litdigest.digest.render_md import render_csv, render_markdown
-from litdigest.digest.synthesis import check_sentence, local_support
+from litdigest.digest.synthesis import check_sentence
 from litdigest.store.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,15 +229,15 @@ def test_synthesis_rejects_uncited_and_unsupported_sentences() -> None:
     assert isinstance(reversed_, str) and "not supported" in reversed_
 
 
-def test_local_support_allows_a_sentence_that_reports_a_disagreement() -> None:
-    support = [
+def test_synthesis_allows_a_sentence_that_reports_one_side_of_a_disagreement() -> None:
+    allowed = _claims(
         "PD-1 blockade increased CD8+ T cell infiltration in melanoma.",
         "PD-1 blockade decreased CD8+ T cell infiltration in melanoma.",
-    ]
-    assert (
-        local_support("PD-1 blockade increased CD8+ T cell infiltration in melanoma.", support)
-        is None
     )
+    ok = check_sentence(
+        "PD-1 blockade increased CD8+ T cell infiltration in melanoma.", [1, 2], allowed
+    )
+    assert isinstance(ok, Sentence) and ok.cites == [1, 2]
 
 
 # ---- scale and layering -------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from litdigest.digest.model import (
     one_line,
     trim,
 )
-from litdigest.digest.polarity import Parsed, compare, salient_terms
 
 if TYPE_CHECKING:
     from litdigest.summarize.backends.base import CallContext
@@ -34,7 +33,6 @@ __all__ = [
     "Synthesizer",
     "ThemeSynthesis",
     "check_sentence",
-    "local_support",
     "prompt_digest",
     "support_reason",
 ]
@@ -143,20 +141,6 @@ def _support_check() -> SupportCheck:
         return None if result.ok else result.describe()
 
     return run
-
-
-def local_support(text: str, support: Sequence[str]) -> str | None:
-    """Offline support check: salient entities present, direction not contradicted."""
-    joined = "\n".join(support)
-    missing = sorted(salient_terms(text) - salient_terms(joined))
-    if missing:
-        return "not in the cited claims: " + ", ".join(missing)
-    mine = Parsed.of(text)
-    verdicts = [compare(mine, Parsed.of(s)) for s in support]
-    kinds = {v[0] for v in verdicts if v is not None}
-    if kinds == {"disagree"}:
-        return "its direction is opposite to the cited claims"
-    return None
 
 
 def _split_sentences(text: str) -> list[str]:
