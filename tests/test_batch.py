@@ -415,7 +415,7 @@ def test_markdown_digest_shows_fields_quotes_and_warnings() -> None:
     assert "**TL;DR**" in md and "## Mechanism" in md and "## Evidence" in md
     assert "## Therapeutic implication\n\n_No claims._" in md
     assert f"   > {summary.mechanism[0].quotes[0].text}" in md
-    assert "*[patient_cohort]*" in md
+    assert "*[patient cohort]*" in md
     assert "## Warnings\n\n- no therapeutic-implication sentence found" in md
     assert doc.doc_id in md and "doc0003.txt" in md
     hostile = summary.model_copy(update={"tldr": "<script>alert(1)</script>"})

@@ -103,7 +103,21 @@ def test_help_shows_no_python_placeholders(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         for placeholder in ("{paths}", "<list[", "<str>", "<int>", "<float>", "<Path>"):
             assert placeholder not in result.stdout, (command, placeholder)
-    assert "PATH..." in litdigest("summarize", "-h", env=env).stdout
+    summarize_help = litdigest("summarize", "-h", env=env).stdout
+    assert "PATH..." in summarize_help
+    assert "BOOLEAN" not in summarize_help  # switches (--batch-api, -h) take no value
+
+
+def test_batch_commands_say_when_there_is_nothing_to_do(tmp_path: Path) -> None:
+    env = clean_env(tmp_path)
+    db = tmp_path / "s.db"
+    assert litdigest("summarize", str(NOTE), "--db", str(db), env=env).returncode == 0
+    status = litdigest("batch", "status", "--db", str(db), env=env)
+    assert status.returncode == 0 and "no Batch API jobs in" in status.stderr
+    for command in ("resume", "cancel"):  # no API key needed when there is nothing to collect
+        result = litdigest("batch", command, "--db", str(db), env=env)
+        assert result.returncode == 0, result.stderr
+        assert "no unfinished batch jobs" in result.stderr
 
 
 def test_store_errors_exit_2_with_a_hint(tmp_path: Path) -> None:

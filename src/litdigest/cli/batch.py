@@ -98,6 +98,8 @@ def status_command(
     settings = _settings(base_url)
     with _open_store(db, settings) as store:
         jobs = store.batch_jobs() if not keys else select_jobs(store, keys, unfinished=False)
+        if not jobs:
+            say(f"no Batch API jobs in {store.path} (start one with `summarize --batch-api`)")
         client = None
         if refresh and any(j.batch_id and j.finished_at is None for j in jobs):
             try:
@@ -145,15 +147,17 @@ def resume_command(
     if fmt not in ("jsonl", "json", "md"):
         raise UsageError(f"--format must be jsonl, json or md, not {fmt!r}")
     settings = _settings(base_url)
+    if not keys:
+        with _open_store(db, settings) as store:
+            if not store.batch_jobs(unfinished=True):
+                say("no unfinished batch jobs")
+                raise typer.Exit(0)
     client = make_client(settings)
     reporter = Reporter()
     sink: SummarySink = (
         StreamSink(sys.stdout, fmt) if out is None else DirectorySink(out, fmt)  # type: ignore[arg-type]
     )
     with _open_store(db, settings) as store:
-        if not store.batch_jobs(unfinished=True) and not keys:
-            say("no unfinished batch jobs")
-            raise typer.Exit(0)
         result = resume(
             store,
             settings,
@@ -184,6 +188,11 @@ def cancel_command(
     from litdigest.summarize.openai_batch import cancel, make_client
 
     settings = _settings(base_url)
+    if not keys:
+        with _open_store(db, settings) as store:
+            if not store.batch_jobs(unfinished=True):
+                say("no unfinished batch jobs")
+                raise typer.Exit(0)
     client = make_client(settings)
     with _open_store(db, settings) as store:
         for job, status in cancel(store, client, keys or ()):

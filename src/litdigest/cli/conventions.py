@@ -132,6 +132,8 @@ def _plain_help_labels() -> None:
         return
 
     def display_type(self: Any, ctx: Any) -> str:
+        if getattr(self, "is_flag", False):
+            return ""  # a switch takes no value: no BOOLEAN placeholder
         return _plain_label(str(display(self, ctx)))
 
     def usage_name(self: Any) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from litdigest.digest.model import Digest, Relation, TableRow, one_line, trim
+from litdigest.summarize.schema import evidence_kind_label
 from litdigest.text import md_escape
 
 __all__ = [
@@ -67,7 +68,7 @@ def table_cells(digest: Digest, row: TableRow, *, limit: int | None = _TABLE_CHA
         parts = []
         for cid in ids:
             c = digest.claim(cid)
-            kind = f" ({c.evidence_kind.replace('_', ' ')})" if kinds and c.evidence_kind else ""
+            kind = f" ({evidence_kind_label(c.evidence_kind)})" if kinds and c.evidence_kind else ""
             text = trim(c.statement, limit) if limit else one_line(c.statement)
             parts.append(f"C{c.id}{kind}: {text}")
         return " · ".join(parts) or "—"
@@ -81,7 +82,7 @@ def _claim_md(digest: Digest, cid: int) -> list[str]:
     if c.support == "unverified":
         tags.append("unverified: " + "; ".join(c.unsupported_terms))
     if c.evidence_kind:
-        tags.append(c.evidence_kind.replace("_", " "))
+        tags.append(evidence_kind_label(c.evidence_kind))
     if c.status == "accepted":
         tags.append("accepted")
     if c.edited:

@@ -56,6 +56,7 @@ __all__ = [
     "coerce_evidence_kind",
     "coerce_section",
     "compact_schema",
+    "evidence_kind_label",
     "strict_json_schema",
     "strict_schema_problems",
     "summary_json_schema",
@@ -76,6 +77,16 @@ class EvidenceKind(StrEnum):
     META_ANALYSIS = "meta_analysis"
     REVIEW = "review"
     UNSPECIFIED = "unspecified"
+
+    @property
+    def label(self) -> str:
+        """The kind in words, as a reader sees it ("animal model", "meta-analysis")."""
+        return evidence_kind_label(self.value)
+
+
+def evidence_kind_label(value: str) -> str:
+    """``patient_cohort`` -> ``patient cohort``; ``meta_analysis`` -> ``meta-analysis``."""
+    return "meta-analysis" if value == "meta_analysis" else value.replace("_", " ")
 
 
 # --------------------------------------------------------------------------------------------

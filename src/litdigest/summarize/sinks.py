@@ -63,7 +63,7 @@ def _blockquote(text: str, indent: str) -> list[str]:
 
 
 def _claim_lines(n: int, claim: Claim) -> list[str]:
-    kind = f"*[{claim.evidence_kind.value}]* " if claim.evidence_kind is not None else ""
+    kind = f"*[{claim.evidence_kind.label}]* " if claim.evidence_kind is not None else ""
     lines = [f"{n}. {kind}{_md(claim.statement)}"]
     if claim.support == "unverified":  # kept by settings.support.unsupported = "flag"
         terms = "; ".join(claim.unsupported_terms) or "unknown"
