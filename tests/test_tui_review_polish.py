@@ -257,6 +257,7 @@ def test_n_and_p_move_between_documents(db: Path, tmp_path: Path) -> None:
     assert ids["next_document"].show  # in the footer
 
     async def script(pilot: Pilot[None], screen: ReviewScreen) -> None:
+        assert "n Next doc" in screen_text(pilot.app).splitlines()[-1]  # the footer
         await pilot.press("j", "j")
         assert screen.doc_id == alpha and selected_key(screen) == "evidence:0"
         await pilot.press("n")
@@ -322,6 +323,9 @@ def test_filter_searches_authors_journal_and_full_text(polish_db: Path, tmp_path
         assert screen.current is None and screen.claim_list.option_count == 0
         assert await _filter(pilot, screen, "") == [gamma, delta]
         assert screen.current is not None
+        await pilot.press("escape", "s", "s", "s")  # status filter: done (none yet)
+        assert screen.status_filter == "done" and screen.current is None
+        assert plain(screen.query_one("#doc-title", Static)) == "no done documents"
 
     drive(make_app(polish_db, tmp_path), script)
 
