@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.binding import Binding
 from textual.pilot import Pilot
-from textual.widgets import Input, Markdown, OptionList
+from textual.widgets import Input, Markdown, OptionList, TextArea
 
 from litdigest.review.decisions import Reviewer
 from litdigest.store.store import ClaimState, Store
@@ -87,10 +87,10 @@ def test_edit_keeps_original_and_quotes(db: Path, tmp_path: Path) -> None:
     async def script(pilot: Pilot[None], screen: ReviewScreen) -> None:
         await pilot.press("e")
         assert isinstance(pilot.app.screen, EditScreen)
-        field = pilot.app.screen.query_one("#edit-input", Input)
-        field.value = ""
+        field = pilot.app.screen.query_one("#edit-input", TextArea)
+        field.clear()
         await pilot.press(*"Edited claim.")
-        await pilot.press("enter")
+        await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(pilot.app.screen, ReviewScreen)
         view = screen.selected_claim()
@@ -325,7 +325,7 @@ def test_eval_report(db: Path, tmp_path: Path) -> None:
         messages = [n.message for n in pilot.app._notifications]
         assert "No eval report yet." in messages
         state = tmp_path / "state"
-        state.mkdir()
+        state.mkdir(exist_ok=True)  # the review position may be saved there already
         report = tmp_path / "report.md"
         report.write_text("# Eval report\n\nfaithfulness **0.93**\n", encoding="utf-8")
         (state / LATEST_EVAL_REPORT).write_text(f"{report}\n", encoding="utf-8")

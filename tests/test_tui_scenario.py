@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import TextArea
 
 from litdigest.cli.app import main
 from litdigest.tui.app import ReviewApp, ReviewScreen
@@ -70,9 +70,9 @@ def test_summarize_review_reopen_export(
             decided["edited"] = key()
             await pilot.press("e")
             app.screen.query_one(
-                "#edit-input", Input
-            ).value = "Reviewer's own wording of the claim."
-            await pilot.press("enter")
+                "#edit-input", TextArea
+            ).text = "Reviewer's own wording of the claim."
+            await pilot.press("ctrl+s")
             await pilot.pause()
             await pilot.press("a")  # accept the edited claim too
             decided["flagged"] = key()

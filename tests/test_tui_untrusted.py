@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.content import Content
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static, TextArea
 
 from litdigest.review.decisions import Reviewer
 from litdigest.review.export import export_digest
@@ -91,8 +91,8 @@ def test_hostile_text_is_literal_in_every_pane(
             await pilot.press("enter")
             await pilot.pause()
             await pilot.press("k", "k", "e")
-            app.screen.query_one("#edit-input", Input).value = f"{HOSTILE_MARKUP} edited"
-            await pilot.press("enter", "a")
+            app.screen.query_one("#edit-input", TextArea).text = f"{HOSTILE_MARKUP} edited"
+            await pilot.press("ctrl+s", "a")
             await pilot.pause()
             # Click everywhere text is shown: no [@click=...] action exists to run.
             for selector in ("#doc-list", "#doc-title", "#claims", "#source"):

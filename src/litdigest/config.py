@@ -219,12 +219,16 @@ class KeySettings(_Section):
     accept_all: str = Field(
         default="A", description="Accept every claim of the document not yet rejected."
     )
-    next: str = Field(default="j", description="Next item in the focused list (arrows work too).")
+    next: str = Field(default="j", description="Next item in the focused list (stops at the end).")
     previous: str = Field(
-        default="k", description="Previous item in the focused list (arrows work too)."
+        default="k", description="Previous item in the focused list (stops at the top)."
     )
+    next_document: str = Field(default="n", description="Next document (its first claim).")
+    previous_document: str = Field(default="p", description="Previous document (its first claim).")
     switch_pane: str = Field(default="tab", description="Move focus to the next pane.")
-    filter: str = Field(default="slash", description="Filter the documents by text.")
+    filter: str = Field(
+        default="slash", description="Filter by title, author, journal or full text."
+    )
     status_filter: str = Field(default="s", description="Cycle the document status filter.")
     toggle_documents: str = Field(default="l", description="Hide or show the document list.")
     digest: str = Field(default="g", description="Open the digest of accepted claims.")

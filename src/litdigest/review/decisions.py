@@ -202,6 +202,7 @@ class Reviewer:
         self._summaries: dict[str, _Loaded] = {}
         self._order: list[str] = []
         self._documents: dict[str, Document] = {}
+        self._search: dict[str, str] = {}  # doc_id -> casefolded authors, journal, full text
         self.reload()
 
     # ---- loading -------------------------------------------------------------------------
@@ -230,6 +231,7 @@ class Reviewer:
             kept.append(doc_id)
         self._summaries = loaded
         self._order = kept
+        self._search.clear()  # a new summary may bring other metadata
 
     def _pinned(self, doc_id: str) -> int | None:
         pinned: int | None = None
@@ -358,10 +360,30 @@ class Reviewer:
                 continue
             if status is not None and row.status != status:
                 continue
-            if query and not row.matches(query):
+            if query and not self._matches(row, query):
                 continue
             rows.append(row)
         return rows
+
+    def _matches(self, row: DocumentRow, query: str) -> bool:
+        """Every word of ``query`` (case-insensitive) in the row (title, year, source, id,
+        status) or in the authors, journal or full cleaned text."""
+        if row.matches(query):
+            return True
+        if row.doc_id not in self._search:
+            document = self._document(row.doc_id)
+            summary = self.summary(row.doc_id)
+            parts: list[str] = []
+            for metadata in (
+                document.metadata if document else None,
+                summary.metadata if summary else None,
+            ):
+                if metadata is not None:
+                    parts += [*metadata.authors, metadata.journal or ""]
+            parts.append(document.text if document else "")
+            self._search[row.doc_id] = "\n".join(parts).casefold()
+        hay = self._search[row.doc_id]
+        return all(row.matches(word) or word in hay for word in query.casefold().split())
 
     def claims(self, doc_id: str) -> tuple[ClaimView, ...]:
         loaded = self.load(doc_id)

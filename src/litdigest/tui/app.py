@@ -32,6 +32,7 @@ from litdigest.review.decisions import (
 from litdigest.review.export import SUFFIXES, ExportFormat, export_digest
 from litdigest.store.store import Store
 from litdigest.tui.messages import DigestExportRequested
+from litdigest.tui.position import PositionFile
 from litdigest.tui.screens import (
     EvalReportScreen,
     HelpScreen,
@@ -112,12 +113,13 @@ class ReviewApp(App[None]):
         self.store = Store(db_path)
         self.reviewer = Reviewer(self.store)
         self.state_dir = state_dir or Path(platformdirs.user_state_dir(APP_NAME))
+        self.position = PositionFile(self.state_dir, db_path)
         self.export_dir = export_dir or Path.cwd()
         self.set_keymap(self.settings.review.keys.keymap())
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
-        self.push_screen(ReviewScreen(self.reviewer))
+        self.push_screen(ReviewScreen(self.reviewer, self.position))
 
     def on_unmount(self) -> None:
         self.store.close()

@@ -21,7 +21,7 @@ from textual.content import Content
 from litdigest.text import ellipsize
 from litdigest.text import one_line as text_one_line
 
-__all__ = ["ellipsize", "one_line", "safe_text", "source_content"]
+__all__ = ["ellipsize", "evidence_label", "one_line", "safe_text", "source_content"]
 
 _REPLACEMENT: Final = "\ufffd"
 _BIDI: Final = frozenset(
@@ -42,6 +42,16 @@ def _table() -> dict[int, str]:
 
 
 _TABLE: Final = _table()
+
+_EVIDENCE_WORDS: Final[dict[str, str]] = {
+    "in_vitro": "in vitro",
+    "animal_model": "animal model",
+    "patient_cohort": "patient cohort",
+    "clinical_trial": "clinical trial",
+    "meta_analysis": "meta-analysis",
+    "review": "review",
+    "unspecified": "unspecified evidence",
+}
 
 
 def safe_text(text: str) -> str:
@@ -66,3 +76,8 @@ def source_content(
         if start < end:
             content = content.stylize(primary_style if n == 0 else style, start, end)
     return content
+
+
+def evidence_label(kind: str) -> str:
+    """An evidence kind in words: ``patient_cohort`` → ``patient cohort``."""
+    return _EVIDENCE_WORDS.get(kind, safe_text(kind).replace("_", " "))

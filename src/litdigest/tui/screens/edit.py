@@ -9,16 +9,23 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Static, TextArea
 
 from litdigest.tui.screens._common import plain as _plain
-from litdigest.tui.text import one_line
+from litdigest.tui.text import one_line, safe_text
 
 
 class EditScreen(ModalScreen[str | None]):
-    """Edit a claim's statement (the quotes stay). Enter saves, Escape cancels."""
+    """Edit a claim's statement (the quotes stay) in a multi-line, wrapping text area.
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    Ctrl+S saves (the text less its leading and trailing whitespace; an empty text saves
+    nothing), Escape cancels; Enter starts a new line.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
 
     def __init__(self, statement: str, original: str) -> None:
         super().__init__()
@@ -33,17 +40,23 @@ class EditScreen(ModalScreen[str | None]):
                 markup=False,
                 id="edit-original",
             )
-            yield Input(value=one_line(self._statement), id="edit-input", select_on_focus=False)
-            yield Static(_plain("enter save · esc cancel", "dim"), markup=False)
+            yield TextArea(
+                safe_text(self._statement),
+                id="edit-input",
+                soft_wrap=True,
+                show_line_numbers=False,
+                tab_behavior="focus",
+            )
+            yield Static(_plain("ctrl+s save · esc cancel · enter new line", "dim"), markup=False)
 
     def on_mount(self) -> None:
-        field = self.query_one("#edit-input", Input)
-        field.cursor_blink = False
-        field.focus()
+        area = self.query_one("#edit-input", TextArea)
+        area.cursor_blink = False
+        area.focus()
+        area.move_cursor(area.document.end)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        value = event.value.strip()
+    def action_save(self) -> None:
+        value = self.query_one("#edit-input", TextArea).text.strip()
         self.dismiss(value or None)
 
     def action_cancel(self) -> None:

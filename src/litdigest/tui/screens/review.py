@@ -24,11 +24,18 @@ from litdigest.review.decisions import (
     default_selection,
 )
 from litdigest.review.export import SECTION_TITLES
-from litdigest.summarize.schema import SECTIONS
+from litdigest.summarize.schema import SECTIONS, DocumentSummary
+from litdigest.tui.position import Position, PositionFile
 from litdigest.tui.screens.digest import DigestScreen
 from litdigest.tui.screens.edit import EditScreen
 from litdigest.tui.screens.flag import FlagResult, FlagScreen
-from litdigest.tui.text import ellipsize, one_line, source_content
+from litdigest.tui.text import (
+    ellipsize,
+    evidence_label,
+    one_line,
+    safe_text,
+    source_content,
+)
 
 STATUS_LABELS: Final[dict[DocStatus, str]] = {
     "unreviewed": "unreviewed",
@@ -43,6 +50,34 @@ _STATE_BADGES: Final[dict[str, tuple[str, str]]] = {
 
 _HIGHLIGHT: Final = "black on #d7af5f"
 _HIGHLIGHT_PRIMARY: Final = "bold black on #ffd75f"
+
+# Actions on the selected claim or its document: only while the claims pane has focus, so a
+# key pressed in the document list never decides a claim the reviewer is not looking at.
+CLAIM_ACTIONS: Final = frozenset({"accept", "reject", "edit", "flag", "undo", "done", "accept_all"})
+_NO_SUMMARIES: Final = "No summaries to review. Run litdigest summarize first."
+_MAX_WARNINGS: Final = 3
+
+
+class NoWrapOptionList(OptionList):
+    """An ``OptionList`` whose cursor stops at the first and last option (no wrap-around)."""
+
+    def _step(self, direction: int) -> None:
+        index = self.highlighted
+        if index is None:
+            super().action_cursor_down()
+            return
+        last = self.option_count - 1
+        candidates = range(index + 1, last + 1) if direction > 0 else range(index - 1, -1, -1)
+        for candidate in candidates:
+            if not self.get_option_at_index(candidate).disabled:
+                self.highlighted = candidate
+                return
+
+    def action_cursor_down(self) -> None:
+        self._step(1)
+
+    def action_cursor_up(self) -> None:
+        self._step(-1)
 
 
 def _doc_prompt(row: DocumentRow) -> Content:
@@ -66,7 +101,7 @@ def _claim_prompt(view: ClaimView) -> Content:
     if view.edited:
         parts.append(("✎ ", "bold $accent"))
     if view.claim.evidence_kind is not None:
-        parts.append((f"[{view.claim.evidence_kind.value}] ", "italic $text-muted"))
+        parts.append((f"{evidence_label(view.claim.evidence_kind.value)} · ", "italic $accent"))
     if view.claim.support == "unverified":  # its quotes do not support it (issue 14)
         parts.append(("? unverified ", "bold $error"))
     parts.append(one_line(view.statement))
@@ -78,6 +113,21 @@ def _claim_prompt(view: ClaimView) -> Content:
     if view.note:
         parts.append(("\n   note: ", "$warning"))
         parts.append(one_line(view.note))
+    return Content.assemble(*parts)
+
+
+def _summary_content(summary: DocumentSummary) -> Content:
+    """The TL;DR and the warnings of a summary (literal text)."""
+    parts: list[str | Content | tuple[str, str]] = [
+        ("TL;DR ", "bold"),
+        ellipsize(one_line(summary.tldr), 400) or "—",
+    ]
+    for warning in summary.warnings[:_MAX_WARNINGS]:
+        parts.append(("\n⚠ ", "bold $warning"))
+        parts.append((ellipsize(one_line(warning), 200), "$warning"))
+    more = len(summary.warnings) - _MAX_WARNINGS
+    if more > 0:
+        parts.append((f"\n⚠ {more} more warning(s) (see the export)", "$warning"))
     return Content.assemble(*parts)
 
 
@@ -94,6 +144,8 @@ class ReviewScreen(Screen[None]):
         Binding("A", "accept_all", "Accept all", id="accept_all", show=False),
         Binding("j", "move(1)", "Next", id="next", show=False),
         Binding("k", "move(-1)", "Previous", id="previous", show=False),
+        Binding("n", "document(1)", "Next doc", id="next_document"),
+        Binding("p", "document(-1)", "Previous doc", id="previous_document", show=False),
         Binding("tab", "switch_pane", "Switch pane", id="switch_pane", show=False),
         Binding("slash", "filter", "Filter", id="filter", show=False),
         Binding("s", "status_filter", "Status filter", id="status_filter", show=False),
@@ -102,9 +154,10 @@ class ReviewScreen(Screen[None]):
         Binding("escape", "leave_filter", "Leave filter", show=False),
     ]
 
-    def __init__(self, reviewer: Reviewer) -> None:
+    def __init__(self, reviewer: Reviewer, position: PositionFile | None = None) -> None:
         super().__init__()
         self.reviewer = reviewer
+        self._position = position
         self.status_filter: DocStatus | None = None
         self.doc_id: str | None = None
         self.current: ReviewDocument | None = None
@@ -117,10 +170,11 @@ class ReviewScreen(Screen[None]):
             with Vertical(id="docs"):
                 yield Input(placeholder="/ filter documents", id="doc-filter", compact=True)
                 yield Static(id="doc-status", markup=False)
-                yield OptionList(id="doc-list", markup=False)
+                yield NoWrapOptionList(id="doc-list", markup=False)
             with Vertical(id="main"):
                 yield Static(id="doc-title", markup=False)
-                yield OptionList(id="claims", markup=False)
+                yield Static(id="doc-summary", markup=False)
+                yield NoWrapOptionList(id="claims", markup=False)
                 with VerticalScroll(id="source"):
                     yield Static(id="source-text", markup=False)
                 with Horizontal(id="progress"):
@@ -132,8 +186,19 @@ class ReviewScreen(Screen[None]):
         self.query_one("#doc-filter", Input).cursor_blink = False
         self.query_one("#claims", OptionList).border_title = "Summary"
         self.query_one("#source", VerticalScroll).border_title = "Source"
-        self.refresh_documents()
+        saved = self._position.load() if self._position is not None else None
+        if saved is not None:
+            self.refresh_documents(keep=saved.doc_id, claim_key=saved.claim)
+        else:
+            self.refresh_documents()
         self.query_one("#claims", OptionList).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Claim actions only while the claims pane has focus (else shown greyed out)."""
+        if action in CLAIM_ACTIONS:
+            focused = self.focused
+            return True if focused is not None and focused.id == "claims" else None
+        return True
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -145,8 +210,9 @@ class ReviewScreen(Screen[None]):
     def claim_list(self) -> OptionList:
         return self.query_one("#claims", OptionList)
 
-    def refresh_documents(self, keep: str | None = None) -> None:
-        """Rebuild the document list from the store, keeping ``keep`` (or the current one)."""
+    def refresh_documents(self, keep: str | None = None, claim_key: str | None = None) -> None:
+        """Rebuild the document list from the store, keeping ``keep`` (or the current one)
+        and, when it is shown anew, selecting ``claim_key``."""
         query = self.query_one("#doc-filter", Input).value
         rows = self.reviewer.list_documents(query=query, status=self.status_filter)
         doc_list = self.doc_list
@@ -165,15 +231,29 @@ class ReviewScreen(Screen[None]):
         index = ids.index(wanted) if wanted in ids else 0
         doc_list.highlighted = index
         if ids[index] != self.doc_id or self.current is None:
-            self.show_document(ids[index])
+            self.show_document(ids[index], claim_key)
+
+    def _empty_message(self) -> str:
+        """Why no document is shown: an empty store, or a filter that matches nothing."""
+        if not self.reviewer.document_ids():
+            return _NO_SUMMARIES
+        query = self.query_one("#doc-filter", Input).value.strip()
+        status = STATUS_LABELS[self.status_filter] if self.status_filter else None
+        if query:
+            return f"no match for '{one_line(query)}'" + (
+                f" among {status} documents" if status else ""
+            )
+        return f"no {status} documents" if status else _NO_SUMMARIES
 
     def show_document(self, doc_id: str | None, claim_key: str | None = None) -> None:
         """Load ``doc_id`` into the summary and source panes."""
         self.doc_id = doc_id
         self.current = self.reviewer.load(doc_id) if doc_id else None
         title = self.query_one("#doc-title", Static)
+        summary_pane = self.query_one("#doc-summary", Static)
         if self.current is None:
-            title.update(Content("No summaries to review. Run litdigest summarize first."))
+            title.update(Content(self._empty_message()))
+            summary_pane.update(Content(""))
             self.claim_list.clear_options()
             self._claim_keys = []
             self.query_one("#source-text", Static).update(Content(""))
@@ -190,6 +270,7 @@ class ReviewScreen(Screen[None]):
                 ),
             )
         )
+        summary_pane.update(_summary_content(self.current.summary))
         self._fill_claims(claim_key)
 
     def _fill_claims(self, claim_key: str | None) -> None:
@@ -250,6 +331,12 @@ class ReviewScreen(Screen[None]):
             self.call_after_refresh(self._scroll_to_offset, spans[0][0])
         else:
             self.query_one("#source", VerticalScroll).scroll_home(animate=False)
+        self._remember(view)
+
+    def _remember(self, view: ClaimView | None) -> None:
+        """Save the document and claim shown, to come back to them on reopen."""
+        if self._position is not None and self.doc_id is not None:
+            self._position.save(Position(self.doc_id, view.key if view is not None else None))
 
     def _scroll_to_offset(self, offset: int) -> None:
         """Scroll the source pane so the line holding character ``offset`` is near the top."""
@@ -343,7 +430,7 @@ class ReviewScreen(Screen[None]):
             return
 
         def done(statement: str | None) -> None:
-            if statement is None or statement == view.statement:
+            if statement is None or statement in (view.statement, safe_text(view.statement)):
                 return
             self.reviewer.edit(view.doc_id, view.field, view.index, statement)
             self._refresh_current(view.key)
@@ -413,6 +500,21 @@ class ReviewScreen(Screen[None]):
                 focused.scroll_up(animate=False)
         else:
             self.claim_list.focus()
+
+    def action_document(self, delta: int) -> None:
+        """Show the next (``delta`` 1) or previous (-1) document of the list; stop at the ends."""
+        doc_list = self.doc_list
+        index = doc_list.highlighted
+        target = 0 if index is None else index + delta
+        if not 0 <= target < doc_list.option_count:
+            if doc_list.option_count:
+                edge = "last" if delta > 0 else "first"
+                self.app.notify(f"This is the {edge} document.", timeout=2, markup=False)
+            return
+        doc_id = doc_list.get_option_at_index(target).id
+        doc_list.highlighted = target
+        if doc_id is not None and doc_id != self.doc_id:
+            self.show_document(doc_id)
 
     def _panes(self) -> list[Widget]:
         panes: list[Widget] = []
