@@ -18,6 +18,7 @@ from typing import Final
 
 from textual.content import Content
 
+from litdigest.summarize.schema import evidence_kind_label
 from litdigest.text import ellipsize
 from litdigest.text import one_line as text_one_line
 
@@ -42,16 +43,6 @@ def _table() -> dict[int, str]:
 
 
 _TABLE: Final = _table()
-
-_EVIDENCE_WORDS: Final[dict[str, str]] = {
-    "in_vitro": "in vitro",
-    "animal_model": "animal model",
-    "patient_cohort": "patient cohort",
-    "clinical_trial": "clinical trial",
-    "meta_analysis": "meta-analysis",
-    "review": "review",
-    "unspecified": "unspecified evidence",
-}
 
 
 def safe_text(text: str) -> str:
@@ -80,4 +71,6 @@ def source_content(
 
 def evidence_label(kind: str) -> str:
     """An evidence kind in words: ``patient_cohort`` → ``patient cohort``."""
-    return _EVIDENCE_WORDS.get(kind, safe_text(kind).replace("_", " "))
+    if kind == "unspecified":
+        return "unspecified evidence"
+    return evidence_kind_label(safe_text(kind))
