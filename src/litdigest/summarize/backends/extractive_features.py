@@ -1,0 +1,230 @@
+"""Features of the extractive backend's sentence-role classifier (``extractive-v3``).
+
+Every feature runs offline and is the same at training time (``training/train.py``) and at
+run time: a WordLlama embedding of the sentence (mean of its token vectors, from the matrix
+and tokenizer inside the ``wordllama`` wheel, cached per word so a document costs one
+dictionary look-up per word), the cue-lexicon scores of ``extractive_cues``, the section the
+nearest heading opens, the sentence's relative position and a few surface counts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from litdigest.summarize.backends.extractive_cues import CUE_ROLES, CUE_TOKEN_RE, cue_scores
+
+__all__ = [
+    "N_FEATURES",
+    "SECTIONS",
+    "SentenceInput",
+    "embed_sentences",
+    "feature_matrix",
+    "heading_section",
+    "next_section",
+]
+
+# Section categories set by headings and inline labels ("Main results:").
+SECTIONS: Final = (
+    "none",
+    "abstract",
+    "introduction",
+    "methods",
+    "results",
+    "discussion",
+    "conclusion",
+    "back",
+    "other",
+)
+NONE, ABSTRACT, INTRO, METHODS, RESULTS, DISCUSSION, CONCLUSION, BACK, OTHER = range(9)
+
+_SECTION_RES: Final[tuple[tuple[int, re.Pattern[str]], ...]] = (
+    (
+        BACK,
+        re.compile(
+            r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:appendi\w+|supplement\w*|acknowledg\w+|references?|"
+            r"bibliography|funding|financial|author(?:s'?)? (?:contributions|information)|"
+            r"competing interests|conflicts? of interest|abbreviations|data availability|"
+            r"ethics|additional (?:information|files)|notes?|declarations?|disclosures?)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (ABSTRACT, re.compile(r"^(?:abstract|summary|key points|highlights)\b", re.IGNORECASE)),
+    (
+        METHODS,
+        re.compile(
+            r"\bmethods?\b|\bmethodology\b|\bprocedures?\b|\bprotocol\b|\bstatistical analys|"
+            r"\bsearch (?:strategy|methods)|\bselection criteria|\bdata (?:collection|"
+            r"extraction|analysis|sources)|\bmaterials\b|\bexperimental\b|\bstudy (?:design|"
+            r"area|site|population)|\bparticipants\b|\bsettings?\b|\bdesign\b|\bsampling\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (CONCLUSION, re.compile(r"conclu|implication|outlook|perspective|future|remarks", re.I)),
+    (RESULTS, re.compile(r"\bresults?\b|\bfindings\b|\boutcomes?\b", re.IGNORECASE)),
+    (DISCUSSION, re.compile(r"\bdiscussion\b|\binterpretation\b|\bsignificance\b", re.I)),
+    (
+        INTRO,
+        re.compile(
+            r"\bintroduction\b|\bbackground\b|\bobjectives?\b|\baims?\b|\bpurpose\b|"
+            r"\brationale\b|\boverview\b|\bcontext\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+
+
+def heading_section(heading: str) -> int:
+    """The section category a heading (or inline label) names; ``OTHER`` for any other."""
+    for section, pattern in _SECTION_RES:
+        if pattern.search(heading):
+            return section
+    return OTHER
+
+
+def next_section(current: int, heading: str) -> int:
+    """The section after ``heading``: a named section starts; an unnamed (subsection) heading
+    keeps the current section, except that it ends the abstract."""
+    named = heading_section(heading)
+    if named != OTHER:
+        return named
+    return OTHER if current in (NONE, ABSTRACT) else current
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceInput:
+    text: str
+    section: int  # a ``SECTIONS`` index
+    position: float  # 0.0 first sentence of the document, 1.0 last
+
+
+# --------------------------------------------------------------------------------------------
+# Embeddings
+# --------------------------------------------------------------------------------------------
+
+EMBED_DIM: Final = 256
+_WORD_RE: Final = re.compile(r"\S+")
+_lock = threading.Lock()
+
+
+class _WordEmbedder:
+    """Mean WordLlama token vector of a text, tokenised word by word with a per-word cache."""
+
+    def __init__(self) -> None:
+        from tokenizers import Tokenizer
+
+        from litdigest.llm.embed import embedder
+
+        model: Any = embedder()
+        self.matrix: npt.NDArray[np.float32] = np.ascontiguousarray(
+            model.embedding, dtype=np.float32
+        )
+        tokenizer = Tokenizer.from_str(model.tokenizer.to_str())
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        self.tokenizer = tokenizer
+        self.cache: dict[str, tuple[int, npt.NDArray[np.float32]]] = {}
+
+    def _learn(self, words: list[str]) -> None:
+        encodings = self.tokenizer.encode_batch(words, add_special_tokens=False)
+        for word, enc in zip(words, encodings, strict=True):
+            ids = np.asarray(enc.ids, dtype=np.int64)
+            ids = ids[(ids >= 0) & (ids < self.matrix.shape[0])]
+            vec = self.matrix[ids].sum(axis=0) if len(ids) else np.zeros(EMBED_DIM, np.float32)
+            self.cache[word] = (len(ids), vec.astype(np.float32))
+        if len(self.cache) > 300_000:
+            self.cache.clear()
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        tokenised = [_WORD_RE.findall(t) for t in texts]
+        unseen = sorted({w for words in tokenised for w in words if w not in self.cache})
+        if unseen:
+            self._learn(unseen)
+        out = np.zeros((len(texts), EMBED_DIM), dtype=np.float32)
+        cache = self.cache
+        for i, words in enumerate(tokenised):
+            count = 0
+            acc = out[i]
+            for w in words:
+                n, vec = cache.get(w) or (0, None)  # cleared mid-call: skip
+                if vec is not None:
+                    acc += vec
+                    count += n
+            if count:
+                acc /= count
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        result: npt.NDArray[np.float32] = out / norms
+        return result
+
+
+_EMBEDDER: list[_WordEmbedder] = []
+
+
+def embed_sentences(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """L2-normalised WordLlama sentence vectors (rows), one per text."""
+    if not _EMBEDDER:
+        with _lock:
+            if not _EMBEDDER:
+                _EMBEDDER.append(_WordEmbedder())
+    with _lock:
+        return _EMBEDDER[0].embed(texts)
+
+
+# --------------------------------------------------------------------------------------------
+# Feature matrix
+# --------------------------------------------------------------------------------------------
+
+_STATS_RE: Final = re.compile(
+    r"\d\s?%|\b[Pp]\s?[<=>≤≥]\s?0?\.\d|(?-i:\bCI\b)|confidence interval|\b[nN]\s?=\s?\d|"
+    r"(?-i:\b(?:HR|OR|RR|MD|SMD|RD)\b)\s?[\d(=:,]|\bratio\s?[\d(=:,]|"
+    r"\b\d[\d,]*\s(?:participants|patients|people|children|women|men|studies|trials|mice)\b",
+    re.IGNORECASE,
+)
+_SURFACE: Final = 12
+N_CUES: Final = len(CUE_ROLES)
+N_FEATURES: Final = EMBED_DIM + N_CUES + len(SECTIONS) + _SURFACE
+
+
+def _surface(s: SentenceInput, n_sentences: int) -> list[float]:
+    text = s.text
+    n_words = len(text.split())
+    digits = sum(c.isdigit() for c in text)
+    lower = text.lower()
+    return [
+        s.position,
+        s.position * s.position,
+        1.0 if s.position == 0.0 else 0.0,
+        math.log1p(n_words) / 4.0,
+        min(digits / max(len(text), 1) * 10.0, 1.0),
+        1.0 if _STATS_RE.search(text) else 0.0,
+        1.0 if re.search(r"\bwe\b|\bour\b", lower) else 0.0,
+        1.0 if text[:1].isupper() and text.rstrip("\"'”’)]")[-1:] in ".!?" else 0.0,
+        1.0 if "et al" in lower else 0.0,
+        min(text.count("(") + text.count("["), 4) / 4.0,
+        1.0 if re.search(r"\b(?:may|might|could|should|would)\b", lower) else 0.0,
+        math.log1p(n_sentences) / 6.0,
+    ]
+
+
+def feature_matrix(sentences: Sequence[SentenceInput], n_sentences: int) -> npt.NDArray[np.float32]:
+    """One feature row per sentence of a document of ``n_sentences`` sentences."""
+    x = np.zeros((len(sentences), N_FEATURES), dtype=np.float32)
+    if not sentences:
+        return x
+    x[:, :EMBED_DIM] = embed_sentences([s.text for s in sentences])
+    base = EMBED_DIM
+    for i, s in enumerate(sentences):
+        lower = s.text.lower()
+        scores = cue_scores(s.text, lower, set(CUE_TOKEN_RE.findall(lower)))
+        x[i, base : base + N_CUES] = [min(v, 8.0) / 4.0 for v in scores]
+        x[i, base + N_CUES + s.section] = 1.0
+        x[i, base + N_CUES + len(SECTIONS) :] = _surface(s, n_sentences)
+    return x
