@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from bench import (  # noqa: E402
     bench_clean,
+    bench_extractive,
     bench_memory,
     bench_peers,
     bench_summarize,
@@ -281,6 +282,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _memory_md(results.get("memory"))
     lines += _clean_md(results.get("cleaning"))
     lines += _throughput_md(results.get("throughput"))
+    lines += bench_extractive.markdown(results.get("extractive"))
     return "\n".join(lines)
 
 
@@ -308,6 +310,7 @@ def main() -> None:
     else:
         results["cleaning"] = {"skipped": f"{shared}/corpus/extraction not found"}
     _timed_section(results, "throughput", lambda: bench_throughput.run(shared, ROOT / "examples"))
+    _timed_section(results, "extractive", lambda: bench_extractive.run(shared))
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -14,8 +14,7 @@ from litdigest.documents import CleanMode, Document, Format, Metadata, content_h
 from litdigest.prepare import iter_documents
 from litdigest.summarize.backends.base import Backend, CallContext
 from litdigest.summarize.backends.extractive import ExtractiveBackend, sentence_roles
-from litdigest.summarize.backends.extractive_features import RESULTS
-from litdigest.summarize.backends.extractive_kinds import evidence_kind_of
+from litdigest.summarize.backends.extractive_kinds import document_kind, evidence_kind_of
 from litdigest.summarize.backends.extractive_statements import statement
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import SECTIONS, DocumentSummary, EvidenceKind, Section
@@ -139,7 +138,7 @@ def test_classifier_roles_on_the_invented_review() -> None:
 @pytest.mark.parametrize("prefix", sorted(KINDS))
 def test_evidence_kind_from_cues(prefix: str) -> None:
     sentence = next(t for t in REVIEW.splitlines() for t in t.split(". ") if t.startswith(prefix))
-    assert evidence_kind_of(sentence, RESULTS, REVIEW) is KINDS[prefix]
+    assert evidence_kind_of(sentence, "Clinical evidence", document_kind(REVIEW)) is KINDS[prefix]
 
 
 def test_evidence_kind_of_chosen_evidence(review: DocumentSummary) -> None:

@@ -36,9 +36,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-import numpy as np
-import numpy.typing as npt
-
 from litdigest.chunk.chunker import sentence_spans
 from litdigest.summarize.backends.base import stable_hash
 from litdigest.summarize.backends.extractive_cues import CUE_TOKEN_RE
@@ -49,7 +46,7 @@ from litdigest.summarize.backends.extractive_features import (
     feature_matrix,
     next_section,
 )
-from litdigest.summarize.backends.extractive_kinds import document_fallback, evidence_kind_of
+from litdigest.summarize.backends.extractive_kinds import document_kind, evidence_kinds
 from litdigest.summarize.backends.extractive_roles import ROLES, role_model
 from litdigest.summarize.backends.extractive_statements import statement
 from litdigest.summarize.schema import (
@@ -79,6 +76,7 @@ TINY_DOC_WORDS: Final = 300
 TINY_QUOTE_SHARE: Final = 0.45
 MIN_ROLE_PROBABILITY: Final = 0.4  # a claim's role must be this sure
 TLDR_MAX_WORDS: Final = 60
+MAX_FALLBACK_SENTENCES: Final = 40  # evidence sentences that vote for the document's study kind
 # Field of each claim role (model role name -> summary section).
 _FIELD_ROLES: Final[tuple[tuple[Section, int], ...]] = (
     ("mechanism", ROLES.index("mechanism")),
@@ -215,17 +213,19 @@ class _Sentence:
     first_in_paragraph: bool
     section: int  # v2 section kind (importance weights)
     category: int  # ``extractive_features`` section (classifier feature)
+    heading: str | None  # the nearest heading or inline label (evidence kind)
     text: str
     lower: str
     words: set[str]
     n_words: int
     tokens: Counter[str] = field(default_factory=Counter)
     importance: float = 0.0
-    probs: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros(len(ROLES), np.float32))
+    probs: list[float] = field(default_factory=list)  # per role of ``ROLES``
+    role_index: int = -1  # argmax of ``probs``; -1 before classification
 
     @property
     def role(self) -> str:
-        return ROLES[int(self.probs.argmax())]
+        return ROLES[self.role_index] if self.role_index >= 0 else "other"
 
 
 class ExtractiveBackend:
@@ -298,10 +298,14 @@ class ExtractiveBackend:
         doc_words = len(text.split())
         fields = self._select(sentences, doc_words)
         claims = {section: [_claim(s) for s in fields[section]] for section in SECTIONS}
-        evidence_pool = [s.text for s in sentences if s.role == "evidence"]
-        fallback = document_fallback(evidence_pool, text)
-        for claim, s in zip(claims["evidence"], fields["evidence"], strict=True):
-            claim.evidence_kind = evidence_kind_of(s.text, s.category, text, fallback)
+        if fields["evidence"]:
+            document = document_kind(text)
+            pool = [s.text for s in sentences if s.role == "evidence"][:MAX_FALLBACK_SENTENCES]
+            kinds = evidence_kinds(
+                [(s.text, s.heading) for s in fields["evidence"]], document, pool
+            )
+            for claim, kind in zip(claims["evidence"], kinds, strict=True):
+                claim.evidence_kind = kind
         warnings = [
             f"no {section.replace('_', '-')} sentence found"
             for section in SECTIONS
@@ -331,21 +335,22 @@ class ExtractiveBackend:
         chosen: dict[Section, list[_Sentence]] = {section: [] for section in SECTIONS}
         used = 0
         while True:
-            best: tuple[float, Section, _Sentence] | None = None
+            best: tuple[float, Section, int] | None = None
             for section in SECTIONS:
                 if len(chosen[section]) >= k:
                     continue
-                s = next((c for c in ranked[section] if used + c.n_words <= budget), None)
-                if s is None:
+                pool = ranked[section]
+                at = next((i for i, (_, c) in enumerate(pool) if used + c.n_words <= budget), -1)
+                if at < 0:
                     continue
-                score = _rank(s, section) / (1 + len(chosen[section]))
+                score = pool[at][0] / (1 + len(chosen[section]))
                 if best is None or score > best[0]:
-                    best = (score, section, s)
+                    best = (score, section, at)
             if best is None:
                 break
-            _, section, s = best
+            _, section, at = best
+            _, s = ranked[section].pop(at)
             chosen[section].append(s)
-            ranked[section].remove(s)
             used += s.n_words
         return {section: sorted(chosen[section], key=lambda s: s.index) for section in SECTIONS}
 
@@ -369,7 +374,9 @@ class ExtractiveBackend:
                 (_rank(s, section), s)
                 for s in sentences
                 for section in ("mechanism", "therapeutic_implication")
-                if s.role == ROLES[_ROLE_OF[section]] and s.section != _BACK
+                if s.role == ROLES[_ROLE_OF[section]]
+                and s.section != _BACK
+                and not _NEVER_CLAIM_RE.search(s.text)
             ]
         if not pool:
             return title or ""
@@ -390,7 +397,7 @@ def sentence_roles(text: str) -> list[tuple[int, int, str, float]]:
     """(start, end, role, probability) of every candidate sentence of a cleaned text."""
     sentences, n_all = _candidates(text)
     _classify(sentences, n_all)
-    return [(s.start, s.end, s.role, float(s.probs.max())) for s in sentences]
+    return [(s.start, s.end, s.role, s.probs[s.role_index]) for s in sentences]
 
 
 # --------------------------------------------------------------------------------------------
@@ -456,26 +463,48 @@ def _classify(sentences: list[_Sentence], n_all: int) -> None:
     last = max(n_all - 1, 1)
     inputs = [SentenceInput(s.text, s.category, round(s.ordinal / last, 4)) for s in sentences]
     probs = role_model().probabilities(feature_matrix(inputs, n_all))
-    for s, row in zip(sentences, probs, strict=True):
+    roles = probs.argmax(axis=1).tolist()
+    for s, row, role in zip(sentences, probs.tolist(), roles, strict=True):
         s.probs = row
+        s.role_index = role
 
 
-def _pools(sentences: list[_Sentence]) -> dict[Section, list[_Sentence]]:
-    """Candidates per field (role = the field's, sure enough), best rank first."""
-    pools: dict[Section, list[_Sentence]] = {section: [] for section in SECTIONS}
+# Sentences that are never claims whatever the classifier says: review framing and
+# statements of aim (meta-discourse), bench procedure (methods), funding and ethics.
+_NEVER_CLAIM_RE: Final = re.compile(
+    r"\b(?:here|herein),? we (?:review|discuss|describe|summari[sz]e|outline|highlight|"
+    r"consider|explore|examine|extend|focus|provide|present)\b|"
+    r"\b(?:we|they|the authors|researchers|colleagues) (?:also |further |then )?(?:discuss|"
+    r"review|describe|outline|summari[sz]e|highlight|consider|extend the discussion)\b|"
+    r"\bin this (?:joint )?(?:focus|issue|review|article|perspective|special issue|series)\b|"
+    r"\bthis (?:review|article|focus|perspective|chapter) (?:discusses|describes|summari[sz]es|"
+    r"outlines|highlights|considers|focuses|provides|presents|examines)\b|"
+    r"\b(?:the )?(?:aims?|objectives?|purpose|goals?) of (?:this|the present|our|the current) "
+    r"(?:study|review|work|paper|article)\b|\bwe (?:aimed|sought|set out) to\b|"
+    r"\b(?:was|were) (?:then |subsequently )?(?:incubated|centrifuged|washed|stained|diluted|"
+    r"purchased|stored at|homogeni[sz]ed|transfected|resuspended|fixed in|cloned into)\b|"
+    r"\baccording to the manufacturer|\bwe searched\b|\b\d+\s?°C\b|\b\d+ ?rpm\b|"
+    r"\bstatistical analys[ie]s (?:was|were) performed\b|\bexpression of recombinant\b|"
+    r"\b(?:was|were) (?:supported|funded) by\b|\bapproved by the\b.{0,40}\bcommittee\b",
+    re.IGNORECASE,
+)
+
+
+def _pools(sentences: list[_Sentence]) -> dict[Section, list[tuple[float, _Sentence]]]:
+    """(rank, sentence) per field, best first: sentences whose role is the field's, sure
+    enough, outside back matter, not repeated and not a never-claim."""
+    pools: dict[Section, list[tuple[float, _Sentence]]] = {section: [] for section in SECTIONS}
     seen: set[str] = set()
     for s in sentences:
-        if s.section == _BACK or s.lower in seen:
-            continue  # back matter, or a sentence repeated (abstract and conclusions)
+        if s.section == _BACK or s.lower in seen or _NEVER_CLAIM_RE.search(s.text):
+            continue  # back matter, a repeated sentence, or never a claim
         seen.add(s.lower)
-        role = int(s.probs.argmax())
         for section, r in _FIELD_ROLES:
-            if role == r and s.probs[r] >= MIN_ROLE_PROBABILITY:
-                pools[section].append(s)
-    return {
-        section: sorted(pool, key=lambda s: (-_rank(s, section), s.index))
-        for section, pool in pools.items()
-    }
+            if s.role_index == r and s.probs[r] >= MIN_ROLE_PROBABILITY:
+                pools[section].append((_rank(s, section), s))
+    for pool in pools.values():
+        pool.sort(key=lambda rs: (-rs[0], rs[1].index))
+    return pools
 
 
 def _claim(s: _Sentence) -> Claim:
@@ -483,13 +512,14 @@ def _claim(s: _Sentence) -> Claim:
 
 
 def _rank(s: _Sentence, section: Section) -> float:
-    return float(s.probs[_ROLE_OF[section]]) * (0.25 + s.importance)
+    return s.probs[_ROLE_OF[section]] * (0.25 + s.importance)
 
 
 def _candidates(text: str) -> tuple[list[_Sentence], int]:
     """Candidate sentences, and the number of sentences of the document (all of them)."""
     out: list[_Sentence] = []
     section, category = _BODY, NONE
+    heading: str | None = None
     paragraph = -1
     ordinal = 0
     for p_start, p_end in _paragraphs(text):
@@ -503,6 +533,7 @@ def _candidates(text: str) -> tuple[list[_Sentence], int]:
                 if kind != _BODY or section == _ABSTRACT:
                     section = kind
                 category = next_section(category, line)
+            heading = line
             continue
         if _CAPTION_RE.match(line):
             ordinal += 1
@@ -515,6 +546,7 @@ def _candidates(text: str) -> tuple[list[_Sentence], int]:
             if m:
                 section = _heading_kind(m.group("label"))
                 category = next_section(category, m.group("label"))
+                heading = m.group("label")
                 s_start = m.end()
             sentence = text[s_start:s_end]
             n_words = len(sentence.split())
@@ -532,6 +564,7 @@ def _candidates(text: str) -> tuple[list[_Sentence], int]:
                             first_in_paragraph=first,
                             section=_BACK if category == BACK else section,
                             category=category,
+                            heading=heading,
                             text=sentence,
                             lower=lower,
                             words=words,

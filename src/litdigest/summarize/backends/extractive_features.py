@@ -111,11 +111,13 @@ class SentenceInput:
 
 EMBED_DIM: Final = 256
 _WORD_RE: Final = re.compile(r"\S+")
+_MAX_WORDS: Final = 300_000  # words cached before the cache starts afresh
 _lock = threading.Lock()
 
 
 class _WordEmbedder:
-    """Mean WordLlama token vector of a text, tokenised word by word with a per-word cache."""
+    """Mean WordLlama token vector of a text, tokenised word by word with a per-word cache:
+    ``rows[i]`` is the sum of word i's token vectors and ``counts[i]`` its number of tokens."""
 
     def __init__(self) -> None:
         from tokenizers import Tokenizer
@@ -130,35 +132,54 @@ class _WordEmbedder:
         tokenizer.no_padding()
         tokenizer.no_truncation()
         self.tokenizer = tokenizer
-        self.cache: dict[str, tuple[int, npt.NDArray[np.float32]]] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self.index: dict[str, int] = {}
+        self.rows = np.zeros((1024, EMBED_DIM), dtype=np.float32)
+        self.counts = np.zeros(1024, dtype=np.float32)
 
     def _learn(self, words: list[str]) -> None:
+        if len(self.index) + len(words) > _MAX_WORDS:
+            self._reset()
+        need = len(self.index) + len(words)
+        if need > len(self.counts):
+            size = max(need, 2 * len(self.counts))
+            self.rows = np.vstack(
+                [self.rows, np.zeros((size - len(self.rows), EMBED_DIM), np.float32)]
+            )
+            self.counts = np.concatenate(
+                [self.counts, np.zeros(size - len(self.counts), np.float32)]
+            )
         encodings = self.tokenizer.encode_batch(words, add_special_tokens=False)
+        vocab = self.matrix.shape[0]
         for word, enc in zip(words, encodings, strict=True):
-            ids = np.asarray(enc.ids, dtype=np.int64)
-            ids = ids[(ids >= 0) & (ids < self.matrix.shape[0])]
-            vec = self.matrix[ids].sum(axis=0) if len(ids) else np.zeros(EMBED_DIM, np.float32)
-            self.cache[word] = (len(ids), vec.astype(np.float32))
-        if len(self.cache) > 300_000:
-            self.cache.clear()
+            ids = [i for i in enc.ids if 0 <= i < vocab]
+            row = len(self.index)
+            self.index[word] = row
+            if ids:
+                self.rows[row] = self.matrix[ids].sum(axis=0)
+            self.counts[row] = len(ids)
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         tokenised = [_WORD_RE.findall(t) for t in texts]
-        unseen = sorted({w for words in tokenised for w in words if w not in self.cache})
+        index = self.index
+        unseen = sorted({w for words in tokenised for w in words if w not in index})
         if unseen:
             self._learn(unseen)
+            index = self.index
+            unseen = sorted({w for words in tokenised for w in words if w not in index})
+            if unseen:  # the cache was reset mid-document
+                self._learn(unseen)
+        lengths = np.fromiter((len(w) for w in tokenised), dtype=np.int64, count=len(texts))
+        flat = np.fromiter((index[w] for words in tokenised for w in words), dtype=np.int64)
         out = np.zeros((len(texts), EMBED_DIM), dtype=np.float32)
-        cache = self.cache
-        for i, words in enumerate(tokenised):
-            count = 0
-            acc = out[i]
-            for w in words:
-                n, vec = cache.get(w) or (0, None)  # cleared mid-call: skip
-                if vec is not None:
-                    acc += vec
-                    count += n
-            if count:
-                acc /= count
+        nonempty = lengths > 0
+        if flat.size:
+            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[nonempty]
+            sums = np.add.reduceat(self.rows[flat], starts, axis=0)
+            counts = np.add.reduceat(self.counts[flat], starts)
+            out[nonempty] = sums / np.maximum(counts, 1.0)[:, None]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         result: npt.NDArray[np.float32] = out / norms
@@ -182,49 +203,54 @@ def embed_sentences(texts: Sequence[str]) -> npt.NDArray[np.float32]:
 # Feature matrix
 # --------------------------------------------------------------------------------------------
 
-_STATS_RE: Final = re.compile(
-    r"\d\s?%|\b[Pp]\s?[<=>≤≥]\s?0?\.\d|(?-i:\bCI\b)|confidence interval|\b[nN]\s?=\s?\d|"
-    r"(?-i:\b(?:HR|OR|RR|MD|SMD|RD)\b)\s?[\d(=:,]|\bratio\s?[\d(=:,]|"
-    r"\b\d[\d,]*\s(?:participants|patients|people|children|women|men|studies|trials|mice)\b",
-    re.IGNORECASE,
-)
+_STAT_CHARS_RE: Final = re.compile(r"[%=<>±≤≥]|\bCI\b|\bP\s?[<=>]", re.IGNORECASE)
+_DIGITS_RE: Final = re.compile(r"\d")
+_WE_RE: Final = re.compile(r"\bwe\b|\bour\b")
+_MODAL_RE: Final = re.compile(r"\b(?:may|might|could|should|would)\b")
 _SURFACE: Final = 12
 N_CUES: Final = len(CUE_ROLES)
-N_FEATURES: Final = EMBED_DIM + N_CUES + len(SECTIONS) + _SURFACE
+# embedding | cues | cues of the previous and of the next sentence | section one-hot | surface
+N_FEATURES: Final = EMBED_DIM + 3 * N_CUES + len(SECTIONS) + _SURFACE
 
 
-def _surface(s: SentenceInput, n_sentences: int) -> list[float]:
+def _surface(s: SentenceInput, lower: str, n_sentences: int) -> list[float]:
     text = s.text
-    n_words = len(text.split())
-    digits = sum(c.isdigit() for c in text)
-    lower = text.lower()
+    n_words = text.count(" ") + 1
+    digits = len(_DIGITS_RE.findall(text))
     return [
         s.position,
         s.position * s.position,
         1.0 if s.position == 0.0 else 0.0,
         math.log1p(n_words) / 4.0,
         min(digits / max(len(text), 1) * 10.0, 1.0),
-        1.0 if _STATS_RE.search(text) else 0.0,
-        1.0 if re.search(r"\bwe\b|\bour\b", lower) else 0.0,
+        1.0 if _STAT_CHARS_RE.search(text) else 0.0,
+        1.0 if _WE_RE.search(lower) else 0.0,
         1.0 if text[:1].isupper() and text.rstrip("\"'”’)]")[-1:] in ".!?" else 0.0,
         1.0 if "et al" in lower else 0.0,
         min(text.count("(") + text.count("["), 4) / 4.0,
-        1.0 if re.search(r"\b(?:may|might|could|should|would)\b", lower) else 0.0,
+        1.0 if _MODAL_RE.search(lower) else 0.0,
         math.log1p(n_sentences) / 6.0,
     ]
 
 
 def feature_matrix(sentences: Sequence[SentenceInput], n_sentences: int) -> npt.NDArray[np.float32]:
-    """One feature row per sentence of a document of ``n_sentences`` sentences."""
-    x = np.zeros((len(sentences), N_FEATURES), dtype=np.float32)
+    """One feature row per sentence (in document order) of a document of ``n_sentences``."""
+    n = len(sentences)
+    x = np.zeros((n, N_FEATURES), dtype=np.float32)
     if not sentences:
         return x
     x[:, :EMBED_DIM] = embed_sentences([s.text for s in sentences])
-    base = EMBED_DIM
-    for i, s in enumerate(sentences):
+    cue_rows: list[list[float]] = []
+    surface_rows: list[list[float]] = []
+    for s in sentences:
         lower = s.text.lower()
-        scores = cue_scores(s.text, lower, set(CUE_TOKEN_RE.findall(lower)))
-        x[i, base : base + N_CUES] = [min(v, 8.0) / 4.0 for v in scores]
-        x[i, base + N_CUES + s.section] = 1.0
-        x[i, base + N_CUES + len(SECTIONS) :] = _surface(s, n_sentences)
+        cue_rows.append(cue_scores(s.text, lower, set(CUE_TOKEN_RE.findall(lower))))
+        surface_rows.append(_surface(s, lower, n_sentences))
+    cues = np.minimum(np.asarray(cue_rows, dtype=np.float32), 8.0) / 4.0
+    x[:, EMBED_DIM : EMBED_DIM + N_CUES] = cues
+    x[1:, EMBED_DIM + N_CUES : EMBED_DIM + 2 * N_CUES] = cues[:-1]
+    x[:-1, EMBED_DIM + 2 * N_CUES : EMBED_DIM + 3 * N_CUES] = cues[1:]
+    base = EMBED_DIM + 3 * N_CUES
+    x[np.arange(n), base + np.fromiter((s.section for s in sentences), np.int64, n)] = 1.0
+    x[:, base + len(SECTIONS) :] = np.asarray(surface_rows, dtype=np.float32)
     return x

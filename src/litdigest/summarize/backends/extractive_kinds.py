@@ -13,10 +13,9 @@ import re
 from collections import Counter
 from typing import Final
 
-from litdigest.summarize.backends.extractive_features import METHODS, RESULTS
 from litdigest.summarize.schema import EvidenceKind
 
-__all__ = ["document_kind", "evidence_kind_of"]
+__all__ = ["document_fallback", "document_kind", "evidence_kind_of", "evidence_kinds"]
 
 _I: Final = re.IGNORECASE
 _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
@@ -84,7 +83,8 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
             r"\bpatients?\b|\bcohorts?\b|\bretrospective\w*|\bprospective\w*|\bcase series\b|"
             r"\bregistr(?:y|ies)\b|\bbiops(?:y|ies)\b|\bcase-control\b|\bquestionnaires?\b|"
             r"\brespondents\b|\bwomen\b|\bmen\b|\bchildren\b|\binfants\b|\bpregnan\w+|"
-            r"\bhospitali[sz]\w+|\bsurvey\w*|\bpopulation-based\b",
+            r"\bhospitali[sz]\w+|\bsurvey\w*|\bpopulation-based\b|\bquartiles?\b|"
+            r"\bexposure\b.{0,80}\bassociated\b|\b(?:OR|HR|odds ratio)\s?[=(:]?\s?\d",
             _I,
         ),
         1.0,
@@ -92,10 +92,13 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
 )
 _SYSTEMATIC_REVIEW_RE: Final = re.compile(
     r"\b(?:this|our|the present|we (?:performed|conducted|undertook) a) "
-    r"(?:systematic review|meta-?analysis|review)\b|"
-    r"\b(?:we )?included (?:\d+|[a-z-]+) (?:studies|trials|RCTs)\b|"
-    r"\b(?:\d+|[a-z-]+) (?:studies|trials|RCTs)(?:,| with| involving| including)? .{0,40}"
-    r"\b(?:were|was) included\b|\bsearch(?:ed)? .{0,60}\b(?:MEDLINE|EMBASE|CENTRAL)\b",
+    r"(?:systematic review|meta-?analysis|cochrane review)\b|"
+    r"\b(?:we )?included (?:\d+|[a-z-]+) (?:randomi[sz]ed )?(?:controlled )?(?:studies|trials|RCTs)\b|"
+    r"\b(?:\d+|[a-z-]+) (?:randomi[sz]ed )?(?:controlled )?(?:studies|trials|RCTs)"
+    r"(?:,| with| involving| including)? .{0,40}\b(?:were|was|met|are) (?:included|eligible)\b|"
+    r"\bsearch(?:ed)? .{0,60}\b(?:MEDLINE|EMBASE|CENTRAL)\b|\breview authors\b|"
+    r"\b(?:low|moderate|high|very low)[- ](?:quality|certainty) evidence\b|"
+    r"\(\d+ (?:studies|trials|RCTs)[;,] ",
     _I,
 )
 _ONE_STUDY_RE: Final = re.compile(
@@ -128,20 +131,23 @@ def _scores(sentence: str) -> Counter[EvidenceKind]:
 
 
 def evidence_kind_of(
-    sentence: str, section: int, text: str, fallback: EvidenceKind | None = None
+    sentence: str,
+    heading: str | None,
+    document: EvidenceKind | None,
+    fallback: EvidenceKind | None = None,
 ) -> EvidenceKind:
-    """Kind of one evidence sentence (``section``: an ``extractive_features`` section;
-    ``text``: the document, for its kind; ``fallback``: the kind most of its other evidence
-    names, used when neither the sentence nor the document tells)."""
-    doc = document_kind(text)
+    """Kind of one evidence sentence (``heading``: the heading of its section, e.g. "Mouse
+    experiments"; ``document``: ``document_kind`` of its text; ``fallback``:
+    ``document_fallback``, used when neither the sentence, its section nor the document
+    tells)."""
     scores = _scores(sentence)
-    if doc is EvidenceKind.META_ANALYSIS:
+    if document is EvidenceKind.META_ANALYSIS:
         if _ONE_STUDY_RE.search(sentence) and not scores[EvidenceKind.META_ANALYSIS]:
             return EvidenceKind.CLINICAL_TRIAL
         return EvidenceKind.META_ANALYSIS
+    if not scores and heading:
+        scores = _scores(heading)
     if not scores:
-        if section in (RESULTS, METHODS) and fallback is not None:
-            return fallback
         return fallback or EvidenceKind.UNSPECIFIED
     trial, vitro = EvidenceKind.CLINICAL_TRIAL, EvidenceKind.IN_VITRO
     cohort, animal = EvidenceKind.PATIENT_COHORT, EvidenceKind.ANIMAL_MODEL
@@ -160,7 +166,7 @@ def evidence_kind_of(
     return max(scores, key=lambda k: (scores[k], -order.index(k)))
 
 
-def document_fallback(sentences: list[str], text: str) -> EvidenceKind | None:
+def document_fallback(sentences: list[str]) -> EvidenceKind | None:
     """The kind most of a document's evidence sentences name (None when none names one)."""
     counts: Counter[EvidenceKind] = Counter()
     for s in sentences:
@@ -169,5 +175,20 @@ def document_fallback(sentences: list[str], text: str) -> EvidenceKind | None:
             counts[max(scores, key=lambda k: scores[k])] += 1
     if not counts:
         return None
-    order = list(EvidenceKind)
-    return max(counts, key=lambda k: (counts[k], -order.index(k)))
+    best = max(counts, key=lambda k: counts[k])  # ties: the kind named first
+    # A lab technique named in passing does not make a whole document an in-vitro study.
+    return None if best is EvidenceKind.IN_VITRO else best
+
+
+def evidence_kinds(
+    claims: list[tuple[str, str | None]], document: EvidenceKind | None, pool: list[str]
+) -> list[EvidenceKind]:
+    """``evidence_kind_of`` for each (sentence, heading) of ``claims``; the fallback is
+    computed from ``pool`` (the document's evidence sentences) only when one is needed."""
+    fallback: EvidenceKind | None = None
+    needed = document is None and any(
+        not _scores(text) and not (heading and _scores(heading)) for text, heading in claims
+    )
+    if needed:
+        fallback = document_fallback(pool)
+    return [evidence_kind_of(text, heading, document, fallback) for text, heading in claims]
