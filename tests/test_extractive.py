@@ -324,8 +324,12 @@ def test_inline_section_labels() -> None:
         "vaccine may reduce infections in adults, and further well-designed trials are needed "
         "in children."
     )
-    summary = ExtractiveBackend().summarize_sync(make_doc(text))
+    # The labels, not the budget, are under test: let every sentence be quotable.
+    backend = ExtractiveBackend(quote_share=1.0, tiny_quote_share=1.0)
+    summary = backend.summarize_sync(make_doc(text))
     assert verify_summary(summary, text) == []
+    for _, _, claim in summary.iter_claims():  # objectives and search methods are no claims
+        assert not claim.quotes[0].text.startswith(("To assess", "We searched"))
     section, i = claim_for(summary, "Across the 12 trials")
     assert section == "evidence"
     assert summary.evidence[i].evidence_kind is EvidenceKind.META_ANALYSIS
@@ -347,16 +351,22 @@ def test_seeds(seeds_dir: Path) -> None:
         if isinstance(d, Document)
     ]
     assert len(docs) == 5
+    with_claims = 0
     for doc in docs:
         summary = backend.summarize_sync(doc)
         assert verify_summary(summary, doc.text) == [], doc.source
         filled = [s for s in SECTIONS if summary.section(s)]
-        assert filled, (doc.source, summary.warnings)
+        # An empty field carries a warning instead of a sentence of another role.
+        assert len(summary.warnings) == 3 - len(filled), doc.source
+        with_claims += bool(filled)
         assert summary.tldr
         for _, _, claim in summary.iter_claims():
             quote = claim.quotes[0].text
             assert not quote.startswith(("Fig.", "Abstract |")), quote
             assert "http" not in quote and "Register for free" not in quote
+    # Seed 002 is a four-sentence abstract (background, two hedged claims, "Here, we
+    # discuss"): the classifier is unsure of both claims, so it has none.
+    assert with_claims >= 4
 
 
 @pytest.mark.shared
@@ -371,17 +381,20 @@ def test_cochrane_abstracts(shared_dir: Path) -> None:
     assert len(docs) == 480
     backend = ExtractiveBackend()
     rate = 0.0
-    for _ in range(2):  # best of two: a busy CI machine should not fail this
-        start = time.perf_counter()
+    for _ in range(2):  # best of two, CPU time: a busy CI machine should not fail this
+        start = time.process_time()
         summaries = [backend.summarize_sync(d) for d in docs]
-        rate = max(rate, len(docs) / (time.perf_counter() - start))
-    # A guard against pathological slowdowns, not a benchmark: ~700 docs/s measured.
+        rate = max(rate, len(docs) / max(time.process_time() - start, 1e-9))
+    # A guard against pathological slowdowns, not a benchmark (`make bench` measures speed
+    # beside sumy LexRank): ~250 docs/s of CPU time measured on a loaded 2-core machine.
     assert rate >= 50, f"{rate:.0f} docs/s"
     with_evidence = with_implication = 0
     for doc, summary in zip(docs, summaries, strict=True):
         assert verify_summary(summary, doc.text) == [], doc.source
         with_evidence += bool(summary.evidence)
         with_implication += bool(summary.therapeutic_implication)
-    # Results with figures → evidence; authors' conclusions → therapeutic implication.
+    # Results with figures → evidence. Authors' conclusions that only restate an effect are
+    # evidence too (training/LABELLING.md, rule 4); recommendations → implication, which
+    # about 60% of these abstracts make.
     assert with_evidence >= 0.95 * len(docs)
-    assert with_implication >= 0.95 * len(docs)
+    assert with_implication >= 0.5 * len(docs)

@@ -38,9 +38,10 @@ from typing import TYPE_CHECKING, Final
 
 from litdigest.chunk.chunker import sentence_spans
 from litdigest.summarize.backends.base import stable_hash
-from litdigest.summarize.backends.extractive_cues import CUE_TOKEN_RE
+from litdigest.summarize.backends.extractive_cues import CUE_ROLES, CUE_TOKEN_RE
 from litdigest.summarize.backends.extractive_features import (
     BACK,
+    EMBED_DIM,
     NONE,
     SentenceInput,
     feature_matrix,
@@ -84,6 +85,8 @@ _FIELD_ROLES: Final[tuple[tuple[Section, int], ...]] = (
     ("therapeutic_implication", ROLES.index("implication")),
 )
 _ROLE_OF: Final[dict[Section, int]] = dict(_FIELD_ROLES)
+_META: Final = ROLES.index("meta")
+_META_CUE_COLUMN: Final = EMBED_DIM + CUE_ROLES.index("meta")
 _DIGIT_RE: Final = re.compile(r"\d")
 
 
@@ -369,12 +372,11 @@ class ExtractiveBackend:
         ]
         if not pool:
             pool = [(_rank(s, "evidence"), s) for s in fields["evidence"]]
-        if not pool:  # nothing fitted the budget: the best mechanism/implication sentence
+        if not pool:  # no claim: the best sentence that is no methods, meta or chrome
             pool = [
-                (_rank(s, section), s)
+                (sum(s.probs[:3]) * (0.25 + s.importance), s)
                 for s in sentences
-                for section in ("mechanism", "therapeutic_implication")
-                if s.role == ROLES[_ROLE_OF[section]]
+                if s.role not in ("methods", "meta")
                 and s.section != _BACK
                 and not _NEVER_CLAIM_RE.search(s.text)
             ]
@@ -461,9 +463,18 @@ def _classify(sentences: list[_Sentence], n_all: int) -> None:
     if not sentences:
         return
     last = max(n_all - 1, 1)
-    inputs = [SentenceInput(s.text, s.category, round(s.ordinal / last, 4)) for s in sentences]
-    probs = role_model().probabilities(feature_matrix(inputs, n_all))
-    roles = probs.argmax(axis=1).tolist()
+    inputs = [
+        SentenceInput(s.text, s.category, round(s.ordinal / last, 4), s.lower, s.words)
+        for s in sentences
+    ]
+    x = feature_matrix(inputs, n_all)
+    probs = role_model().probabilities(x)
+    # Meta-discourse is lexically marked (the text talks about itself): without a single
+    # meta cue in the sentence, the classifier's "meta" comes from its neighbours only.
+    unmarked = x[:, _META_CUE_COLUMN] <= 0.0
+    choice = probs.copy()
+    choice[unmarked, _META] = -1.0
+    roles = choice.argmax(axis=1).tolist()
     for s, row, role in zip(sentences, probs.tolist(), roles, strict=True):
         s.probs = row
         s.role_index = role
@@ -496,11 +507,15 @@ def _pools(sentences: list[_Sentence]) -> dict[Section, list[tuple[float, _Sente
     pools: dict[Section, list[tuple[float, _Sentence]]] = {section: [] for section in SECTIONS}
     seen: set[str] = set()
     for s in sentences:
-        if s.section == _BACK or s.lower in seen or _NEVER_CLAIM_RE.search(s.text):
-            continue  # back matter, a repeated sentence, or never a claim
+        if s.section == _BACK or s.lower in seen:
+            continue  # back matter, or a sentence repeated (abstract and conclusions)
         seen.add(s.lower)
         for section, r in _FIELD_ROLES:
-            if s.role_index == r and s.probs[r] >= MIN_ROLE_PROBABILITY:
+            if (
+                s.role_index == r
+                and s.probs[r] >= MIN_ROLE_PROBABILITY
+                and not _NEVER_CLAIM_RE.search(s.text)
+            ):
                 pools[section].append((_rank(s, section), s))
     for pool in pools.values():
         pool.sort(key=lambda rs: (-rs[0], rs[1].index))

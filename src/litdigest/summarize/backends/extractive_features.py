@@ -103,6 +103,8 @@ class SentenceInput:
     text: str
     section: int  # a ``SECTIONS`` index
     position: float  # 0.0 first sentence of the document, 1.0 last
+    lower: str | None = None  # ``text.lower()`` when the caller has it
+    words: set[str] | None = None  # its ``CUE_TOKEN_RE`` tokens when the caller has them
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,8 +245,9 @@ def feature_matrix(sentences: Sequence[SentenceInput], n_sentences: int) -> npt.
     cue_rows: list[list[float]] = []
     surface_rows: list[list[float]] = []
     for s in sentences:
-        lower = s.text.lower()
-        cue_rows.append(cue_scores(s.text, lower, set(CUE_TOKEN_RE.findall(lower))))
+        lower = s.lower if s.lower is not None else s.text.lower()
+        words = s.words if s.words is not None else set(CUE_TOKEN_RE.findall(lower))
+        cue_rows.append(cue_scores(s.text, lower, words))
         surface_rows.append(_surface(s, lower, n_sentences))
     cues = np.minimum(np.asarray(cue_rows, dtype=np.float32), 8.0) / 4.0
     x[:, EMBED_DIM : EMBED_DIM + N_CUES] = cues

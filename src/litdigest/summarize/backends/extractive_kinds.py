@@ -71,7 +71,7 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
             r"\bin vitro\b|\bcell lines?\b|\borganoids?\b|\bco-?cultur\w+|\bcultured?\b|"
             r"\bassays?\b|\benzym\w+|\brecombinant\b|\bpurified\b|\bsubstrates?\b|\bplasmids?\b|"
             r"\bstrains?\b|\bphages?\b|\bbacteri\w+|\bisolates?\b|\bcolonies\b|\bE\. coli\b|"
-            r"\bkinetic\w*|\binhibit(?:or|ion)\b.{0,40}\bIC50|\bIC50\b|\bKm\b|\bactivity\b|"
+            r"\bkinetic\w*|\bIC50\b|\bKm\b|\bactivity\b|"
             r"\bHEK|\bHeLa\b|\bcells were\b",
             _I,
         ),
@@ -101,6 +101,23 @@ _SYSTEMATIC_REVIEW_RE: Final = re.compile(
     r"\(\d+ (?:studies|trials|RCTs)[;,] ",
     _I,
 )
+# One of these occurs in every text that _SYSTEMATIC_REVIEW_RE matches (a cheap pre-filter).
+_SYSTEMATIC_REVIEW_WORDS: Final = (
+    "systematic",
+    "meta-analysis",
+    "metaanalysis",
+    "meta analysis",
+    "cochrane",
+    "studies",
+    "trials",
+    "rcts",
+    "medline",
+    "embase",
+    "central",
+    "review authors",
+    "quality evidence",
+    "certainty evidence",
+)
 _ONE_STUDY_RE: Final = re.compile(
     r"\b(?:one|a single|single|1|the only|another) (?:small |large |multicentre |multicenter )?"
     r"(?:randomi[sz]ed )?(?:controlled )?(?:study|trial|RCT)\b",
@@ -119,6 +136,9 @@ _PATIENT_TREATMENT_RE: Final = re.compile(
 def document_kind(text: str) -> EvidenceKind | None:
     """META_ANALYSIS for a systematic review (judged from the opening), else None."""
     head = text[:4000]
+    lower = head.lower()
+    if not any(w in lower for w in _SYSTEMATIC_REVIEW_WORDS):
+        return None
     return EvidenceKind.META_ANALYSIS if _SYSTEMATIC_REVIEW_RE.search(head) else None
 
 
