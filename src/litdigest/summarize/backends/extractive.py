@@ -75,7 +75,7 @@ SHORT_DOC_CLAIMS: Final = 3
 QUOTE_SHARE: Final = 0.25  # quoted words / document words
 TINY_DOC_WORDS: Final = 300
 TINY_QUOTE_SHARE: Final = 0.45
-MIN_ROLE_PROBABILITY: Final = 0.4  # a claim's role must be this sure
+MIN_CLAIM_PROBABILITY: Final = 0.5  # mechanism + evidence + implication probability
 TLDR_MAX_WORDS: Final = 60
 MAX_FALLBACK_SENTENCES: Final = 40  # evidence sentences that vote for the document's study kind
 # Field of each claim role (model role name -> summary section).
@@ -225,6 +225,10 @@ class _Sentence:
     importance: float = 0.0
     probs: list[float] = field(default_factory=list)  # per role of ``ROLES``
     role_index: int = -1  # argmax of ``probs``; -1 before classification
+
+    @property
+    def claim_probability(self) -> float:
+        return sum(self.probs[:3]) if self.probs else 0.0
 
     @property
     def role(self) -> str:
@@ -510,13 +514,12 @@ def _pools(sentences: list[_Sentence]) -> dict[Section, list[tuple[float, _Sente
         if s.section == _BACK or s.lower in seen:
             continue  # back matter, or a sentence repeated (abstract and conclusions)
         seen.add(s.lower)
-        for section, r in _FIELD_ROLES:
-            if (
-                s.role_index == r
-                and s.probs[r] >= MIN_ROLE_PROBABILITY
-                and not _NEVER_CLAIM_RE.search(s.text)
-            ):
-                pools[section].append((_rank(s, section), s))
+        # A claim when the three claim roles together outweigh the others; its field is
+        # the likeliest of the three.
+        if s.claim_probability < MIN_CLAIM_PROBABILITY or _NEVER_CLAIM_RE.search(s.text):
+            continue
+        section, _ = max(_FIELD_ROLES, key=lambda fr: s.probs[fr[1]])
+        pools[section].append((_rank(s, section), s))
     for pool in pools.values():
         pool.sort(key=lambda rs: (-rs[0], rs[1].index))
     return pools
