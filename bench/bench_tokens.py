@@ -61,8 +61,10 @@ from litdigest.summarize.runner import run_batch
 from litdigest.summarize.schema import DocumentSummary
 
 TOKEN_GOAL: Final = 0.6  # ours ≤ 0.6 × their total tokens
+CHARS_GOAL: Final = 1.25  # request characters ≤ 1.25 × cleaned characters (issue 15)
 ENCODING: Final = "o200k_base"
 DEFAULT_TOKEN_MAX: Final = 3000  # load_summarize_chain's default for map_reduce
+THEIR_CHUNK_TOKENS: Final = 3000  # a common LangChain map_reduce chunk size (issue 15)
 FALLBACK_TOKEN_MAX: Final = 16000
 _FOLD: Final = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
 
@@ -72,6 +74,7 @@ class Tally:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     calls: int = 0
+    request_chars: int = 0  # message contents + response_format / tools JSON
     per_tag: dict[str, list[int]] = field(default_factory=dict)
 
 
@@ -85,9 +88,13 @@ class CountingTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         body = json.loads(await request.aread() or b"{}")
         prompt = sum(count_tokens(_content(m), ENCODING) for m in body.get("messages", []))
+        chars = sum(len(_content(m)) for m in body.get("messages", []))
         for key in ("response_format", "tools"):
             if key in body:
-                prompt += count_tokens(json.dumps(body[key], ensure_ascii=False), ENCODING)
+                blob = json.dumps(body[key], ensure_ascii=False)
+                prompt += count_tokens(blob, ENCODING)
+                chars += len(blob)
+        self.tally.request_chars += chars
         response = await self.inner.handle_async_request(request)
         data = await response.aread()
         completion = 0
@@ -265,7 +272,7 @@ def run(shared: Path) -> dict[str, Any]:
                 quotes = [q for _, _, c in summary.iter_claims() for q in c.quotes]
                 problems = verify_summary(summary, doc.text)
                 theirs = _theirs_one(
-                    path, server.base_url, settings.chunk.max_tokens, settings.chunk.overlap_tokens
+                    path, server.base_url, THEIR_CHUNK_TOKENS, settings.chunk.overlap_tokens
                 )
                 t: Tally = theirs["tally"]
                 rows.append(
@@ -274,6 +281,10 @@ def run(shared: Path) -> dict[str, Any]:
                         "kind": "seed" if path.suffix == ".txt" else "pmc",
                         "raw_tokens": theirs["raw_tokens"],
                         "clean_tokens": count_tokens(doc.text, ENCODING),
+                        "clean_chars": len(doc.text),
+                        "raw_chars": len(naive_text(path)),
+                        "our_request_chars": ours.request_chars,
+                        "their_request_chars": t.request_chars,
                         "our_chunks": len(chunker.chunk_document(doc)),
                         "their_chunks": theirs["chunks"],
                         "our_calls": ours.calls,
@@ -326,6 +337,21 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
         return sum(int(r[f"{who}_prompt_tokens"]) + int(r[f"{who}_completion_tokens"]) for r in rs)
 
     raw, clean = s("raw_tokens"), s("clean_tokens")
+    clean_chars = s("clean_chars")
+    our_chars, their_chars = s("our_request_chars"), s("their_request_chars")
+    our_ratio = our_chars / clean_chars if clean_chars else float("nan")
+    chars: dict[str, Any] = {
+        "clean_chars": clean_chars,
+        "raw_chars": s("raw_chars"),
+        "our_request_chars": our_chars,
+        "their_request_chars": their_chars,
+        "our_calls": s("our_calls"),
+        "their_calls": s("their_calls"),
+        "our_chars_ratio": our_ratio,
+        "their_chars_ratio": their_chars / clean_chars if clean_chars else float("nan"),
+        "goal": f"request chars / cleaned chars ≤ {CHARS_GOAL:g}",
+    }
+    chars["met"] = bool(our_ratio <= CHARS_GOAL)
     notes = [
         f"cleaning: the input shrinks from {raw:,} raw tokens to {clean:,} cleaned tokens "
         f"({1 - clean / raw:.0%} less; seeds {groups.get('seed', {}).get('raw_tokens_per_doc', 0):.0f}"
@@ -352,7 +378,16 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "synthetic server their reduce step echoes the prompt and the map replies as JSON, "
         "so their figure mostly measures that; with a real model it is unchecked.",
     ]
+    notes.insert(
+        0,
+        f"request characters (prompt + schema) / cleaned characters: ours "
+        f"{chars['our_chars_ratio']:.2f} ({our_chars:,} / {clean_chars:,}, "
+        f"{chars['our_calls']} requests); LangChain map_reduce on the raw text "
+        f"{chars['their_chars_ratio']:.2f} ({their_chars:,}, {chars['their_calls']} requests), "
+        "same run, same server.",
+    )
     return {
+        "chars": chars,
         "notes": notes,
         "groups": groups,
         "goal": f"≤ {TOKEN_GOAL:g}× their tokens at grounding ≥ theirs",

@@ -21,8 +21,10 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from bench import (  # noqa: E402
     bench_clean,
+    bench_digest,
     bench_extractive,
     bench_memory,
+    bench_pdf,
     bench_peers,
     bench_summarize,
     bench_throughput,
@@ -282,6 +284,10 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _memory_md(results.get("memory"))
     lines += _clean_md(results.get("cleaning"))
     lines += _throughput_md(results.get("throughput"))
+    lines += bench_digest.markdown(results.get("digest"))
+    # --- 7. real PDFs (bench/bench_pdf.py) ---
+    if results.get("pdf"):
+        lines += bench_pdf.markdown(results["pdf"])
     lines += bench_extractive.markdown(results.get("extractive"))
     return "\n".join(lines)
 
@@ -310,6 +316,9 @@ def main() -> None:
     else:
         results["cleaning"] = {"skipped": f"{shared}/corpus/extraction not found"}
     _timed_section(results, "throughput", lambda: bench_throughput.run(shared, ROOT / "examples"))
+    _timed_section(results, "digest", lambda: bench_digest.run(shared))
+    # --- 7. real PDFs against their publisher XML (skipped without ../shared/corpus/pdf) ---
+    _timed_section(results, "pdf", lambda: bench_pdf.run(shared))
     _timed_section(results, "extractive", lambda: bench_extractive.run(shared))
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from tests.support import shared_root
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = shared_root()
 
 
 class NetworkForbidden(RuntimeError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from litdigest.config import Settings, load_settings
 from litdigest.evaluate.golden import GoldenSet, load_golden
 from litdigest.evaluate.match import Matcher
 from litdigest.evaluate.metrics import known_metrics
-from litdigest.evaluate.runner import EvalRun, run_sets
+from litdigest.evaluate.runner import EvalRun, load_sets, run_sets
 from litdigest.summarize.backends.extractive import ExtractiveBackend
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,4 +68,14 @@ def extractive_run(golden: GoldenSet | None = None) -> tuple[EvalRun, Settings]:
     settings = load_settings()
     gs = golden or load_golden(GOLDEN / "examples.yaml", known_metrics=known_metrics())
     backend = ExtractiveBackend.from_settings(settings.summarize)
-    return run_sets([gs], backend, settings, Matcher()), settings
+    return run_sets([gs], backend, settings, Matcher(), random_draws=3), settings
+
+
+@lru_cache(maxsize=1)
+def all_sets_run() -> EvalRun:
+    """Every committed golden set summarized by the extractive backend (no random draws);
+    sets over ../shared have their cases skipped when it is absent."""
+    settings = load_settings()
+    sets = load_sets(sorted(GOLDEN.glob("*.yaml")))
+    backend = ExtractiveBackend.from_settings(settings.summarize)
+    return run_sets(sets, backend, settings, Matcher(), random_draws=0)

@@ -28,6 +28,11 @@ same prompt for ``max_faults_per_prompt``.
 The Authorization header is stored on ``RecordedRequest.headers`` only; it is never logged,
 printed or included in a repr.
 
+**Quirks** (``LoopbackServer(quirks={Quirk.THINK, ...})``): documented behaviours of real
+servers (llama.cpp, Ollama, vLLM, LM Studio, TGI, reasoning models), one mode each, kept in
+one table (``QUIRKS``): a request hook (refuse the request) and a reply hook (rewrite the
+completion body). See ``Quirk`` for the list.
+
 **Files and Batch API** (``/v1/files``, ``/v1/batches``): uploads (multipart), file content
 (``/v1/files/{id}/content``), batch create / retrieve / cancel. A batch is processed when it is
 first retrieved after ``BatchPlan.delay_s``: every JSONL request is answered with the same
@@ -58,11 +63,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
 from typing import Any, Final
 
+from tests.loopback_faults import Injection, finish_answer
+
 __all__ = [
+    "QUIRKS",
     "BatchPlan",
     "Fault",
     "FaultPlan",
     "LoopbackServer",
+    "Quirk",
     "RecordedRequest",
     "build_answer",
     "extract_document",
@@ -84,6 +93,12 @@ class Fault(StrEnum):
     INVENTED_QUOTE = "invented_quote"  # 200, valid schema, quotes not in the document
     TRUNCATED = "truncated"  # 200, finish_reason "length", content cut mid-JSON
     REFUSAL = "refusal"  # 200, message.refusal set, content null
+    # unfaithful content (tests/loopback_faults.py): 200, valid schema, verbatim quotes
+    INVENTED_TLDR = "invented_tldr"  # the TL;DR is about an invented cytokine
+    INVENTED_ENTITY = "invented_entity"  # a statement names something the document does not
+    CHANGED_NUMBER = "changed_number"  # a statement's number changes ("42%" -> "24%")
+    FLIPPED_DIRECTION = "flipped_direction"  # "increases" -> "decreases"
+    NEGATION_REMOVED = "negation_removed"  # a statement loses its "not"
 
 
 @dataclass
@@ -160,6 +175,11 @@ _CONTENT_FAULTS: Final = frozenset(
         Fault.INVENTED_QUOTE,
         Fault.TRUNCATED,
         Fault.REFUSAL,
+        Fault.INVENTED_TLDR,
+        Fault.INVENTED_ENTITY,
+        Fault.CHANGED_NUMBER,
+        Fault.FLIPPED_DIRECTION,
+        Fault.NEGATION_REMOVED,
     }
 )
 
@@ -591,6 +611,301 @@ def break_schema(answer: JSON) -> JSON:
 
 
 # --------------------------------------------------------------------------------------------
+# Quirks of real servers (one mode each; the table QUIRKS says what each one does)
+# --------------------------------------------------------------------------------------------
+
+
+class Quirk(StrEnum):
+    """A documented behaviour of a real OpenAI-compatible server or model."""
+
+    THINK = "think"  # reasoning model: <think> with a draft JSON, then the answer
+    REASONING_FIELD = "reasoning_field"  # reasoning_content set, content = the answer
+    TWO_OBJECTS = "two_objects"  # a draft object, prose, then the real object
+    EMPTY_STATEMENT = "empty_statement"  # the first claim of each reply has statement ""
+    BLANK_FIELDS = "blank_fields"  # tldr "", a spaces-only statement
+    LENIENT = "lenient"  # extra keys, null lists, "RCT" / "mouse model" kinds
+    LLAMACPP_500 = "llamacpp_500"  # json_schema and tools refused with HTTP 500
+    FASTAPI_422 = "fastapi_422"  # response_format / tools refused, 422 with FastAPI detail
+    TGI_422 = "tgi_422"  # response_format / tools refused, 422 with a string error (TGI)
+    TEXT_ONLY = "text_only"  # 400 for any response_format or tools: plain text only
+    NO_USAGE = "no_usage"  # replies carry no usage
+    CACHED_USAGE = "cached_usage"  # usage.prompt_tokens_details.cached_tokens is set
+    UNAUTHORIZED = "unauthorized"  # 401 for everything
+    FORBIDDEN = "forbidden"  # 403 for everything
+    UNKNOWN_MODEL = "unknown_model"  # 404 model not found
+    V1_ONLY = "v1_only"  # serves only under /v1: a base URL without /v1 gets 404
+    SLOW = "slow"  # every reply takes timeout_sleep_s (longer than the client timeout)
+    LOW_DEFAULT_MAX_TOKENS = "low_default_max_tokens"  # no max_tokens sent: reply cut off
+    SSE_ONLY = "sse_only"  # always answers with server-sent events
+    MARKDOWN_QUOTES = "markdown_quotes"  # quotes in **bold**, "fi" written as a ligature
+    PARAPHRASE = "paraphrase"  # every quote paraphrased: nothing can be verified
+
+
+@dataclass(frozen=True)
+class QuirkSpec:
+    """What one quirk does: ``refuse(server, path, body)`` returns (status, body) to refuse
+    a request; ``rewrite(server, body, completion)`` rewrites an answer."""
+
+    refuse: Any = None
+    rewrite: Any = None
+
+
+def _structured(body: JSON) -> tuple[bool, bool, bool]:
+    """(json_schema, json_object, tools) asked for by a request body."""
+    rf = body.get("response_format") if isinstance(body, dict) else None
+    kind = rf.get("type") if isinstance(rf, dict) else None
+    tools = bool(body.get("tools")) if isinstance(body, dict) else False
+    return kind == "json_schema", kind == "json_object", tools
+
+
+def _refuse_llamacpp(srv: LoopbackServer, path: str, body: JSON) -> tuple[int, JSON] | None:
+    schema, _, tools = _structured(body)
+    if schema:
+        return 500, {
+            "error": {
+                "code": 500,
+                "message": 'response_format type must be one of "text" or "json_object"',
+                "type": "server_error",
+            }
+        }
+    if tools:
+        return 500, {
+            "error": {"code": 500, "message": "tools param requires --jinja flag", "type": "x"}
+        }
+    return None
+
+
+def _refuse_fastapi(srv: LoopbackServer, path: str, body: JSON) -> tuple[int, JSON] | None:
+    schema, obj, tools = _structured(body)
+    if schema or obj or tools:
+        field_name = "tools" if tools else "response_format"
+        return 422, {
+            "detail": [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ["body", field_name],
+                    "msg": "Extra inputs are not permitted",
+                    "input": None,
+                }
+            ]
+        }
+    return None
+
+
+def _refuse_tgi(srv: LoopbackServer, path: str, body: JSON) -> tuple[int, JSON] | None:
+    schema, obj, tools = _structured(body)
+    if schema or obj or tools:
+        return 422, {
+            "error": "Input validation error: grammar is not supported by this model",
+            "error_type": "validation",
+        }
+    return None
+
+
+def _refuse_text_only(srv: LoopbackServer, path: str, body: JSON) -> tuple[int, JSON] | None:
+    schema, obj, tools = _structured(body)
+    if schema or obj or tools:
+        param = "tools" if tools else "response_format"
+        return 400, _error_body(f"{param} is not supported", "invalid_request_error", param, None)
+    return None
+
+
+def _refuse_status(status: int, message: str, code: str) -> Any:
+    def refuse(srv: LoopbackServer, path: str, body: JSON) -> tuple[int, JSON] | None:
+        return status, _error_body(message, "invalid_request_error", None, code)
+
+    return refuse
+
+
+def _refuse_root(srv: LoopbackServer, path: str, body: JSON) -> tuple[int, JSON] | None:
+    if path.startswith("/v1/"):
+        return None
+    return 404, {"detail": "Not Found"}
+
+
+def _answer_text(completion: JSON) -> str:
+    message = completion["choices"][0]["message"]
+    if message.get("tool_calls"):
+        return str(message["tool_calls"][0]["function"]["arguments"])
+    return str(message.get("content") or "")
+
+
+def _set_answer_text(completion: JSON, text: str) -> None:
+    message = completion["choices"][0]["message"]
+    if message.get("tool_calls"):
+        message["tool_calls"][0]["function"]["arguments"] = text
+    else:
+        message["content"] = text
+
+
+def _edit_answer(completion: JSON, edit: Any) -> JSON:
+    try:
+        answer = json.loads(_answer_text(completion))
+    except ValueError:
+        return completion
+    edit(answer)
+    _set_answer_text(completion, json.dumps(answer, ensure_ascii=False))
+    return completion
+
+
+def _claim_lists(answer: JSON) -> list[list[JSON]]:
+    return [v for v in answer.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+
+
+def _rewrite_think(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
+    text = _answer_text(completion)
+    draft = '{"tldr": "draft, not the answer", "claims": []}'
+    _set_answer_text(
+        completion, f"<think>The user wants JSON, e.g. {draft}. Let me write it.</think>\n{text}"
+    )
+    return completion
+
+
+def _rewrite_reasoning_field(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
+    completion["choices"][0]["message"]["reasoning_content"] = 'Thinking: {"tldr": "draft"}'
+    return completion
+
+
+def _rewrite_two_objects(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
+    text = _answer_text(completion)
+    _set_answer_text(completion, '{"tldr": 1}\nOn second thought, the final answer:\n' + text)
+    return completion
+
+
+def _rewrite_empty_statement(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
+    def edit(answer: JSON) -> None:
+        for claims in _claim_lists(answer):
+            if "statement" in claims[0]:
+                claims[0]["statement"] = ""
+                return
+
+    return _edit_answer(completion, edit)
+
+
+def _rewrite_blank_fields(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
+    def edit(answer: JSON) -> None:
+        if "tldr" in answer:
+            answer["tldr"] = ""
+        for claims in _claim_lists(answer):
+            if "statement" in claims[0]:
+                claims[0]["statement"] = "   "
+                return
+
+    return _edit_answer(completion, edit)
+
+
+def _rewrite_lenient(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
+    def edit(answer: JSON) -> None:
+        answer["confidence"] = 0.9
+        empty = [k for k, v in answer.items() if isinstance(v, list) and not v]
+        for key in empty:
+            answer[key] = None
+        synonyms = ["RCT", "mouse model", "retrospective cohort"]
+        for claims in _claim_lists(answer):
+            for i, claim in enumerate(claims):
+                claim["note"] = "extra"
+                if "evidence_kind" in claim:
+                    claim["evidence_kind"] = synonyms[i % len(synonyms)]
+
+    return _edit_answer(completion, edit)
+
+
+def _rewrite_no_usage(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
+    completion.pop("usage", None)
+    return completion
+
+
+def _rewrite_cached_usage(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
+    usage = completion.get("usage") or {}
+    usage["prompt_tokens_details"] = {"cached_tokens": usage.get("prompt_tokens", 0) // 2}
+    return completion
+
+
+def _rewrite_low_default(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
+    limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    text = _answer_text(completion)
+    needed = _approx_tokens(text)
+    if isinstance(limit, int) and limit >= needed:
+        return completion
+    allowed = limit if isinstance(limit, int) else srv.default_max_tokens
+    if needed <= allowed:
+        return completion
+    _set_answer_text(completion, text[: allowed * 4])
+    completion["choices"][0]["finish_reason"] = "length"
+    return completion
+
+
+def _rewrite_markdown_quotes(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
+    def edit(answer: JSON) -> None:
+        slots: list[tuple[Any, Any]] = []
+        _find_quotes(answer, slots)
+        for container, key in slots:
+            words = str(container[key]).split(" ")
+            if len(words) > 2:
+                words[1] = f"**{words[1]}**"
+            container[key] = " ".join(words).replace("fi", "\ufb01").replace("fl", "\ufb02")
+
+    return _edit_answer(completion, edit)
+
+
+def _rewrite_paraphrase(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
+    def edit(answer: JSON) -> None:
+        slots: list[tuple[Any, Any]] = []
+        _find_quotes(answer, slots)
+        for container, key in slots:
+            container[key] = "In other words, " + str(container[key]).lower()
+
+    return _edit_answer(completion, edit)
+
+
+QUIRKS: Final[dict[Quirk, QuirkSpec]] = {
+    Quirk.THINK: QuirkSpec(rewrite=_rewrite_think),
+    Quirk.REASONING_FIELD: QuirkSpec(rewrite=_rewrite_reasoning_field),
+    Quirk.TWO_OBJECTS: QuirkSpec(rewrite=_rewrite_two_objects),
+    Quirk.EMPTY_STATEMENT: QuirkSpec(rewrite=_rewrite_empty_statement),
+    Quirk.BLANK_FIELDS: QuirkSpec(rewrite=_rewrite_blank_fields),
+    Quirk.LENIENT: QuirkSpec(rewrite=_rewrite_lenient),
+    Quirk.LLAMACPP_500: QuirkSpec(refuse=_refuse_llamacpp),
+    Quirk.FASTAPI_422: QuirkSpec(refuse=_refuse_fastapi),
+    Quirk.TGI_422: QuirkSpec(refuse=_refuse_tgi),
+    Quirk.TEXT_ONLY: QuirkSpec(refuse=_refuse_text_only),
+    Quirk.NO_USAGE: QuirkSpec(rewrite=_rewrite_no_usage),
+    Quirk.CACHED_USAGE: QuirkSpec(rewrite=_rewrite_cached_usage),
+    Quirk.UNAUTHORIZED: QuirkSpec(
+        refuse=_refuse_status(401, "Incorrect API key provided.", "invalid_api_key")
+    ),
+    Quirk.FORBIDDEN: QuirkSpec(
+        refuse=_refuse_status(403, "You are not allowed to use this model.", "forbidden")
+    ),
+    Quirk.UNKNOWN_MODEL: QuirkSpec(
+        refuse=_refuse_status(404, "The model does not exist.", "model_not_found")
+    ),
+    Quirk.V1_ONLY: QuirkSpec(refuse=_refuse_root),
+    Quirk.SLOW: QuirkSpec(),  # handled in _respond: sleeps before answering
+    Quirk.LOW_DEFAULT_MAX_TOKENS: QuirkSpec(rewrite=_rewrite_low_default),
+    Quirk.SSE_ONLY: QuirkSpec(),  # handled in _respond: the answer goes out as SSE
+    Quirk.MARKDOWN_QUOTES: QuirkSpec(rewrite=_rewrite_markdown_quotes),
+    Quirk.PARAPHRASE: QuirkSpec(rewrite=_rewrite_paraphrase),
+}
+
+
+def _schema_in_messages(body: JSON) -> JSON:
+    """The JSON Schema a json_object / plain request spells out in its messages, or None."""
+    marker = "JSON Schema:"
+    for message in body.get("messages") or []:
+        text = _message_text(message)
+        i = text.find(marker)
+        if i < 0:
+            continue
+        j = text.find("{", i)
+        with contextlib.suppress(ValueError):
+            value, _ = json.JSONDecoder().raw_decode(text, j)
+            if isinstance(value, dict):
+                return value
+    return None
+
+
+# --------------------------------------------------------------------------------------------
 # HTTP server
 # --------------------------------------------------------------------------------------------
 
@@ -716,7 +1031,11 @@ class LoopbackServer:
         supports_tools: bool = True,
         port: int = 0,
         batch_plan: BatchPlan | None = None,
+        quirks: set[Quirk] | frozenset[Quirk] | None = None,
+        default_max_tokens: int = 60,
     ) -> None:
+        self.quirks: frozenset[Quirk] = frozenset(Quirk(q) for q in (quirks or ()))
+        self.default_max_tokens = default_max_tokens
         self.batch_plan = batch_plan or BatchPlan()
         self.files: dict[str, dict[str, Any]] = {}
         self.batches: dict[str, dict[str, Any]] = {}
@@ -728,6 +1047,7 @@ class LoopbackServer:
         self.supports_json_schema = supports_json_schema
         self.supports_tools = supports_tools
         self.requests: list[RecordedRequest] = []
+        self.injections: list[Injection] = []  # faithfulness faults applied (loopback_faults)
         self.base_url = ""
         self._port = port
         self._lock = threading.Lock()
@@ -1162,7 +1482,9 @@ class LoopbackServer:
                 received_at=time.time(),
             )
             self.requests.append(record)
-            invalid = self._invalid(method, path, body, parse_error)
+            invalid = self._quirk_refusal(path, body) or self._invalid(
+                method, path, body, parse_error
+            )
             if is_chat and invalid is None:
                 record.fault = self._choose_fault(record.index, key)
 
@@ -1309,7 +1631,7 @@ class LoopbackServer:
             record.status = 0
             handler.reset()
             return
-        if fault is Fault.TIMEOUT:
+        if fault is Fault.TIMEOUT or Quirk.SLOW in self.quirks:
             record.status = 200
             if self._sleep(self.timeout_sleep_s):
                 record.status = 0
@@ -1318,7 +1640,11 @@ class LoopbackServer:
 
         record.status = 200
         payload = self._completion(record.body, document, fault)
-        if record.body.get("stream"):
+        for quirk in sorted(self.quirks):
+            rewrite = QUIRKS[quirk].rewrite
+            if rewrite is not None and fault is None:
+                payload = rewrite(self, record.body, payload)
+        if record.body.get("stream") or Quirk.SSE_ONLY in self.quirks:
             handler.send_json(
                 200, None, content_type="text/event-stream", raw=self._sse(record.body, payload)
             )
@@ -1326,6 +1652,16 @@ class LoopbackServer:
             handler.send_json(200, payload)
 
     # completion bodies ------------------------------------------------------------------------
+
+    def _quirk_refusal(self, path: str, body: JSON) -> tuple[int, JSON] | None:
+        """(status, body) when a quirk refuses the request (see ``QUIRKS``)."""
+        for quirk in sorted(self.quirks):
+            refuse = QUIRKS[quirk].refuse
+            found = refuse(self, path, body) if refuse is not None else None
+            if found is not None:
+                status, payload = found
+                return int(status), payload
+        return None
 
     def _schema_for(self, body: dict[str, Any]) -> tuple[str, JSON, str | None]:
         """(mode, schema, tool name); mode is json_schema, json_object, tools or text."""
@@ -1343,8 +1679,8 @@ class LoopbackServer:
             if response_format.get("type") == "json_schema":
                 return "json_schema", response_format["json_schema"].get("schema") or {}, None
             if response_format.get("type") == "json_object":
-                return "json_object", self._fallback_schema(), None
-        return "text", self._fallback_schema(), None
+                return "json_object", _schema_in_messages(body) or self._fallback_schema(), None
+        return "text", _schema_in_messages(body) or self._fallback_schema(), None
 
     def _fallback_schema(self) -> dict[str, Any]:
         if self._default_schema is None:
@@ -1354,6 +1690,12 @@ class LoopbackServer:
     def _completion(self, body: dict[str, Any], document: str, fault: Fault | None) -> JSON:
         mode, schema, tool_name = self._schema_for(body)
         answer = build_answer(document, schema)
+        answer, injection = finish_answer(
+            answer, body.get("messages"), document, fault.value if fault else None
+        )
+        if injection is not None:
+            with self._lock:
+                self.injections.append(injection)
         finish = "tool_calls" if mode == "tools" else "stop"
         if fault is Fault.SCHEMA_INVALID:
             answer = break_schema(answer)
@@ -1468,6 +1810,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="loopback-1")
     parser.add_argument("--no-json-schema", action="store_true")
     parser.add_argument("--no-tools", action="store_true")
+    parser.add_argument(
+        "--quirk", action="append", default=[], choices=[q.value for q in Quirk], metavar="QUIRK"
+    )
     args = parser.parse_args(argv)
 
     plan = FaultPlan(
@@ -1484,6 +1829,7 @@ def main(argv: list[str] | None = None) -> int:
         supports_json_schema=not args.no_json_schema,
         supports_tools=not args.no_tools,
         port=args.port,
+        quirks={Quirk(q) for q in args.quirk},
     )
     done = threading.Event()
 

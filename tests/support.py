@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,11 +11,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def shared_root() -> Path:
+    """``../shared`` beside the repo, or ``$LITDIGEST_SHARED_DIR`` (CI points it at a missing
+    folder to check that a user's clone, which has no ../shared, passes too)."""
+    override = os.environ.get("LITDIGEST_SHARED_DIR")
+    return Path(override) if override else REPO.parent / "shared"
+
+
 def cochrane_or_examples(tmp_path: Path, n: int) -> Path:
     """A folder of ``n`` Cochrane abstracts when ../shared is there, else copies of examples/."""
     folder = tmp_path / "corpus"
     folder.mkdir()
-    source = REPO.parent / "shared" / "corpus" / "cochrane" / "test.source"
+    source = shared_root() / "corpus" / "cochrane" / "test.source"
     if source.is_file():
         for i, line in enumerate(source.read_text(encoding="utf-8").splitlines()[:n]):
             (folder / f"{i:03d}.txt").write_text(line + "\n", encoding="utf-8")

@@ -85,7 +85,7 @@ def default_answer(kind: str, document: str, messages: list[BaseMessage]) -> str
     for m in CANDIDATE.finditer(document):
         idx, section = int(m.group(1)), m.group(2)
         if section in reduce and len(reduce[section]) < 3:
-            reduce[section].append({"ids": [idx], "statement": f"Merged claim {idx}."})
+            reduce[section].append({"ids": [idx], "statement": "Merged claim."})
     return json.dumps(reduce)
 
 

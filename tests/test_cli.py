@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from litdigest.cli.app import printable
+from litdigest.cli.common import printable
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

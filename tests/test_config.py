@@ -63,3 +63,80 @@ def test_error_hierarchy() -> None:
     assert not err.retryable
     assert issubclass(ConfigError, UsageError)
     assert LitdigestError("x", retryable=True).retryable
+
+
+def test_with_overrides_nested_and_dotted() -> None:
+    base = load_settings()
+    s = base.with_overrides(
+        summarize={"backend": "openai", "max_tokens": None},
+        **{"openai.model": "m-1", "review.keys.accept": "x"},
+    )
+    assert s.summarize.backend == "openai"
+    assert s.summarize.max_tokens == base.summarize.max_tokens  # None: not given
+    assert s.openai.model == "m-1"
+    assert s.review.keys.accept == "x" and s.review.keys.reject == base.review.keys.reject
+    assert base.openai.model != "m-1" or base.summarize.backend == "auto"  # base untouched
+    assert s.chunk is base.chunk  # untouched sections are shared, not re-read
+
+
+def test_with_overrides_validates_and_rejects_unknown_names() -> None:
+    from pydantic import ValidationError
+
+    base = load_settings()
+    with pytest.raises(ValidationError):
+        base.with_overrides(chunk={"max_tokens": 100, "overlap_tokens": 100})
+    with pytest.raises(ConfigError, match="sumarize"):
+        base.with_overrides(sumarize={"backend": "openai"})
+    with pytest.raises(ConfigError, match=r"summarize\.max_token\b"):
+        base.with_overrides(**{"summarize.max_token": 5})
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        ('[sumarize]\nbackend = "openai"\n', "unknown settings section sumarize"),
+        ("[summarize]\nmax_token = 5\n", "unknown setting summarize.max_token"),
+        ('[review.keys]\naccpet = "x"\n', "unknown setting review.keys.accpet"),
+    ],
+)
+def test_unknown_toml_key_or_section_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toml: str, named: str
+) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(toml)
+    monkeypatch.setenv("LITDIGEST_CONFIG", str(cfg))
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert named in info.value.message and "\n" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("var", "named"),
+    [
+        ("LITDIGEST_SUMARIZE__BACKEND", "LITDIGEST_SUMARIZE__BACKEND"),
+        ("LITDIGEST_SUMMARIZE__MAX_TOKEN", "summarize.max_token"),
+    ],
+)
+def test_unknown_env_key_or_section_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, var: str, named: str
+) -> None:
+    monkeypatch.setenv(var, "5")
+    with pytest.raises(ConfigError, match=named):
+        load_settings()
+
+
+def test_unknown_setting_exits_2_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from litdigest.cli.app import main
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[sumarize]\nbackend = 'openai'\n")
+    monkeypatch.setenv("LITDIGEST_CONFIG", str(cfg))
+    doc = tmp_path / "a.txt"
+    doc.write_text("Some text about T cells.\n")
+    with pytest.raises(SystemExit) as info:
+        main(["clean", str(doc)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == "litdigest: error: invalid settings: unknown settings section sumarize\n"

@@ -14,20 +14,13 @@ import pytest
 from pydantic import SecretStr
 
 from litdigest.config import OpenAISettings, Settings, SummarizeSettings
-from litdigest.digest.build import (
-    Digest,
-    DigestClaim,
-    Sentence,
-    Synthesizer,
-    build_digest,
-    check_sentence,
-    cluster,
-    compare_claims,
-    render_json,
-    render_markdown,
-    topic_text,
-)
+from litdigest.digest.build import build_digest
+from litdigest.digest.cluster import cluster
+from litdigest.digest.model import Digest, DigestClaim, Sentence, topic_text
+from litdigest.digest.polarity import compare_claims
 from litdigest.digest.render_html import render_html
+from litdigest.digest.render_md import render_json, render_markdown
+from litdigest.digest.synthesis import Synthesizer, check_sentence
 from litdigest.documents import Document, Format, Metadata, content_hash
 from litdigest.store.store import Store
 from litdigest.summarize.backends.base import CallContext
@@ -196,7 +189,7 @@ def test_digest_flags_the_disagreement(contra_db: Path, tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["documents"] == 2 and data["synthesis"] == "extractive"
     kinds = {(d["opposition"], d["target"]) for d in data["disagreements"]}
-    assert ("opposite", "cd8 cell infiltration") in kinds
+    assert ("opposite", "cd8 t cell infiltration") in kinds
     assert any("survival" in target for _, target in kinds)
     claims = {c["id"]: c for c in data["claims"]}
     for d in data["disagreements"]:  # each side from a different document
@@ -299,7 +292,7 @@ def test_llm_synthesis_through_the_loopback_server(contra_db: Path, tmp_path: Pa
     md = render_markdown(digest)
     assert re.search(r"\(C\d+ \[\d\]", md)  # rendered sentence citations
     with Store(db) as store:  # calls are logged like any LLM call
-        assert any(c.prompt_version == "digest-v1" for c in store.llm_calls())
+        assert any(c.prompt_version == "digest-v2" for c in store.llm_calls())
 
 
 # ---- output ---------------------------------------------------------------------------------

@@ -28,9 +28,15 @@ TOP_KEYS = {
     "model",
     "prompt_version",
     "match_threshold",
+    "budget",
+    "random_draws",
     "passed",
     "metrics",
+    "baselines",
+    "margins",
+    "splits",
     "totals",
+    "matcher",
     "golden_sets",
     "thresholds",
     "regressions",
@@ -63,8 +69,24 @@ def test_reports_written_with_stable_keys(
     assert report["golden_sets"][0]["skipped"] == 1
     for key in ("key_point_recall", "quote_verified_rate", "rouge_l", "placed_recall"):
         assert isinstance(report["metrics"][key], float)
+    for key in ("budgeted_placed_recall", "compression", "unsupported_rate"):
+        assert isinstance(report["metrics"][key], float)
+    assert set(report["baselines"]) == {"random", "lead", "whole"}
+    assert set(report["splits"]) == {"train", "heldout"}
+    assert set(report["golden_sets"][0]["splits"]) == {"train", "heldout"}
+    margin = report["margins"]["budgeted_placed_recall"]
+    rnd = report["baselines"]["random"]["budgeted_placed_recall"]
+    assert margin == pytest.approx(report["metrics"]["budgeted_placed_recall"] - rnd, abs=1e-5)
+    assert {"pairs", "cross_case"} <= set(report["matcher"])
+    cd73 = report["cases"][0]
+    assert cd73["split"] == "train" and set(cd73["baselines"]) == {"random", "lead", "whole"}
+    kp = cd73["explanation"]["key_points"][0]
+    assert {"field", "key_point", "covered", "placed", "best_claim", "parts"} <= set(kp)
+    assert {"score", "cosine", "containment", "order", "terms"} <= set(kp["parts"])
+    assert all("covers" in c for c in cd73["explanation"]["claims"])
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "## Aggregate" in md and "### small / cd73" in md and "### small / absent" in md
+    assert "## Headline" in md and "Key points (budgeted view)" in md
     pointer = latest_report_pointer()
     assert pointer.is_relative_to(eval_env)
     assert pointer.read_text(encoding="utf-8").strip() == str((out / "report.json").resolve())
@@ -109,6 +131,15 @@ def test_threshold_above_achieved_exits_1(
     report = json.loads((eval_env / "r" / "report.json").read_text(encoding="utf-8"))
     assert report["passed"] is False
     assert [t["passed"] for t in report["thresholds"] if t["metric"] == "rouge_l"] == [False]
+
+
+def test_margin_threshold_unmet_exits_1(eval_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = SMALL_SET.replace("cases:", "margins: {budgeted_placed_recall: 0.99}\ncases:", 1)
+    golden = write_golden(eval_env / "g.yaml", body)
+    argv = ["eval", str(golden), "--backend", "extractive", "--report", str(eval_env / "r")]
+    argv += ["--random-draws", "3"]
+    assert _cli(argv) == 1
+    assert "threshold not met: small: budgeted_placed_recall − random" in capsys.readouterr().err
 
 
 def test_regression_beyond_tolerance_exits_1(
@@ -176,4 +207,4 @@ def test_breaking_the_summarizer_fails_the_gate(eval_env: Path) -> None:
     broken = run_eval(options, backend=FieldSwappingBackend())
     assert broken.exit_code == 1
     regressed = {r["metric"] for r in broken.report["regressions"]}
-    assert {"placed_recall", "placement_accuracy"} <= regressed
+    assert {"budgeted_placed_recall", "placed_recall", "placement_accuracy"} <= regressed

@@ -19,9 +19,13 @@ __all__ = ["eval_env"]
 def test_committed_golden_sets_parse() -> None:
     sets = load_sets(sorted(GOLDEN.glob("*.yaml")))
     by_name = {s.name: s for s in sets}
-    assert set(by_name) == {"examples", "seeds", "cochrane"}
+    assert set(by_name) == {"examples", "seeds", "cochrane", "pmc", "pubmed", "pdf"}
     assert len(by_name["cochrane"].cases) == 20
     assert len(by_name["seeds"].cases) == 5
+    assert sum(len(s.cases) for s in sets) >= 60
+    for gs in sets:  # about a third of every set is held out
+        heldout = sum(c.split == "heldout" for c in gs.cases)
+        assert 0.2 <= heldout / len(gs.cases) <= 0.45, gs.name
     assert all(c.line is not None and c.reference_file for c in by_name["cochrane"].cases)
     for gs in sets:
         assert all(c.key_points for c in gs.cases), gs.name
@@ -61,6 +65,8 @@ def test_missing_document_is_skipped_with_a_note(tmp_path: Path) -> None:
         ("cases:\n  - {id: a, document: a.txt, record: 1, line: 2}\n", "not both"),
         ("cases:\n  - {id: a, document: a.txt, line: 0}\n", "positive integer"),
         ("cases:\n  - {id: a, document: a.txt, must_not_include: [1, 2]}\n", "list of strings"),
+        ("cases:\n  - {id: a, document: a.txt, split: test}\n", "split"),
+        ("cases:\n  - {id: a, document: a.txt, spilt: heldout}\n", "unknown key(s): spilt"),
     ],
 )
 def test_invalid_golden_sets(tmp_path: Path, body: str, message: str) -> None:

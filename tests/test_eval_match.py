@@ -87,33 +87,50 @@ def test_matcher_on_pairs(claim: str, key_point: str, expected: bool) -> None:
     )
 
 
-def test_polarity_conflict_lowers_the_score() -> None:
+def test_opposite_direction_fails_the_gate() -> None:
     key_point = "temozolomide with radiotherapy improves overall survival"
     agree = match_score("Temozolomide with radiotherapy prolonged overall survival.", key_point)
     oppose = match_score("Temozolomide with radiotherapy reduced overall survival.", key_point)
-    assert agree - oppose >= match.POLARITY_PENALTY - 0.05
-    # A known limit (README "Evaluation"): a reversed relation can still pass the threshold.
+    assert agree >= MATCH_THRESHOLD and oppose == 0.0
+
+
+def test_salient_terms_gate_the_match() -> None:
+    """Same relation, other entities: the key point's names must be in the claim or quotes."""
+    key_point = "KDM1B activation couples immunogenic cell death to stem cell expansion"
+    claim = "Weak interferon signalling lets tumours grow and escape immunity."
+    parts = Matcher().parts([claim], [key_point])[0][0]
+    assert not parts.gated and "kdm1b" in parts.missing
+    quoted = Matcher().parts([claim], [key_point], ["KDM1B links cell death to stem cells"])
+    assert "kdm1b" not in quoted[0][0].missing
+    numbers = Matcher().parts(["The response rate was 38%."], ["the response rate was 83%"])
+    assert not numbers[0][0].numbers_ok and not numbers[0][0].gated
 
 
 def test_calibration_pairs_are_sound() -> None:
     pairs = load_pairs(PAIRS)
-    assert len(pairs) >= 60
+    assert len(pairs) >= 300
     assert 0.3 < sum(p.match for p in pairs) / len(pairs) < 0.7
-    assert sum(p.hard for p in pairs) >= 15 and not any(p.hard and p.match for p in pairs)
+    assert sum(p.hard for p in pairs) >= 100 and not any(p.hard and p.match for p in pairs)
     assert len({(p.claim, p.key_point) for p in pairs}) == len(pairs)
+    heldout = sum(p.split == "heldout" for p in pairs) / len(pairs)
+    assert 0.3 <= heldout <= 0.36
+    assert {p.split for p in pairs} == {"train", "heldout"}
 
 
 def test_stored_threshold_is_still_the_calibrated_best() -> None:
-    """Recompute the F1-maximising threshold; the stored one must still be (nearly) best."""
+    """Recompute the F1-maximising threshold on the *train* pairs; the stored one must still
+    be (nearly) best. The held-out pairs are only reported (README "Evaluation")."""
     pairs = load_pairs(PAIRS)
-    best = calibrate(pairs)
-    scores = match.pair_scores(pairs)
-    labels = [p.match for p in pairs]
-    f1_stored, _, _ = match._prf(scores, labels, MATCH_THRESHOLD)
+    train = [p for p in pairs if p.split == "train"]
+    best = calibrate(train)
+    f1_stored, _, _ = match._prf(
+        match.pair_scores(train), [p.match for p in train], MATCH_THRESHOLD
+    )
     assert abs(best.threshold - MATCH_THRESHOLD) <= 0.03
     assert f1_stored >= best.f1 - 0.01
-    assert best.f1 >= 0.7  # documented in README: 0.74 overall, 0.93 without hard negatives
-    easy = [p for p in pairs if not p.hard]
+    heldout = match.evaluate_pairs([p for p in pairs if p.split == "heldout"], MATCH_THRESHOLD)
+    assert heldout["f1"] >= 0.65  # measured 0.69 (target 0.85 not reached: README)
+    easy = [p for p in train if p.kind in {"paraphrase", "detail", "unrelated"}]
     assert calibrate(easy).f1 >= 0.9
 
 

@@ -9,7 +9,14 @@ import pytest
 from litdigest.documents import content_hash
 from litdigest.evaluate.golden import GoldenCase
 from litdigest.evaluate.match import Matcher
-from litdigest.evaluate.metrics import aggregate, quote_verified_rate, rouge_l, score_case
+from litdigest.evaluate.metrics import (
+    Budget,
+    aggregate,
+    quote_verified_rate,
+    rouge_l,
+    score_case,
+    score_summary,
+)
 from litdigest.summarize.schema import Claim, DocumentSummary, EvidenceKind, Quote, Usage
 
 TEXT = (
@@ -125,3 +132,58 @@ def test_aggregate_skips_none() -> None:
     agg = aggregate([{"a": 1.0, "b": None}, {"a": 0.0, "b": None}, {"a": 0.5, "b": 1.0}])
     assert agg == {"a": 0.5, "b": 1.0}
     assert aggregate([{"a": None}]) == {"a": None}
+
+
+def _whole_claim(section: str) -> Claim:
+    return Claim(
+        statement=TEXT,
+        quotes=[Quote(text=TEXT, start=0, end=len(TEXT))],
+        evidence_kind=EvidenceKind.UNSPECIFIED if section == "evidence" else None,
+    )
+
+
+def test_copying_never_beats_a_concise_summary() -> None:
+    concise = _summary(
+        mechanism=[_claim(S_MECH)],
+        evidence=[_claim(S_EVID, evidence=True)],
+        therapeutic_implication=[_claim(S_IMPL)],
+    )
+    pasted = _summary(
+        **{s: [_whole_claim(s)] for s in ("mechanism", "evidence", "therapeutic_implication")}
+    )
+    padded = _summary(
+        mechanism=[_claim(S_MECH, S_MECH + " " + TEXT * 3)],
+        evidence=[_claim(S_EVID, S_EVID + " " + TEXT * 3, evidence=True)],
+        therapeutic_implication=[_claim(S_IMPL, S_IMPL + " " + TEXT * 3)],
+    )
+    budget = Budget(claims=3, words=12)
+    real = score_case(concise, TEXT, CASE, Matcher(), budget=budget)["budgeted_placed_recall"]
+    for copy in (pasted, padded):
+        copied = score_case(copy, TEXT, CASE, Matcher(), budget=budget)
+        assert copied["budgeted_placed_recall"] is not None and real is not None
+        assert copied["budgeted_placed_recall"] <= real
+    m = score_case(pasted, TEXT, CASE, Matcher(), budget=budget)
+    assert m["compression"] == pytest.approx(1.0) and m["claims_per_field"] == 1.0
+    # the same passage in three fields counts once
+    assert (m["budgeted_placed_recall"] or 0.0) <= 1 / 3
+
+
+def test_budget_counts_only_the_first_claims_of_a_field() -> None:
+    filler = [_claim("Google Scholar", "An unrelated claim about bile ducts") for _ in range(3)]
+    late = _summary(mechanism=[*filler, _claim(S_MECH)])
+    m = score_case(late, TEXT, CASE, Matcher())
+    assert m["key_point_recall.mechanism"] == 1.0
+    assert m["budgeted_placed_recall.mechanism"] == 0.0
+
+
+def test_unsupported_rate_and_explanations() -> None:
+    unsupported = _claim(S_MECH, "CD73 converts AMP into adenosine in 90% of PD-L2+ tumours.")
+    summary = _summary(mechanism=[_claim(S_MECH), unsupported])
+    scored = score_summary(summary, TEXT, CASE, Matcher())
+    assert scored.metrics["unsupported_rate"] == pytest.approx(0.5)
+    assert scored.metrics["unsupported_rate.mechanism"] == pytest.approx(0.5)
+    assert scored.metrics["tldr_unsupported"] == 0.0
+    kps = scored.explanation["key_points"]
+    assert kps[0]["covered"] and kps[0]["best_claim"]["field"] == "mechanism"
+    assert kps[1]["covered"] is False
+    assert scored.explanation["claims"][0]["covers"] == "CD73 generates adenosine from AMP"

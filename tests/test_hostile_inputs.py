@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from pypdf import PdfWriter
 
-from litdigest.cli.app import printable
+from litdigest.cli.common import printable
 
 REPO = Path(__file__).resolve().parents[1]
 MARKER = "XXE-LEAK-MARKER-4f1d2c"

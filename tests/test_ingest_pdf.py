@@ -85,7 +85,7 @@ def test_text_layer_pages_and_metadata(tmp_path: Path) -> None:
     assert record.source == str(path)
     for line in LINES:
         assert line in record.text
-    first, second = record.text.split("\n\n")
+    first, second = record.text.split("\n\f\n")  # a form feed between pages
     assert "calreticulin" in first
     assert second.startswith("Second page: PD-1 blockade")
     assert record.metadata.title == "The secret ally"

@@ -127,7 +127,8 @@ def test_json_schema_summary_is_valid_and_grounded(server: LoopbackServer, fence
     summary = ModelSummary.model_validate_json(choice.message.content)
     quotes = _quotes(summary)
     assert quotes and all(q in DOC for q in quotes)
-    assert summary.tldr in DOC
+    assert summary.tldr and summary.tldr[0].claim_ids == ["M1"]
+    assert summary.tldr[0].text == summary.mechanism[0].statement
     assert summary.mechanism and "pathway" in summary.mechanism[0].quotes[0]
     kinds = {c.evidence_kind.value for c in summary.evidence}
     assert {"patient_cohort", "animal_model"} <= kinds

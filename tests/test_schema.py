@@ -90,7 +90,7 @@ def test_model_facing_schema_is_openai_strict(model: type[BaseModel]) -> None:
 
 def test_model_summary_schema_shape() -> None:
     schema = strict_json_schema(ModelSummary)
-    assert list(schema["properties"]) == ["tldr", *SECTIONS]
+    assert list(schema["properties"]) == [*SECTIONS, "tldr"]
     evidence = schema["$defs"]["ModelEvidenceClaim"]["properties"]
     # The $ref + description sibling was inlined, keeping the field's description.
     assert evidence["evidence_kind"]["enum"] == [k.value for k in EvidenceKind]
@@ -118,14 +118,18 @@ def test_model_summary_parses_model_output() -> None:
     # No quotes is accepted at parse time (strict schemas cannot say minItems); grounding
     # reports it instead of discarding the whole answer.
     assert ModelClaim(statement="x", quotes=[]).quotes == []
-    with pytest.raises(ValidationError):  # extra keys refused, as additionalProperties says
-        ModelClaim.model_validate({"statement": "x", "quotes": [], "confidence": 0.9})
-    with pytest.raises(ValidationError):  # every field required
-        ModelEvidenceClaim.model_validate({"statement": "x", "quotes": ["a b c d"]})
-    with pytest.raises(ValidationError):
-        ModelEvidenceClaim.model_validate(
-            {"statement": "x", "quotes": ["a b c d"], "evidence_kind": "anecdote"}
-        )
+    # Lenient (issue 15): extra keys dropped, unknown kinds read as unspecified, with warnings.
+    found: list[str] = []
+    claim = ModelClaim.model_validate(
+        {"statement": "x", "quotes": [], "confidence": 0.9}, context={"warnings": found}
+    )
+    assert claim.quotes == [] and any("confidence" in w for w in found)
+    kind = ModelEvidenceClaim.model_validate(
+        {"statement": "x", "quotes": ["a b c d"], "evidence_kind": "anecdote"}
+    ).evidence_kind
+    assert kind is EvidenceKind.UNSPECIFIED
+    with pytest.raises(ValidationError):  # an object with none of the expected keys
+        ModelSummary.model_validate({"unexpected": 1})
 
 
 class _WithDefault(BaseModel):
@@ -161,7 +165,6 @@ class _Nested(BaseModel):
         (_WithDefault, "'default'"),
         (_WithConstraint, "'minItems'"),
         (_WithConstraint, "'pattern'"),
-        (_Open, "additionalProperties must be false"),
     ],
 )
 def test_strict_json_schema_refuses_incompatible_models(
@@ -297,3 +300,9 @@ def test_summary_json_schema_documents_every_field() -> None:
             assert prop.get("description"), f"{path}/properties/{name}"
     assert "EvidenceKind" in schema["$defs"]
     assert set(schema["properties"]) >= {"doc_id", "tldr", *SECTIONS, "usage", "warnings"}
+
+
+def test_strict_json_schema_closes_lenient_objects() -> None:
+    """Lenient models ignore extra keys when validating; the schema sent still forbids them."""
+    schema = strict_json_schema(_Open)
+    assert schema["additionalProperties"] is False

@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
+from tests.support import shared_root
+
 
 @pytest.fixture(scope="module")
 def seed_docs() -> dict[str, dict[str, Any]]:
-    seeds = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+    seeds = shared_root() / "seeds"
     if not seeds.is_dir():
         pytest.skip("../shared/seeds is not present")
     result = subprocess.run(

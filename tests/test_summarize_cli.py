@@ -85,7 +85,10 @@ def test_examples_summarized_offline_with_verified_quotes(
         env=env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""  # explicit backend, not a TTY: quiet
+    # Explicit backend, not a TTY: no progress line, only the end-of-run line.
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("litdigest: 15 summarized (1 from the store), 0 failed · 0:"), line
+    assert line.endswith(" · 0 tokens · $0.0000"), line
     out = summaries(result.stdout)
     assert {s.doc_id for s in out} == set(cleaned_texts)
     sources = [s.source for s in out]

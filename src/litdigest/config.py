@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -36,7 +36,13 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "litdigest.db"
 
 
-class IngestSettings(BaseModel):
+class _Section(BaseModel):
+    """A settings section: an unknown key is an error, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class IngestSettings(_Section):
     max_file_bytes: int = Field(
         default=50 * 1024 * 1024,
         ge=1,
@@ -57,9 +63,14 @@ class IngestSettings(BaseModel):
         description="Reading a file, or cleaning one of its records, is stopped after this many"
         " seconds and reported (0: no limit; reading then runs in-process).",
     )
+    include_all: bool = Field(
+        default=False,
+        description="Read every file, also those that are not articles (licences, READMEs,"
+        " source code, data tables, texts with no prose sentences), which are skipped otherwise.",
+    )
 
 
-class CleanSettings(BaseModel):
+class CleanSettings(_Section):
     repair_hyphenation: bool = Field(
         default=True, description="Rejoin words split across PDF line ends (immuno- + genicity)."
     )
@@ -68,7 +79,7 @@ class CleanSettings(BaseModel):
     )
 
 
-class ChunkSettings(BaseModel):
+class ChunkSettings(_Section):
     encoding: str = Field(
         default="o200k_base", description="tiktoken encoding used to count tokens (works offline)."
     )
@@ -86,7 +97,7 @@ class ChunkSettings(BaseModel):
         return self
 
 
-class OpenAISettings(BaseModel):
+class OpenAISettings(_Section):
     api_key: SecretStr | None = Field(
         default=None, description="API key; falls back to OPENAI_API_KEY. Never stored or printed."
     )
@@ -98,10 +109,12 @@ class OpenAISettings(BaseModel):
     timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout in seconds.")
 
 
-class SummarizeSettings(BaseModel):
-    backend: Literal["auto", "extractive", "openai"] = Field(
+class SummarizeSettings(_Section):
+    backend: str = Field(
         default="auto",
-        description="'auto' picks 'openai' when an API key or base URL is configured, else 'extractive'.",
+        min_length=1,
+        description="'auto' picks 'openai' when an API key or base URL is configured, else"
+        " 'extractive'; or any registered backend (entry-point group litdigest.backends).",
     )
     concurrency: int = Field(
         default=8, ge=1, le=256, description="Model requests in flight at once."
@@ -121,10 +134,11 @@ class SummarizeSettings(BaseModel):
         le=3,
         description="Re-asks with the error on invalid output or unverified quotes.",
     )
-    single_call_max_tokens: int = Field(
-        default=6000,
+    single_call_max_tokens: int | None = Field(
+        default=None,
         ge=256,
-        description="Documents up to this many tokens are summarized in one call; longer ones map-reduce.",
+        description="Documents up to this many tokens are summarized in one call; longer ones"
+        " map-reduce. None: a quarter of the model's context window (llm.context_window).",
     )
     reduce_budget_tokens: int = Field(
         default=12000,
@@ -134,16 +148,67 @@ class SummarizeSettings(BaseModel):
     max_claims_per_field: int = Field(default=5, ge=1, le=20, description="Claims kept per field.")
 
 
-class StoreSettings(BaseModel):
+class SupportSettings(_Section):
+    """The support check: a claim's statement against its verified quotes (issue 14)."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Check every statement and the TL;DR against the quotes they rest on.",
+    )
+    unsupported: Literal["drop", "flag"] = Field(
+        default="drop",
+        description="A claim still unsupported after one re-ask is dropped ('drop', the"
+        " default, for batch runs) or kept marked support: 'unverified' with its missing or"
+        " contradicted terms ('flag'); either way a warning is added.",
+    )
+
+
+class LLMSettings(_Section):
+    """Talking to a model server: request sizes and failure handling (issue 15)."""
+
+    context_window: int | None = Field(
+        default=None,
+        ge=2048,
+        description="Context window of the model in tokens. None: from the table of known"
+        " models (llm.context_windows, then litdigest's own), else 32768.",
+    )
+    context_windows: dict[str, int] = Field(
+        default_factory=dict,
+        description="Extra context windows by model-name prefix, e.g. {'my-llama' = 131072}.",
+    )
+    map_chunk_tokens: int | None = Field(
+        default=None,
+        ge=64,
+        description="Largest map-step chunk in tokens. None: sized from the context window.",
+    )
+    max_output_tokens: int | None = Field(
+        default=None,
+        ge=64,
+        description="max_tokens sent with every request. None: sized from the schema and the"
+        " claim limits.",
+    )
+    reasoning_tokens: int = Field(
+        default=0,
+        ge=0,
+        description="Extra output tokens allowed for reasoning models that think before"
+        " answering (added to the sized max_tokens).",
+    )
+    timeout_retries: int = Field(
+        default=1,
+        ge=0,
+        le=5,
+        description="Retries after a request timed out (the server may still be working).",
+    )
+
+
+class StoreSettings(_Section):
     db_path: Path = Field(
         default_factory=default_db_path, description="SQLite database file (WAL mode)."
     )
 
 
-class KeySettings(BaseModel):
+class KeySettings(_Section):
     """Keys of ``litdigest review``, by binding id (Textual key names; "a,x" binds both)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     accept: str = Field(default="a", description="Accept the selected claim.")
     reject: str = Field(default="r", description="Reject the selected claim.")
@@ -178,7 +243,7 @@ class KeySettings(BaseModel):
         return {name: value.replace(" ", "") for name, value in self.model_dump().items()}
 
 
-class ReviewSettings(BaseModel):
+class ReviewSettings(_Section):
     keys: KeySettings = Field(
         default_factory=KeySettings, description="Key bindings of the review app."
     )
@@ -190,7 +255,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LITDIGEST_",
         env_nested_delimiter="__",
-        extra="ignore",
+        extra="forbid",
         validate_default=True,
     )
 
@@ -203,11 +268,18 @@ class Settings(BaseSettings):
         default_factory=OpenAISettings, description="OpenAI or compatible server."
     )
     store: StoreSettings = Field(default_factory=StoreSettings, description="Local SQLite store.")
+    llm: LLMSettings = Field(
+        default_factory=LLMSettings, description="Model server requests (sizes, timeouts)."
+    )
     summarize: SummarizeSettings = Field(
         default_factory=SummarizeSettings, description="Summarization and batch limits."
     )
     review: ReviewSettings = Field(
         default_factory=ReviewSettings, description="The review app (litdigest review)."
+    )
+    support: SupportSettings = Field(
+        default_factory=SupportSettings,
+        description="Checking statements and the TL;DR against their quotes.",
     )
 
     @model_validator(mode="after")
@@ -217,6 +289,28 @@ class Settings(BaseSettings):
         if self.openai.base_url is None and os.environ.get("OPENAI_BASE_URL"):
             self.openai.base_url = os.environ["OPENAI_BASE_URL"]
         return self
+
+    def with_overrides(self, **overrides: Any) -> Self:
+        """A copy with ``overrides`` applied and validated; ``None`` values are skipped.
+
+        Keys are section names with a dict of fields (``summarize={"backend": "openai"}``), or
+        dotted paths (``**{"openai.model": "gpt-4o"}``); both may be mixed. Only the touched
+        sections are re-validated (the environment and the TOML file are not read again). An
+        unknown section or key raises ``ConfigError``; an invalid value raises pydantic's
+        ``ValidationError`` (locations relative to the section).
+        """
+        nested: dict[str, Any] = {}
+        for key, value in overrides.items():
+            _put(nested, key.split("."), value)
+        update: dict[str, BaseModel] = {}
+        for section, changes in nested.items():
+            current = getattr(self, section, None)
+            if section not in type(self).model_fields or not isinstance(current, BaseModel):
+                raise ConfigError(f"unknown settings section {section!r}")
+            if not isinstance(changes, dict):
+                raise ConfigError(f"settings section {section!r} takes a table of keys")
+            update[section] = _merged(current, changes, section)
+        return self.model_copy(update=update)
 
     @classmethod
     def settings_customise_sources(
@@ -234,14 +328,73 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+def _put(tree: dict[str, Any], path: list[str], value: Any) -> None:
+    """Set ``tree[path[0]][path[1]]… = value`` (dicts in ``value`` merge); ``None`` skips."""
+    if value is None:
+        return
+    head, rest = path[0], path[1:]
+    if not rest:
+        if isinstance(value, dict) and isinstance(tree.get(head), dict):
+            for key, item in value.items():
+                _put(tree[head], [key], item)
+        elif isinstance(value, dict):
+            tree[head] = {}
+            for key, item in value.items():
+                _put(tree[head], [key], item)
+        else:
+            tree[head] = value
+        return
+    child = tree.setdefault(head, {})
+    if not isinstance(child, dict):
+        raise ConfigError(f"setting {head!r} is not a section")
+    _put(child, rest, value)
+
+
+def _merged(model: BaseModel, changes: dict[str, Any], where: str) -> BaseModel:
+    """``model`` with ``changes`` applied (nested sections merge), validated."""
+    data = {name: getattr(model, name) for name in type(model).model_fields}
+    for key, value in changes.items():
+        if key not in type(model).model_fields:
+            raise ConfigError(f"unknown setting {where}.{key}")
+        current = data[key]
+        if isinstance(value, dict) and isinstance(current, BaseModel):
+            data[key] = _merged(current, value, f"{where}.{key}")
+        else:
+            data[key] = value
+    return type(model).model_validate(data)
+
+
+def _unknown_env_sections() -> list[str]:
+    """``LITDIGEST_<SECTION>__…`` variables whose section does not exist."""
+    prefix = "LITDIGEST_"
+    known = set(Settings.model_fields)
+    return sorted(
+        name
+        for name in os.environ
+        if name.upper().startswith(prefix)
+        and "__" in name[len(prefix) :]
+        and name[len(prefix) :].split("__", 1)[0].lower() not in known
+    )
+
+
+def _describe(err: Any) -> str:
+    where = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        kind = "settings section" if len(err["loc"]) == 1 else "setting"
+        return f"unknown {kind} {where}"
+    return f"{where}: {err['msg']}"
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings, turning validation problems into one-line ``ConfigError``s."""
+    """Build settings, turning validation problems into one-line ``ConfigError``s (an
+    unknown section or key, from the TOML file or the environment, is one too)."""
+    unknown = _unknown_env_sections()
+    if unknown:
+        raise ConfigError(f"invalid settings: unknown settings section in {unknown[0]}")
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_describe(err) for err in exc.errors())
         raise ConfigError(f"invalid settings: {problems}") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read settings: {exc}") from None

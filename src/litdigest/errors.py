@@ -54,3 +54,7 @@ class BackendError(RuntimeFailure):
 
 class StoreError(RuntimeFailure):
     """The SQLite store failed."""
+
+
+class BudgetExceeded(RuntimeFailure):
+    """The batch's --max-cost or --max-tokens is used up; the batch stops cleanly."""

@@ -14,21 +14,25 @@ runs in-process without a limit.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Final
 
 from litdigest.clean import clean_record
 from litdigest.config import Settings
-from litdigest.documents import Document
+from litdigest.documents import Document, Format
 from litdigest.errors import InputError
 from litdigest.ingest import iter_input_files, read_file_detailed
+from litdigest.ingest.detect import non_article_name, non_article_text
 
+_log = logging.getLogger(__name__)
 _TIMEOUT_SETTING: Final = "ingest.per_file_timeout_s"
 _READY_TIMEOUT_S: Final = 300.0
 
@@ -38,15 +42,48 @@ def _internal(source: str, stage: str, exc: Exception) -> InputError:
     return InputError(source, f"internal error while {stage}: {type(exc).__name__}: {detail}")
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A file or record that is not an article: passed over with a note, never summarized."""
+
+    source: str
+    reason: str
+
+    @property
+    def note(self) -> str:
+        return f"skipped: not an article ({self.reason}); --include-all reads it anyway"
+
+
+OnSkip = Callable[[Skipped], None]
+# Formats whose cleaned text must hold prose (bibliographic records are articles by
+# definition), and those whose raw text is checked for code, tables and licences.
+_FREE_TEXT: Final = frozenset({Format.TEXT, Format.MARKDOWN, Format.HTML, Format.PDF})
+_PLAIN: Final = frozenset({Format.TEXT, Format.MARKDOWN})
+
+
+def _skip_reason(raw: str, cleaned: str | None, fmt: Format) -> str | None:
+    """Why a record is not an article: from its raw text (``cleaned`` None), else its text."""
+    if fmt not in _FREE_TEXT:
+        return None
+    if cleaned is None:
+        return non_article_text(raw) if fmt in _PLAIN else None
+    return non_article_text(cleaned)
+
+
 def _process_file(
     path: Path, settings: Settings, skip: int = 0
-) -> Iterator[tuple[str, str] | Document | InputError]:
+) -> Iterator[tuple[str, str] | Document | InputError | Skipped]:
     """Items of one file: ``("step", source)`` before each step, then its documents/errors.
 
     ``skip`` records are passed over (and the file's per-record read errors not repeated):
     used to carry on after a record timed out.
     """
     yield ("step", str(path))
+    include_all = settings.ingest.include_all
+    why = None if include_all else non_article_name(path)
+    if why is not None:
+        yield Skipped(str(path), why)
+        return
     try:
         records, errors = read_file_detailed(path, settings.ingest)
     except InputError as exc:
@@ -59,8 +96,14 @@ def _process_file(
         yield from errors
     for record in records[skip:]:
         yield ("step", record.source)
+        why = None if include_all else _skip_reason(record.text, None, record.format)
+        if why is not None:
+            yield Skipped(record.source, why)
+            continue
         try:
-            yield clean_record(record, settings.clean)
+            doc = clean_record(record, settings.clean)
+            why = None if include_all else _skip_reason(record.text, doc.text, record.format)
+            yield doc if why is None else Skipped(record.source, why)
         except InputError as exc:
             yield exc
         except Exception as exc:
@@ -174,17 +217,16 @@ def _fork_available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _iter_in_process(
-    path: Path, settings: Settings, skip: int = 0
-) -> Iterator[Document | InputError]:
+Item = Document | InputError | Skipped
+
+
+def _iter_in_process(path: Path, settings: Settings, skip: int = 0) -> Iterator[Item]:
     for item in _process_file(path, settings, skip):
         if not isinstance(item, tuple):
             yield item
 
 
-def _iter_in_worker(
-    path: Path, settings: Settings, holder: list[_Worker]
-) -> Iterator[Document | InputError]:
+def _iter_in_worker(path: Path, settings: Settings, holder: list[_Worker]) -> Iterator[Item]:
     """Items of ``path`` from the worker in ``holder`` (replaced when it is killed)."""
     limit = settings.ingest.per_file_timeout_s
     skip = 0
@@ -214,7 +256,7 @@ def _iter_in_worker(
                 stage = "reading the file" if steps < 0 else "cleaning"
                 yield InputError(source, f"the reader process died ({why}) while {stage}")
                 break
-            if isinstance(message, Document):
+            if isinstance(message, Document | Skipped):
                 yield message
             elif message[0] == "step":
                 source, steps = message[1], steps + 1
@@ -227,22 +269,38 @@ def _iter_in_worker(
         skip += steps  # go on with the record after the one that failed
 
 
-def iter_documents(paths: Sequence[Path], settings: Settings) -> Iterator[Document | InputError]:
+def iter_documents(
+    paths: Sequence[Path], settings: Settings, on_skip: OnSkip | None = None
+) -> Iterator[Document | InputError]:
     """Yield each cleaned document, or the error that stopped a file or record.
 
     One bad file or record never stops the others; each step is time-limited (see the
-    module docstring).
+    module docstring). Files and records that are not articles are passed to ``on_skip``
+    (logged when it is None) unless ``ingest.include_all`` is set.
     """
     isolated = settings.ingest.per_file_timeout_s > 0 and _fork_available()
     holder: list[_Worker] = []
     try:
-        for item in iter_input_files(paths, settings.ingest):
-            if isinstance(item, InputError):
-                yield item
-            elif isolated:
-                yield from _iter_in_worker(item, settings, holder)
-            else:
-                yield from _iter_in_process(item, settings)
+        for path in iter_input_files(paths, settings.ingest):
+            if isinstance(path, InputError):
+                yield path
+                continue
+            _log.debug("reading %s", path)
+            items = (
+                _iter_in_worker(path, settings, holder)
+                if isolated
+                else _iter_in_process(path, settings)
+            )
+            found = 0
+            for item in items:
+                if not isinstance(item, Skipped):
+                    found += isinstance(item, Document)
+                    yield item
+                elif on_skip is not None:
+                    on_skip(item)
+                else:
+                    _log.warning("%s: %s", item.source, item.note)
+            _log.info("%s: %d document(s)", path, found)
     finally:
         while holder:
             holder.pop().close()

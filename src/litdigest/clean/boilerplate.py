@@ -159,8 +159,10 @@ _BAD_PHRASE = re.compile(
 _BAD_PHRASE_MAX_CHARS = 320
 
 # Openers of a comment thread or reference list: everything after them is dropped.
+# A bare "Comment(s)" / "Response(s)" / "Replies" heading opens a comment thread on a web page
+# but is an article section in a PDF (case reports, correspondence): see ``comment_tail``.
+_COMMENT_HEADING = re.compile(r"^(?:\d+\s+)?(?:comments?|responses?|replies)(?:\s*\(\d+\))?\s*:?$")
 _HARD_TAIL = re.compile(
-    r"^(?:\d+\s+)?(?:comments?|responses?|replies)(?:\s*\(\d+\))?\s*:?$|"
     r"^(?:leave|post|add|write) a (?:comment|reply|response)|^join the (?:discussion|conversation)|"
     r"^(?:\d+\.?\s*)?(?:references(?: and notes)?|bibliography|literature cited|works cited)\s*:?$|"
     r"^.{2,80}\b(?:says|said|wrote|commented)\s*:?$|"
@@ -471,10 +473,11 @@ def _attach(units: list[_Unit], start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _mark_tails(units: list[_Unit], first: int) -> None:
+def _mark_tails(units: list[_Unit], first: int, comment_tail: bool = True) -> None:
     """Mark tail sections (references, author info, competing interests...) from ``first`` on.
 
     A tail section runs until a heading-like unit that is not a tail heading is followed by prose.
+    With ``comment_tail`` a bare "Comments" / "Responses" / "Replies" heading ends the article.
     """
     in_tail = False
     heading = [bool(_TAIL_HEADING.match(u.low)) for u in units]
@@ -489,7 +492,9 @@ def _mark_tails(units: list[_Unit], first: int) -> None:
                 teasers = False
             else:
                 unit.tail = True
-        if i > first and _HARD_TAIL.match(unit.low):
+        if i > first and (
+            _HARD_TAIL.match(unit.low) or (comment_tail and _COMMENT_HEADING.match(unit.low))
+        ):
             for rest in units[i:]:
                 rest.tail = True
             return
@@ -581,7 +586,7 @@ def _pick_title(units: list[_Unit], start: int) -> int | None:
 
 
 def _analyse(
-    text: str, drop_references: bool, find_region: bool = True
+    text: str, drop_references: bool, find_region: bool = True, comment_tail: bool = True
 ) -> tuple[list[_Unit], list[bool], int | None, int]:
     """Units of ``text``, which to keep, the title unit and the number of duplicates."""
     units = _units(text)
@@ -594,10 +599,10 @@ def _analyse(
     spans: list[tuple[int, int]] = []
     if not find_region:
         start, end = 0, len(units)
-        _mark_tails(units, start)
+        _mark_tails(units, start, comment_tail)
     else:
         start, end, weight = _region(units)
-        _mark_tails(units, start)
+        _mark_tails(units, start, comment_tail)
         if end > start:
             start, end = _attach(units, start, end)
             spans.extend(_continuations(units, start, end, weight))
@@ -622,16 +627,17 @@ def _analyse(
 
 
 def strip_boilerplate(
-    text: str, *, drop_references: bool = True, find_region: bool = True
+    text: str, *, drop_references: bool = True, find_region: bool = True, comment_tail: bool = True
 ) -> tuple[str, BoilerplateStats]:
     """Keep title, standfirst/abstract, body paragraphs and figure captions; drop the rest.
 
     The title, when present, is the first line of the result. Paragraphs are separated by a
     blank line. With ``find_region=False`` (text whose main content was already isolated, e.g. by
     trafilatura) only boilerplate units, tail sections and duplicates are dropped and the first
-    unit is taken as the title.
+    unit is taken as the title. ``comment_tail=False`` (text from a PDF) keeps what follows a
+    "Comment(s)", "Response(s)" or "Replies" heading: there it is a section of the article.
     """
-    units, keep, title, duplicates = _analyse(text, drop_references, find_region)
+    units, keep, title, duplicates = _analyse(text, drop_references, find_region, comment_tail)
     stats = BoilerplateStats(duplicates_dropped=duplicates)
     out: list[str] = []
     if title is not None:
@@ -650,3 +656,15 @@ def strip_boilerplate(
     stats.lines_kept = kept_lines
     stats.lines_dropped = sum(len(u.lines) for u in units) - kept_lines
     return "\n\n".join(out), stats
+
+
+def paragraph_is_boilerplate(text: str) -> bool:
+    """Is this one paragraph (of text whose article was already isolated, e.g. a PDF's)
+    boilerplate: a licence, byline, affiliation, widget, reference entry...?"""
+    unit = _Unit(lines=[_clean_line(text)], block=0)
+    unit.text = unit.lines[0]
+    unit.low = unit.text.lower()
+    if not unit.text:
+        return True
+    _classify(unit, drop_references=True, strict=True)
+    return unit.kind is Kind.BAD and not unit.caption

@@ -654,3 +654,140 @@ def extract_metadata(raw_text: str, cleaned_text: str) -> Metadata:
         year=year,
         doi=doi,
     )
+
+
+# --- PDF pages: byline, DOI, journal and year from page 1 and the page margins --------------------
+
+_PDF_MARK_AFTER_NAME_RE = re.compile(rf"(?<=[^\W\d_.])\s?{_MARK}+(?:\s?,\s?{_MARK}+)*(?=\s|,|$)")
+_PDF_MARK_AFTER_COMMA_RE = re.compile(rf",\s?{_MARK}+(?:,{_MARK}+)*(?=\s|$)")
+_PDF_BYLINE_SPLIT_RE = re.compile(r"\s*(?:,|;|\band\b|&)\s*")
+_NAME_SUFFIX_RE = re.compile(r"\s+(?:Jr\.?|Sr\.?|II|III|IV)$")
+
+
+def parse_pdf_byline(text: str) -> list[str]:
+    """Authors ("Family, Given") of a PDF byline with affiliation marks, commas and "and"."""
+    line = _PDF_MARK_AFTER_COMMA_RE.sub(",", " ".join(text.split()))
+    line = _PDF_MARK_AFTER_NAME_RE.sub("", line)
+    parts = [p for p in _PDF_BYLINE_SPLIT_RE.split(line) if p.strip(" ,")]
+    names: list[str] = []
+    for part in parts:
+        name = _person_name(_NAME_SUFFIX_RE.sub("", part.strip(" ,")))
+        if name is not None:
+            names.append(_family_given(name))
+    return names if names and len(names) >= 0.5 * len(parts) else []
+
+
+_PDF_MARGIN_LINES = 3
+_DOI_WRAP_END = "./-_"
+_DOI_TAIL_TOKEN_RE = re.compile(r"^[\w./()-]+")
+_DOI_DIGITS_TOKEN_RE = re.compile(r"^[\d.]{1,12}(?=\s|$)")
+# A figure, table or supplement of the article: "10.1371/journal.pone.0115884.g002".
+_DOI_PART_RE = re.compile(r"^(?P<doi>.+)\.(?:[gts]\d{3}|sd\d{3})$")
+_PDF_PAGE1_WEIGHT = 2.0
+_PDF_MARGIN_WEIGHT = 1.0
+# "Barnett et al. BMC Evolutionary Biology 2014, 14:70", "F1000Research 2015, 3:190".
+_FOOTER_CITE_RE = re.compile(
+    rf"^(?:.{{1,80}}?\bet al\.?\s+)?(?P<journal>[A-Z][\w.&'’ -]{{2,80}}?)\s+(?P<year>{_YEAR}),\s?"
+    r"\d{1,4}(?:\(\d{1,4}\))?:\s?[A-Za-z]?\d{1,6}\b"
+)
+# "Stem Cells International" / "Volume 2016, Article ID 2527349, 5 pages".
+_VOLUME_YEAR_RE = re.compile(rf"^Volume (?P<year>{_YEAR}), Article ID\b")
+# "PLOS ONE | DOI:10.1371/journal.pone.0115884 December 31, 2014 1 / 14".
+_PIPE_JOURNAL_RE = re.compile(
+    rf"^(?P<journal>[A-Z][\w.&' -]{{2,60}}?)\s\|\s.*?\b(?:{_MONTH}\s+\d{{1,2}},\s+)(?P<year>{_YEAR})\b",
+    re.IGNORECASE,
+)
+_CITE_YEAR_RE = re.compile(
+    rf"^(?:cite this article|citation):.{{0,120}}?\b(?P<year>{_YEAR})\b", re.I
+)
+
+
+_CITE_AS_RE = re.compile(r"^(?:how to )?cite this article(?: as)?\s*:|^citation\s*:", re.I)
+_CITE_CONTEXT = 2  # lines on either side of a "Cite this article as:" line
+
+
+def _margin_lines(pages: list[str]) -> list[tuple[int, str]]:
+    """(page index, line) of page 1, of the first and last lines of every other page and of
+    the lines around a "Cite this article as:" line (BMC prints the DOI there, at the end)."""
+    out: list[tuple[int, str]] = []
+    for number, page in enumerate(pages):
+        lines = [line.strip() for line in page.split("\n") if line.strip()]
+        if number == 0:
+            out.extend((0, line) for line in lines)
+            continue
+        keep = set(range(min(_PDF_MARGIN_LINES, len(lines))))
+        keep.update(range(max(0, len(lines) - _PDF_MARGIN_LINES), len(lines)))
+        for i, line in enumerate(lines):
+            if _CITE_AS_RE.match(line):
+                keep.update(
+                    range(max(0, i - _CITE_CONTEXT), min(len(lines), i + _CITE_CONTEXT + 1))
+                )
+        out.extend((number, lines[i]) for i in sorted(keep))
+    return out
+
+
+def _dois_in(lines: list[tuple[int, str]]) -> Counter_t:
+    scores: Counter_t = {}
+    for k, (page, line) in enumerate(lines):
+        for m in _DOI_RE.finditer(line):
+            doi = m.group()
+            rest = line[m.end() :].strip()
+            nxt = lines[k + 1] if k + 1 < len(lines) else None
+            if not rest and nxt is not None and nxt[0] == page:
+                tail = _DOI_TAIL_TOKEN_RE.match(nxt[1]) if doi[-1] in _DOI_WRAP_END else None
+                tail = tail or _DOI_DIGITS_TOKEN_RE.match(nxt[1])
+                if tail is not None:
+                    doi += tail.group()
+            doi = _clean_doi(doi)
+            if "/" not in doi or doi.endswith("/"):
+                continue
+            part = _DOI_PART_RE.match(doi)
+            if part is not None:
+                doi = part.group("doi")
+            weight = _PDF_PAGE1_WEIGHT if page == 0 else _PDF_MARGIN_WEIGHT
+            scores[doi] = scores.get(doi, 0.0) + weight
+    return scores
+
+
+Counter_t = dict[str, float]
+
+
+def _pdf_year_and_journal(lines: list[tuple[int, str]]) -> tuple[int | None, str | None]:
+    years: Counter_t = {}
+    journals: Counter_t = {}
+    prev = ""
+    for _, line in lines:
+        for pattern in (_FOOTER_CITE_RE, _PIPE_JOURNAL_RE):
+            m = pattern.match(line)
+            if m is not None:
+                years[m.group("year")] = years.get(m.group("year"), 0.0) + 1.0
+                journal = m.group("journal").strip()
+                journals[journal] = journals.get(journal, 0.0) + 1.0
+                break
+        else:
+            m = _VOLUME_YEAR_RE.match(line) or _CITE_YEAR_RE.match(line)
+            if m is not None:
+                years[m.group("year")] = years.get(m.group("year"), 0.0) + 1.0
+                if m.re is _VOLUME_YEAR_RE and _looks_like_title(prev):
+                    journals[prev] = journals.get(prev, 0.0) + 1.0
+        prev = line
+    year = max(years, key=lambda y: years[y]) if years else None
+    journal = max(journals, key=lambda j: journals[j]) if journals else None
+    if year is not None and not _plausible_year(int(year)):
+        year = None
+    return (int(year) if year else None), journal
+
+
+def pdf_metadata(pages: list[str]) -> Metadata:
+    """DOI, journal and year stated on page 1 and in the running heads and footers.
+
+    The article's DOI is the one stated most often there (footers repeat it; a DOI wrapped
+    at a line end is rejoined; figure DOIs count for the article's); DOIs of references and
+    referee reports, later in the text, are never looked at.
+    """
+    # Only ASCII matters here (DOIs, years): no mojibake repair, which is slow on long texts.
+    lines = _margin_lines([p.replace("\r", "").replace("\u00a0", " ") for p in pages])
+    scores = _dois_in(lines)
+    doi = max(scores, key=lambda d: scores[d]) if scores else None  # ties: first seen
+    year, journal = _pdf_year_and_journal(lines)
+    return Metadata(doi=doi, year=year, journal=journal)

@@ -23,7 +23,14 @@ from functools import lru_cache
 
 from wordfreq import zipf_frequency
 
-__all__ = ["RepairStats", "looks_hard_wrapped", "repair_pdf_text"]
+__all__ = [
+    "RepairStats",
+    "is_front_matter_field",
+    "is_running_head",
+    "is_section_heading",
+    "looks_hard_wrapped",
+    "repair_pdf_text",
+]
 
 
 @dataclass
@@ -437,6 +444,11 @@ def _is_running_head(line: str) -> bool:
     return " | " in line or _ET_AL_HEAD_RE.search(line) is not None
 
 
+def is_running_head(line: str) -> bool:
+    """A running head or footer by its shape alone ("J Immunol 2024; 19: 77-81   REVIEW")."""
+    return _is_running_head(" ".join(line.split()))
+
+
 def _recurrence_key(line: str) -> str:
     return " ".join(re.sub(r"\d+", "#", line).split()).lower()
 
@@ -575,7 +587,9 @@ def looks_hard_wrapped(text: str) -> bool:
     return near >= 0.6 * len(body)
 
 
-def repair_pdf_text(text: str, *, dehyphenate: bool = True) -> tuple[str, RepairStats]:
+def repair_pdf_text(
+    text: str, *, dehyphenate: bool = True, layout: bool = False
+) -> tuple[str, RepairStats]:
     """Join wrapped lines into paragraphs (blank line between paragraphs) and rejoin split words.
 
     Each output paragraph is one line; paragraphs are separated by one blank line. Page
@@ -583,6 +597,11 @@ def repair_pdf_text(text: str, *, dehyphenate: bool = True) -> tuple[str, Repair
     journal running head on the first line becomes a paragraph of its own. With
     ``dehyphenate=False`` lines are joined with a space (no space after a line-end hyphen,
     which is kept) and no words are rejoined.
+
+    ``layout=True`` is for a text layer read page by page (pypdfium2), which has no blank lines
+    between paragraphs and mixes column-wide and page-wide lines: the width a line is measured
+    against is that of the lines around it, section headings stand alone, and text runs on
+    across a page break whenever the sentence does.
     """
     stats = RepairStats()
     if "\f" in text:
@@ -605,12 +624,15 @@ def repair_pdf_text(text: str, *, dehyphenate: bool = True) -> tuple[str, Repair
     prev = ""
     prev_indent = 0
     after_blank = False
+    field_block = False  # the paragraph began with a front-matter field ("Citation: ...")
     block_width = global_width
     for i, line in enumerate(lines):
         if not line:
             after_blank = True
             continue
-        if after_blank or pieces is None:
+        if layout:
+            block_width = _local_width(lines, i - 1)
+        elif after_blank or pieces is None:
             block_width = max(global_width, _block_width(lines, i))
         if i == top_head:
             if pieces is not None:
@@ -618,17 +640,17 @@ def repair_pdf_text(text: str, *, dehyphenate: bool = True) -> tuple[str, Repair
             paragraphs.append([line])
             pieces, prev, after_blank = None, "", False
             continue
-        if pieces is None:
-            pieces = [line]
-        elif (
-            _continues_across_blank(prev, line)
-            if after_blank
-            else not _breaks_paragraph(prev, prev_indent, line, indents[i], block_width)
+        if pieces is not None and _joins(
+            _Break(prev, prev_indent, line, indents[i], block_width, after_blank),
+            layout,
+            field_block,
         ):
             joiner.join(pieces, prev, line)
         else:
-            paragraphs.append(pieces)
+            if pieces is not None:
+                paragraphs.append(pieces)
             pieces = [line]
+            field_block = layout and bool(_FIELD_LINE_RE.match(line))
         prev, prev_indent, after_blank = line, indents[i], False
     if pieces is not None:
         paragraphs.append(pieces)
@@ -637,6 +659,116 @@ def repair_pdf_text(text: str, *, dehyphenate: bool = True) -> tuple[str, Repair
     if vocab is not None:
         out = [_repair_inline(p, vocab, stats) for p in out]
     return "\n\n".join(out), stats
+
+
+_LOCAL_WINDOW = 5
+
+
+@dataclass
+class _Break:
+    """A line end between ``prev`` and ``line``, and what surrounds it."""
+
+    prev: str
+    prev_indent: int
+    line: str
+    indent: int
+    width: int
+    after_blank: bool
+
+
+def _joins(b: _Break, layout: bool, field_block: bool) -> bool:
+    """Does ``b.line`` continue the paragraph that ends with ``b.prev``?"""
+    if layout and (
+        is_section_heading(b.line) or is_section_heading(b.prev) or _starts_block(b.prev, b.line)
+    ):
+        return False
+    if b.after_blank:
+        if layout:
+            return not field_block and _runs_on_across_break(b.prev, b.line)
+        return _continues_across_blank(b.prev, b.line)
+    return not _breaks_paragraph(b.prev, b.prev_indent, b.line, b.indent, b.width)
+
+
+def _local_width(lines: list[str], at: int) -> int:
+    """Upper-quartile length of the non-empty lines around ``lines[at]`` (column width)."""
+    around = [len(x) for x in lines[max(0, at - _LOCAL_WINDOW) : at + _LOCAL_WINDOW + 1] if x]
+    return _percentile(around, 0.75) if around else 0
+
+
+# Section headings that stand on a line of their own in an article.
+_SECTION_NAMES = (
+    r"abstract|summary|background|introduction|objectives?|aims?|methods?|methodology|"
+    r"materials? and methods|patients and methods|subjects and methods|study design|"
+    r"statistical analys[ie]s|results?|results and discussion|discussion|conclusions?|"
+    r"limitations|case (?:report|presentation|description)s?|comments?|responses?|replies|"
+    r"references?|bibliography|literature cited|acknowledge?ments?|funding|"
+    r"competing interests?|conflicts? of interests?|declaration of interests?|"
+    r"authors?['’]? contributions?|abbreviations|additional files?|supporting information|"
+    r"supplementary (?:information|materials?|data)|author details|authors?['’]? information|"
+    r"keywords|endnotes|open peer review|referee reports?|data availability|declarations|"
+    r"availability of data and materials?|ethics approval(?: and consent to participate)?|"
+    r"consent for publication|electronic supplementary material"
+)
+_SECTION_HEADING_RE = re.compile(
+    rf"(?:\d{{1,2}}(?:\.\d{{1,2}})*\.?\s+|[IVX]{{1,4}}\.\s+)?(?:{_SECTION_NAMES})\s*:?",
+    re.IGNORECASE,
+)
+# "2. Patients and Methods", "3.1. Study Population": a numbered heading (no comma, short).
+_NUMBERED_HEADING_RE = re.compile(r"\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z][^,;:.]{2,70}")
+
+
+def is_section_heading(line: str) -> bool:
+    """A line that is a section heading of an article ("Methods", "2.1. Study design")."""
+    if len(line) > 80 or line.count(" ") > 8:
+        return False
+    if _SECTION_HEADING_RE.fullmatch(line):
+        return True
+    return bool(_NUMBERED_HEADING_RE.fullmatch(line)) and len(line.split()) <= 8
+
+
+# Lines that start a block of their own in a page layout: front-matter fields and footnotes
+# ("* Correspondence: ...", "Citation: ..."), which interrupt the text wherever they are set.
+_FIELD_LINE_RE = re.compile(
+    r"(?:\*\s?|†\s?)?(?i:citation|correspondence|received|accepted|published|copyright|"
+    r"academic editor|editor|competing interests|funding|data availability|keywords|e-?mail|"
+    r"how to cite this article|cite this article as|current address|present address)\s*:|"
+    r"©\s?(?:19|20)\d\d\b|full list of author information"
+)
+# Figure and table captions ("Table 1 All samples ...", "Figure 2. ...") and run-in headings
+# ("Acknowledgments This work ..."): a new block after a finished sentence.
+_CAPTION_START_RE = re.compile(
+    r"(?:Fig(?:ure)?s?\.?|Table|Box)\s*S?\d+[A-Za-z]?(?:\s*[.:|]|\s+[A-Z])"
+)
+_RUN_IN_HEADING_RE = re.compile(rf"(?i:{_SECTION_NAMES})\s*[.:]?\s+[A-Z]")
+
+
+def is_front_matter_field(line: str) -> bool:
+    """A front-matter field or footnote: "Citation: ...", "* Correspondence: ...", "© 2014 ..."."""
+    return bool(_FIELD_LINE_RE.match(line))
+
+
+def _starts_block(prev: str, line: str) -> bool:
+    """Does ``line`` start a block of its own: a front-matter field or footnote, a caption
+    (floats interrupt sentences), a run-in heading after a finished sentence?"""
+    if _FIELD_LINE_RE.match(line) or _CAPTION_START_RE.match(line):
+        return True
+    return bool(_SENTENCE_END_RE.search(prev)) and bool(_RUN_IN_HEADING_RE.match(line))
+
+
+def _runs_on_across_break(prev: str, line: str) -> bool:
+    """Does the sentence ending ``prev`` run on into ``line`` across a page or column break?
+
+    It does when the next line starts in lower case, with "(" or a digit, or when ``prev``
+    has no final punctuation (and is not a heading).
+    """
+    if _starts_item(prev, line) or is_section_heading(prev) or is_section_heading(line):
+        return False
+    if _last_word(prev) in _CONNECTORS or prev.endswith(("-", ",")):
+        return True
+    if _SENTENCE_END_RE.search(prev):
+        return False
+    first = line[0]
+    return first.islower() or first in "([" or first.isdigit() or len(prev) > 30
 
 
 def _block_width(lines: list[str], start: int) -> int:

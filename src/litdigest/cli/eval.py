@@ -1,4 +1,5 @@
-"""``litdigest eval``: score a backend on golden sets; the CI gate.
+"""``litdigest eval``: score a backend (or any system's summaries, ``--summaries``) on golden
+sets, beside the ``random``, ``lead`` and ``whole`` baselines; the CI gate.
 
 Exit codes: 0 every threshold met and no regression beyond ``--max-regression``; 1 a
 threshold unmet or a regression; 2 an error (bad YAML, missing baseline, replay miss…), with
@@ -42,6 +43,12 @@ class EvalOptions:
     replay: Path | None = None
     db: Path | None = None
     concurrency: int = 4
+    summaries: Path | None = None
+    budget_claims: int = 3
+    budget_words: int = 40
+    random_draws: int = 20
+    pairs: Path | None = None
+    text: bool = True
 
 
 @dataclass
@@ -69,45 +76,69 @@ def _settings(options: EvalOptions) -> Any:
     return settings.model_copy(update={"openai": openai_settings})
 
 
-def run_eval(options: EvalOptions, *, backend: Backend | None = None) -> EvalOutcome:
-    """Run the eval (``backend`` overrides the one named in ``options``, e.g. in tests)."""
-    from litdigest.evaluate.match import MATCH_THRESHOLD, Matcher
-    from litdigest.evaluate.report import build_report, load_baseline, write_reports
-    from litdigest.evaluate.runner import build_backend, load_sets, run_sets
+def _prepare(options: EvalOptions) -> tuple[Any, Backend | None, Any]:
+    """Settings, backend (None with ``--summaries``) and cassette of a run."""
+    from litdigest.evaluate.runner import build_backend
     from litdigest.redaction import register_secret
 
-    if options.max_regression < 0:
-        raise UsageError("--max-regression must be >= 0")
-    sets = load_sets(options.golden)
-    baseline = load_baseline(options.baseline) if options.baseline is not None else None
     settings = _settings(options)
     if settings.openai.api_key is not None:
         register_secret(settings.openai.api_key.get_secret_value())
+    if options.summaries is not None:
+        if options.record is not None or options.replay is not None:
+            raise UsageError("--summaries cannot be used with --record or --replay")
+        return settings, None, None
+    backend, cassette = build_backend(
+        options.backend,
+        settings,
+        record=options.record,
+        replay=options.replay,
+        model_given=options.model is not None,
+    )
+    return settings, backend, cassette
+
+
+def run_eval(options: EvalOptions, *, backend: Backend | None = None) -> EvalOutcome:
+    """Run the eval (``backend`` overrides the one named in ``options``, e.g. in tests)."""
+    from litdigest.evaluate.calibration import DEFAULT_PAIRS, matcher_info
+    from litdigest.evaluate.match import MATCH_THRESHOLD, Matcher
+    from litdigest.evaluate.metrics import Budget
+    from litdigest.evaluate.report import build_report, load_baseline, write_reports
+    from litdigest.evaluate.runner import SummaryFile, load_sets, run_sets
+
+    if options.max_regression < 0:
+        raise UsageError("--max-regression must be >= 0")
+    if options.budget_claims < 1 or options.budget_words < 1 or options.random_draws < 0:
+        raise UsageError("--budget-claims and --budget-words must be >= 1, --random-draws >= 0")
+    sets = load_sets(options.golden)
+    baseline = load_baseline(options.baseline) if options.baseline is not None else None
+    summaries = SummaryFile(options.summaries) if options.summaries is not None else None
     cassette = None
     if backend is None:
-        backend, cassette = build_backend(
-            options.backend,
-            settings,
-            record=options.record,
-            replay=options.replay,
-            model_given=options.model is not None,
-        )
+        settings, backend, cassette = _prepare(options)
+    else:
+        settings = _settings(options)
     matcher = Matcher(MATCH_THRESHOLD)
     matcher.matrix(["warm up"], ["the embedding model"])  # load it (a ConfigError) up front
     run = run_sets(
         sets,
-        backend,
+        None if summaries is not None else backend,
         settings,
         matcher,
         concurrency=options.concurrency,
         store_path=options.db,
         cassette=cassette,
+        summaries=summaries,
+        budget=Budget(options.budget_claims, options.budget_words),
+        random_draws=options.random_draws,
     )
     report = build_report(
         run,
         match_threshold=matcher.threshold,
         baseline=baseline,
         max_regression=options.max_regression,
+        matcher_info=matcher_info(sets, matcher, options.pairs or DEFAULT_PAIRS),
+        text=options.text,
     )
     report_dir = options.report_dir or Path("out/eval") / run.backend
     paths = write_reports(report, report_dir)
@@ -116,20 +147,25 @@ def run_eval(options: EvalOptions, *, backend: Backend | None = None) -> EvalOut
 
 def _summary_line(outcome: EvalOutcome) -> str:
     report = outcome.report
-    m = report["metrics"]
+    m, margins = report["metrics"], report["margins"]
 
     def f(key: str) -> str:
         v = m.get(key)
         return "–" if v is None else f"{v:.3f}"
+
+    def d(key: str) -> str:
+        v = margins.get(key)
+        return "–" if v is None else f"{v:+.3f}"
 
     scored = sum(s["scored"] for s in report["golden_sets"])
     skipped = sum(s["skipped"] for s in report["golden_sets"])
     verdict = "passed" if report["passed"] else "FAILED"
     return (
         f"litdigest eval: {verdict}: {report['backend']} on {scored} case(s) "
-        f"({skipped} skipped): recall {f('key_point_recall')}, precision "
-        f"{f('key_point_precision')}, placed {f('placed_recall')}, quotes "
-        f"{f('quote_verified_rate')}, ROUGE-L {f('rouge_l')}; report {outcome.paths['md']}"
+        f"({skipped} skipped): budgeted placed recall {f('budgeted_placed_recall')} "
+        f"({d('budgeted_placed_recall')} over random), recall {f('key_point_recall')}, "
+        f"placed {f('placed_recall')}, quotes {f('quote_verified_rate')}, compression "
+        f"{f('compression')}, unsupported {f('unsupported_rate')}; report {outcome.paths['md']}"
     )
 
 
@@ -173,6 +209,30 @@ def eval_command(
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, max=64, help="Documents in flight.")
     ] = 4,
+    summaries: Annotated[
+        Path | None,
+        typer.Option(
+            "--summaries",
+            help="Score these DocumentSummary JSON lines (any system's), matched to cases by "
+            "doc_id or source file name, instead of running a backend.",
+        ),
+    ] = None,
+    budget_claims: Annotated[
+        int, typer.Option("--budget-claims", help="Claims per field the headline recall counts.")
+    ] = 3,
+    budget_words: Annotated[
+        int, typer.Option("--budget-words", help="Words per claim the headline recall reads.")
+    ] = 40,
+    random_draws: Annotated[
+        int, typer.Option("--random-draws", help="Seeded draws of the random baseline.")
+    ] = 20,
+    text: Annotated[
+        bool,
+        typer.Option(
+            "--text/--no-text",
+            help="Include the claims' text in the report (--no-text: for committed baselines).",
+        ),
+    ] = True,
 ) -> None:
     """Evaluate a backend on golden sets (thresholds, baseline regressions, reports)."""
     options = EvalOptions(
@@ -187,6 +247,11 @@ def eval_command(
         replay=replay,
         db=db,
         concurrency=concurrency,
+        summaries=summaries,
+        budget_claims=budget_claims,
+        budget_words=budget_words,
+        random_draws=random_draws,
+        text=text,
     )
     try:
         outcome = run_eval(options)

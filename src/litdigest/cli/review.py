@@ -1,28 +1,105 @@
-"""``litdigest review``: the command function (registered in ``litdigest.cli.app``)."""
+"""``litdigest review | export``: the review TUI and the reviewed-digest export."""
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
-__all__ = ["export_command", "review_command"]
+from litdigest.cli.common import DbOption, existing_store_path
 
-from litdigest.review.export import export_command
+if TYPE_CHECKING:
+    from litdigest.review.decisions import ExportStatus
+    from litdigest.review.export import ExportFormat
+
+__all__ = ["FormatChoice", "StatusChoice", "export_command", "register", "review_command"]
+
+_NO_STORE_HINT: Final = " (run litdigest summarize first, or pass --db)"
 
 
-def review_command(
-    db: Annotated[Path | None, typer.Option("--db", help="SQLite store.")] = None,
-) -> None:
+def review_command(db: DbOption = None) -> None:
     """Review stored summaries: accept, reject, edit or flag claims; build the digest."""
     from litdigest.config import load_settings
-    from litdigest.errors import UsageError
 
     settings = load_settings()
-    path = db or settings.store.db_path
-    if not Path(path).is_file():
-        raise UsageError(f"no store at {path} (run litdigest summarize first, or pass --db)")
+    path = existing_store_path(db, settings, _NO_STORE_HINT)
     from litdigest.tui.app import ReviewApp
 
-    ReviewApp(Path(path), settings=settings).run()
+    ReviewApp(path, settings=settings).run()
+
+
+class FormatChoice(StrEnum):
+    MD = "md"
+    JSON = "json"
+    CSV = "csv"
+
+
+class StatusChoice(StrEnum):
+    ACCEPTED = "accepted"
+    ALL = "all"
+
+
+_FORMATS: Final[dict[FormatChoice, ExportFormat]] = {
+    FormatChoice.MD: "md",
+    FormatChoice.JSON: "json",
+    FormatChoice.CSV: "csv",
+}
+_STATUSES: Final[dict[StatusChoice, ExportStatus]] = {
+    StatusChoice.ACCEPTED: "accepted",
+    StatusChoice.ALL: "all",
+}
+
+
+def export_command(
+    fmt: Annotated[
+        FormatChoice, typer.Option("--format", "-f", help="md, json or csv.")
+    ] = FormatChoice.MD,
+    status: Annotated[
+        StatusChoice | None,
+        typer.Option(
+            "--status",
+            help="accepted: accepted claims only; all: every claim (default: accepted once"
+            " any claim is reviewed, else all).",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Export the reviewed digest (accepted claims, or all with their review state)."""
+    from litdigest.config import load_settings
+    from litdigest.errors import UsageError
+    from litdigest.review.decisions import Reviewer, default_selection
+    from litdigest.review.export import export_digest
+    from litdigest.store.store import Store
+    from litdigest.summarize.sinks import atomic_write_text
+
+    path = existing_store_path(db, load_settings(), _NO_STORE_HINT)
+    with Store(path) as store:
+        reviewer = Reviewer(store)
+        if status is None:  # the one default of digest, export and the review app
+            selection = default_selection(reviewer)
+            chosen = selection.status
+            print(f"litdigest: export of {selection.description}", file=sys.stderr, flush=True)
+        else:
+            chosen = _STATUSES[status]
+        text = export_digest(reviewer, _FORMATS[fmt], chosen)
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        atomic_write_text(out, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"litdigest: wrote {out}", file=sys.stderr)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("review")(review_command)
+    app.command("export")(export_command)

@@ -1,1 +1,1 @@
-"""litdigest.digest.build."""
+"""Cross-document digest: model, build, cluster, polarity, synthesis, renderers."""

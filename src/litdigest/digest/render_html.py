@@ -14,8 +14,8 @@ from html import escape
 from typing import Final
 from urllib.parse import quote
 
-from litdigest.digest.build import FIELD_TITLES, Digest, Relation, describe_relation
-from litdigest.summarize.schema import SECTIONS
+from litdigest.digest.model import Digest, Relation
+from litdigest.digest.render_md import FIELD_TAGS, describe_relation, none_found, table_cells
 
 __all__ = ["render_html"]
 
@@ -56,6 +56,16 @@ ol.refs { padding-left: 2.2rem; }
 ol.refs li { margin: .3rem 0; }
 code { font: .8rem ui-monospace, SFMono-Regular, Menlo, monospace; color: var(--muted); }
 a { color: var(--accent); }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: .8rem; margin: .5rem 0 0; }
+.pair > div { background: #fff; border: 1px solid var(--line); border-radius: 6px;
+  padding: .5rem .7rem; }
+.none { color: var(--muted); font-style: italic; }
+.label { font-size: 1.1rem; }
+.terms { color: var(--muted); font-size: .85rem; }
+table.evidence { border-collapse: collapse; width: 100%; font-size: .85rem; }
+table.evidence th, table.evidence td { border: 1px solid var(--line); padding: .35rem .5rem;
+  vertical-align: top; text-align: left; }
+table.evidence th { background: #eef1f6; }
 @media print { .theme { break-inside: avoid; } }
 """
 
@@ -74,13 +84,18 @@ def _cites(digest: Digest, cites: Sequence[int]) -> str:
 
 
 def _relation(digest: Digest, rel: Relation) -> str:
+    """A flagged pair: what is shared, then both statements and quotes side by side."""
     a, b = digest.claim(rel.a), digest.claim(rel.b)
     cls = "bad" if rel.kind == "disagree" else "good"
     label = "Disagreement" if rel.kind == "disagree" else "Agreement"
+    sides = "".join(
+        f"<div>{_link(c.id)} {_ref(c.ref)} {_e(c.statement)}"
+        f"<blockquote>“{_e(c.quote)}”</blockquote></div>"
+        for c in (a, b)
+    )
     return (
         f'<div class="rel {cls}"><strong>{label}:</strong> {_e(describe_relation(digest, rel))}'
-        f"<ul><li>{_link(a.id)} {_e(a.statement)} {_ref(a.ref)}</li>"
-        f"<li>{_link(b.id)} {_e(b.statement)} {_ref(b.ref)}</li></ul></div>"
+        f'<div class="pair">{sides}</div></div>'
     )
 
 
@@ -90,13 +105,16 @@ def _link(cid: int) -> str:
 
 def _claim(digest: Digest, cid: int) -> str:
     c = digest.claim(cid)
-    tags = ""
+    tags = f'<span class="tag">{FIELD_TAGS[c.field]}</span>'
     if c.evidence_kind:
         tags += f'<span class="tag">{_e(c.evidence_kind.replace("_", " "))}</span>'
     if c.status == "accepted":
         tags += '<span class="tag acc">accepted</span>'
     if c.edited:
         tags += '<span class="tag">edited</span>'
+    if c.support == "unverified":
+        terms = "; ".join(c.unsupported_terms)
+        tags += f'<span class="tag" title="{_e(terms)}">unverified: {_e(terms)}</span>'
     return (
         f'<li id="c{c.id}"><span class="cid">C{c.id}</span>{_e(c.statement)} '
         f"{_ref(c.ref)}{tags}<blockquote>“{_e(c.quote)}”</blockquote></li>"
@@ -105,6 +123,20 @@ def _claim(digest: Digest, cid: int) -> str:
 
 def render_html(digest: Digest) -> str:
     """The whole digest as one HTML document (UTF-8, no external resources)."""
+    out = _head(digest)
+    if not digest.claims:
+        out.append("<p>No claims match.</p></main></body></html>")
+        return "\n".join(out) + "\n"
+    out.extend(_contents(digest))
+    out.extend(_overview(digest))
+    out.extend(_themes(digest))
+    out.extend(_only_in(digest))
+    out.extend(_table(digest))
+    out.extend(_references(digest))
+    return "\n".join(out) + "\n"
+
+
+def _head(digest: Digest) -> list[str]:
     out: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -127,70 +159,88 @@ def render_html(digest: Digest) -> str:
     out.append(f'<p class="meta">{_e(summary)}</p>')
     for w in digest.warnings:
         out.append(f'<p class="note">{_e(w)}</p>')
-    if not digest.claims:
-        out.append("<p>No claims match.</p></main></body></html>")
-        return "\n".join(out) + "\n"
+    return out
 
-    out.append("<nav><h2>Contents</h2><ul>")
-    if digest.disagreements:
-        out.append('<li><a href="#disagree">Where the documents disagree</a></li>')
-    for section in SECTIONS:
-        if any(t.field == section for t in digest.themes):
-            out.append(f'<li><a href="#f-{section}">{_e(FIELD_TITLES[section])}</a></li>')
+
+def _contents(digest: Digest) -> list[str]:
+    out = ["<nav><h2>Contents</h2><ul>"]
+    out.append('<li><a href="#disagree">Where the documents disagree</a></li>')
+    out.append('<li><a href="#agree">Where the documents agree</a></li>')
+    out.append('<li><a href="#themes">Themes shared by several documents</a></li>')
+    if digest.only_in:
+        out.append('<li><a href="#only-in">Only in one document</a></li>')
+    out.append('<li><a href="#table">Evidence table</a></li>')
     out.append('<li><a href="#references">References</a></li></ul></nav>')
+    return out
 
-    if digest.disagreements:
-        out.append('<section id="disagree"><h2>Where the documents disagree</h2>')
-        out.extend(_relation(digest, rel) for rel in digest.disagreements)
+
+def _overview(digest: Digest) -> list[str]:
+    out: list[str] = []
+    for kind, title, relations in (
+        ("disagree", "Where the documents disagree", digest.disagreements),
+        ("agree", "Where the documents agree", digest.agreements),
+    ):
+        out.append(f'<section id="{kind}"><h2>{title}</h2>')
+        if relations:
+            out.extend(_relation(digest, rel) for rel in relations)
+        else:
+            out.append(f'<p class="none">{_e(none_found(digest, kind))}</p>')  # type: ignore[arg-type]
         out.append("</section>")
-    shared = [
-        t for t in digest.themes if len(t.documents) >= 2 and (t.agreements or not t.disagreements)
+    return out
+
+
+def _themes(digest: Digest) -> list[str]:
+    out = ['<section id="themes"><h2>Themes shared by several documents</h2>']
+    if not digest.themes:
+        out.append('<p class="none">No theme is shared by two or more documents.</p>')
+    for t in digest.themes:
+        docs = " ".join(_ref(r) for r in t.documents)
+        out.append(f'<article class="theme" id="{t.id}">')
+        out.append(f'<h3 class="label">{t.id}. {_e(t.label)}</h3>')
+        out.append(
+            f'<div class="docs">{len(t.claims)} claims · {len(t.documents)} documents {docs}</div>'
+        )
+        if t.heading:
+            out.append(f"<p><strong>{_e(t.heading)}</strong> {_cites(digest, t.heading_cites)}</p>")
+        if t.paragraph:
+            sentences = " ".join(f"{_e(s.text)} {_cites(digest, s.cites)}" for s in t.paragraph)
+            out.append(f'<p class="synth">{sentences}</p>')
+        out.append('<ul class="claims">')
+        out.extend(_claim(digest, cid) for cid in t.claims)
+        out.append("</ul>")
+        out.extend(_relation(digest, rel) for rel in t.disagreements)
+        out.extend(_relation(digest, rel) for rel in t.agreements)
+        out.append("</article>")
+    out.append("</section>")
+    return out
+
+
+def _only_in(digest: Digest) -> list[str]:
+    if not digest.only_in:
+        return []
+    out = ['<section id="only-in"><h2>Only in one document</h2>']
+    for ref, ids in digest.only_in.items():
+        out.append(f'<article class="theme"><h3>Only in {_ref(ref)}</h3><ul class="claims">')
+        out.extend(_claim(digest, cid) for cid in ids)
+        out.append("</ul></article>")
+    out.append("</section>")
+    return out
+
+
+def _table(digest: Digest) -> list[str]:
+    out = [
+        '<section id="table"><h2>Evidence table</h2><table class="evidence">',
+        "<tr><th>Document</th><th>Mechanism</th><th>Evidence (kind)</th><th>Implication</th></tr>",
     ]
-    if digest.agreements:
-        out.append('<section id="agree"><h2>Where the documents agree</h2>')
-        out.extend(_relation(digest, rel) for rel in digest.agreements)
-        out.append("</section>")
-    if shared:
-        out.append('<section id="shared"><h2>Themes shared by several documents</h2><ul>')
-        for t in shared:
-            refs = " ".join(_ref(r) for r in t.documents)
-            out.append(f'<li>{refs} share <a href="#{t.id}">{_e(t.heading)}</a></li>')
-        out.append("</ul></section>")
+    for row in digest.table:
+        cells = "".join(f"<td>{_e(c)}</td>" for c in table_cells(digest, row))
+        out.append(f"<tr><td>{_ref(row.ref)}</td>{cells}</tr>")
+    out.append("</table></section>")
+    return out
 
-    for section in SECTIONS:
-        themes = [t for t in digest.themes if t.field == section]
-        if not themes:
-            continue
-        out.append(f'<section id="f-{section}"><h2>{_e(FIELD_TITLES[section])}</h2>')
-        singles = [t for t in themes if len(t.claims) == 1]
-        for t in [t for t in themes if len(t.claims) > 1]:
-            cite = f" {_cites(digest, t.heading_cites)}" if t.heading_cites else ""
-            docs = " ".join(_ref(r) for r in t.documents)
-            out.append(f'<article class="theme" id="{t.id}">')
-            out.append(f"<h3>{_e(t.heading)}{cite}</h3>")
-            out.append(
-                f'<div class="docs">{t.id} · {len(t.claims)} claims · documents {docs}</div>'
-            )
-            if t.paragraph:
-                sentences = " ".join(f"{_e(s.text)} {_cites(digest, s.cites)}" for s in t.paragraph)
-                out.append(f'<p class="synth">{sentences}</p>')
-            out.append('<ul class="claims">')
-            out.extend(_claim(digest, cid) for cid in t.claims)
-            out.append("</ul>")
-            out.extend(_relation(digest, rel) for rel in t.disagreements)
-            out.extend(_relation(digest, rel) for rel in t.agreements)
-            out.append("</article>")
-        if singles:
-            title = f"Other {FIELD_TITLES[section].lower()} claims"
-            out.append(f'<article class="theme"><h3>{_e(title)}</h3><ul class="claims">')
-            out.extend(_claim(digest, t.claims[0]) for t in singles)
-            out.append("</ul>")
-            for t in singles:
-                out.extend(_relation(digest, rel) for rel in t.disagreements)
-            out.append("</article>")
-        out.append("</section>")
 
-    out.append('<section id="references"><h2>References</h2><ol class="refs">')
+def _references(digest: Digest) -> list[str]:
+    out = ['<section id="references"><h2>References</h2><ol class="refs">']
     for ref in digest.references:
         doi = ""
         if ref.doi:
@@ -200,4 +250,4 @@ def render_html(digest: Digest) -> str:
             f'<li id="ref-{ref.n}">{_e(ref.citation())}{doi} <code>{_e(ref.doc_id)}</code></li>'
         )
     out.append("</ol></section></main></body></html>")
-    return "\n".join(out) + "\n"
+    return out

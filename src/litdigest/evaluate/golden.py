@@ -1,13 +1,15 @@
 """Golden sets: YAML files listing documents and the key points expected in each field.
 
 Format (paths are relative to the YAML file; every field but ``id`` and ``document`` may be
-empty or absent)::
+empty or absent; unknown keys are errors)::
 
     name: seeds
-    thresholds: {key_point_recall: 0.6, quote_verified_rate: 1.0}
+    thresholds: {budgeted_placed_recall: 0.5, quote_verified_rate: 1.0}
+    margins: {budgeted_placed_recall: 0.25}   # minimum margin of the system over `random`
     cases:
       - id: secret-ally
         document: ../../../shared/seeds/002_77d95767849ded9b.txt
+        split: heldout       # train (default) or heldout: never tune on held-out cases
         record: 1            # n-th record of a multi-record file (RIS, BibTeX, PubMed...)
         line: 12             # or: the n-th line of a one-document-per-line file
         reference: plain-language summary text (ROUGE reference)
@@ -25,85 +27,125 @@ failed: sets over ``../shared`` still run where it is absent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from litdigest.errors import UsageError
 from litdigest.summarize.schema import SECTIONS, Section
 
-__all__ = ["GoldenCase", "GoldenError", "GoldenSet", "load_golden"]
+__all__ = ["SPLITS", "GoldenCase", "GoldenError", "GoldenSet", "Split", "load_golden"]
 
-_SET_KEYS: Final = frozenset({"name", "description", "thresholds", "cases"})
-_CASE_KEYS: Final = frozenset(
-    {
-        "id",
-        "document",
-        "record",
-        "line",
-        "reference",
-        "reference_file",
-        "reference_line",
-        "expected",
-        "must_not_include",
-        "notes",
-    }
-)
+Split = Literal["train", "heldout"]
+SPLITS: tuple[Split, ...] = ("train", "heldout")
 
 
 class GoldenError(UsageError):
     """A golden-set file cannot be read or is invalid (exit code 2)."""
 
 
-@dataclass(frozen=True)
-class GoldenCase:
-    id: str
-    document: Path  # absolute
-    record: int | None = None
-    line: int | None = None
+def _strings(value: Any) -> Any:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of strings")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+class GoldenCase(BaseModel):
+    """One document and the key points expected in each field (paths absolute once loaded)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+    id: str = Field(min_length=1)
+    document: Path
+    split: Split = "train"
+    record: int | None = Field(default=None, ge=1)
+    line: int | None = Field(default=None, ge=1)
     reference: str | None = None
     reference_file: Path | None = None
-    reference_line: int | None = None
-    expected: dict[Section, tuple[str, ...]] = field(default_factory=dict)
+    reference_line: int | None = Field(default=None, ge=1)
+    expected: dict[Section, tuple[str, ...]] = Field(default_factory=dict)
     must_not_include: tuple[str, ...] = ()
+    notes: str | None = None
+
+    @field_validator("must_not_include", mode="before")
+    @classmethod
+    def _list_of_strings(cls, value: Any) -> Any:
+        return _strings(value)
+
+    @field_validator("record", "line", "reference_line", mode="before")
+    @classmethod
+    def _positive(cls, value: Any) -> Any:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError("expected a positive integer (1-based)")
+        if value is not None and value < 1:
+            raise ValueError("expected a positive integer (1-based)")
+        return value
+
+    @field_validator("expected", mode="before")
+    @classmethod
+    def _expected(cls, value: Any) -> Any:
+        if value is None:
+            return dict.fromkeys(SECTIONS, ())
+        if not isinstance(value, dict):
+            raise ValueError("expected a mapping field: [key points]")
+        bad = set(value) - set(SECTIONS)
+        if bad:
+            raise ValueError(
+                f"unknown field(s) {', '.join(sorted(map(str, bad)))} "
+                f"(fields: {', '.join(SECTIONS)})"
+            )
+        return {s: _strings(value.get(s)) for s in SECTIONS}
 
     @property
     def key_points(self) -> list[tuple[Section, str]]:
         return [(s, kp) for s in SECTIONS for kp in self.expected.get(s, ())]
 
 
-@dataclass(frozen=True)
-class GoldenSet:
+class GoldenSet(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     name: str
     path: Path
-    thresholds: dict[str, float]
-    cases: tuple[GoldenCase, ...]
+    description: str | None = None
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    margins: dict[str, float] = Field(default_factory=dict)
+    cases: tuple[GoldenCase, ...] = ()
 
 
 def _fail(path: Path, where: str, message: str) -> GoldenError:
     return GoldenError(f"{path}: {where}: {message}" if where else f"{path}: {message}")
 
 
-def _str_list(value: Any, path: Path, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _fail(path, where, "expected a list of strings")
-    return tuple(v.strip() for v in value if v.strip())
+def _where(loc: tuple[int | str, ...], raw_cases: list[Any]) -> str:
+    """``case 'id'.field`` for a case error, else the dotted location."""
+    if len(loc) >= 2 and loc[0] == "cases" and isinstance(loc[1], int):
+        raw = raw_cases[loc[1]] if loc[1] < len(raw_cases) else None
+        case_id = raw.get("id") if isinstance(raw, dict) else None
+        head = f"case {case_id!r}" if isinstance(case_id, str) else f"cases[{loc[1]}]"
+        return ".".join([head, *map(str, loc[2:])])
+    return ".".join(map(str, loc))
 
 
-def _positive_int(value: Any, path: Path, where: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _fail(path, where, "expected a positive integer (1-based)")
-    return value
+def _explain(path: Path, exc: ValidationError, raw_cases: list[Any]) -> GoldenError:
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    if err["type"] == "extra_forbidden":
+        where = _where(loc[:-1], raw_cases)
+        return _fail(path, where, f"unknown key(s): {loc[-1]}")
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "missing":
+        message = "missing"
+    elif err["type"] in {"float_parsing", "float_type"}:
+        message = "expected a number"
+    return _fail(path, _where(loc, raw_cases), message)
 
 
-def load_golden(path: Path, *, known_metrics: frozenset[str] | None = None) -> GoldenSet:
-    """Read and validate one golden set; ``GoldenError`` names the file and the problem."""
+def _read_yaml(path: Path) -> Any:
     import yaml
 
     try:
@@ -113,97 +155,59 @@ def load_golden(path: Path, *, known_metrics: frozenset[str] | None = None) -> G
     except (OSError, UnicodeDecodeError) as exc:
         raise GoldenError(f"{path}: cannot read the golden set ({exc})") from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise _fail(path, where, f"invalid YAML: {' '.join(str(problem).split())}") from None
+
+
+def _check_cases(path: Path, gs: GoldenSet) -> GoldenSet:
+    base = path.parent
+    seen: set[str] = set()
+    cases: list[GoldenCase] = []
+    for case in gs.cases:
+        where = f"case {case.id!r}"
+        if case.id in seen:
+            raise _fail(path, f"{where}.id", f"duplicate case id {case.id!r}")
+        seen.add(case.id)
+        if case.record is not None and case.line is not None:
+            raise _fail(path, where, "give either record or line, not both")
+        if case.reference and case.reference_file:
+            raise _fail(path, where, "give either reference or reference_file, not both")
+        ref_line = case.reference_line if case.reference_line is not None else case.line
+        update: dict[str, Any] = {
+            "document": (base / case.document).resolve(),
+            "reference": case.reference.strip() if case.reference else None,
+            "reference_file": (base / case.reference_file).resolve()
+            if case.reference_file
+            else None,
+            "reference_line": ref_line,
+        }
+        cases.append(case.model_copy(update=update))
+    return gs.model_copy(update={"cases": tuple(cases)})
+
+
+def load_golden(path: Path, *, known_metrics: frozenset[str] | None = None) -> GoldenSet:
+    """Read and validate one golden set; ``GoldenError`` names the file and the problem."""
+    data = _read_yaml(path)
     if not isinstance(data, dict):
         raise _fail(path, "", "expected a mapping with 'name' and 'cases'")
-    unknown = set(data) - _SET_KEYS
-    if unknown:
-        raise _fail(path, "", f"unknown key(s): {', '.join(sorted(map(str, unknown)))}")
-    name = data.get("name") or path.stem
-    if not isinstance(name, str):
-        raise _fail(path, "name", "expected a string")
-    thresholds_raw = data.get("thresholds") or {}
-    if not isinstance(thresholds_raw, dict):
-        raise _fail(path, "thresholds", "expected a mapping metric: minimum")
-    thresholds: dict[str, float] = {}
-    for metric, value in thresholds_raw.items():
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _fail(path, f"thresholds.{metric}", "expected a number")
-        if known_metrics is not None and metric not in known_metrics:
-            raise _fail(
-                path,
-                f"thresholds.{metric}",
-                f"unknown metric (known: {', '.join(sorted(known_metrics))})",
-            )
-        thresholds[str(metric)] = float(value)
-    cases_raw = data.get("cases") or []
-    if not isinstance(cases_raw, list):
-        raise _fail(path, "cases", "expected a list")
-    base = path.parent
-    cases: list[GoldenCase] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(cases_raw):
-        where = f"cases[{i}]"
-        if not isinstance(raw, dict):
-            raise _fail(path, where, "expected a mapping")
-        unknown = set(raw) - _CASE_KEYS
-        if unknown:
-            raise _fail(path, where, f"unknown key(s): {', '.join(sorted(map(str, unknown)))}")
-        case_id = raw.get("id")
-        if not isinstance(case_id, str) or not case_id.strip():
-            raise _fail(path, f"{where}.id", "missing or not a string")
-        if case_id in seen:
-            raise _fail(path, f"{where}.id", f"duplicate case id {case_id!r}")
-        seen.add(case_id)
-        where = f"case {case_id!r}"
-        document = raw.get("document")
-        if not isinstance(document, str) or not document.strip():
-            raise _fail(path, f"{where}.document", "missing or not a string")
-        record = _positive_int(raw.get("record"), path, f"{where}.record")
-        line = _positive_int(raw.get("line"), path, f"{where}.line")
-        if record is not None and line is not None:
-            raise _fail(path, where, "give either record or line, not both")
-        reference = raw.get("reference")
-        if reference is not None and not isinstance(reference, str):
-            raise _fail(path, f"{where}.reference", "expected a string")
-        reference_file = raw.get("reference_file")
-        if reference_file is not None and not isinstance(reference_file, str):
-            raise _fail(path, f"{where}.reference_file", "expected a path")
-        if reference and reference_file:
-            raise _fail(path, where, "give either reference or reference_file, not both")
-        reference_line = _positive_int(raw.get("reference_line"), path, f"{where}.reference_line")
-        expected_raw = raw.get("expected") or {}
-        if not isinstance(expected_raw, dict):
-            raise _fail(path, f"{where}.expected", "expected a mapping field: [key points]")
-        bad = set(expected_raw) - set(SECTIONS)
-        if bad:
-            raise _fail(
-                path,
-                f"{where}.expected",
-                f"unknown field(s) {', '.join(sorted(map(str, bad)))} "
-                f"(fields: {', '.join(SECTIONS)})",
-            )
-        expected: dict[Section, tuple[str, ...]] = {
-            s: _str_list(expected_raw.get(s), path, f"{where}.expected.{s}") for s in SECTIONS
-        }
-        cases.append(
-            GoldenCase(
-                id=case_id,
-                document=(base / document).resolve(),
-                record=record,
-                line=line,
-                reference=reference.strip() if isinstance(reference, str) else None,
-                reference_file=(base / reference_file).resolve() if reference_file else None,
-                reference_line=reference_line if reference_line is not None else line,
-                expected=expected,
-                must_not_include=_str_list(
-                    raw.get("must_not_include"), path, f"{where}.must_not_include"
-                ),
-            )
-        )
-    return GoldenSet(name=name, path=path, thresholds=thresholds, cases=tuple(cases))
+    cases_value = data.get("cases")
+    raw_cases: list[Any] = cases_value if isinstance(cases_value, list) else []
+    body = {k: v for k, v in data.items() if v is not None}
+    body.setdefault("name", path.stem)
+    try:
+        gs = GoldenSet.model_validate({**body, "path": path})
+    except ValidationError as exc:
+        raise _explain(path, exc, raw_cases) from None
+    for key in ("thresholds", "margins"):
+        for metric in getattr(gs, key):
+            if known_metrics is not None and metric not in known_metrics:
+                raise _fail(
+                    path,
+                    f"{key}.{metric}",
+                    f"unknown metric (known: {', '.join(sorted(known_metrics))})",
+                )
+    return _check_cases(path, gs)

@@ -1,5 +1,7 @@
-"""Eval reports: ``report.json`` (stable keys), ``report.md`` and a PNG of per-field recall,
-thresholds and the regression check against a baseline report."""
+"""Eval reports: ``report.json`` (stable keys), ``report.md`` and a PNG of per-field recall;
+thresholds (on values and on margins over the ``random`` baseline) and the regression check
+against a baseline report. Every aggregate is given for all cases and per split (``train``,
+``heldout``), with the baselines (``random``, ``lead``, ``whole``) beside the system."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from typing import Any, Final
 
 from litdigest import __version__
 from litdigest.errors import UsageError
-from litdigest.evaluate.metrics import QUALITY_METRICS, Metrics, aggregate
-from litdigest.evaluate.runner import EvalRun, display_path
+from litdigest.evaluate.golden import SPLITS
+from litdigest.evaluate.metrics import HEADLINE_METRICS, QUALITY_METRICS, Metrics, aggregate
+from litdigest.evaluate.runner import CaseResult, EvalRun, display_path
 from litdigest.redaction import redact
 from litdigest.summarize.schema import SECTIONS
 
@@ -27,10 +30,12 @@ __all__ = [
     "write_reports",
 ]
 
-REPORT_VERSION: Final = 1
+REPORT_VERSION: Final = 2
 _EPS: Final = 1e-9
 # Shown in the Markdown case tables, in this order.
 _CASE_COLUMNS: Final = (
+    "budgeted_placed_recall",
+    "budgeted_recall",
     "schema_valid",
     "quote_verified_rate",
     "key_point_recall",
@@ -39,6 +44,8 @@ _CASE_COLUMNS: Final = (
     "placement_accuracy",
     "rouge_l",
     "must_not_include_ok",
+    "compression",
+    "unsupported_rate",
 )
 
 
@@ -93,67 +100,158 @@ def _compare(
     return rows, regressed
 
 
+def _scope(cases: Sequence[CaseResult]) -> dict[str, Any]:
+    """System metrics, baseline metrics and headline margins over ``cases`` (scored ones)."""
+    ok = [c for c in cases if c.status != "skipped"]
+    system = aggregate(c.metrics for c in ok)
+    baselines = {
+        name: _rounded(aggregate(c.baselines[name] for c in ok if name in c.baselines))
+        for name in ("random", "lead", "whole")
+    }
+    margins: dict[str, float | None] = {}
+    for m in HEADLINE_METRICS:
+        value, rnd = system.get(m), baselines["random"].get(m)
+        margins[m] = None if value is None or rnd is None else _round(value - rnd)
+    return {
+        "scored": len(ok),
+        "metrics": _rounded(system),
+        "baselines": baselines,
+        "margins": margins,
+    }
+
+
+def _scopes(cases: Sequence[CaseResult]) -> dict[str, Any]:
+    out = _scope(cases)
+    out["splits"] = {sp: _scope([c for c in cases if c.split == sp]) for sp in SPLITS}
+    return out
+
+
+def _checks(
+    name: str, thresholds: Mapping[str, float], scope: Mapping[str, Any], kind: str
+) -> list[dict[str, Any]]:
+    """Threshold checks on the system's values (``kind="value"``) or margins over random."""
+    source = scope["metrics"] if kind == "value" else scope["margins"]
+    out: list[dict[str, Any]] = []
+    for metric, minimum in thresholds.items():
+        value = source.get(metric)
+        out.append(
+            {
+                "set": name,
+                "metric": metric if kind == "value" else f"{metric} − random",
+                "kind": kind,
+                "minimum": minimum,
+                "value": _round(value),
+                # a set with no scored case cannot fail (its cases were all skipped)
+                "passed": value is None or value >= minimum - _EPS,
+                "note": "no scored case" if value is None else "",
+            }
+        )
+    return out
+
+
+def _without_text(explanation: Mapping[str, Any]) -> dict[str, Any]:
+    """The explanation without claim statements (they quote third-party documents)."""
+    kps = [
+        {**kp, "best_claim": {k: v for k, v in kp["best_claim"].items() if k != "statement"}}
+        if kp.get("best_claim")
+        else dict(kp)
+        for kp in explanation.get("key_points", [])
+    ]
+    claims = [
+        {k: v for k, v in c.items() if k != "statement"} for c in explanation.get("claims", [])
+    ]
+    return {"key_points": kps, "claims": claims}
+
+
+def _case_entry(set_name: str, c: CaseResult, *, text: bool = True) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "set": set_name,
+        "id": c.case.id,
+        "split": c.case.split,
+        "document": display_path(c.case.document)
+        + (f":{c.case.line}" if c.case.line else "")
+        + (f"#{c.case.record}" if c.case.record else ""),
+        "status": c.status,
+        "note": redact(c.note),
+        "doc_id": c.doc.doc_id if c.doc is not None else None,
+        "metrics": _rounded(c.metrics),
+        "baselines": {
+            name: {m: _round(v.get(m)) for m in HEADLINE_METRICS} for name, v in c.baselines.items()
+        },
+    }
+    if c.summary is not None and text:
+        entry["claims"] = {s: [cl.statement for cl in c.summary.section(s)] for s in SECTIONS}
+    if c.explanation:
+        entry["explanation"] = c.explanation if text else _without_text(c.explanation)
+    return entry
+
+
+def _baseline_block(
+    run: EvalRun, baseline: Baseline, max_regression: float
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    base_cases = baseline.case_metrics()
+    current = {(c.set_name, c.case.id): c.metrics for c in run.cases if c.status != "skipped"}
+    common = sorted(set(current) & set(base_cases))
+    per_set: dict[str, Any] = {}
+    regressions: list[dict[str, Any]] = []
+    for gs, _ in run.sets:
+        keys = [k for k in common if k[0] == gs.name]
+        if not keys:
+            continue
+        rows, regressed = _compare(
+            [current[k] for k in keys], [base_cases[k] for k in keys], max_regression
+        )
+        per_set[gs.name] = {"compared_cases": len(keys), "metrics": rows}
+        regressions.extend({"scope": gs.name, "metric": m, **rows[m]} for m in regressed)
+    rows, regressed = _compare(
+        [current[k] for k in common], [base_cases[k] for k in common], max_regression
+    )
+    regressions.extend({"scope": "all", "metric": m, **rows[m]} for m in regressed)
+    block = {
+        "path": display_path(baseline.path),
+        "backend": baseline.report.get("backend"),
+        "model": baseline.report.get("model"),
+        "max_regression": max_regression,
+        "compared_cases": len(common),
+        "metrics": rows,
+        "sets": per_set,
+        "cases": {f"{s}/{i}": _rounded(base_cases[(s, i)]) for s, i in common},
+    }
+    return block, regressions
+
+
 def build_report(
     run: EvalRun,
     *,
     match_threshold: float,
     baseline: Baseline | None = None,
     max_regression: float = 0.02,
+    matcher_info: Mapping[str, Any] | None = None,
+    text: bool = True,
 ) -> dict[str, Any]:
-    """The report as a JSON-ready dict; ``passed`` is False on an unmet threshold or a
-    regression beyond ``max_regression`` against ``baseline``."""
-    cases_out: list[dict[str, Any]] = []
+    """The report as a JSON-ready dict; ``passed`` is False on an unmet threshold (value or
+    margin) or a regression beyond ``max_regression`` against ``baseline``. ``text=False``
+    leaves out the claims' text (for reports committed to the repository: the claims quote
+    third-party documents)."""
     sets_out: list[dict[str, Any]] = []
-    thresholds_out: list[dict[str, Any]] = []
-    all_ok: list[Metrics] = []
+    checks: list[dict[str, Any]] = []
     for gs, cases in run.sets:
-        ok = [c.metrics for c in cases if c.status != "skipped"]
-        all_ok.extend(ok)
-        agg = aggregate(ok)
+        scope = _scopes(cases)
         sets_out.append(
             {
                 "name": gs.name,
                 "path": display_path(gs.path),
                 "cases": len(cases),
-                "scored": len(ok),
                 "skipped": sum(c.status == "skipped" for c in cases),
                 "errors": sum(c.status == "error" for c in cases),
                 "thresholds": dict(gs.thresholds),
-                "metrics": _rounded(agg),
+                "margin_thresholds": dict(gs.margins),
+                **scope,
             }
         )
-        for metric, minimum in gs.thresholds.items():
-            value = agg.get(metric)
-            thresholds_out.append(
-                {
-                    "set": gs.name,
-                    "metric": metric,
-                    "minimum": minimum,
-                    "value": _round(value),
-                    # a set with no scored case cannot fail (its cases were all skipped)
-                    "passed": value is None or value >= minimum - _EPS,
-                    "note": "no scored case" if value is None else "",
-                }
-            )
-        for c in cases:
-            entry: dict[str, Any] = {
-                "set": gs.name,
-                "id": c.case.id,
-                "document": display_path(c.case.document)
-                + (f":{c.case.line}" if c.case.line else "")
-                + (f"#{c.case.record}" if c.case.record else ""),
-                "status": c.status,
-                "note": redact(c.note),
-                "doc_id": c.doc.doc_id if c.doc is not None else None,
-                "metrics": _rounded(c.metrics),
-            }
-            if c.summary is not None:
-                entry["claims"] = {
-                    s: [cl.statement for cl in c.summary.section(s)] for s in SECTIONS
-                }
-            cases_out.append(entry)
-
-    overall = aggregate(all_ok)
+        checks += _checks(gs.name, gs.thresholds, scope, "value")
+        checks += _checks(gs.name, gs.margins, scope, "margin")
+    all_ok = [c.metrics for c in run.cases if c.status != "skipped"]
     totals = {
         k: _round(sum(m.get(k) or 0.0 for m in all_ok))
         for k in ("tokens", "cost_usd", "calls", "latency_s")
@@ -161,34 +259,8 @@ def build_report(
     baseline_out: dict[str, Any] | None = None
     regressions: list[dict[str, Any]] = []
     if baseline is not None:
-        base_cases = baseline.case_metrics()
-        current = {(c.set_name, c.case.id): c.metrics for c in run.cases if c.status != "skipped"}
-        common = sorted(set(current) & set(base_cases))
-        per_set: dict[str, Any] = {}
-        for gs, _ in run.sets:
-            keys = [k for k in common if k[0] == gs.name]
-            if not keys:
-                continue
-            rows, regressed = _compare(
-                [current[k] for k in keys], [base_cases[k] for k in keys], max_regression
-            )
-            per_set[gs.name] = {"compared_cases": len(keys), "metrics": rows}
-            regressions.extend({"scope": gs.name, "metric": m, **rows[m]} for m in regressed)
-        rows, regressed = _compare(
-            [current[k] for k in common], [base_cases[k] for k in common], max_regression
-        )
-        regressions.extend({"scope": "all", "metric": m, **rows[m]} for m in regressed)
-        baseline_out = {
-            "path": display_path(baseline.path),
-            "backend": baseline.report.get("backend"),
-            "model": baseline.report.get("model"),
-            "max_regression": max_regression,
-            "compared_cases": len(common),
-            "metrics": rows,
-            "sets": per_set,
-            "cases": {f"{s}/{i}": _rounded(base_cases[(s, i)]) for s, i in common},
-        }
-    passed = all(t["passed"] for t in thresholds_out) and not regressions
+        baseline_out, regressions = _baseline_block(run, baseline, max_regression)
+    overall = _scopes(run.cases)
     return {
         "report_version": REPORT_VERSION,
         "litdigest_version": __version__,
@@ -196,14 +268,20 @@ def build_report(
         "model": run.model,
         "prompt_version": run.prompt_version,
         "match_threshold": match_threshold,
-        "passed": passed,
-        "metrics": _rounded(overall),
+        "budget": {"claims_per_field": run.budget.claims, "words_per_claim": run.budget.words},
+        "random_draws": run.random_draws,
+        "passed": all(t["passed"] for t in checks) and not regressions,
+        "metrics": overall["metrics"],
+        "baselines": overall["baselines"],
+        "margins": overall["margins"],
+        "splits": overall["splits"],
         "totals": totals,
+        "matcher": dict(matcher_info or {}),
         "golden_sets": sets_out,
-        "thresholds": thresholds_out,
+        "thresholds": checks,
         "regressions": regressions,
         "baseline": baseline_out,
-        "cases": cases_out,
+        "cases": [_case_entry(gs.name, c, text=text) for gs, cases in run.sets for c in cases],
     }
 
 
@@ -234,41 +312,66 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(report: Mapping[str, Any]) -> str:
-    lines: list[str] = []
-    verdict = "✅ passed" if report["passed"] else "❌ failed"
-    lines.append(
-        f"# litdigest eval — {report['backend']} ({_md_escape(str(report['model']))}): {verdict}"
-    )
-    lines.append("")
-    lines.append(
-        f"prompt `{report['prompt_version']}` · match threshold {report['match_threshold']} · "
-        f"litdigest {report['litdigest_version']}"
-    )
-    base = report.get("baseline")
-    base_rows: Mapping[str, Any] = base["metrics"] if base else {}
-    if base:
+def _headline_rows(name: str, scope: Mapping[str, Any]) -> list[str]:
+    rows: list[str] = []
+    for label, sc in (("all", scope), *((sp, scope["splits"][sp]) for sp in SPLITS)):
+        m, base, margin = sc["metrics"], sc["baselines"], sc["margins"]
+        cells = [
+            f"{_fmt(m.get(h))} ({_signed(margin.get(h))})" for h in ("budgeted_placed_recall",)
+        ]
+        cells += [_fmt(base[b].get("budgeted_placed_recall")) for b in ("random", "lead", "whole")]
+        cells += [f"{_fmt(m.get(h))} ({_signed(margin.get(h))})" for h in HEADLINE_METRICS[1:]]
+        rows.append(f"| {name} | {label} | {sc['scored']} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def _signed(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.3f}"
+
+
+def _md_headline(report: Mapping[str, Any]) -> list[str]:
+    lines = [
+        "## Headline: budgeted placed recall, margin over random",
+        "",
+        f"Budget: the first {report['budget']['claims_per_field']} claims of each field, "
+        f"{report['budget']['words_per_claim']} words each; `random` = length-matched random "
+        f"sentences, mean of {report['random_draws']} draws; value (margin over random).",
+        "",
+        "| set | split | cases | budgeted placed | random | lead | whole | budgeted | placed "
+        "| recall |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in report["golden_sets"]:
+        lines += _headline_rows(s["name"], s)
+    scored = sum(s["scored"] for s in report["golden_sets"])
+    lines += _headline_rows("**all**", {**report, "scored": scored})
+    lines += ["", "## Concision and faithfulness", ""]
+    cols = ("compression", "statement_ratio", "claims_per_field", "unsupported_rate")
+    lines += ["| set | " + " | ".join(cols) + " | tldr_unsupported |", "|---" * 6 + "|"]
+    for s in [*report["golden_sets"], {"name": "**all**", **report}]:
+        m = s["metrics"]
+        cells = " | ".join(_fmt(m.get(c)) for c in (*cols, "tldr_unsupported"))
+        lines.append(f"| {s['name']} | {cells} |")
+    return lines
+
+
+def _md_matcher(report: Mapping[str, Any]) -> list[str]:
+    info = report.get("matcher") or {}
+    lines = ["", "## Matcher", "", f"Threshold {report['match_threshold']}."]
+    for split, row in (info.get("pairs") or {}).items():
         lines.append(
-            f"Baseline `{base['path']}` ({base['backend']}, {base['compared_cases']} common "
-            f"cases; tolerance {base['max_regression']}): deltas ▲/▼ over the common cases."
+            f"- labelled pairs, {split}: precision {_fmt(row['precision'])}, recall "
+            f"{_fmt(row['recall'])}, F1 {_fmt(row['f1'])} ({int(row['pairs'])} pairs)"
         )
-    lines += ["", "## Aggregate", "", "| metric | value | baseline | Δ |", "|---|---|---|---|"]
-    for m, v in report["metrics"].items():
-        row = base_rows.get(m) if base_rows else None
-        if row is not None:
-            lines.append(
-                f"| {m} | {_fmt(row['value'])} | {_fmt(row['baseline'])} |"
-                f"{_delta(row['value'], row['baseline'])} |"
-            )
-        else:
-            lines.append(f"| {m} | {_fmt(v)} | | |")
-    t = report["totals"]
-    lines.append("")
-    lines.append(
-        f"Totals: {int(t['tokens'] or 0)} tokens, ${_fmt(t['cost_usd'])}, "
-        f"{int(t['calls'] or 0)} calls, {_fmt(t['latency_s'])} s summarizing."
-    )
-    lines += ["", "## Thresholds", ""]
+    for name, rate in (info.get("cross_case") or {}).items():
+        lines.append(f"- cross-case match rate, {name}: {_fmt(rate)}")
+    return lines
+
+
+def _md_checks(report: Mapping[str, Any]) -> list[str]:
+    lines = ["", "## Thresholds", ""]
     if report["thresholds"]:
         lines += ["| set | metric | minimum | value | |", "|---|---|---|---|---|"]
         for th in report["thresholds"]:
@@ -286,39 +389,112 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                 f"- ❌ {r['scope']}: {r['metric']} {_fmt(r['value'])} vs baseline "
                 f"{_fmt(r['baseline'])} (▼{abs(r['delta']):.3f})"
             )
+    return lines
+
+
+def _md_aggregate(report: Mapping[str, Any]) -> list[str]:
+    base = report.get("baseline")
+    base_rows: Mapping[str, Any] = base["metrics"] if base else {}
+    lines: list[str] = []
+    if base:
+        lines.append(
+            f"Baseline `{base['path']}` ({base['backend']}, {base['compared_cases']} common "
+            f"cases; tolerance {base['max_regression']}): deltas ▲/▼ over the common cases."
+        )
+    lines += ["", "## Aggregate", "", "| metric | value | baseline | Δ |", "|---|---|---|---|"]
+    for m, v in report["metrics"].items():
+        row = base_rows.get(m) if base_rows else None
+        if row is not None:
+            lines.append(
+                f"| {m} | {_fmt(row['value'])} | {_fmt(row['baseline'])} |"
+                f"{_delta(row['value'], row['baseline'])} |"
+            )
+        elif v is not None:
+            lines.append(f"| {m} | {_fmt(v)} | | |")
+    t = report["totals"]
+    lines += [
+        "",
+        f"Totals: {int(t['tokens'] or 0)} tokens, ${_fmt(t['cost_usd'])}, "
+        f"{int(t['calls'] or 0)} calls, {_fmt(t['latency_s'])} s summarizing.",
+    ]
+    return lines
+
+
+def _md_explanation(expl: Mapping[str, Any]) -> list[str]:
+    lines = ["", "Key points (budgeted view) — best claim, score and its parts:", ""]
+    for kp in expl.get("key_points", []):
+        mark = "✅" if kp["placed"] else ("↔" if kp["covered"] else "❌")
+        best = kp.get("best_claim")
+        parts = kp.get("parts") or {}
+        detail = (
+            f"{best['field']}[{best['index']}] score {_fmt(parts.get('score'))} (cos "
+            f"{_fmt(parts.get('cosine'))}, words {_fmt(parts.get('containment'))}, order "
+            f"{_fmt(parts.get('order'))}, terms {_fmt(parts.get('terms'))}"
+            + (
+                f", missing {', '.join(parts['missing_terms'])}"
+                if parts.get("missing_terms")
+                else ""
+            )
+            + (", opposite direction" if parts.get("conflict") else "")
+            + ")"
+            if best
+            else "no claim"
+        )
+        lines.append(f"- {mark} {kp['field']}: {_md_escape(kp['key_point'])} — {detail}")
+    lines += ["", "Claims — the key point each covers:", ""]
+    for c in expl.get("claims", []):
+        statement = _md_escape(str(c.get("statement", ""))[:120])
+        lines.append(f"- {c['field']}[{c['index']}] {statement} → {_md_escape(c['covers'])}")
+    return lines
+
+
+def _md_cases(report: Mapping[str, Any]) -> list[str]:
+    base = report.get("baseline")
+    base_cases: Mapping[str, Any] = base["cases"] if base else {}
+    lines = ["", "## Cases"]
+    for c in report["cases"]:
+        lines += ["", f"### {c['set']} / {c['id']}", ""]
+        lines.append(f"`{_md_escape(c['document'])}` — {c['status']} ({c['split']})")
+        if c["note"]:
+            lines.append(f"> {_md_escape(c['note'])}")
+        if c["status"] == "skipped":
+            continue
+        prev = base_cases.get(f"{c['set']}/{c['id']}") or {}
+        lines += ["", "| metric | value | random | Δ baseline |", "|---|---|---|---|"]
+        metrics = c["metrics"]
+        rnd = (c.get("baselines") or {}).get("random") or {}
+        for m in _CASE_COLUMNS:
+            if metrics.get(m) is None:
+                continue
+            lines.append(
+                f"| {m} | {_fmt(metrics[m])} | {_fmt(rnd.get(m))} | "
+                f"{_delta(metrics[m], prev.get(m))} |"
+            )
+        if c.get("explanation"):
+            lines += _md_explanation(c["explanation"])
+    return lines
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    verdict = "✅ passed" if report["passed"] else "❌ failed"
+    lines = [
+        f"# litdigest eval — {report['backend']} ({_md_escape(str(report['model']))}): {verdict}",
+        "",
+        f"prompt `{report['prompt_version']}` · match threshold {report['match_threshold']} · "
+        f"litdigest {report['litdigest_version']}",
+        "",
+    ]
+    lines += _md_headline(report)
+    lines += _md_matcher(report)
+    lines += _md_checks(report)
+    lines += _md_aggregate(report)
     lines += ["", "## Golden sets", "", "| set | cases | scored | skipped | errors |"]
     lines.append("|---|---|---|---|---|")
     for s in report["golden_sets"]:
         lines.append(
             f"| {s['name']} | {s['cases']} | {s['scored']} | {s['skipped']} | {s['errors']} |"
         )
-    base_cases: Mapping[str, Any] = base["cases"] if base else {}
-    lines += ["", "## Cases"]
-    for c in report["cases"]:
-        lines += ["", f"### {c['set']} / {c['id']}", ""]
-        lines.append(f"`{_md_escape(c['document'])}` — {c['status']}")
-        if c["note"]:
-            lines.append(f"> {_md_escape(c['note'])}")
-        if c["status"] == "skipped":
-            continue
-        prev = base_cases.get(f"{c['set']}/{c['id']}") or {}
-        lines += ["", "| metric | value | Δ baseline |", "|---|---|---|"]
-        metrics = c["metrics"]
-        for m in _CASE_COLUMNS:
-            if metrics.get(m) is None:
-                continue
-            lines.append(f"| {m} | {_fmt(metrics[m])} | {_delta(metrics[m], prev.get(m))} |")
-        per_field = " · ".join(
-            f"{s}: recall {_fmt(metrics.get(f'key_point_recall.{s}'))}, "
-            f"ROUGE-L {_fmt(metrics.get(f'rouge_l.{s}'))}"
-            for s in SECTIONS
-        )
-        lines.append("")
-        lines.append(f"Fields — {per_field}")
-        lines.append(
-            f"Usage — {int(metrics.get('tokens') or 0)} tokens, "
-            f"${_fmt(metrics.get('cost_usd'))}, {_fmt(metrics.get('latency_s'))} s"
-        )
+    lines += _md_cases(report)
     return redact("\n".join(lines) + "\n")
 
 

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Literal
 from litdigest.documents import CleanMode, Document, Format, RawRecord
 from litdigest.errors import ConfigError, InputError, LitdigestError, UsageError
 from litdigest.evaluate.golden import GoldenCase, GoldenError, GoldenSet, load_golden
-from litdigest.evaluate.metrics import Metrics, known_metrics, score_case
+from litdigest.evaluate.metrics import (
+    Budget,
+    Metrics,
+    aggregate,
+    known_metrics,
+    score_case,
+    score_summary,
+)
 from litdigest.redaction import redact
 
 if TYPE_CHECKING:
@@ -28,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CaseResult",
     "EvalRun",
+    "SummaryFile",
     "build_backend",
     "display_path",
     "load_sets",
@@ -50,6 +58,12 @@ class CaseResult:
     summary: DocumentSummary | None = None
     reference: str | None = None
     latency_s: float | None = None
+    explanation: dict[str, object] = field(default_factory=dict)
+    baselines: dict[str, Metrics] = field(default_factory=dict)
+
+    @property
+    def split(self) -> str:
+        return self.case.split
 
 
 @dataclass
@@ -58,6 +72,8 @@ class EvalRun:
     model: str
     prompt_version: str
     sets: list[tuple[GoldenSet, list[CaseResult]]]
+    budget: Budget = field(default_factory=Budget)
+    random_draws: int = 0
 
     @property
     def cases(self) -> list[CaseResult]:
@@ -269,17 +285,101 @@ async def _summarize_all(
             store.close()
 
 
-def run_sets(
-    sets: Sequence[GoldenSet],
-    backend: Backend,
-    settings: Settings,
-    matcher: Matcher,
-    *,
-    concurrency: int = 4,
-    store_path: Path | None = None,
-    cassette: Cassette | None = None,
-) -> EvalRun:
-    """Summarize every available case of ``sets`` with ``backend`` and score it."""
+# --------------------------------------------------------------------------------------------
+# Summaries written elsewhere (``--summaries FILE.jsonl``)
+
+
+def _source_key(source: str) -> tuple[str, int | None]:
+    """(file name, record or line) of a ``source`` such as ``dir/x.ris#2`` or ``t.src:12``."""
+    base, _, record = source.partition("#")
+    if record.isdigit():
+        return Path(base).name, int(record)
+    head, _, line = base.rpartition(":")
+    if head and line.isdigit():
+        return Path(head).name, int(line)
+    return Path(base).name, None
+
+
+class SummaryFile:
+    """DocumentSummary JSON lines, looked up by ``doc_id`` or by source file name."""
+
+    def __init__(self, path: Path) -> None:
+        from pydantic import ValidationError
+
+        from litdigest.summarize.schema import DocumentSummary
+
+        self.path = path
+        self.by_id: dict[str, DocumentSummary] = {}
+        self.by_source: dict[tuple[str, int | None], DocumentSummary] = {}
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--summaries {path}: cannot read ({exc})") from None
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                summary = DocumentSummary.model_validate_json(line)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(map(str, first["loc"]))
+                raise UsageError(
+                    f"--summaries {path}: line {n}: not a DocumentSummary ({where}: {first['msg']})"
+                ) from None
+            self.by_id.setdefault(summary.doc_id, summary)
+            self.by_source.setdefault(_source_key(summary.source), summary)
+        self.used: set[str] = set()
+
+    def find(self, case: GoldenCase, doc: Document) -> DocumentSummary | None:
+        found = self.by_id.get(doc.doc_id)
+        if found is None:
+            name = case.document.name
+            found = self.by_source.get((name, case.record or case.line))
+            if found is None and case.record is None and case.line is None:
+                found = self.by_source.get((name, 1))
+        if found is not None:
+            self.used.add(found.doc_id)
+        return found
+
+
+# --------------------------------------------------------------------------------------------
+# Scoring with baselines
+
+
+def score_baselines(
+    item: CaseResult, matcher: Matcher, budget: Budget, draws: int
+) -> dict[str, Metrics]:
+    """``random`` (mean of ``draws`` seeded draws), ``lead`` and ``whole`` for one case."""
+    from litdigest.evaluate import baselines as bl
+
+    doc = item.doc
+    assert doc is not None
+    counts = bl.claim_counts(item.summary)
+
+    def score(summary: DocumentSummary) -> Metrics:
+        return score_case(
+            summary,
+            doc.text,
+            item.case,
+            matcher,
+            reference=item.reference,
+            budget=budget,
+            rouge=False,
+        )
+
+    out: dict[str, Metrics] = {}
+    if draws > 0:
+        out["random"] = aggregate(
+            score(s) for s in bl.draws(doc.doc_id, doc.source, doc.text, counts, draws)
+        )
+    out["lead"] = score(bl.lead_summary(doc.doc_id, doc.source, doc.text, counts))
+    out["whole"] = score(bl.whole_summary(doc.doc_id, doc.source, doc.text))
+    return out
+
+
+def _resolve_all(
+    sets: Sequence[GoldenSet], settings: Settings
+) -> tuple[list[tuple[GoldenSet, list[CaseResult]]], list[CaseResult]]:
     results: list[tuple[GoldenSet, list[CaseResult]]] = []
     pending: list[CaseResult] = []
     files = load_files([c.document for gs in sets for c in gs.cases if c.line is None], settings)
@@ -295,23 +395,64 @@ def run_sets(
             cases.append(item)
             pending.append(item)
         results.append((gs, cases))
-    if pending:
+    return results, pending
+
+
+def _take_summaries(pending: list[CaseResult], summaries: SummaryFile) -> None:
+    for item in pending:
+        assert item.doc is not None
+        item.summary = summaries.find(item.case, item.doc)
+        if item.summary is None:
+            item.status = "error"
+            item.note = f"no summary for this document in {display_path(summaries.path)}"
+
+
+def run_sets(
+    sets: Sequence[GoldenSet],
+    backend: Backend | None,
+    settings: Settings,
+    matcher: Matcher,
+    *,
+    concurrency: int = 4,
+    store_path: Path | None = None,
+    cassette: Cassette | None = None,
+    summaries: SummaryFile | None = None,
+    budget: Budget | None = None,
+    random_draws: int = 20,
+) -> EvalRun:
+    """Summarize every available case of ``sets`` with ``backend`` (or take its summary from
+    ``summaries``), score it, and score the baselines beside it."""
+    budget = budget or Budget()
+    results, pending = _resolve_all(sets, settings)
+    if summaries is not None:
+        _take_summaries(pending, summaries)
+    elif pending and backend is not None:
         asyncio.run(_summarize_all(pending, backend, settings, concurrency, store_path))
     if cassette is not None and (miss := cassette.miss_error()) is not None:
         raise miss
     for item in pending:
         assert item.doc is not None
-        item.metrics = score_case(
+        scored = score_summary(
             item.summary,
             item.doc.text,
             item.case,
             matcher,
             reference=item.reference,
             latency_s=item.latency_s,
+            budget=budget,
         )
+        item.metrics, item.explanation = scored.metrics, scored.explanation
+        item.baselines = score_baselines(item, matcher, budget, random_draws)
+    name = backend.name if backend is not None else "summaries"
     return EvalRun(
-        backend=backend.name,
-        model=backend.model,
-        prompt_version=backend.prompt_version,
+        backend=name,
+        model=backend.model
+        if backend is not None
+        else display_path(summaries.path)
+        if summaries is not None
+        else "",
+        prompt_version=backend.prompt_version if backend is not None else "",
         sets=results,
+        budget=budget,
+        random_draws=random_draws,
     )

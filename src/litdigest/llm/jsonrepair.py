@@ -15,6 +15,12 @@
    closing brackets, and truncation (open strings and containers are closed; a dangling key
    or a half-written literal is dropped).
 
+Reasoning models print their thinking first: ``strip_reasoning`` removes ``<think>…</think>``
+(and ``<thinking>``, ``<reasoning>``) blocks, and everything before a closing tag whose
+opening tag was in the prompt; ``parse_json`` does that before anything else, and
+``json_objects`` lists every complete top-level object of a reply (the caller takes the last
+one that validates).
+
 Anything that still does not parse raises ``JSONRepairError`` (a ``ValueError``) with a short
 reason. The module is pure: no I/O, no global state.
 """
@@ -26,13 +32,22 @@ import json
 import re
 from typing import Any, Final
 
-__all__ = ["JSONRepairError", "parse_json", "parse_json_object", "repair_json"]
+__all__ = [
+    "JSONRepairError",
+    "json_objects",
+    "parse_json",
+    "parse_json_object",
+    "repair_json",
+    "strip_reasoning",
+]
 
 
 class JSONRepairError(ValueError):
     """No JSON value could be read from the text."""
 
 
+_THINK_RE: Final = re.compile(r"<(think|thinking|reasoning)>.*?(?:</\1>|\Z)", re.S | re.I)
+_THINK_CLOSE_RE: Final = re.compile(r"</(?:think|thinking|reasoning)>", re.I)
 _FENCE_RE: Final = re.compile(r"```[ \t]*([A-Za-z0-9_-]*)[ \t]*\n?(.*?)(?:```|\Z)", re.S)
 _IDENT_RE: Final = re.compile(r"[A-Za-z_$][A-Za-z0-9_$\-]*")
 _NUMBER_RE: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -60,8 +75,39 @@ _VALID_ESCAPES: Final = frozenset('"\\/bfnrt')
 _MAX_CANDIDATES: Final = 20
 
 
+def strip_reasoning(text: str) -> str:
+    """``text`` without reasoning blocks (``<think>…</think>``; an unclosed one runs to the
+    end; a closing tag without its opening tag ends a block that started the text)."""
+    if "<" not in text:
+        return text
+    out = _THINK_RE.sub("", text)
+    closing = list(_THINK_CLOSE_RE.finditer(out))
+    if closing:
+        out = out[closing[-1].end() :]
+    return out
+
+
+def json_objects(text: str) -> list[dict[str, Any]]:
+    """Every complete top-level JSON object in ``text`` (reasoning stripped), in order."""
+    text = strip_reasoning(text)
+    decoder = json.JSONDecoder()
+    out: list[dict[str, Any]] = []
+    i = text.find("{")
+    while i != -1:
+        try:
+            value, end = decoder.raw_decode(text, i)
+        except ValueError:
+            i = text.find("{", i + 1)
+            continue
+        if isinstance(value, dict):
+            out.append(value)
+        i = text.find("{", end)
+    return out
+
+
 def parse_json(text: str) -> Any:
     """The JSON value in ``text``, repairing it if needed; ``JSONRepairError`` if impossible."""
+    text = strip_reasoning(text)
     stripped = text.strip()
     if not stripped:
         raise JSONRepairError("empty text")

@@ -1,6 +1,7 @@
 """Estimated model prices (US dollars per 1M tokens) and call costs.
 
-Prices are OpenAI list prices for standard (non-cached) input and output tokens; they change,
+Prices are OpenAI list prices for input, cached input (prompt tokens the server read from its
+prompt cache, ``usage.prompt_tokens_details.cached_tokens``) and output tokens; they change,
 so costs are estimates. A dated snapshot name (``gpt-4o-mini-2024-07-18``) is priced as its
 base model (the longest known prefix). Unknown models (local servers, new models) cost 0 and
 are reported by ``estimate(...).known`` so callers can warn. The Batch API costs half.
@@ -20,22 +21,27 @@ class Price:
 
     input_per_m: float
     output_per_m: float
+    cached_input_per_m: float | None = None  # None: no discount for cached input
+
+    @property
+    def cached_per_m(self) -> float:
+        return self.input_per_m if self.cached_input_per_m is None else self.cached_input_per_m
 
 
 PRICES: Final[dict[str, Price]] = {
-    "gpt-4o-mini": Price(0.15, 0.60),
-    "gpt-4o": Price(2.50, 10.00),
-    "gpt-4.1-nano": Price(0.10, 0.40),
-    "gpt-4.1-mini": Price(0.40, 1.60),
-    "gpt-4.1": Price(2.00, 8.00),
-    "gpt-5-nano": Price(0.05, 0.40),
-    "gpt-5-mini": Price(0.25, 2.00),
-    "gpt-5": Price(1.25, 10.00),
-    "o4-mini": Price(1.10, 4.40),
-    "o3-mini": Price(1.10, 4.40),
-    "o3": Price(2.00, 8.00),
-    "o1-mini": Price(1.10, 4.40),
-    "o1": Price(15.00, 60.00),
+    "gpt-4o-mini": Price(0.15, 0.60, 0.075),
+    "gpt-4o": Price(2.50, 10.00, 1.25),
+    "gpt-4.1-nano": Price(0.10, 0.40, 0.025),
+    "gpt-4.1-mini": Price(0.40, 1.60, 0.10),
+    "gpt-4.1": Price(2.00, 8.00, 0.50),
+    "gpt-5-nano": Price(0.05, 0.40, 0.005),
+    "gpt-5-mini": Price(0.25, 2.00, 0.025),
+    "gpt-5": Price(1.25, 10.00, 0.125),
+    "o4-mini": Price(1.10, 4.40, 0.275),
+    "o3-mini": Price(1.10, 4.40, 0.55),
+    "o3": Price(2.00, 8.00, 0.50),
+    "o1-mini": Price(1.10, 4.40, 0.55),
+    "o1": Price(15.00, 60.00, 7.50),
     "gpt-4-turbo": Price(10.00, 30.00),
     "gpt-3.5-turbo": Price(0.50, 1.50),
 }
@@ -62,12 +68,23 @@ def price_for(model: str) -> Price | None:
 
 
 def estimate(
-    model: str, prompt_tokens: int, completion_tokens: int, *, batch: bool = False
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    *,
+    batch: bool = False,
+    cached: int = 0,
 ) -> Cost:
+    """Cost of one call; ``cached`` of the ``prompt_tokens`` are priced as cached input."""
     price = price_for(model)
     if price is None:
         return Cost(0.0, known=False)
-    usd = (prompt_tokens * price.input_per_m + completion_tokens * price.output_per_m) / 1e6
+    cached = max(0, min(cached, prompt_tokens))
+    usd = (
+        (prompt_tokens - cached) * price.input_per_m
+        + cached * price.cached_per_m
+        + completion_tokens * price.output_per_m
+    ) / 1e6
     return Cost(usd * (BATCH_DISCOUNT if batch else 1.0), known=True)
 
 

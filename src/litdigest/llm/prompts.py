@@ -14,8 +14,9 @@ A prompt file (``prompts/<name>.v<N>.md``) has a front-matter header and two sec
 brace is literal, and substituted values are never rescanned, so a document containing
 ``{document}`` stays as it is.
 
-The directory is ``$LITDIGEST_PROMPTS_DIR`` if set, else the repository's top-level
-``prompts/`` (next to ``src/`` in the editable install).
+The directory is ``$LITDIGEST_PROMPTS_DIR`` if set, else the package data of
+``litdigest.prompts`` (read with ``importlib.resources``; in a checkout that is the top-level
+``prompts/`` folder, mapped into the package by ``pyproject.toml``).
 
 **Fencing.** Document text (and anything derived from it) goes between a line
 ``<<<DOCUMENT`` and a line ``DOCUMENT>>>``; the system prompts say the fenced text is data,
@@ -31,6 +32,7 @@ import os
 import re
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Final
 
@@ -120,10 +122,18 @@ def _fill(template: str, values: dict[str, object], name: str) -> str:
     return _PLACEHOLDER_RE.sub(sub, template)
 
 
+def _packaged_prompts() -> Path:
+    """The installed ``litdigest.prompts`` package data (a source tree: ``<repo>/prompts``)."""
+    try:
+        return Path(str(resources.files("litdigest.prompts")))
+    except ModuleNotFoundError:  # src/ on sys.path without an install
+        return Path(__file__).resolve().parents[3] / "prompts"
+
+
 def prompts_dir() -> Path:
     """Where the prompt files are; ``ConfigError`` if the directory does not exist."""
     env = os.environ.get(PROMPTS_DIR_ENV)
-    path = Path(env) if env else Path(__file__).resolve().parents[3] / "prompts"
+    path = Path(env) if env else _packaged_prompts()
     if not path.is_dir():
         where = f"${PROMPTS_DIR_ENV}={env}" if env else str(path)
         raise ConfigError(

@@ -53,7 +53,9 @@ __all__ = [
     "ExportStatus",
     "ReviewDocument",
     "Reviewer",
+    "Selection",
     "build_digest",
+    "default_selection",
 ]
 
 DOCUMENT_FIELD: Final = "_document"
@@ -169,6 +171,8 @@ class DigestEntry:
     note: str | None
     evidence_kind: str | None
     quotes: tuple[Quote, ...]
+    support: str | None = None  # "supported", "unverified" or None (not checked)
+    unsupported_terms: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -526,6 +530,36 @@ def build_digest(
                         view.claim.evidence_kind.value if view.claim.evidence_kind else None
                     ),
                     quotes=tuple(view.quotes),
+                    support=view.claim.support,
+                    unsupported_terms=tuple(view.claim.unsupported_terms),
                 )
             )
     return [entry for section in SECTIONS for entry in by_field[section]]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which claims a digest or an export takes by default, and a line saying why."""
+
+    status: ExportStatus
+    decided: int  # claims accepted or rejected so far
+
+    @property
+    def description(self) -> str:
+        if self.status == "accepted":
+            return (
+                f"accepted claims only ({self.decided} claim(s) reviewed; "
+                "--status all for every claim)"
+            )
+        return "all claims (no review decisions yet)"
+
+
+def default_selection(reviewer: Reviewer) -> Selection:
+    """The one default of ``digest``, ``export`` and the review app's digest screen:
+    accepted claims once any claim has been accepted or rejected, otherwise all claims."""
+    decided = 0
+    for doc_id in reviewer.document_ids():
+        row = reviewer.row(doc_id)
+        if row is not None:
+            decided += row.accepted + row.rejected
+    return Selection("accepted" if decided else "all", decided)

@@ -6,7 +6,7 @@ the original statement), whether it is flagged, and the reviewer's note. ``statu
 ``status="all"`` exports every claim of every current summary.
 
 Nothing in an export depends on the clock, so exporting the same store twice gives the same
-bytes. ``export_command`` is the ``litdigest export`` command.
+bytes.
 """
 
 from __future__ import annotations
@@ -14,22 +14,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from collections.abc import Sequence
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated, Any, Final, Literal
-
-import typer
+from typing import Any, Final, Literal
 
 from litdigest.review.decisions import DigestEntry, ExportStatus, Reviewer, build_digest
 from litdigest.store.store import Store
 from litdigest.summarize.schema import SECTIONS, Section
+from litdigest.text import md_escape
 
 __all__ = [
     "EXPORT_FORMATS",
     "ExportFormat",
-    "export_command",
     "export_digest",
     "render_csv",
     "render_digest",
@@ -64,6 +59,8 @@ CSV_COLUMNS: Final[tuple[str, ...]] = (
     "quotes",
     "quote_spans",
     "document_status",
+    "support",
+    "unsupported_terms",
 )
 
 
@@ -71,9 +68,7 @@ CSV_COLUMNS: Final[tuple[str, ...]] = (
 # Markdown
 
 
-def _md(text: str) -> str:
-    """Untrusted text for Markdown: no raw HTML, one line."""
-    return " ".join(text.replace("&", "&amp;").replace("<", "&lt;").split())
+_md = md_escape
 
 
 def _cite(entry: DigestEntry) -> str:
@@ -105,8 +100,13 @@ def render_markdown(entries: Sequence[DigestEntry], status: ExportStatus = "acce
                 tags.append("edited")
             if entry.flagged:
                 tags.append("flagged")
+            if entry.support == "unverified":
+                tags.append("unverified")
             tag = f"*[{', '.join(tags)}]* " if tags else ""
             lines.append(f"{n}. {tag}{_md(entry.statement)} — {_cite(entry)}")
+            if entry.support == "unverified":
+                terms = "; ".join(entry.unsupported_terms) or "unknown"
+                lines.append(f"   - Not supported by its quotes: {_md(terms)}")
             if entry.edited:
                 lines.append(f"   - Original statement: {_md(entry.original_statement)}")
             if entry.note:
@@ -138,6 +138,8 @@ def _entry_json(entry: DigestEntry) -> dict[str, Any]:
         "evidence_kind": entry.evidence_kind,
         "quotes": [{"text": q.text, "start": q.start, "end": q.end} for q in entry.quotes],
         "document_status": entry.doc_status,
+        "support": entry.support,
+        "unsupported_terms": list(entry.unsupported_terms),
     }
 
 
@@ -174,6 +176,7 @@ def render_csv(entries: Sequence[DigestEntry], status: ExportStatus = "accepted"
         data = _entry_json(entry)
         data["quotes"] = " | ".join(q.text for q in entry.quotes)
         data["quote_spans"] = " ".join(f"{q.start}-{q.end}" for q in entry.quotes)
+        data["unsupported_terms"] = " | ".join(entry.unsupported_terms)
         writer.writerow([_cell(data[column]) for column in CSV_COLUMNS])
     return buffer.getvalue()
 
@@ -196,63 +199,3 @@ def export_digest(
     """The digest of a store (or of an open ``Reviewer``) in ``fmt``."""
     reviewer = source if isinstance(source, Reviewer) else Reviewer(source)
     return render_digest(build_digest(reviewer, status), fmt, status)
-
-
-# --------------------------------------------------------------------------------------------
-# Command
-
-
-class FormatChoice(StrEnum):
-    MD = "md"
-    JSON = "json"
-    CSV = "csv"
-
-
-class StatusChoice(StrEnum):
-    ACCEPTED = "accepted"
-    ALL = "all"
-
-
-_FORMATS: Final[dict[FormatChoice, ExportFormat]] = {
-    FormatChoice.MD: "md",
-    FormatChoice.JSON: "json",
-    FormatChoice.CSV: "csv",
-}
-_STATUSES: Final[dict[StatusChoice, ExportStatus]] = {
-    StatusChoice.ACCEPTED: "accepted",
-    StatusChoice.ALL: "all",
-}
-
-
-def export_command(
-    fmt: Annotated[
-        FormatChoice, typer.Option("--format", "-f", help="md, json or csv.")
-    ] = FormatChoice.MD,
-    status: Annotated[
-        StatusChoice,
-        typer.Option("--status", help="accepted: accepted claims only; all: every claim."),
-    ] = StatusChoice.ACCEPTED,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout).")
-    ] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="SQLite store.")] = None,
-) -> None:
-    """Export the reviewed digest (accepted claims, or all with their review state)."""
-    from litdigest.config import load_settings
-    from litdigest.errors import UsageError
-    from litdigest.summarize.sinks import atomic_write_text
-
-    path = db or load_settings().store.db_path
-    if not Path(path).is_file():
-        raise UsageError(f"no store at {path} (run litdigest summarize first, or pass --db)")
-    with Store(path) as store:
-        text = export_digest(store, _FORMATS[fmt], _STATUSES[status])
-    if out is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        atomic_write_text(out, text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    print(f"litdigest: wrote {out}", file=sys.stderr)

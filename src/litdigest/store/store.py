@@ -28,34 +28,65 @@ Design (after simonw/llm's logs database):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self, get_args
+from typing import Any, Self
 
 from litdigest.documents import Chunk, CleanStats, Document, Format, Metadata
 from litdigest.errors import StoreError
 from litdigest.redaction import redact
+from litdigest.store.db import (
+    DEFAULT_BUSY_TIMEOUT_S,
+    Synchronous,
+    configure,
+    connect,
+    store_error,
+    utc_now,
+)
+from litdigest.store.migrations import MIGRATIONS, Migrations, execute_script, migration
+from litdigest.store.rows import (
+    REVIEW_ACTIONS,
+    BatchJob,
+    BatchRequest,
+    CallStatus,
+    ClaimState,
+    Decision,
+    Failure,
+    LlmCall,
+    ReviewAction,
+    Run,
+    StoredSummary,
+    claim_state,
+)
+from litdigest.text import stable_hash
 
-MigrationFn = Callable[[sqlite3.Connection], None]
-Synchronous = Literal["NORMAL", "FULL"]
-CallStatus = Literal["ok", "error"]
-ReviewAction = Literal["accept", "reject", "edit", "flag", "unflag", "undo"]
-REVIEW_ACTIONS: frozenset[str] = frozenset(get_args(ReviewAction))
-
-DEFAULT_BUSY_TIMEOUT_S = 30.0
-
-
-def utc_now() -> str:
-    """Current UTC time as ISO 8601 with milliseconds (sorts lexicographically)."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+__all__ = [  # the row types and helpers are re-exported for ``from litdigest.store.store``
+    "DEFAULT_BUSY_TIMEOUT_S",
+    "MIGRATIONS",
+    "REVIEW_ACTIONS",
+    "BatchJob",
+    "BatchRequest",
+    "CallStatus",
+    "ClaimState",
+    "Decision",
+    "Failure",
+    "LlmCall",
+    "Migrations",
+    "ReviewAction",
+    "Run",
+    "Store",
+    "StoredSummary",
+    "Synchronous",
+    "claim_state",
+    "execute_script",
+    "migration",
+    "request_hash",
+    "utc_now",
+]
 
 
 def request_hash(payload: Mapping[str, Any]) -> str:
@@ -64,335 +95,7 @@ def request_hash(payload: Mapping[str, Any]) -> str:
     Put everything that changes the answer in ``payload`` (backend, model, prompt version,
     messages/content, temperature and other settings); never the API key.
     """
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-# --------------------------------------------------------------------------------------------
-# Migrations
-
-
-class Migrations:
-    """An ordered registry of named schema migrations.
-
-    ``MIGRATIONS`` is the application's registry (``@migration`` registers into it); tests use
-    ``MIGRATIONS.copy()`` to add migrations without touching the global one. A migration gets
-    the connection inside an open transaction and must use ``conn.execute`` (never
-    ``executescript``, which commits) — ``execute_script`` below splits a script safely.
-    """
-
-    def __init__(self, items: Sequence[tuple[str, MigrationFn]] = ()) -> None:
-        self._items: list[tuple[str, MigrationFn]] = list(items)
-
-    def register(self, fn: MigrationFn) -> MigrationFn:
-        name = fn.__name__
-        if any(existing == name for existing, _ in self._items):
-            raise ValueError(f"migration {name!r} is already registered")
-        self._items.append((name, fn))
-        return fn
-
-    __call__ = register
-
-    def copy(self) -> Migrations:
-        return Migrations(self._items)
-
-    @property
-    def names(self) -> list[str]:
-        return [name for name, _ in self._items]
-
-    def __iter__(self) -> Iterator[tuple[str, MigrationFn]]:
-        return iter(list(self._items))
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-MIGRATIONS = Migrations()
-migration = MIGRATIONS.register
-
-
-def execute_script(conn: sqlite3.Connection, script: str) -> None:
-    """Run each statement of ``script`` with ``execute`` (inside the caller's transaction)."""
-    statement = ""
-    for line in script.splitlines(keepends=True):
-        statement += line
-        if sqlite3.complete_statement(statement):
-            if statement.strip():
-                conn.execute(statement)
-            statement = ""
-    if statement.strip():
-        conn.execute(statement)
-
-
-@migration
-def m001_initial(conn: sqlite3.Connection) -> None:
-    execute_script(
-        conn,
-        """
-        CREATE TABLE documents (
-            doc_id TEXT PRIMARY KEY,
-            source TEXT NOT NULL,            -- first source seen; all are in document_sources
-            format TEXT NOT NULL,
-            title TEXT,
-            metadata_json TEXT NOT NULL,
-            text TEXT NOT NULL,
-            stats_json TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        );
-
-        CREATE TABLE document_sources (
-            doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
-            source TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            PRIMARY KEY (doc_id, source)
-        );
-
-        CREATE TABLE chunks (             -- chunk text is documents.text[start:end]
-            doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
-            idx INTEGER NOT NULL,
-            start INTEGER NOT NULL,
-            "end" INTEGER NOT NULL,
-            n_tokens INTEGER NOT NULL,
-            PRIMARY KEY (doc_id, idx),
-            CHECK (0 <= start AND start <= "end")
-        );
-
-        CREATE TABLE runs (
-            id INTEGER PRIMARY KEY,
-            started_at TEXT NOT NULL,
-            finished_at TEXT,
-            args_json TEXT NOT NULL,
-            status TEXT NOT NULL             -- 'running' until finish_run
-        );
-
-        CREATE TABLE summaries (
-            id INTEGER PRIMARY KEY,
-            doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
-            backend TEXT NOT NULL,
-            model TEXT NOT NULL,
-            prompt_version TEXT NOT NULL,
-            settings_hash TEXT NOT NULL,
-            summary_json TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            UNIQUE (doc_id, backend, model, prompt_version, settings_hash)
-        );
-
-        CREATE TABLE llm_calls (
-            id INTEGER PRIMARY KEY,
-            doc_id TEXT,                     -- no FK: a call may precede storing its document
-            run_id INTEGER REFERENCES runs(id),
-            backend TEXT,
-            model TEXT NOT NULL,
-            prompt_version TEXT NOT NULL,
-            request_hash TEXT NOT NULL,
-            prompt_tokens INTEGER,
-            completion_tokens INTEGER,
-            latency_ms INTEGER,
-            cost_usd REAL,
-            status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
-            error TEXT,
-            created_at TEXT NOT NULL
-        );
-        CREATE INDEX llm_calls_doc ON llm_calls(doc_id);
-        CREATE INDEX llm_calls_run ON llm_calls(run_id);
-        CREATE INDEX llm_calls_request ON llm_calls(request_hash);
-
-        CREATE TABLE llm_cache (
-            request_hash TEXT PRIMARY KEY,
-            response_json TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        );
-
-        CREATE TABLE failures (
-            id INTEGER PRIMARY KEY,
-            run_id INTEGER REFERENCES runs(id),
-            source TEXT NOT NULL,
-            doc_id TEXT,
-            stage TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            retryable INTEGER NOT NULL CHECK (retryable IN (0, 1)),
-            created_at TEXT NOT NULL
-        );
-        CREATE INDEX failures_run ON failures(run_id);
-        CREATE INDEX failures_doc ON failures(doc_id);
-
-        -- Append-only log; the action set is validated in Python (no CHECK) so new actions
-        -- do not need a table rebuild.
-        CREATE TABLE review_decisions (
-            id INTEGER PRIMARY KEY,
-            doc_id TEXT NOT NULL,
-            field TEXT NOT NULL,
-            claim_index INTEGER NOT NULL,
-            action TEXT NOT NULL,
-            statement_before TEXT,
-            statement_after TEXT,
-            note TEXT,
-            created_at TEXT NOT NULL
-        );
-        CREATE INDEX review_decisions_claim
-            ON review_decisions(doc_id, field, claim_index, id);
-        """,
-    )
-
-
-@migration
-def m002_batches(conn: sqlite3.Connection) -> None:
-    """OpenAI Batch API jobs (``litdigest summarize --batch-api``) and their requests."""
-    execute_script(
-        conn,
-        """
-        CREATE TABLE batch_jobs (
-            id INTEGER PRIMARY KEY,
-            batch_id TEXT UNIQUE,             -- the provider's id; NULL until created
-            input_file_id TEXT,
-            output_file_id TEXT,
-            error_file_id TEXT,
-            endpoint TEXT NOT NULL,
-            model TEXT NOT NULL,
-            status TEXT NOT NULL,             -- provider status; 'collected' once applied
-            request_count INTEGER NOT NULL,
-            run_id INTEGER REFERENCES runs(id),
-            args_json TEXT NOT NULL,          -- backend key and settings needed to resume
-            error TEXT,
-            created_at TEXT NOT NULL,
-            finished_at TEXT
-        );
-
-        CREATE TABLE batch_requests (
-            job_id INTEGER NOT NULL REFERENCES batch_jobs(id) ON DELETE CASCADE,
-            custom_id TEXT NOT NULL,
-            doc_id TEXT NOT NULL,
-            request_hash TEXT NOT NULL,       -- the llm_cache key the result is stored under
-            kind TEXT NOT NULL,               -- summarize | map
-            part INTEGER,                     -- map: part (chunk) number, 1-based
-            status TEXT NOT NULL DEFAULT 'pending',  -- pending | ok | failed
-            error TEXT,
-            PRIMARY KEY (job_id, custom_id)
-        );
-        CREATE INDEX batch_requests_doc ON batch_requests(doc_id);
-        """,
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Row types
-
-
-@dataclass(frozen=True, slots=True)
-class StoredSummary:
-    id: int
-    doc_id: str
-    backend: str
-    model: str
-    prompt_version: str
-    settings_hash: str
-    summary_json: str
-    created_at: str
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    id: int
-    doc_id: str
-    field: str
-    claim_index: int
-    action: str
-    statement_before: str | None
-    statement_after: str | None
-    note: str | None
-    created_at: str
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimState:
-    """Current review state of one claim, from replaying its decision log.
-
-    ``undo`` cancels the latest decision not yet undone (repeated undos walk further back).
-    ``status`` is the last accept/reject (``pending`` if none); ``statement`` the last edit's
-    text (``None`` if never edited); ``flagged`` follows flag/unflag; ``note`` is the last
-    non-empty note of the effective decisions.
-    """
-
-    field: str
-    claim_index: int
-    status: Literal["pending", "accepted", "rejected"]
-    statement: str | None
-    flagged: bool
-    note: str | None
-    decisions: tuple[Decision, ...]  # effective decisions (undone ones removed), oldest first
-
-
-@dataclass(frozen=True, slots=True)
-class LlmCall:
-    id: int
-    doc_id: str | None
-    run_id: int | None
-    backend: str | None
-    model: str
-    prompt_version: str
-    request_hash: str
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    latency_ms: int | None
-    cost_usd: float | None
-    status: str
-    error: str | None
-    created_at: str
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    id: int
-    run_id: int | None
-    source: str
-    doc_id: str | None
-    stage: str
-    reason: str
-    retryable: bool
-    created_at: str
-
-
-@dataclass(frozen=True, slots=True)
-class Run:
-    id: int
-    started_at: str
-    finished_at: str | None
-    args_json: str
-    status: str
-
-
-@dataclass(frozen=True, slots=True)
-class BatchJob:
-    id: int
-    batch_id: str | None
-    input_file_id: str | None
-    output_file_id: str | None
-    error_file_id: str | None
-    endpoint: str
-    model: str
-    status: str
-    request_count: int
-    run_id: int | None
-    args_json: str
-    error: str | None
-    created_at: str
-    finished_at: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class BatchRequest:
-    job_id: int
-    custom_id: str
-    doc_id: str
-    request_hash: str
-    kind: str
-    part: int | None
-    status: str
-    error: str | None
+    return stable_hash(payload, None)
 
 
 _BATCH_JOB_COLUMNS = (
@@ -410,35 +113,6 @@ _BATCH_JOB_UPDATABLE = frozenset(
         "finished_at",
     }
 )
-
-
-def claim_state(field: str, claim_index: int, log: Sequence[Decision]) -> ClaimState:
-    """The state of one claim replayed from its decision log (undo cancels the latest)."""
-    effective: list[Decision] = []
-    for decision in log:
-        if decision.action == "undo":
-            if effective:
-                effective.pop()
-        else:
-            effective.append(decision)
-    status: Literal["pending", "accepted", "rejected"] = "pending"
-    statement: str | None = None
-    flagged = False
-    note: str | None = None
-    for decision in effective:
-        if decision.action == "accept":
-            status = "accepted"
-        elif decision.action == "reject":
-            status = "rejected"
-        elif decision.action == "edit":
-            statement = decision.statement_after
-        elif decision.action == "flag":
-            flagged = True
-        elif decision.action == "unflag":
-            flagged = False
-        if decision.note:
-            note = decision.note
-    return ClaimState(field, claim_index, status, statement, flagged, note, tuple(effective))
 
 
 # --------------------------------------------------------------------------------------------
@@ -464,23 +138,9 @@ class Store:
         self._busy_timeout_s = busy_timeout_s
         self._depth = 0  # nesting of transaction() / write blocks
         self._closed = False
+        self._conn = connect(self.path, busy_timeout_s)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create directory {self.path.parent}: {exc.strerror or exc}"
-            ) from None
-        if self.path.is_dir():
-            raise StoreError(f"is a directory, not a database file: {self.path}")
-        try:
-            self._conn = sqlite3.connect(
-                self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=True
-            )
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-        try:
-            self._conn.row_factory = sqlite3.Row
-            self._configure(synchronous)
+            configure(self._conn, self.path, synchronous, busy_timeout_s)
             self.applied_migrations = self._migrate(
                 MIGRATIONS if migrations is None else migrations
             )
@@ -514,34 +174,7 @@ class Store:
     # ---- plumbing ------------------------------------------------------------------------
 
     def _error(self, exc: BaseException, context: str = "") -> StoreError:
-        reason = _one_line(str(exc)) or type(exc).__name__
-        retryable = isinstance(exc, sqlite3.OperationalError) and (
-            "locked" in reason or "busy" in reason
-        )
-        prefix = f"{context}: " if context else ""
-        return StoreError(f"{prefix}{reason}: {self.path}", retryable=retryable)
-
-    def _configure(self, synchronous: Synchronous) -> None:
-        conn = self._conn
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_s * 1000)}")
-            # Switching a new file to WAL needs an exclusive lock; a concurrent opener can get
-            # SQLITE_BUSY here without the busy handler being consulted, so retry briefly.
-            deadline = time.monotonic() + self._busy_timeout_s
-            while True:
-                try:
-                    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                    break
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.01)
-            if str(mode).lower() != "wal":
-                raise StoreError(f"cannot enable WAL journal mode (got {mode!r}): {self.path}")
-            conn.execute(f"PRAGMA synchronous = {synchronous}")
-            conn.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
+        return store_error(exc, self.path, context)
 
     def _migrate(self, migrations: Migrations) -> list[str]:
         """Apply the migrations not yet recorded, each in its own transaction; return their names."""
@@ -965,6 +598,25 @@ class Store:
                 "SELECT response_json FROM llm_cache WHERE request_hash = ?", (request_hash,)
             ).fetchone()
         return None if row is None else str(row[0])
+
+    def llm_method(self, base_url: str, model: str) -> str | None:
+        """The structured-output method remembered for (base URL, model), if any."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT method FROM llm_methods WHERE base_url = ? AND model = ?",
+                (redact(base_url), model),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_llm_method(self, base_url: str, model: str, method: str) -> None:
+        """Remember the method that worked for (base URL, model) (the URL is redacted)."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO llm_methods (base_url, model, method, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (base_url, model) DO UPDATE SET method = excluded.method,"
+                " updated_at = excluded.updated_at",
+                (redact(base_url), model, method, utc_now()),
+            )
 
     def cache_put(self, request_hash: str, response_json: str) -> bool:
         """Cache a response; True if stored, False if the hash was already cached (first wins)."""

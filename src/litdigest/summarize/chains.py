@@ -27,17 +27,17 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from litdigest.chunk.chunker import Chunker, sentence_spans
 from litdigest.chunk.tokens import count_tokens
+from litdigest.config import ChunkSettings
 from litdigest.errors import BackendError
-from litdigest.llm.prompts import Prompt, combine_versions, fence
-from litdigest.summarize.backends.openai import (
+from litdigest.llm.caller import (
     Answer,
     ChatCaller,
     InvalidOutput,
@@ -45,6 +45,18 @@ from litdigest.summarize.backends.openai import (
     RefusedOutput,
     TruncatedOutput,
     UsageMeter,
+)
+from litdigest.llm.limits import map_chunk_tokens, output_tokens, single_call_tokens
+from litdigest.llm.prompts import Prompt, combine_versions, fence
+from litdigest.summarize.faithful import (
+    SupportGate,
+    TldrGrounding,
+    TldrOutput,
+    compose_cited_tldr,
+    model_tldr_text,
+    spans_of_claims,
+    spans_of_model_claims,
+    tldr_feedback,
 )
 from litdigest.summarize.grounding import (
     GroundingIndex,
@@ -58,12 +70,20 @@ from litdigest.summarize.schema import (
     Claim,
     DocumentSummary,
     EvidenceKind,
+    LenientEvidenceKind,
+    LenientSection,
     ModelClaim,
     ModelEvidenceClaim,
     ModelSummary,
+    ModelTldrSentence,
     Quote,
     Section,
+    SupportLog,
+    TldrCitation,
+    _Lenient,
+    coerce_section,
 )
+from litdigest.summarize.schema import _tldr_sentences as _lenient_tldr
 
 if TYPE_CHECKING:
     from litdigest.config import Settings
@@ -74,6 +94,7 @@ __all__ = [
     "Candidate",
     "MapClaim",
     "MapOutput",
+    "NoVerifiedClaims",
     "ReduceClaim",
     "ReduceOutput",
     "SummaryChain",
@@ -95,14 +116,14 @@ _PUNCT_RE: Final = re.compile(r"[^\w\s]")
 # --------------------------------------------------------------------------------------------
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(_Lenient):
+    """Model-facing: lenient validation with warnings (``schema._Lenient``)."""
 
 
 class MapClaim(_Strict):
     """A claim made in this part of the article, with verbatim supporting quotes."""
 
-    section: Section = Field(
+    section: LenientSection = Field(
         description="mechanism, evidence or therapeutic_implication: where the claim belongs."
     )
     statement: str = Field(description="The claim, stated concisely in your own words.")
@@ -112,18 +133,40 @@ class MapClaim(_Strict):
             "support the statement; each one contiguous passage of at least one clause."
         )
     )
-    evidence_kind: EvidenceKind = Field(
+    evidence_kind: LenientEvidenceKind = Field(
         description="Kind of study behind an evidence claim; 'unspecified' otherwise."
     )
     relevance: float = Field(
         description="0 to 1: how central the claim is to the article's message."
     )
 
+    @field_validator("relevance", mode="before")
+    @classmethod
+    def _relevance(cls, value: object, info: ValidationInfo) -> object:
+        return 0.5 if value is None or value == "" else value
+
 
 class MapOutput(_Strict):
     """Claims extracted from one part of a long article."""
 
     claims: list[MapClaim] = Field(description="The part's claims (may be empty).")
+
+    @field_validator("claims", mode="before")
+    @classmethod
+    def _known_sections(cls, value: object, info: ValidationInfo) -> object:
+        """A claim whose section is not one of ours is dropped (that claim only)."""
+        if not isinstance(value, list):
+            return value
+        kept = [
+            c
+            for c in value
+            if not isinstance(c, dict) or coerce_section(c.get("section")) in SECTIONS
+        ]
+        if len(kept) < len(value) and isinstance(info.context, dict):
+            sink = info.context.get("warnings")
+            if isinstance(sink, list):
+                sink.append(f"dropped {len(value) - len(kept)} claim(s) with an unknown section")
+        return kept
 
 
 class ReduceClaim(_Strict):
@@ -136,12 +179,22 @@ class ReduceClaim(_Strict):
 class ReduceOutput(_Strict):
     """Final summary assembled from candidate claims, by index."""
 
-    tldr: str = Field(description="One or two sentences summarising the article.")
     mechanism: list[ReduceClaim] = Field(description="Mechanism claims (may be empty).")
     evidence: list[ReduceClaim] = Field(description="Evidence claims (may be empty).")
     therapeutic_implication: list[ReduceClaim] = Field(
         description="Therapeutic-implication claims (may be empty)."
     )
+    tldr: list[ModelTldrSentence] = Field(
+        description="One or two sentences summarising the article, each citing the ids of "
+        "the claims above it summarizes (M1: first mechanism claim, E2: second evidence "
+        "claim, T1: first therapeutic-implication claim)."
+    )
+
+    _lenient_tldr = field_validator("tldr", mode="before")(_lenient_tldr)
+
+
+class NoVerifiedClaims(BackendError):
+    """The model answered, but not one claim could be verified against the text."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,6 +317,7 @@ class _Job:
     meter: UsageMeter = field(default_factory=UsageMeter)
     warnings: list[str] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
+    support: SupportLog = field(default_factory=SupportLog)
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -274,6 +328,7 @@ class _Job:
 class _Draft:
     tldr: str
     sections: dict[Section, list[Claim]]
+    citations: list[TldrCitation] = field(default_factory=list)
 
 
 @dataclass
@@ -328,14 +383,35 @@ def _clip(text: str, n: int = 80) -> str:
     return flat if len(flat) <= n else flat[: n - 1] + "…"
 
 
-def _feedback(results: dict[Section, GroundingResult]) -> str:
+def _reask_message(results: dict[Section, GroundingResult], gate: SupportGate) -> str:
+    """One re-ask for unverified quotes and unsupported statements together."""
     parts = [f"Section {s}:\n{r.feedback()}" for s, r in results.items() if not r.ok]
+    support = gate.feedback()
+    if support:
+        parts.append(support)
     return (
         "\n\n".join(parts)
         + "\n\nReply with the same JSON structure containing only corrected versions of the "
         "claims listed above, in their sections, with every quote copied verbatim from the "
-        "article. Leave out any claim you cannot support with a verbatim quote."
+        "article and every statement faithful to its quotes. Leave out any claim you cannot "
+        "support with a verbatim quote."
     )
+
+
+def _supported_reduce_claim(
+    gate: SupportGate, section: Section, claim: Claim, cands: list[Candidate]
+) -> Claim | None:
+    """A reduce claim whose merged statement its quotes do not support takes the statement of
+    one of its (checked) candidates instead; if none fits, the gate drops or flags it."""
+    kept = gate.screen_claims(section, [claim])
+    if kept:
+        return kept[0]
+    for cand in cands:
+        alt = claim.model_copy(update={"statement": cand.claim.statement})
+        restated = gate.restate(section, claim, alt)
+        if restated is not None:
+            return restated
+    return None
 
 
 def _model_claim(claim: MapClaim) -> ModelClaim:
@@ -365,6 +441,13 @@ class SummaryChain:
         self.backend = backend
         self.encoding = settings.chunk.encoding
         self.max_claims = settings.summarize.max_claims_per_field
+        self.single_limit = single_call_tokens(settings)
+        self.map_tokens = map_chunk_tokens(settings)
+        self.max_tokens = {
+            "summarize": output_tokens(3 * self.max_claims, settings=settings),
+            "map": output_tokens(2 * self.max_claims, settings=settings),
+            "reduce": output_tokens(3 * self.max_claims, reduced=True, settings=settings),
+        }
         self.single: Runnable[_Job, _Draft] = RunnableLambda(self._single_call)
         self.map_reduce: Runnable[_Job, _Draft] = RunnableLambda(self._map_reduce)
         self.mapper: Runnable[_Piece, list[Candidate]] = RunnableLambda(self._map_piece)
@@ -375,7 +458,12 @@ class SummaryChain:
     async def summarize(
         self, doc: Document, chunks: Sequence[Chunk], ctx: CallContext
     ) -> DocumentSummary:
-        limit = self.settings.summarize.single_call_max_tokens
+        """The grounded summary of ``doc``; ``BackendError`` when no claim could be verified.
+
+        The replies used are cached only once the outcome is known: a document that ends
+        with no verified claim caches nothing, so a rerun asks the server again.
+        """
+        limit = self.single_limit
         # A token is at least one byte: a text of at most `limit` UTF-8 bytes needs no count.
         short = (len(doc.text) <= limit and len(doc.text.encode("utf-8")) <= limit) or count_tokens(
             doc.text, self.encoding
@@ -387,15 +475,39 @@ class SummaryChain:
             index=GroundingIndex(doc.text),
             short=short,
         )
+        try:
+            summary = await self._summarize_job(job)
+        except NoVerifiedClaims:
+            job.meter.pending.clear()
+            raise
+        finally:
+            job.meter.commit(ctx.store)
+        return summary
+
+    async def _summarize_job(self, job: _Job) -> DocumentSummary:
+        doc = job.doc
         # Same branch as `self.pipeline`, without a runnable-config round per document.
         draft = await (self._single_call(job) if job.short else self._map_reduce(job))
+        if not any(draft.sections[s] for s in SECTIONS):
+            reasons = "; ".join(_clip(w, 120) for w in job.warnings[:2])
+            raise NoVerifiedClaims(
+                "no claim with a verifiable quote" + (f" ({reasons})" if reasons else ""),
+                retryable=False,
+            )
+        tldr = draft.tldr.strip()
+        if not tldr:
+            job.warn("the model wrote no tldr; it is made of the first claims")
+            first = [c.statement.strip() for s in SECTIONS for c in draft.sections[s]][:2]
+            tldr = " ".join(first)
         if job.meter.unpriced:
             job.warn(f"no known price for model {self.caller.model!r}; cost recorded as 0")
+        if job.meter.usage.estimated:
+            job.warn("the server sent no token usage; tokens estimated with tiktoken")
         summary = DocumentSummary(
             doc_id=doc.doc_id,
             source=doc.source,
             metadata=doc.metadata,
-            tldr=draft.tldr,
+            tldr=tldr,
             mechanism=draft.sections["mechanism"],
             evidence=draft.sections["evidence"],
             therapeutic_implication=draft.sections["therapeutic_implication"],
@@ -404,6 +516,8 @@ class SummaryChain:
             prompt_version=combine_versions(*dict.fromkeys(job.versions)),
             usage=job.meter.usage,
             warnings=job.warnings,
+            tldr_citations=draft.citations,
+            support_log=job.support if self.settings.support.enabled else None,
         )
         problems = verify_summary(summary, doc.text)
         if problems:  # never expected: every quote is a slice of the text
@@ -431,24 +545,71 @@ class SummaryChain:
         except (InvalidOutput, RefusedOutput) as exc:
             raise BackendError(exc.message, retryable=False) from None
         grounded = _Grounded()
+        gate = SupportGate(self.settings.support, job.support)
         results = self._ground_summary(job, answer.value)
         for section, result in results.items():
-            grounded.add(section, result)
-        tldr = answer.value.tldr
-        if any(not r.ok for r in results.values()) and self.settings.summarize.reask_attempts:
+            grounded.add(section, gate.screen(section, result))
+        quotes_failed = any(not r.ok for r in results.values())
+        if (quotes_failed or gate.pending) and self.settings.summarize.reask_attempts:
+            message = _reask_message(results, gate)
+            gate.mark_reasked()
             try:
-                again = await self._ask(
-                    job, answer.followup(_feedback(results)), ModelSummary, prompt.version
-                )
+                again = await self._ask(job, answer.followup(message), ModelSummary, prompt.version)
             except OutputError as exc:
                 job.warn(f"re-asking for verbatim quotes failed: {exc.message}")
             else:
                 for section, result in self._ground_summary(job, again.value).items():
-                    grounded.add(section, result)
+                    grounded.add(section, gate.screen(section, result))
         for w in grounded.warnings():
             job.warn(w)
         sections = {s: grounded.claims[s][: self.max_claims] for s in SECTIONS}
-        return _Draft(tldr=tldr.strip(), sections=sections)
+        sections = gate.settle(sections, job.warn, self.max_claims)
+        value = answer.value
+        claims: dict[Section, list[ModelClaim]] = {s: getattr(value, s) for s in SECTIONS}
+        spans_of, every = spans_of_model_claims(claims, job.index)
+        # uncited sentences, or cited claims without a verified quote: every verified quote
+        grounding = TldrGrounding(job.doc.text, spans_of, every + spans_of_claims(sections)[1])
+        return await self._grounded_tldr(job, answer, value.tldr, grounding, sections, prompt)
+
+    async def _grounded_tldr(
+        self,
+        job: _Job,
+        answer: Answer[Any],
+        sentences: list[ModelTldrSentence],
+        grounding: TldrGrounding,
+        sections: dict[Section, list[Claim]],
+        prompt: Prompt,
+    ) -> _Draft:
+        """The reply's TL;DR if its cited quotes support it; else re-asked once; else composed
+        from the top claims, with a warning (see ``faithful``)."""
+        if not self.settings.support.enabled or not sentences:  # none: summarize() composes
+            return _Draft(model_tldr_text(sentences), sections)
+        check = grounding.check(sentences)
+        if sentences and check.ok:
+            return _Draft(
+                model_tldr_text(sentences), sections, grounding.citations(sentences, sections)
+            )
+        if sentences and self.settings.summarize.reask_attempts and any(sections.values()):
+            job.support.tldr_reasked += 1
+            message = tldr_feedback(check, sections)
+            try:
+                again = await self._ask(job, answer.followup(message), TldrOutput, prompt.version)
+            except OutputError as exc:
+                job.warn(f"re-asking for a grounded tldr failed: {exc.message}")
+            else:
+                final = TldrGrounding(job.doc.text, *spans_of_claims(sections))
+                new = again.value.tldr
+                if new and final.check(new).ok:
+                    return _Draft(model_tldr_text(new), sections, final.citations(new, sections))
+        text, citations = compose_cited_tldr(sections)
+        if sentences:
+            job.support.tldr_composed += 1
+            missing = ", ".join(repr(t) for t in check.terms[:6])
+            job.warn(
+                f"the tldr was not supported by the quotes it cites ({missing}); "
+                "composed it from the top claims"
+            )
+        return _Draft(text, sections, citations)
 
     def _ground_summary(self, job: _Job, value: ModelSummary) -> dict[Section, GroundingResult]:
         return {
@@ -458,23 +619,39 @@ class SummaryChain:
         }
 
     async def _ask(
-        self, job: _Job, messages: list[BaseMessage], output: type[T], version: str
+        self,
+        job: _Job,
+        messages: list[BaseMessage],
+        output: type[T],
+        version: str,
+        step: str = "summarize",
+        where: str = "",
     ) -> Answer[T]:
-        return await self.caller.ask(
+        answer = await self.caller.ask(
             messages,
             output,
             prompt_version=version,
             ctx=job.ctx,
             meter=job.meter,
             doc_id=job.doc.doc_id,
+            max_tokens=self.max_tokens.get(step),
         )
+        for w in answer.warnings:
+            job.warn(f"{where}: {w}" if where else w)
+        return answer
 
     # ---- map-reduce ------------------------------------------------------------------------
 
     async def _map_reduce(self, job: _Job) -> _Draft:
         spans = [(c.start, c.end) for c in job.chunks]
-        if not spans:
-            spans = [(s, e) for s, e, _ in Chunker(self.settings.chunk).split(job.doc.text)]
+        chunk = self.settings.chunk
+        if self.map_tokens != chunk.max_tokens or not spans:
+            # map chunks sized from the context window, not the stored (retrieval) chunks
+            overlap = min(chunk.overlap_tokens, self.map_tokens // 10)
+            sized = ChunkSettings(
+                encoding=chunk.encoding, max_tokens=self.map_tokens, overlap_tokens=overlap
+            )
+            spans = [(s, e) for s, e, _ in Chunker(sized).split(job.doc.text)]
         return await self._map_reduce_pieces(job, spans)
 
     async def _map_reduce_pieces(self, job: _Job, spans: Sequence[tuple[int, int]]) -> _Draft:
@@ -502,7 +679,7 @@ class SummaryChain:
         messages: list[BaseMessage] = [SystemMessage(content=system), HumanMessage(content=user)]
         where = f"part {piece.part} of {piece.parts}"
         try:
-            answer = await self._ask(job, messages, MapOutput, prompt.version)
+            answer = await self._ask(job, messages, MapOutput, prompt.version, "map", where)
         except TruncatedOutput:
             halves = _halves(job.doc.text, piece.start, piece.end)
             if halves is None or piece.depth >= MAX_SPLIT_DEPTH:
@@ -515,14 +692,18 @@ class SummaryChain:
             job.warn(f"{where}: skipped: {exc.message}")
             return []
         grounded = _Grounded()
+        gate = SupportGate(self.settings.support, job.support)
         relevance: dict[tuple[Section, int, int], float] = {}
         results = self._ground_map(job, answer.value, piece.start, relevance)
         for section, result in results.items():
-            grounded.add(section, result)
-        if any(not r.ok for r in results.values()) and self.settings.summarize.reask_attempts:
+            grounded.add(section, gate.screen(section, result))
+        quotes_failed = any(not r.ok for r in results.values())
+        if (quotes_failed or gate.pending) and self.settings.summarize.reask_attempts:
+            message = _reask_message(results, gate)
+            gate.mark_reasked()
             try:
                 again = await self._ask(
-                    job, answer.followup(_feedback(results)), MapOutput, prompt.version
+                    job, answer.followup(message), MapOutput, prompt.version, "map", where
                 )
             except OutputError as exc:
                 job.warn(f"{where}: re-asking for verbatim quotes failed: {exc.message}")
@@ -530,12 +711,15 @@ class SummaryChain:
                 for section, result in self._ground_map(
                     job, again.value, piece.start, relevance
                 ).items():
-                    grounded.add(section, result)
+                    grounded.add(section, gate.screen(section, result))
         for w in grounded.warnings():
             job.warn(f"{where}: {w}")
+        settled = gate.settle(
+            grounded.claims, lambda m: job.warn(f"{where}: {m}"), 2 * self.max_claims
+        )
         out: list[Candidate] = []
         for section in SECTIONS:
-            for claim in grounded.claims[section]:
+            for claim in settled[section]:
                 score = max(
                     (relevance.get((section, q.start, q.end), 0.0) for q in claim.quotes),
                     default=0.0,
@@ -584,13 +768,25 @@ class SummaryChain:
         )
         messages: list[BaseMessage] = [SystemMessage(content=system), HumanMessage(content=user)]
         try:
-            answer = await self._ask(job, messages, ReduceOutput, prompt.version)
+            answer = await self._ask(job, messages, ReduceOutput, prompt.version, "reduce")
         except OutputError as exc:
             job.warn(f"reduce step failed ({exc.message}); kept the most relevant claims")
             return self._fallback(job, packed or ranked)
-        return self._assemble(job, answer.value, packed)
+        gate = SupportGate(self.settings.support, job.support)
+        draft = self._assemble(job, answer.value, packed, gate)
+        sections = gate.settle(draft.sections, job.warn, self.max_claims)
+        grounding = TldrGrounding(job.doc.text, *spans_of_claims(sections))
+        return await self._grounded_tldr(
+            job, answer, answer.value.tldr, grounding, sections, prompt
+        )
 
-    def _assemble(self, job: _Job, value: ReduceOutput, packed: list[Candidate]) -> _Draft:
+    def _assemble(
+        self,
+        job: _Job,
+        value: ReduceOutput,
+        packed: list[Candidate],
+        gate: SupportGate | None = None,
+    ) -> _Draft:
         sections: dict[Section, list[Claim]] = {s: [] for s in SECTIONS}
         invalid = 0
         for section in SECTIONS:
@@ -605,7 +801,10 @@ class SummaryChain:
                         invalid += 1
                 if not ids:
                     continue
-                claim = self._regrounded(job, section, rc.statement, [packed[i] for i in ids])
+                cands = [packed[i] for i in ids]
+                claim = self._regrounded(job, section, rc.statement, cands)
+                if claim is not None and gate is not None:
+                    claim = _supported_reduce_claim(gate, section, claim, cands)
                 if claim is not None:
                     sections[section].append(claim)
                 if len(sections[section]) >= self.max_claims:
@@ -617,7 +816,7 @@ class SummaryChain:
                         sections[section].append(claim)
         if invalid:
             job.warn(f"reduce step referred to {invalid} unknown or misplaced candidate(s)")
-        tldr = value.tldr.strip() or " ".join(c.claim.statement for c in packed[:2])
+        tldr = model_tldr_text(value.tldr) or " ".join(c.claim.statement for c in packed[:2])
         return _Draft(tldr=tldr, sections=sections)
 
     def _fallback(self, job: _Job, ranked: list[Candidate]) -> _Draft:
@@ -627,8 +826,8 @@ class SummaryChain:
                 claim = self._regrounded(job, section, cand.claim.statement, [cand])
                 if claim is not None:
                     sections[section].append(claim)
-        tldr = " ".join(c.claim.statement for c in ranked[:2])
-        return _Draft(tldr=tldr, sections=sections)
+        tldr, citations = compose_cited_tldr(sections)
+        return _Draft(tldr=tldr, sections=sections, citations=citations)
 
     @staticmethod
     def _regrounded(

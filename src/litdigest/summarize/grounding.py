@@ -8,7 +8,10 @@ A quote is accepted only if it occurs in the cleaned text, either exactly or aft
   (‘ ’ ‚ ‛ ′ ＇) become ``'``; double and single quote marks stay distinct;
 * hyphens and dashes (‐ ‑ ‒ – — ― − ⁃ ﹘ ﹣ －) become ``-``;
 * ``…`` becomes ``...``;
-* invisible characters (soft hyphen, zero-width spaces and joiners, BOM, bidi marks) vanish.
+* invisible characters (soft hyphen, zero-width spaces and joiners, BOM, bidi marks) vanish;
+* typographic ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ ﬅ ﬆ) become their letters;
+* Markdown emphasis marks vanish: ``*``, a backtick, and ``_`` runs at a word edge
+  (``**PD-1**``, ``_in vivo_``; ``snake_case`` keeps its underscore).
 
 Leading and trailing whitespace and punctuation (``.,;:!?``, quote marks, ellipses) of the
 quote are trimmed. Letter case is **not** folded: in this domain case carries meaning (human
@@ -63,6 +66,15 @@ _FOLD: Final[dict[str, str]] = {
     **dict.fromkeys("‘’‚‛′＇", "'"),
     **dict.fromkeys("‐‑‒–—―−⁃﹘﹣－", "-"),
     "…": "...",
+    "ﬁ": "fi",
+    "ﬂ": "fl",
+    "ﬀ": "ff",
+    "ﬃ": "ffi",
+    "ﬄ": "ffl",
+    "ﬅ": "st",
+    "ﬆ": "st",
+    "*": "",
+    "`": "",
     **dict.fromkeys(
         "\u00ad\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
         "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
@@ -70,7 +82,9 @@ _FOLD: Final[dict[str, str]] = {
     ),
 }
 # A whitespace run, or one character that folds. ``\s`` is ``str.isspace`` for str patterns.
-_SPECIAL_RE: Final = re.compile(r"\s+|[" + re.escape("".join(_FOLD)) + "]")
+_SPECIAL_RE: Final = re.compile(
+    r"\s+|[" + re.escape("".join(_FOLD)) + r"]|(?<!\w)_+(?=\w)|(?<=\w)_+(?!\w)"
+)
 # Trimmed from both ends of a folded quote (the fold already made quotes/ellipses ASCII).
 _TRIM: Final = " \"'.,;:!?"
 # Elided quotes: "a ... b", "a [...] b", "a (…) b" after folding.
@@ -111,7 +125,7 @@ def _fold(text: str) -> tuple[str, array[int], array[int]]:
                 ends.append(b)
                 prev_space = True
         else:
-            rep = _FOLD[s]
+            rep = _FOLD.get(s, "")  # an emphasis underscore run vanishes
             for ch in rep:
                 parts.append(ch)
                 starts.append(a)

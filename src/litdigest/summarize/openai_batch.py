@@ -34,14 +34,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import typer
 from pydantic import BaseModel, SecretStr
 
 from litdigest.errors import BackendError, InputError, LitdigestError, UsageError
@@ -57,6 +54,7 @@ if TYPE_CHECKING:
 
     from litdigest.config import Settings
     from litdigest.documents import Chunk, Document
+    from litdigest.llm.caller import CallContext as CallerContext
     from litdigest.summarize.backends.openai import ChatCaller, OpenAIBackend, Reply, UsageMeter
 
 __all__ = [
@@ -68,14 +66,14 @@ __all__ = [
     "PlannedRequest",
     "ResumeResult",
     "SubmitResult",
-    "batch_app",
     "build_requests",
     "cancel",
     "make_client",
+    "refresh_status",
     "resume",
+    "select_jobs",
     "split_requests",
     "submit",
-    "submit_command",
 ]
 
 ENDPOINT: Final = "/v1/chat/completions"
@@ -124,6 +122,7 @@ class _Recorded:
     messages: list[BaseMessage]
     spec: dict[str, Any]
     kind: str
+    max_tokens: int | None = None
 
 
 def _recording_caller(base: ChatCaller) -> Any:
@@ -147,30 +146,34 @@ def _recording_caller(base: ChatCaller) -> Any:
             )
             self.recorded: list[_Recorded] = []
 
-        async def send(
+        async def _send(
             self,
             messages: Sequence[BaseMessage],
             output: type[BaseModel],
-            *,
             prompt_version: str,
-            ctx: CallContext,
+            ctx: CallerContext,
             meter: UsageMeter,
-            doc_id: str | None = None,
-        ) -> Reply:
+            doc_id: str | None,
+            max_tokens: int | None,
+            use_cache: bool,
+        ) -> Any:
+            from litdigest.llm.caller import _Sent
+
             spec = self._schema(output)
-            hit = self._cached(messages, spec, ctx)
+            hit = self._cached(messages, spec, ctx, max_tokens) if use_cache else None
             if hit is not None:
                 meter.cache_hits += 1
-                return hit
+                return _Sent(hit[0], hit[1], cached=True)
             method = self.methods[0]
             msgs = self._messages_for(method, messages, spec)
             self.recorded.append(
                 _Recorded(
                     doc_id,
-                    self.request_hash(method, msgs, spec),
+                    self.request_hash(method, msgs, spec, max_tokens),
                     msgs,
                     spec,
                     _KINDS.get(output.__name__, output.__name__.lower()),
+                    max_tokens,
                 )
             )
             raise _Deferred(doc_id)
@@ -179,7 +182,10 @@ def _recording_caller(base: ChatCaller) -> Any:
 
 
 def request_body(
-    model: str, messages: Sequence[BaseMessage], spec: dict[str, Any]
+    model: str,
+    messages: Sequence[BaseMessage],
+    spec: dict[str, Any],
+    max_tokens: int | None = None,
 ) -> dict[str, Any]:
     """The chat-completions body the online path sends for a strict ``json_schema`` request
     (built by ``ChatOpenAI`` itself), without ``stream``, which batches do not take."""
@@ -200,6 +206,8 @@ def request_body(
         list(messages), response_format=response_format
     )
     payload.pop("stream", None)
+    if max_tokens is not None:
+        payload["max_completion_tokens"] = max_tokens
     return payload
 
 
@@ -258,7 +266,7 @@ async def _collect(
                     request_hash=rec.request_hash,
                     kind=rec.kind,
                     part=part,
-                    body=request_body(backend.model, rec.messages, rec.spec),
+                    body=request_body(backend.model, rec.messages, rec.spec, rec.max_tokens),
                     prompt_tokens=tokens,
                 )
             )
@@ -642,6 +650,11 @@ def _poll(
         time.sleep(poll_s)
 
 
+def refresh_status(client: openai.OpenAI, store: Store, job: BatchJob) -> str:
+    """Ask the server for the job's batch status once (stored when it changed)."""
+    return str(_poll(client, store, job, wait=False, poll_s=0, deadline=None).status)
+
+
 def resume(
     store: Store,
     settings: Settings,
@@ -665,7 +678,7 @@ def resume(
 
     say = on_message or (lambda _m: None)
     result = ResumeResult()
-    jobs = _select(store, keys, unfinished=True)
+    jobs = select_jobs(store, keys, unfinished=True)
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     ready: list[BatchJob] = []
     usage: dict[str, Usage] = {}
@@ -703,9 +716,7 @@ def resume(
         models = {j.model for j in ready}
         for model in sorted(models):
             group = [j for j in ready if j.model == model]
-            job_settings = settings.model_copy(
-                update={"openai": settings.openai.model_copy(update={"model": model})}
-            )
+            job_settings = settings.with_overrides(**{"openai.model": model})
             backend = OpenAIBackend(job_settings)
             for job in group:
                 stored = json.loads(job.args_json).get("settings_hash")
@@ -744,7 +755,7 @@ def resume(
     return result
 
 
-def _select(store: Store, keys: Sequence[str], *, unfinished: bool) -> list[BatchJob]:
+def select_jobs(store: Store, keys: Sequence[str], *, unfinished: bool) -> list[BatchJob]:
     jobs = store.batch_jobs(unfinished=unfinished)
     if not keys:
         return jobs
@@ -762,7 +773,7 @@ def cancel(
 ) -> list[tuple[BatchJob, str]]:
     """Cancel running batches (all unfinished, or ``keys``); returns (job, new status)."""
     out: list[tuple[BatchJob, str]] = []
-    for job in _select(store, keys, unfinished=True):
+    for job in select_jobs(store, keys, unfinished=True):
         if job.batch_id is None or job.status in TERMINAL:
             out.append((job, job.status))
             continue
@@ -773,182 +784,3 @@ def cancel(
         store.update_batch_job(job.id, status=batch.status)
         out.append((job, batch.status))
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# CLI
-
-
-def _print(message: str) -> None:
-    print(f"litdigest: {message}", file=sys.stderr, flush=True)
-
-
-def submit_command(paths: list[Path], settings: Settings, db: Path | None) -> int:
-    """``summarize --batch-api``: submit and say how to resume; returns the exit code."""
-    from litdigest.prepare import iter_documents
-
-    client = make_client(settings)
-    with Store(db or settings.store.db_path) as store:
-        result = submit(
-            iter_documents(paths, settings),
-            settings,
-            store,
-            client,
-            on_failure=lambda source, reason: _print(f"{source}: {reason}"),
-        )
-    for job in result.jobs:
-        _print(
-            f"batch job {job.id}: {job.batch_id or '(not submitted)'} · {job.request_count} "
-            f"request(s) · {job.status}"
-        )
-    _print(
-        f"{result.documents} document(s): {result.requests} request(s) in {len(result.jobs)} "
-        f"batch(es), {result.cached} already done, {result.failed} failed; estimated input cost "
-        f"${result.estimated_input_cost_usd:.4f} at the batch price (output tokens extra)"
-    )
-    if result.jobs:
-        _print("run `litdigest batch resume` (any time, from any process) to collect the results")
-    return 1 if result.failed else 0
-
-
-batch_app = typer.Typer(
-    help="OpenAI Batch API jobs submitted with `summarize --batch-api`.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-
-DbOption = Annotated[
-    Path | None, typer.Option("--db", help="SQLite store (default: the configured one).")
-]
-BaseUrlOption = Annotated[
-    str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")
-]
-KeysArg = Annotated[
-    list[str] | None,
-    typer.Argument(
-        help="Batch ids or job numbers (default: every unfinished job).", show_default=False
-    ),
-]
-
-
-def _settings(base_url: str | None) -> Settings:
-    from litdigest.config import load_settings
-
-    settings = load_settings()
-    if base_url is not None:
-        settings = settings.model_copy(
-            update={"openai": settings.openai.model_copy(update={"base_url": base_url})}
-        )
-    return settings
-
-
-def _open_store(db: Path | None, settings: Settings) -> Store:
-    path = db or settings.store.db_path
-    if not Path(path).is_file():
-        raise UsageError(f"no store at {path}")
-    return Store(path)
-
-
-@batch_app.command("status")
-def status_command(
-    keys: KeysArg = None,
-    db: DbOption = None,
-    base_url: BaseUrlOption = None,
-    refresh: Annotated[
-        bool, typer.Option("--refresh/--no-refresh", help="Ask the server for fresh status.")
-    ] = True,
-) -> None:
-    """List batch jobs: provider id, status, requests, created and finished times."""
-    settings = _settings(base_url)
-    with _open_store(db, settings) as store:
-        jobs = store.batch_jobs() if not keys else _select(store, keys, unfinished=False)
-        client = None
-        if refresh and any(j.batch_id and j.finished_at is None for j in jobs):
-            try:
-                client = make_client(settings)
-            except UsageError:
-                client = None
-        for job in jobs:
-            status = job.status
-            if client is not None and job.batch_id and job.finished_at is None:
-                batch = _poll(client, store, job, wait=False, poll_s=0, deadline=None)
-                status = batch.status
-            requests = store.batch_requests(job.id)
-            ok = sum(r.status == "ok" for r in requests)
-            failed = sum(r.status == "failed" for r in requests)
-            done = f"collected {job.finished_at}" if job.finished_at else "not collected"
-            sys.stdout.write(
-                f"job {job.id}\t{job.batch_id or '-'}\t{status}\t{job.request_count} requests"
-                f" ({ok} ok, {failed} failed)\tcreated {job.created_at}\t{done}\n"
-            )
-    raise typer.Exit(0)
-
-
-@batch_app.command("resume")
-def resume_command(
-    keys: KeysArg = None,
-    db: DbOption = None,
-    base_url: BaseUrlOption = None,
-    wait: Annotated[
-        bool, typer.Option("--wait/--no-wait", help="Poll until the batches are done.")
-    ] = True,
-    poll_interval: Annotated[
-        float, typer.Option("--poll-interval", min=0.0, help="Seconds between polls.")
-    ] = 30.0,
-    timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Stop waiting after this many seconds.")
-    ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="jsonl, json or md.")] = "jsonl",
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Write into this directory instead of stdout.")
-    ] = None,
-) -> None:
-    """Collect finished batches: download, validate and ground the results, finish online."""
-    from litdigest.cli.app import Reporter
-    from litdigest.summarize.sinks import DirectorySink, StreamSink, SummarySink
-
-    if fmt not in ("jsonl", "json", "md"):
-        raise UsageError(f"--format must be jsonl, json or md, not {fmt!r}")
-    settings = _settings(base_url)
-    client = make_client(settings)
-    reporter = Reporter()
-    sink: SummarySink = (
-        StreamSink(sys.stdout, fmt) if out is None else DirectorySink(out, fmt)  # type: ignore[arg-type]
-    )
-    with _open_store(db, settings) as store:
-        if not store.batch_jobs(unfinished=True) and not keys:
-            _print("no unfinished batch jobs")
-            raise typer.Exit(0)
-        result = resume(
-            store,
-            settings,
-            client,
-            keys=keys or (),
-            wait=wait,
-            poll_s=poll_interval,
-            timeout_s=timeout,
-            sink=sink,
-            reporter=reporter,
-            on_message=_print,
-        )
-    if result.pending:
-        _print(
-            f"{len(result.pending)} batch(es) still running; run `litdigest batch resume` again later"
-        )
-    raise typer.Exit(result.exit_code)
-
-
-@batch_app.command("cancel")
-def cancel_command(
-    keys: KeysArg = None,
-    db: DbOption = None,
-    base_url: BaseUrlOption = None,
-) -> None:
-    """Cancel running batches; `batch resume` then collects what finished and sends the rest
-    online."""
-    settings = _settings(base_url)
-    client = make_client(settings)
-    with _open_store(db, settings) as store:
-        for job, status in cancel(store, client, keys or ()):
-            _print(f"job {job.id} ({job.batch_id or '-'}): {status}")
-    raise typer.Exit(0)

@@ -30,24 +30,29 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from pydantic import ValidationError
 
 from litdigest.chunk.chunker import Chunker
 from litdigest.documents import Chunk, Document
-from litdigest.errors import InputError, LitdigestError
+from litdigest.errors import InputError, LitdigestError, UsageError
 from litdigest.redaction import redact
 from litdigest.store.store import Store
 from litdigest.summarize.backends.base import Backend, Budget, BudgetExceeded, CallContext
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import DocumentSummary
 from litdigest.summarize.sinks import SummarySink
+from litdigest.text import one_line
+
+if TYPE_CHECKING:
+    from litdigest.config import Settings
 
 __all__ = [
     "BatchResult",
     "BatchRunner",
     "FailureReporter",
+    "make_runner",
     "run_batch",
 ]
 
@@ -159,7 +164,7 @@ def _describe_problems(problems: list[str]) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(redact(text).split())
+    return one_line(redact(text))
 
 
 class BatchRunner:
@@ -333,6 +338,9 @@ class BatchRunner:
             summary = await self.backend.summarize(doc, chunks, ctx)
         except BudgetExceeded as exc:
             return _OverBudget(exc.message)
+        except UsageError as exc:  # the server cannot be used as configured: stop the run
+            self._record(doc, _Failed("summarize", exc.message, exc.retryable))
+            raise
         except LitdigestError as exc:
             return self._record(doc, _Failed("summarize", exc.message, exc.retryable))
         except Exception as exc:  # a backend bug must not stop the batch
@@ -375,6 +383,9 @@ class BatchRunner:
 
     def _drain(self, pending: deque[_Slot], running: set[asyncio.Task[_Outcome]]) -> None:
         """Emit every finished slot at the head of the queue, in input order."""
+        for task in running:  # a run-stopping error (e.g. a bad API key) ends the run now
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
         running.difference_update([t for t in running if t.done()])
         result = self.result
         while pending and pending[0].done():
@@ -449,3 +460,27 @@ async def run_batch(
         on_update=on_update,
     )
     return await runner.run(items)
+
+
+def make_runner(
+    backend: Backend,
+    store: Store,
+    sink: SummarySink,
+    reporter: FailureReporter,
+    settings: Settings,
+    *,
+    run_args: dict[str, Any] | None = None,
+) -> BatchRunner:
+    """The runner ``litdigest summarize`` uses: chunking, concurrency and budget from
+    ``settings`` (the CLI, the Python API and ``batch resume`` all build it here)."""
+    opts = settings.summarize
+    return BatchRunner(
+        backend,
+        store,
+        sink,
+        reporter,
+        chunker=Chunker(settings.chunk),
+        concurrency=opts.concurrency,
+        budget=Budget(opts.max_cost_usd, opts.max_tokens),
+        run_args=run_args,
+    )

@@ -12,15 +12,15 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import IO, Any, Final, Literal, Protocol
+from typing import IO, Final, Literal, Protocol
 
 from litdigest.summarize.schema import SECTIONS, Claim, DocumentSummary, Section
+from litdigest.text import md_escape, md_escape_lines
 
 __all__ = [
     "FORMATS",
     "DirectorySink",
     "OutputFormat",
-    "ProgressDisplay",
     "StreamSink",
     "SummarySink",
     "atomic_write_text",
@@ -55,20 +55,19 @@ class SummarySink(Protocol):
 # Markdown
 
 
-def _md(text: str) -> str:
-    """Untrusted text for Markdown: no raw HTML, one line."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;")
-    return " ".join(text.split())
+_md = md_escape
 
 
 def _blockquote(text: str, indent: str) -> list[str]:
-    lines = text.replace("&", "&amp;").replace("<", "&lt;").splitlines() or [""]
-    return [f"{indent}> {line}".rstrip() for line in lines]
+    return [f"{indent}> {line}".rstrip() for line in md_escape_lines(text)]
 
 
 def _claim_lines(n: int, claim: Claim) -> list[str]:
     kind = f"*[{claim.evidence_kind.value}]* " if claim.evidence_kind is not None else ""
     lines = [f"{n}. {kind}{_md(claim.statement)}"]
+    if claim.support == "unverified":  # kept by settings.support.unsupported = "flag"
+        terms = "; ".join(claim.unsupported_terms) or "unknown"
+        lines.append(f"   - **Unverified:** not supported by its quotes: {_md(terms)}")
     for quote in claim.quotes:
         lines.append("")
         lines.extend(_blockquote(quote.text, "   "))
@@ -186,10 +185,18 @@ def remove_stale_temp_files(directory: Path) -> int:
     return removed
 
 
+def _user_mode(fd: int) -> None:
+    """Give a ``mkstemp`` file (0600) the mode a plain ``open`` would: 0666 less the umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.fchmod(fd, 0o666 & ~mask)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically: a temporary file beside it, fsync, rename."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path.name), suffix=".tmp")
     try:
+        _user_mode(fd)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
@@ -217,6 +224,7 @@ class DirectorySink:
                 dir=directory, prefix=_temp_prefix(JSONL_FILENAME), suffix=".tmp"
             )
             self._tmp = Path(tmp)
+            _user_mode(fd)
             self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
     def path_for(self, doc_id: str) -> Path:
@@ -248,48 +256,3 @@ class DirectorySink:
         if self._tmp is not None:
             self._tmp.unlink(missing_ok=True)
             self._tmp = None
-
-
-# --------------------------------------------------------------------------------------------
-# Progress
-
-
-class ProgressDisplay:
-    """A ``rich`` progress line on stderr (only when enabled, i.e. stderr is a terminal).
-
-    Use as a context manager; ``update(done, cached, failed)`` refreshes the counts.
-    """
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._progress: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> ProgressDisplay:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task("summarizing…", total=None)
-        return self
-
-    def update(self, done: int, cached: int, failed: int, remaining: int = 0) -> None:
-        if self._progress is None:
-            return
-        text = f"summarizing… {done} done ({cached} from the store), {failed} failed"
-        if remaining:
-            text += f", {remaining} left by the budget"
-        self._progress.update(self._task, description=text)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None

@@ -38,10 +38,12 @@ from litdigest.review.decisions import (
     DocumentRow,
     ReviewDocument,
     Reviewer,
+    default_selection,
 )
 from litdigest.review.export import SECTION_TITLES, SUFFIXES, ExportFormat, export_digest
 from litdigest.store.store import Store
 from litdigest.summarize.schema import SECTIONS
+from litdigest.tui.messages import DigestExportRequested
 from litdigest.tui.screens import (
     DigestScreen,
     EditScreen,
@@ -132,7 +134,14 @@ def _claim_prompt(view: ClaimView) -> Content:
         parts.append(("✎ ", "bold $accent"))
     if view.claim.evidence_kind is not None:
         parts.append((f"[{view.claim.evidence_kind.value}] ", "italic $text-muted"))
+    if view.claim.support == "unverified":  # its quotes do not support it (issue 14)
+        parts.append(("? unverified ", "bold $error"))
     parts.append(one_line(view.statement))
+    if view.claim.support == "unverified":
+        parts.append(("\n   not in its quotes: ", "$error"))
+        parts.append(one_line("; ".join(view.claim.unsupported_terms) or "unknown"))
+    elif view.claim.support == "supported":
+        parts.append((" ✓q", "dim $success"))
     if view.note:
         parts.append(("\n   note: ", "$warning"))
         parts.append(one_line(view.note))
@@ -537,7 +546,8 @@ class ReviewScreen(Screen[None]):
             self.claim_list.focus()
 
     def action_digest(self) -> None:
-        self.app.push_screen(DigestScreen(self.reviewer.digest("accepted")))
+        selection = default_selection(self.reviewer)
+        self.app.push_screen(DigestScreen(self.reviewer.digest(selection.status), selection))
 
     # ---- progress ------------------------------------------------------------------------
 
@@ -651,6 +661,9 @@ class ReviewApp(App[None]):
 
     # ---- export --------------------------------------------------------------------------
 
+    def on_digest_export_requested(self, message: DigestExportRequested) -> None:
+        self.export_digest(message.fmt)
+
     def export_digest(self, fmt: ExportFormat) -> Path | None:
         """Write the accepted-claims digest to ``export_dir``; notify where (or why not)."""
         from litdigest.summarize.sinks import atomic_write_text
@@ -658,7 +671,8 @@ class ReviewApp(App[None]):
         path = self.export_dir / f"litdigest-digest{SUFFIXES[fmt]}"
         try:
             self.export_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, export_digest(self.reviewer, fmt, "accepted"))
+            status = default_selection(self.reviewer).status
+            atomic_write_text(path, export_digest(self.reviewer, fmt, status))
         except Exception as exc:
             self.notify(f"Export failed: {exc}", severity="error", markup=False)
             return None
@@ -723,9 +737,7 @@ class ReviewApp(App[None]):
 
         settings = self.settings
         if backend_name == "openai" and model:
-            settings = settings.model_copy(
-                update={"openai": settings.openai.model_copy(update={"model": model})}
-            )
+            settings = settings.with_overrides(**{"openai.model": model})
         document = self.store.get_document(doc_id)
         if document is None:
             raise LitdigestError(f"document {doc_id} is not in the store")

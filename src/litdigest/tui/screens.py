@@ -13,9 +13,10 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Markdown, Static
 
-from litdigest.review.decisions import DigestEntry
+from litdigest.review.decisions import DigestEntry, Selection
 from litdigest.review.export import SECTION_TITLES
 from litdigest.summarize.schema import SECTIONS
+from litdigest.tui.messages import DigestExportRequested
 from litdigest.tui.text import ellipsize, one_line, safe_text
 
 __all__ = [
@@ -169,19 +170,18 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-def digest_content(entries: Sequence[DigestEntry]) -> Content:
+def digest_content(entries: Sequence[DigestEntry], status: str = "accepted") -> Content:
     """The digest as literal ``Content``: claims by field, each with document and quotes."""
     parts: list[Content] = []
     documents = {e.doc_id for e in entries}
-    parts.append(
-        _plain(f"{len(entries)} accepted claim(s) from {len(documents)} document(s)", "dim")
-    )
+    kind = "accepted claim(s)" if status == "accepted" else "claim(s)"
+    parts.append(_plain(f"{len(entries)} {kind} from {len(documents)} document(s)", "dim"))
     for section in SECTIONS:
         section_entries = [e for e in entries if e.field == section]
         parts.append(_plain(""))
         parts.append(_plain(SECTION_TITLES[section], "bold underline"))
         if not section_entries:
-            parts.append(_plain("  no accepted claims", "dim"))
+            parts.append(_plain(f"  no {'accepted ' if status == 'accepted' else ''}claims", "dim"))
         for entry in section_entries:
             tags = " ".join(
                 t
@@ -224,28 +224,30 @@ class DigestScreen(Screen[None]):
         Binding("x", "export_markdown", "Export md", id="digest_export"),
     ]
 
-    def __init__(self, entries: Sequence[DigestEntry]) -> None:
+    def __init__(self, entries: Sequence[DigestEntry], selection: Selection | None = None) -> None:
         super().__init__()
         self._entries = list(entries)
+        self.selection = selection or Selection("accepted", 1)
 
     def compose(self) -> ComposeResult:
-        yield Static(_plain("Digest: accepted claims", "bold"), id="screen-title", markup=False)
+        title = f"Digest: {self.selection.description}"
+        yield Static(_plain(title, "bold"), id="screen-title", markup=False)
         with VerticalScroll(id="digest-body"):
-            yield Static(digest_content(self._entries), id="digest-text", markup=False)
+            yield Static(self._content(), id="digest-text", markup=False)
         yield Footer()
+
+    def _content(self) -> Content:
+        return digest_content(self._entries, self.selection.status)
 
     def update_entries(self, entries: Sequence[DigestEntry]) -> None:
         self._entries = list(entries)
-        self.query_one("#digest-text", Static).update(digest_content(self._entries))
+        self.query_one("#digest-text", Static).update(self._content())
 
     def action_close(self) -> None:
         self.dismiss(None)
 
     def action_export_markdown(self) -> None:
-        from litdigest.tui.app import ReviewApp
-
-        if isinstance(self.app, ReviewApp):
-            self.app.export_digest("md")
+        self.post_message(DigestExportRequested("md"))
 
 
 class EvalReportScreen(Screen[None]):

@@ -1,5 +1,5 @@
-"""Summarizer backends: ``extractive`` (offline, deterministic) and ``openai`` (any
-OpenAI-compatible server)."""
+"""Summarizer backends: ``extractive`` (offline, deterministic), ``openai`` (any
+OpenAI-compatible server), and any other registered in ``backends.registry``."""
 
 from __future__ import annotations
 
@@ -17,17 +17,18 @@ BackendName = Literal["extractive", "openai"]
 BACKEND_NAMES: Final[tuple[str, ...]] = ("auto", "extractive", "openai")
 
 
-def choose_backend(requested: str, settings: Settings) -> tuple[BackendName, str]:
+def choose_backend(requested: str, settings: Settings) -> tuple[str, str]:
     """The backend to use for ``requested`` (auto, extractive, openai) and why (never the key).
 
     ``auto`` picks ``openai`` when an API key or a base URL is configured, else ``extractive``.
     """
-    if requested == "extractive":
-        return "extractive", "requested"
-    if requested == "openai":
-        return "openai", "requested"
     if requested != "auto":
-        raise ConfigError(f"unknown backend {requested!r} (choose from {', '.join(BACKEND_NAMES)})")
+        from litdigest.summarize.backends import registry
+
+        if requested not in registry.available():
+            choices = ", ".join(["auto", *registry.available()])
+            raise ConfigError(f"unknown backend {requested!r} (choose from {choices})")
+        return requested, "requested"
     openai = settings.openai
     if openai.base_url:
         return "openai", "OpenAI-compatible base URL configured"
@@ -37,24 +38,7 @@ def choose_backend(requested: str, settings: Settings) -> tuple[BackendName, str
 
 
 def get_backend(name: str, settings: Settings) -> Backend:
-    """Build the backend called ``name`` (``extractive`` or ``openai``) from ``settings``.
+    """Build the backend called ``name`` from ``settings`` (see ``backends.registry``)."""
+    from litdigest.summarize.backends import registry
 
-    Backends are imported here, lazily, so ``litdigest clean`` never loads the LLM stack.
-    """
-    if name == "extractive":
-        from litdigest.summarize.backends.extractive import ExtractiveBackend
-
-        return ExtractiveBackend.from_settings(settings.summarize)
-    if name == "openai":
-        openai = settings.openai
-        has_key = openai.api_key is not None and bool(openai.api_key.get_secret_value())
-        if not has_key and not openai.base_url:
-            raise ConfigError(
-                "the openai backend needs an API key (OPENAI_API_KEY) or an OpenAI-compatible "
-                "server URL (OPENAI_BASE_URL or --base-url)"
-            )
-        # Without a key (a local server) the backend sends a placeholder key.
-        from litdigest.summarize.backends.openai import OpenAIBackend
-
-        return OpenAIBackend(settings)
-    raise ConfigError(f"unknown backend {name!r} (choose extractive or openai)")
+    return registry.create(name, settings)

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from litdigest.errors import LitdigestError
+from litdigest.errors import BudgetExceeded, LitdigestError
+from litdigest.text import stable_hash
 
 if TYPE_CHECKING:
     from litdigest.documents import Chunk, Document
     from litdigest.store.store import Store
     from litdigest.summarize.schema import DocumentSummary, Usage
 
-
-class BudgetExceeded(LitdigestError):
-    """The batch's --max-cost or --max-tokens is used up; the batch stops cleanly."""
+__all__ = ["Backend", "Budget", "BudgetExceeded", "CallContext", "stable_hash"]
 
 
 class Budget:
@@ -36,7 +33,7 @@ class Budget:
         with self._lock:
             if self.max_cost_usd is not None and self.cost_usd >= self.max_cost_usd:
                 raise BudgetExceeded(
-                    f"cost budget reached: ${self.cost_usd:.4f} of ${self.max_cost_usd:.4f}"
+                    f"cost budget reached: {usd(self.cost_usd)} of {usd(self.max_cost_usd)}"
                 )
             if self.max_tokens is not None and self.tokens >= self.max_tokens:
                 raise BudgetExceeded(f"token budget reached: {self.tokens} of {self.max_tokens}")
@@ -45,6 +42,16 @@ class Budget:
         with self._lock:
             self.cost_usd += usage.cost_usd
             self.tokens += usage.prompt_tokens + usage.completion_tokens
+
+
+def usd(value: float) -> str:
+    """Dollars with enough decimals to tell small amounts apart ($0.0000 never hides $4e-05)."""
+    if value == 0 or value >= 0.01:
+        return f"${value:.4f}"
+    digits = 2
+    while value < 10 ** -(digits - 1) and digits < 10:
+        digits += 1
+    return f"${value:.{digits + 1}f}"
 
 
 @dataclass
@@ -59,6 +66,7 @@ class CallContext:
     limiter: asyncio.Semaphore | None = None
     budget: Budget = field(default_factory=Budget)
     run_id: int | None = None
+    fatal: LitdigestError | None = None  # set by a run-stopping error: send nothing more
 
 
 class Backend(Protocol):
@@ -76,9 +84,3 @@ class Backend(Protocol):
     async def summarize(
         self, doc: Document, chunks: list[Chunk], ctx: CallContext
     ) -> DocumentSummary: ...
-
-
-def stable_hash(payload: Any) -> str:
-    """SHA-256 of the canonical JSON of ``payload`` (first 16 hex digits)."""
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""The prompt files, installed as package data of ``litdigest.prompts``."""
