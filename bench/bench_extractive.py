@@ -36,7 +36,7 @@ def classifier(shared: Path) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "training"))
     try:
         import numpy as np
-        import train  # training/train.py (no scikit-learn needed to evaluate)
+        import train  # type: ignore[import-not-found]  # training/train.py (numpy only here)
 
         from litdigest.summarize.backends.extractive_roles import role_model
     finally:

@@ -10,7 +10,7 @@ review's findings are meta-analytic), else the kind most of the document's sente
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Final
 
 from litdigest.summarize.schema import EvidenceKind
@@ -142,8 +142,8 @@ def document_kind(text: str) -> EvidenceKind | None:
     return EvidenceKind.META_ANALYSIS if _SYSTEMATIC_REVIEW_RE.search(head) else None
 
 
-def _scores(sentence: str) -> Counter[EvidenceKind]:
-    scores: Counter[EvidenceKind] = Counter()
+def _scores(sentence: str) -> defaultdict[EvidenceKind, float]:
+    scores: defaultdict[EvidenceKind, float] = defaultdict(float)
     for kind, pattern, weight in _CUES:
         if pattern.search(sentence):
             scores[kind] += weight
