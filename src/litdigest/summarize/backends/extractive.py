@@ -496,6 +496,8 @@ _NEVER_CLAIM_RE: Final = re.compile(
     r"outlines|highlights|considers|focuses|provides|presents|examines)\b|"
     r"\b(?:the )?(?:aims?|objectives?|purpose|goals?) of (?:this|the present|our|the current) "
     r"(?:study|review|work|paper|article)\b|\bwe (?:aimed|sought|set out) to\b|"
+    r"^to (?:test|determine|assess|investigate|examine|evaluate|explore|establish) "
+    r"(?:whether|if|how|the)\b|\bwe (?:tested|asked|examined) whether\b|"
     r"\b(?:was|were) (?:then |subsequently )?(?:incubated|centrifuged|washed|stained|diluted|"
     r"purchased|stored at|homogeni[sz]ed|transfected|resuspended|fixed in|cloned into)\b|"
     r"\baccording to the manufacturer|\bwe searched\b|\b\d+\s?°C\b|\b\d+ ?rpm\b|"
