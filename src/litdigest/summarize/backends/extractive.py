@@ -9,17 +9,22 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
 2. **Candidates.** Captions, reference-like lines, boilerplate, questions, truncated sentences
    and sentences under 6 or over 80 words are dropped; back matter is never quoted.
 3. **Rhetorical roles.** A multinomial logistic regression (``extractive_roles``, trained by
-   ``training/train.py`` on sentences we labelled) gives each candidate a role: mechanism,
-   evidence, implication, background, methods, meta-discourse or other, from its WordLlama
-   embedding, cue-lexicon scores, section and position (``extractive_features``). Only the
-   first three become claims; methods, background, meta-discourse and chrome never do.
+   ``training/train.py`` on sentences we labelled) gives each candidate the probability of
+   each role: mechanism, evidence, implication, background, methods, meta-discourse or other,
+   from its WordLlama embedding, the cue-lexicon scores of it and of its neighbours, its
+   section and position (``extractive_features``). A sentence is a claim only when the three
+   claim roles together reach 0.5; its field is the likeliest of the three. Meta-discourse
+   needs a meta cue in the sentence itself, and review framing, statements of aim, bench
+   procedure, funding and ethics are never claims (``_NEVER_CLAIM_RE``).
 4. **Importance** = TF-IDF cosine of the sentence to the centroid of the other sentences
-   (O(n), leave-one-out) × position/section weight.
+   (O(n), leave-one-out) × position/section weight; a claim's rank is its field probability ×
+   importance.
 5. **Budget.** At most K claims per field (3 under 1,500 words, 5 above; configurable) and
-   quoted words at most 25% of the document (45% under 300 words). Claims are taken greedily
-   by role probability × importance, one field at a time so that every field with a sentence
-   of its role gets its best one first. A field without such a sentence stays empty, with a
-   warning: it is never filled with a sentence of another role.
+   quoted words at most 25% of the document (45% under 300 words). Claims are taken greedily:
+   the next is the fitting sentence with the best rank per (square-root damped) word, divided
+   by 1 + the claims its field already has, so that every field gets its best sentence first.
+   A field without a claim sentence stays empty, with a warning: it is never filled with a
+   sentence of another role.
 6. **Claims.** The quote is the sentence, an exact slice of the text; the statement trims
    connectives and citations but never numbers (``extractive_statements``); evidence claims
    get a kind from the sentence, its section and the document (``extractive_kinds``).
@@ -350,7 +355,9 @@ class ExtractiveBackend:
                 at = next((i for i, (_, c) in enumerate(pool) if used + c.n_words <= budget), -1)
                 if at < 0:
                     continue
-                score = pool[at][0] / (1 + len(chosen[section]))
+                # Value per quoted word (square-root damped): a short claim leaves room for more.
+                length = math.sqrt(max(pool[at][1].n_words, 10) / 20)
+                score = pool[at][0] / (1 + len(chosen[section])) / length
                 if best is None or score > best[0]:
                     best = (score, section, at)
             if best is None:

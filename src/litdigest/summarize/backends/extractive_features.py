@@ -254,6 +254,9 @@ def feature_matrix(sentences: Sequence[SentenceInput], n_sentences: int) -> npt.
     x[1:, EMBED_DIM + N_CUES : EMBED_DIM + 2 * N_CUES] = cues[:-1]
     x[:-1, EMBED_DIM + 2 * N_CUES : EMBED_DIM + 3 * N_CUES] = cues[1:]
     base = EMBED_DIM + 3 * N_CUES
-    x[np.arange(n), base + np.fromiter((s.section for s in sentences), np.int64, n)] = 1.0
+    # An unnamed section ("OTHER": a title, a subsection of its own) tells nothing: as NONE.
+    sections = np.fromiter((s.section for s in sentences), np.int64, n)
+    sections[sections == OTHER] = NONE
+    x[np.arange(n), base + sections] = 1.0
     x[:, base + len(SECTIONS) :] = np.asarray(surface_rows, dtype=np.float32)
     return x
