@@ -26,6 +26,7 @@ from bench import (  # noqa: E402
     bench_memory,
     bench_pdf,
     bench_peers,
+    bench_ray,
     bench_summarize,
     bench_throughput,
     bench_tokens,
@@ -176,10 +177,22 @@ def _tokens_md(tok: dict[str, Any] | None) -> list[str]:
         return []
     if "skipped" in tok:
         return ["## 3. Token economy", "", f"skipped: {tok['skipped']}", ""]
+    chars = tok.get("chars") or {}
     lines = [
         "## 3. Token economy vs LangChain classic `load_summarize_chain(map_reduce)` "
-        "(same loopback server, 800-token chunks, 80 overlap, o200k_base)",
+        "(same loopback server; theirs: 3000-token chunks of the raw text, o200k_base)",
         "",
+    ]
+    if chars:  # issue 15: request characters (prompt + schema) per cleaned character
+        lines += [
+            f"Request chars / cleaned chars: ours **{chars['our_chars_ratio']:.2f}** "
+            f"({chars['our_request_chars']:,} in {chars['our_calls']} requests), LangChain "
+            f"map_reduce on the raw text {chars['their_chars_ratio']:.2f} "
+            f"({chars['their_request_chars']:,} in {chars['their_calls']} requests); "
+            f"goal {chars['goal']}: {_met(bool(chars['met']))}.",
+            "",
+        ]
+    lines += [
         "| documents | raw tokens/doc | cleaned tokens/doc | calls/doc ours / theirs | "
         "prompt tokens/doc ours / theirs | completion tokens/doc ours / theirs | "
         "total ratio | grounding ours / theirs | goal | met? |",
@@ -288,6 +301,7 @@ def markdown(results: dict[str, Any]) -> str:
     # --- 7. real PDFs (bench/bench_pdf.py) ---
     if results.get("pdf"):
         lines += bench_pdf.markdown(results["pdf"])
+    lines += bench_ray.markdown(results.get("ray"))
     lines += bench_extractive.markdown(results.get("extractive"))
     return "\n".join(lines)
 
@@ -319,6 +333,7 @@ def main() -> None:
     _timed_section(results, "digest", lambda: bench_digest.run(shared))
     # --- 7. real PDFs against their publisher XML (skipped without ../shared/corpus/pdf) ---
     _timed_section(results, "pdf", lambda: bench_pdf.run(shared))
+    _timed_section(results, "ray", lambda: bench_ray.run(shared))
     _timed_section(results, "extractive", lambda: bench_extractive.run(shared))
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -63,6 +63,11 @@ def make_pdf(pages: list[list[Line]], info: dict[str, str] | None = None) -> byt
     objects.append(
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
     )
+    return assemble(objects, info)
+
+
+def assemble(objects: list[bytes], info: dict[str, str] | None = None) -> bytes:
+    """A PDF file from its numbered objects (1: catalog), with an optional /Info dictionary."""
     trailer_extra = b""
     if info:
         entries = " ".join(f"/{k} ({_escape(v)})" for k, v in info.items())

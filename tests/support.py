@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,11 @@ def cleaned_texts(paths: list[Path], env: dict[str, str]) -> dict[str, str]:
     assert result.returncode == 0, result.stderr
     docs = [json.loads(line) for line in result.stdout.splitlines() if line]
     return {d["doc_id"]: d["text"] for d in docs}
+
+
+_END_OF_RUN = re.compile(r"^litdigest: [\d,]+ summarized\b")
+
+
+def failure_lines(stderr: str) -> list[str]:
+    """The stderr lines of a run without its end-of-run summary line (issue 17)."""
+    return [ln for ln in stderr.splitlines() if not _END_OF_RUN.match(ln)]

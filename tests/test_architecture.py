@@ -21,13 +21,6 @@ KNOWN_CYCLES: Final[dict[frozenset[str], str]] = {}
 # Functions allowed over the limit, by module-qualified name, with the reason.
 LONG_FUNCTIONS: Final[dict[str, str]] = {
     "litdigest.store.migrations.m001_initial": "SQL: the initial schema, one CREATE per table",
-    # Owned by other open issues (split there):
-    "litdigest.evaluate.report.build_report": "issue 12 (eval)",
-    "litdigest.evaluate.report.render_markdown": "issue 12 (eval)",
-    "litdigest.evaluate.golden.load_golden": "issue 12 (golden sets as pydantic models)",
-    "litdigest.clean.pdf_repair._page_furniture": "issue 16 (PDFs)",
-    "litdigest.summarize.openai_batch.submit": "issue 15 (Batch API on public caller methods)",
-    "litdigest.summarize.openai_batch.resume": "issue 15 (Batch API on public caller methods)",
 }
 
 

@@ -92,7 +92,8 @@ def test_config_errors_exit_2_without_pydantic_wording(tmp_path: Path) -> None:
     result = litdigest("summarize", str(NOTE), env=env)
     assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 1
-    assert "summarize.backend" in result.stderr and "Value error" not in result.stderr
+    assert "'extractiv'" in result.stderr and "Value error" not in result.stderr
+    assert "did you mean 'extractive'?" in result.stderr
 
 
 def test_help_shows_no_python_placeholders(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from litdigest.digest.build import assemble, build_digest
 from litdigest.digest.cluster import Embedder, blocks, candidate_pairs, theme_labels
-from litdigest.digest.model import DigestClaim, Reference, Sentence
+from litdigest.digest.model import Digest, DigestClaim, Reference, Sentence
 from litdigest.digest.polarity import compare_claims, salient_terms
 from litdigest.digest.render_html import render_html
 from litdigest.digest.render_md import render_csv, render_markdown
@@ -35,7 +35,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def planted_digest(planted: Path):  # type: ignore[no-untyped-def]
+def planted_digest(planted: Path) -> Digest:
     with Store(planted) as store:
         return build_digest(store)
 
@@ -43,7 +43,7 @@ def planted_digest(planted: Path):  # type: ignore[no-untyped-def]
 # ---- themes, labels, "Only in" ----------------------------------------------------------------
 
 
-def test_every_theme_spans_two_documents_and_the_rest_is_only_in(planted_digest) -> None:  # type: ignore[no-untyped-def]
+def test_every_theme_spans_two_documents_and_the_rest_is_only_in(planted_digest: Digest) -> None:
     d = planted_digest
     assert d.themes
     themed = {c for t in d.themes for c in t.claims}
@@ -56,7 +56,7 @@ def test_every_theme_spans_two_documents_and_the_rest_is_only_in(planted_digest)
         assert all(d.claims[c].ref == ref for c in ids)
 
 
-def test_labels_are_short_and_never_a_truncated_sentence(planted_digest) -> None:  # type: ignore[no-untyped-def]
+def test_labels_are_short_and_never_a_truncated_sentence(planted_digest: Digest) -> None:
     d = planted_digest
     for t in d.themes:
         words = t.label.split()
@@ -86,7 +86,7 @@ def test_theme_labels_prefer_terms_shared_by_documents() -> None:
 # ---- relations ----------------------------------------------------------------------------------
 
 
-def test_planted_relations_precision_and_recall(planted_digest) -> None:  # type: ignore[no-untyped-def]
+def test_planted_relations_precision_and_recall(planted_digest: Digest) -> None:
     result = bench_digest.documents_eval()
     for kind in ("disagree", "agree"):
         assert result[kind]["precision"] >= 0.8, result
@@ -127,7 +127,7 @@ def test_salient_terms_fold_spellings() -> None:
     assert "survival" in salient_terms("mortality fell")
 
 
-def test_flagged_pairs_show_both_quotes_side_by_side(planted_digest) -> None:  # type: ignore[no-untyped-def]
+def test_flagged_pairs_show_both_quotes_side_by_side(planted_digest: Digest) -> None:
     d = planted_digest
     html = render_html(d)
     md = render_markdown(d)
@@ -178,7 +178,7 @@ def test_none_found_is_said_explicitly(tmp_path: Path) -> None:
 # ---- evidence table -----------------------------------------------------------------------------
 
 
-def test_evidence_table_in_md_html_and_csv(planted_digest) -> None:  # type: ignore[no-untyped-def]
+def test_evidence_table_in_md_html_and_csv(planted_digest: Digest) -> None:
     d = planted_digest
     assert len(d.table) == len(d.references)
     md = render_markdown(d)
@@ -287,3 +287,35 @@ def test_corpus_themes_span_documents_and_labels_are_short() -> None:
     assert result["min_documents_per_theme"] >= 2
     assert result["min_label_words"] >= 2 and result["max_label_words"] <= 6
     assert result["claims_in_themes"] + result["claims_only_in"] == result["claims"]
+
+
+def test_tui_digest_screen_shows_the_same_themes_and_flags(
+    planted: Path,
+    planted_digest: Digest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    from litdigest.tui.app import ReviewApp
+    from litdigest.tui.screens import DigestScreen
+    from tests.test_tui_support import isolate_env, make_settings
+
+    isolate_env(monkeypatch, tmp_path)
+    app = ReviewApp(
+        planted, settings=make_settings(), state_dir=tmp_path / "s", export_dir=tmp_path / "e"
+    )
+
+    async def run() -> str:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("g")
+            await pilot.pause()
+            assert isinstance(app.screen, DigestScreen)
+            return str(app.screen.query_one("#digest-themes").render())
+
+    text = asyncio.run(run())
+    for theme in planted_digest.themes:
+        assert f"{theme.id}. {theme.label}" in text
+    assert "disagree on cd8 t cell infiltration" in text
+    assert "agree (both increase) on progression-free survival" in text

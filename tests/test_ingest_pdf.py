@@ -12,6 +12,7 @@ from litdigest.config import IngestSettings
 from litdigest.documents import CleanMode, Format
 from litdigest.errors import InputError
 from litdigest.ingest import read_bytes, read_file
+from tests.pdf_writer import assemble
 
 LINES = [
     "Immunogenic cell death releases calreticulin and ATP from dying tumour cells.",
@@ -42,23 +43,7 @@ def make_text_pdf(pages: list[list[str]], info: dict[str, str] | None = None) ->
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    trailer_extra = b""
-    if info:
-        entries = " ".join(f"/{k} ({_escape(v)})" for k, v in info.items())
-        objects.append(f"<< {entries} >>".encode("latin-1"))
-        trailer_extra = b" /Info %d 0 R" % len(objects)
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref_at = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R" % (len(objects) + 1) + trailer_extra + b" >>\n"
-    out += b"startxref\n%d\n%%%%EOF\n" % xref_at
-    return bytes(out)
+    return assemble(objects, info)
 
 
 def _blank_pdf(pages: int = 2, password: str | None = None, owner: str | None = None) -> bytes:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.loopback_server import Fault, LoopbackServer, RecordedRequest
+from tests.support import failure_lines
 from tests.test_summarize_cli import FAKE_KEY, clean_env, run
 
 HOSTILE = """Tumour-associated macrophages and immune evasion
@@ -142,7 +143,7 @@ def test_quotes_from_the_instructions_are_rejected(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     # Each document is either reported or output without any of the invented quotes.
     out = [json.loads(x) for x in result.stdout.splitlines()]
-    reported = [ln for ln in result.stderr.splitlines() if ln.startswith("litdigest: ")]
+    reported = [ln for ln in failure_lines(result.stderr) if ln.startswith("litdigest: ")]
     assert len(out) + len(reported) == 2, result.stderr
     for summary in out:
         for section in ("mechanism", "evidence", "therapeutic_implication"):

@@ -19,7 +19,7 @@ import pytest
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import DocumentSummary
 from tests.loopback_server import Fault, FaultPlan, LoopbackServer, RecordedRequest
-from tests.support import cleaned_texts, cochrane_or_examples
+from tests.support import cleaned_texts, cochrane_or_examples, failure_lines
 from tests.test_summarize_cli import FAKE_KEY, clean_env, run
 
 N_DOCS = 20
@@ -115,6 +115,8 @@ def test_each_fault_every_document_summarized_or_reported(
         OPENAI_API_KEY=FAKE_KEY,
         LITDIGEST_OPENAI__TIMEOUT_S="0.6",
         LITDIGEST_SUMMARIZE__MAX_RETRIES=str(MAX_RETRIES),
+        # a timeout is retried once by default (issue 15); this plan times a prompt out twice
+        LITDIGEST_LLM__TIMEOUT_RETRIES="2",
     )
     with LoopbackServer(faults=plan, timeout_sleep_s=1.5) as srv:
         result = _summarize(srv, corpus, tmp_path / "f.db", env)
@@ -124,7 +126,7 @@ def test_each_fault_every_document_summarized_or_reported(
     assert "Traceback" not in result.stderr
     out = [DocumentSummary.model_validate_json(x) for x in result.stdout.splitlines() if x]
     summarized = {s.doc_id for s in out}
-    reported = [ln for ln in result.stderr.splitlines() if ln.startswith("litdigest: ")]
+    reported = [ln for ln in failure_lines(result.stderr) if ln.startswith("litdigest: ")]
     # Every document is summarized or reported (one stderr line), never silently lost.
     assert len(out) + len(reported) == len(texts), result.stderr
     assert summarized <= set(texts)

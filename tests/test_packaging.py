@@ -68,3 +68,4 @@ def test_wheel_install_finds_the_prompts(tmp_path: Path) -> None:
     assert out[0].startswith(str(site)), out
     assert out[1] == str(site / "litdigest" / "prompts")
     assert out[2] == "summarize-v1"
+    assert (site / "litdigest" / "tui" / "review.tcss").is_file()

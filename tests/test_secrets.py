@@ -138,7 +138,8 @@ def test_the_key_never_reaches_files_or_output(tmp_path: Path) -> None:
     refused.mkdir()
     with _Unauthorized() as srv:
         denied = _summarize(srv, refused, corpus)
-    assert denied.returncode == 1 and "authentication failed" in denied.stderr
+    # a bad key stops the run at once (issue 15): exit 2, one line naming the setting
+    assert denied.returncode == 2 and "HTTP 401" in denied.stderr and "API key" in denied.stderr
     printed += [denied.stdout, denied.stderr]
     # 4. export / eval --record, when the CLI has them
     commands = _commands()

@@ -151,9 +151,9 @@ def test_auto_picks_extractive_without_key_and_says_why(tmp_path: Path) -> None:
         env=clean_env(tmp_path),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert result.stderr.splitlines() == [
-        "litdigest: backend: extractive (no OPENAI_API_KEY or OPENAI_BASE_URL set)"
-    ]
+    lines = result.stderr.splitlines()
+    assert lines[0] == "litdigest: backend: extractive (no OPENAI_API_KEY or OPENAI_BASE_URL set)"
+    assert len(lines) == 2 and lines[1].startswith("litdigest: 1 summarized, 0 failed · ")
     (summary,) = summaries(result.stdout)
     assert summary.backend == "extractive"
 
@@ -217,8 +217,9 @@ def test_a_bad_input_among_good_ones_gives_exit_1_and_one_line(tmp_path: Path) -
         env=clean_env(tmp_path),
     )  # fmt: skip
     assert result.returncode == 1
-    (line,) = result.stderr.splitlines()
+    line, end_of_run = result.stderr.splitlines()
     assert line.startswith("litdigest: ") and "empty.txt" in line
+    assert end_of_run.startswith("litdigest: 2 summarized, 1 failed · ")
     assert len(summaries(result.stdout)) == 2
     conn = sqlite3.connect(tmp_path / "x.db")
     try:
@@ -251,9 +252,9 @@ def test_api_key_never_appears_anywhere(tmp_path: Path) -> None:
         "summarize", str(EXAMPLES / "notes.md"), "--backend", "openai", "--db", db,
         "--base-url", "http://127.0.0.1:9/v1", env={**env, "LITDIGEST_SUMMARIZE__MAX_RETRIES": "0"},
     )  # fmt: skip
-    assert failing.returncode == 1
-    (line,) = failing.stderr.splitlines()
-    assert "notes.md" in line
+    assert failing.returncode == 2  # a dead --base-url stops the run at once (issue 15)
+    (line,) = [ln for ln in failing.stderr.splitlines() if "error" in ln]
+    assert "127.0.0.1:9" in line and "--base-url" in line
     outputs += [failing.stdout, failing.stderr]
     _assert_no_secret(tmp_path, *outputs)
 

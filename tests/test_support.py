@@ -208,3 +208,13 @@ def test_summary_support_counts_fields_and_the_tldr() -> None:
     assert result.rate == 0.5 and result.tldr_unsupported is False
     bad = summary.model_copy(update={"tldr": "IL-99 rose.", "tldr_citations": []})
     assert summary_support(bad).tldr_unsupported is True
+
+
+def test_one_of_two_negations_dropped() -> None:
+    quote = "The results did not exclude the point of no effect."
+    assert not check_support("The results did exclude the point of no effect.", [quote]).ok
+    assert check_support("The results did not exclude the point of no effect.", [quote]).ok
+    quote = "Without antibiotics, 46% improved, whether or not confirmed by imaging."
+    assert not check_support("Without antibiotics, 46% improved, whether or confirmed.", [quote]).ok
+    quote = "The meta-analysis revealed no statistically significant difference."
+    assert not check_support("The meta-analysis revealed statistically.", [quote]).ok

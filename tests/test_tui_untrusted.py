@@ -13,6 +13,7 @@ from textual.widgets import Input, OptionList, Static
 from litdigest.review.decisions import Reviewer
 from litdigest.review.export import export_digest
 from litdigest.store.store import Store
+from litdigest.text import md_escape
 from litdigest.tui.app import ReviewApp, ReviewScreen
 from litdigest.tui.screens import DigestScreen
 from litdigest.tui.text import one_line, safe_text, source_content
@@ -128,4 +129,5 @@ def test_hostile_text_is_literal_in_every_pane(
         flagged = [s for s in store.current_decisions(doc_id).values() if s.flagged]
         assert [(s.field, s.note) for s in flagged] == [("therapeutic_implication", NOTE)]
         markdown = export_digest(Reviewer(store), "md")
-    assert f"{HOSTILE_MARKUP} edited" in markdown
+    # Export escapes Markdown syntax (litdigest.text.md_escape): the text survives, inert.
+    assert md_escape(f"{HOSTILE_MARKUP} edited") in markdown

@@ -56,5 +56,14 @@ class StoreError(RuntimeFailure):
     """The SQLite store failed."""
 
 
+class SummaryRejected(RuntimeFailure):
+    """A summary could not be kept; ``stage`` says where: summarize (not a summary), verify
+    (a quote is not in the text) or store (it could not be committed)."""
+
+    def __init__(self, stage: str, message: str, *, retryable: bool | None = None) -> None:
+        super().__init__(message, retryable=retryable)
+        self.stage = stage
+
+
 class BudgetExceeded(RuntimeFailure):
     """The batch's --max-cost or --max-tokens is used up; the batch stops cleanly."""

@@ -465,6 +465,15 @@ def _sorted_keys(keys: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted(k for k in keys if k.isalpha()))
 
 
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def _prefix_present(word: str, keys: frozenset[str]) -> bool:
     """A rare word is present when some word shares all but its last 3 letters (at least 5):
     ``infiltration`` / ``infiltrating``, ``necroptotic`` / ``necroptosis``."""
@@ -475,7 +484,7 @@ def _prefix_present(word: str, keys: frozenset[str]) -> bool:
     i = bisect_left(ordered, head)
     while i < len(ordered) and ordered[i].startswith(head):
         other = ordered[i]
-        shared = _shared_prefix(word, other)
+        shared = _common_prefix(word, other)
         if shared >= max(5, min(len(word), len(other)) - 3):
             return True
         i += 1
@@ -498,13 +507,3 @@ def missing_terms(text: str, reference: str) -> list[Term | Number]:
     found: list[Term | Number] = sorted(salient_terms(text), key=lambda t: t.key)
     found += list({n.key: n for n in numbers(text)}.values())
     return [t for t in found if not present(t, keys)]
-
-
-def _shared_prefix(a: str, b: str) -> int:
-    """Length of the common leading characters of two words."""
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n

@@ -462,6 +462,31 @@ def _page_furniture(raw_lines: list[str]) -> tuple[set[int], int | None]:
     digits changed.
     """
     stripped = [line.strip(" \t") for line in raw_lines]
+    breaks, drop = _page_breaks(raw_lines, stripped)
+    if not breaks and "et al" not in "".join(stripped[:3] + stripped[-3:]):
+        # No page break: only the top line can be furniture (a journal running head).
+        return drop, _top_head(stripped)
+    keys: dict[int, str] = {}
+    where: dict[str, set[int]] = {}  # recurrence key -> margin lines with that key
+    for zone in _margin_zones(stripped, breaks, drop):
+        for j in zone:
+            if j not in keys:
+                keys[j] = key = _recurrence_key(stripped[j])
+                where.setdefault(key, set()).add(j)
+    top = _top_head(stripped)
+    for j, key in keys.items():
+        if j == top:
+            continue
+        if (len(where[key]) >= 2 and len(key) >= 3) or _is_running_head(stripped[j]):
+            drop.add(j)
+    if top is not None and top in keys and len(where[keys[top]]) >= 2:
+        drop.add(top)  # the journal head recurs on every page: furniture throughout
+        top = None
+    return drop, top
+
+
+def _page_breaks(raw_lines: list[str], stripped: list[str]) -> tuple[list[int], set[int]]:
+    """Form-feed and page-number lines (the breaks), and the page-number lines to drop."""
     n = len(stripped)
     breaks: list[int] = []  # indices of form-feed or page-number lines
     drop: set[int] = set()
@@ -497,47 +522,29 @@ def _page_furniture(raw_lines: list[str]) -> tuple[set[int], int | None]:
         if len(numbers) >= 2 and len(key) >= _MIN_RECURRING_CHARS:
             breaks.extend(numbers - drop)
             drop.update(numbers)
-    if not breaks and "et al" not in "".join(stripped[:3] + stripped[-3:]):
-        # No page break: only the top line can be furniture (a journal running head).
-        return drop, _top_head(stripped)
+    return breaks, drop
 
-    # Margin zones: up to _MARGIN_LINES non-empty lines on each side of every break, and at
-    # both ends of the document.
-    margins: list[list[int]] = []
 
-    def _zone(start: int, step: int) -> list[int]:
-        zone: list[int] = []
+def _margin_zones(stripped: list[str], breaks: list[int], drop: set[int]) -> list[list[int]]:
+    """Up to _MARGIN_LINES non-empty lines on each side of every break and at both ends."""
+    n = len(stripped)
+
+    def zone(start: int, step: int) -> list[int]:
+        found: list[int] = []
         j = start
-        while 0 <= j < n and len(zone) < _MARGIN_LINES:
+        while 0 <= j < n and len(found) < _MARGIN_LINES:
             if j in drop or stripped[j] == "\f":
                 break
             if stripped[j]:
-                zone.append(j)
+                found.append(j)
             j += step
-        return zone
+        return found
 
-    margins.append(_zone(0, 1))
-    margins.append(_zone(n - 1, -1))
+    margins = [zone(0, 1), zone(n - 1, -1)]
     for b in breaks:
-        margins.append(_zone(b - 1, -1))
-        margins.append(_zone(b + 1, 1))
-    keys: dict[int, str] = {}
-    where: dict[str, set[int]] = {}  # recurrence key -> margin lines with that key
-    for zone in margins:
-        for j in zone:
-            if j not in keys:
-                keys[j] = key = _recurrence_key(stripped[j])
-                where.setdefault(key, set()).add(j)
-    top = _top_head(stripped)
-    for j, key in keys.items():
-        if j == top:
-            continue
-        if (len(where[key]) >= 2 and len(key) >= 3) or _is_running_head(stripped[j]):
-            drop.add(j)
-    if top is not None and top in keys and len(where[keys[top]]) >= 2:
-        drop.add(top)  # the journal head recurs on every page: furniture throughout
-        top = None
-    return drop, top
+        margins.append(zone(b - 1, -1))
+        margins.append(zone(b + 1, 1))
+    return margins
 
 
 def _top_head(stripped: list[str]) -> int | None:
@@ -732,7 +739,8 @@ _FIELD_LINE_RE = re.compile(
     r"(?:\*\s?|†\s?)?(?i:citation|correspondence|received|accepted|published|copyright|"
     r"academic editor|editor|competing interests|funding|data availability|keywords|e-?mail|"
     r"how to cite this article|cite this article as|current address|present address)\s*:|"
-    r"©\s?(?:19|20)\d\d\b|full list of author information"
+    r"©\s?(?:19|20)\d\d\b|full list of author information|"
+    r"(?:©\s?)?(?:19|20)\d\d,? (?i:the authors?)\.? (?i:published by)"
 )
 # Figure and table captions ("Table 1 All samples ...", "Figure 2. ...") and run-in headings
 # ("Acknowledgments This work ..."): a new block after a finished sentence.

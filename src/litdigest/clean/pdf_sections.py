@@ -56,8 +56,10 @@ _BACK = (
     r"consent (?:for|to) publication|declarations"
 )
 _BACK_HEADING_RE = re.compile(rf"^{_NUMBER}(?:{_BACK})\s*[:.]?$", re.IGNORECASE)
+# Run in: "Acknowledgments This work ...", "Funding: the study ...", "Ethics. Sampling ...";
+# not prose that starts with such a word ("Reference values were ...").
 _BACK_RUN_IN_RE = re.compile(
-    rf"^{_NUMBER}(?:(?:{_BACK})\s*[:.]?|ethics\s*[:.])\s+\S", re.IGNORECASE
+    rf"^{_NUMBER}(?:(?i:{_BACK})\s*[:.]\s*\S|(?i:{_BACK})\s+[A-Z]|(?i:ethics)\s*[:.]\s+\S)"
 )
 _REFERENCES_RE = re.compile(
     rf"^{_NUMBER}(?:references?(?: and notes)?|bibliography|literature cited|works cited)\s*:?$",

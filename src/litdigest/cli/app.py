@@ -44,6 +44,9 @@ def _register_commands() -> None:
     app.command("eval")(eval_command)
     app.command("digest")(digest_command)
     batch_commands.register(app)  # batch status | resume | cancel
+    from litdigest.cli.scale import import_command
+
+    app.command("import")(import_command)
 
 
 _register_commands()

@@ -54,29 +54,32 @@ def _printable(text: str) -> str:
     )
 
 
+_debug_flag: list[bool] = [False]  # --debug of the current run (the environment is left alone)
+
+
 def debug_enabled() -> bool:
+    if _debug_flag[0]:
+        return True
     return os.environ.get(_DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def setup_logging(verbosity: int) -> None:
-    """Module loggers (``litdigest.*``) to stderr: WARNING, ``-v`` INFO, ``-vv`` DEBUG."""
+    """Module loggers (``litdigest.*``) to stderr: warnings, ``-v`` INFO, ``-vv`` DEBUG.
+
+    One handler on the ``litdigest`` logger; its level is only raised with ``-v``, so an
+    embedding program's (or a test's) logging setup is otherwise left as it was."""
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     root = logging.getLogger("litdigest")
-    for handler in list(root.handlers):
-        if getattr(handler, "_litdigest", False):
-            root.removeHandler(handler)
+    for old in [h for h in root.handlers if getattr(h, "_litdigest", False)]:
+        root.removeHandler(old)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter(
-            "litdigest: %(message)s"
-            if level > logging.DEBUG
-            else "litdigest: %(name)s: %(message)s"
-        )
-    )
+    fmt = "litdigest: %(message)s" if level > logging.DEBUG else "litdigest: %(name)s: %(message)s"
+    handler.setFormatter(logging.Formatter(fmt))
+    handler.setLevel(level)
     handler._litdigest = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    root.setLevel(level)
-    root.propagate = False
+    if verbosity > 0:
+        root.setLevel(level)
 
 
 def _root(
@@ -94,8 +97,7 @@ def _root(
     if version:
         sys.stdout.write(f"litdigest {__version__}\n")
         raise typer.Exit(0)
-    if debug:
-        os.environ[_DEBUG_ENV] = "1"
+    _debug_flag[0] = debug
     setup_logging(verbose + (1 if debug else 0))
 
 
@@ -148,13 +150,14 @@ def _plain_help_labels() -> None:
 
 _PYDANTIC_NOISE = re.compile(r"\b(?:Value error|Assertion failed), ", re.IGNORECASE)
 _NOT_ONE_OF = re.compile(r"'([^']+)' is not one of:? ((?:'?[\w.-]+'?(?:, | or |, or )?)+)")
+_CHOOSE_FROM = re.compile(r"'([^']+)' \(choose from ([\w., -]+)\)")
 
 
 def clean_message(message: str) -> str:
     """One line without pydantic's wording, with a suggestion for a near-miss choice."""
     text = _PYDANTIC_NOISE.sub("", " ".join(message.split()))
     text = re.sub(r"\s*\[type=[^\]]*\]|\s*For further information visit \S+", "", text)
-    match = _NOT_ONE_OF.search(text)
+    match = _NOT_ONE_OF.search(text) or _CHOOSE_FROM.search(text)
     if match and "did you mean" not in text.lower():
         choices = re.findall(r"[\w.-]+", match.group(2).replace(" or ", ", "))
         close = difflib.get_close_matches(match.group(1), choices, n=1)
@@ -184,6 +187,7 @@ def run(app: typer.Typer, argv: Sequence[str] | None = None) -> NoReturn:
     130 interrupted. Errors are one line (tracebacks with --debug / LITDIGEST_DEBUG=1)."""
     from pydantic import ValidationError
 
+    _debug_flag[0] = False
     command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
     try:

@@ -169,72 +169,95 @@ def _summary_line(outcome: EvalOutcome) -> str:
     )
 
 
+_Golden = Annotated[list[Path], typer.Argument(help="Golden-set YAML files.", show_default=False)]
+_Backend = Annotated[EvalBackend, typer.Option("--backend", help="auto, extractive or openai.")]
+_Model = Annotated[str | None, typer.Option("--model", help="Model name for the openai backend.")]
+_BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")]
+_Report = Annotated[
+    Path | None,
+    typer.Option("--report", help="Directory for report.json / report.md / recall.png."),
+]
+_Baseline = Annotated[
+    Path | None, typer.Option("--baseline", help="A previous report.json to compare against.")
+]
+_MaxRegression = Annotated[
+    float, typer.Option("--max-regression", help="Largest tolerated drop of a metric vs baseline.")
+]
+_Record = Annotated[
+    Path | None,
+    typer.Option("--record", help="Record every model HTTP exchange into this directory."),
+]
+_Replay = Annotated[
+    Path | None,
+    typer.Option("--replay", help="Answer model requests from this recording; no network."),
+]
+_Db = Annotated[
+    Path | None, typer.Option("--db", help="SQLite store for the LLM call log and request cache.")
+]
+_Concurrency = Annotated[
+    int, typer.Option("--concurrency", min=1, max=64, help="Documents in flight.")
+]
+_Summaries = Annotated[
+    Path | None,
+    typer.Option(
+        "--summaries",
+        help="Score these DocumentSummary JSON lines (any system's), matched to cases by "
+        "doc_id or source file name, instead of running a backend.",
+    ),
+]
+_BudgetClaims = Annotated[
+    int, typer.Option("--budget-claims", help="Claims per field the headline recall counts.")
+]
+_BudgetWords = Annotated[
+    int, typer.Option("--budget-words", help="Words per claim the headline recall reads.")
+]
+_Draws = Annotated[int, typer.Option("--random-draws", help="Seeded draws of the random baseline.")]
+_Text = Annotated[
+    bool,
+    typer.Option(
+        "--text/--no-text",
+        help="Include the claims' text in the report (--no-text: for committed baselines).",
+    ),
+]
+
+
+def _print_outcome(outcome: EvalOutcome, max_regression: float) -> None:
+    print(_summary_line(outcome), file=sys.stderr, flush=True)
+    for th in outcome.report["thresholds"]:
+        if not th["passed"]:
+            print(
+                f"litdigest eval: threshold not met: {th['set']}: {th['metric']} "
+                f"{th['value']:.3f} < {th['minimum']}",
+                file=sys.stderr,
+            )
+    for r in outcome.report["regressions"]:
+        print(
+            f"litdigest eval: regression: {r['scope']}: {r['metric']} {r['value']:.3f} vs "
+            f"baseline {r['baseline']:.3f} (tolerance {max_regression})",
+            file=sys.stderr,
+        )
+
+
 def eval_command(
-    golden: Annotated[
-        list[Path], typer.Argument(help="Golden-set YAML files.", show_default=False)
-    ],
-    backend: Annotated[
-        EvalBackend, typer.Option("--backend", help="auto, extractive or openai.")
-    ] = EvalBackend.AUTO,
-    model: Annotated[
-        str | None, typer.Option("--model", help="Model name for the openai backend.")
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")
-    ] = None,
-    report: Annotated[
-        Path | None,
-        typer.Option("--report", help="Directory for report.json / report.md / recall.png."),
-    ] = None,
-    baseline: Annotated[
-        Path | None,
-        typer.Option("--baseline", help="A previous report.json to compare against."),
-    ] = None,
-    max_regression: Annotated[
-        float,
-        typer.Option("--max-regression", help="Largest tolerated drop of a metric vs baseline."),
-    ] = 0.02,
-    record: Annotated[
-        Path | None,
-        typer.Option("--record", help="Record every model HTTP exchange into this directory."),
-    ] = None,
-    replay: Annotated[
-        Path | None,
-        typer.Option("--replay", help="Answer model requests from this recording; no network."),
-    ] = None,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", help="SQLite store for the LLM call log and request cache."),
-    ] = None,
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, max=64, help="Documents in flight.")
-    ] = 4,
-    summaries: Annotated[
-        Path | None,
-        typer.Option(
-            "--summaries",
-            help="Score these DocumentSummary JSON lines (any system's), matched to cases by "
-            "doc_id or source file name, instead of running a backend.",
-        ),
-    ] = None,
-    budget_claims: Annotated[
-        int, typer.Option("--budget-claims", help="Claims per field the headline recall counts.")
-    ] = 3,
-    budget_words: Annotated[
-        int, typer.Option("--budget-words", help="Words per claim the headline recall reads.")
-    ] = 40,
-    random_draws: Annotated[
-        int, typer.Option("--random-draws", help="Seeded draws of the random baseline.")
-    ] = 20,
-    text: Annotated[
-        bool,
-        typer.Option(
-            "--text/--no-text",
-            help="Include the claims' text in the report (--no-text: for committed baselines).",
-        ),
-    ] = True,
+    golden: _Golden,
+    backend: _Backend = EvalBackend.AUTO,
+    model: _Model = None,
+    base_url: _BaseUrl = None,
+    report: _Report = None,
+    baseline: _Baseline = None,
+    max_regression: _MaxRegression = 0.02,
+    record: _Record = None,
+    replay: _Replay = None,
+    db: _Db = None,
+    concurrency: _Concurrency = 4,
+    summaries: _Summaries = None,
+    budget_claims: _BudgetClaims = 3,
+    budget_words: _BudgetWords = 40,
+    random_draws: _Draws = 20,
+    text: _Text = True,
 ) -> None:
-    """Evaluate a backend on golden sets (thresholds, baseline regressions, reports)."""
+    """Evaluate a backend (or --summaries) on golden sets, beside random / lead / whole
+    baselines (thresholds, margins, baseline regressions, reports)."""
     options = EvalOptions(
         golden=list(golden),
         backend=backend.value,
@@ -260,18 +283,5 @@ def eval_command(
 
         print(f"litdigest: error: {' '.join(redact(exc.message).split())}", file=sys.stderr)
         raise typer.Exit(2) from None
-    print(_summary_line(outcome), file=sys.stderr, flush=True)
-    for th in outcome.report["thresholds"]:
-        if not th["passed"]:
-            print(
-                f"litdigest eval: threshold not met: {th['set']}: {th['metric']} "
-                f"{th['value']:.3f} < {th['minimum']}",
-                file=sys.stderr,
-            )
-    for r in outcome.report["regressions"]:
-        print(
-            f"litdigest eval: regression: {r['scope']}: {r['metric']} {r['value']:.3f} vs "
-            f"baseline {r['baseline']:.3f} (tolerance {options.max_regression})",
-            file=sys.stderr,
-        )
+    _print_outcome(outcome, options.max_regression)
     raise typer.Exit(outcome.exit_code)

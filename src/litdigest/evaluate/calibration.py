@@ -16,7 +16,13 @@ from typing import Any
 from litdigest.evaluate.golden import GoldenSet
 from litdigest.evaluate.match import Matcher, evaluate_pairs, load_pairs
 
-__all__ = ["DEFAULT_PAIRS", "cross_case_rate", "matcher_info", "pair_report"]
+__all__ = [
+    "DEFAULT_PAIRS",
+    "cross_case_counts",
+    "cross_case_rate",
+    "matcher_info",
+    "pair_report",
+]
 
 DEFAULT_PAIRS = Path("evals/calibration/pairs.yaml")
 
@@ -33,6 +39,12 @@ def pair_report(path: Path, threshold: float) -> dict[str, dict[str, float]]:
 
 def cross_case_rate(gs: GoldenSet, matcher: Matcher) -> float | None:
     """Share of key-point pairs from different cases of ``gs`` that match (None: < 2 cases)."""
+    hits, total = cross_case_counts(gs, matcher)
+    return hits / total if total else None
+
+
+def cross_case_counts(gs: GoldenSet, matcher: Matcher) -> tuple[int, int]:
+    """(matching, all) ordered key-point pairs from different cases of ``gs``."""
     owners: list[str] = []
     texts: list[str] = []
     for case in gs.cases:
@@ -40,7 +52,7 @@ def cross_case_rate(gs: GoldenSet, matcher: Matcher) -> float | None:
             owners.append(case.id)
             texts.append(kp)
     if len(set(owners)) < 2:
-        return None
+        return 0, 0
     parts = matcher.parts(texts, texts)
     hits = total = 0
     for i, row in enumerate(parts):
@@ -48,7 +60,7 @@ def cross_case_rate(gs: GoldenSet, matcher: Matcher) -> float | None:
             if owners[i] != owners[j]:
                 total += 1
                 hits += p.covers(matcher.threshold)
-    return hits / total if total else None
+    return hits, total
 
 
 def matcher_info(
@@ -59,10 +71,13 @@ def matcher_info(
     if pairs is not None and pairs.is_file():
         info["pairs"] = pair_report(pairs, matcher.threshold)
     rates: dict[str, float | None] = {}
+    all_hits = all_total = 0
     for gs in sets:
-        rate = cross_case_rate(gs, matcher)
-        rates[gs.name] = None if rate is None else round(rate, 4)
+        hits, total = cross_case_counts(gs, matcher)
+        rates[gs.name] = round(hits / total, 4) if total else None
+        all_hits, all_total = all_hits + hits, all_total + total
     known = [r for r in rates.values() if r is not None]
     rates["mean"] = round(sum(known) / len(known), 4) if known else None
+    rates["pooled"] = round(all_hits / all_total, 4) if all_total else None
     info["cross_case"] = rates
     return info

@@ -12,7 +12,8 @@ A claim *covers* a key point when both hold:
   ``W_EMBED * cosine + W_CONTAIN * containment + W_ORDER * lcs_recall + W_TERMS * terms``,
   where ``cosine`` is the static WordLlama embedding similarity (``litdigest.llm.embed``,
   offline), ``containment`` / ``lcs_recall`` the share of the key point's content words found
-  in the claim (in order for the latter), and ``terms`` the share of its salient terms found.
+  in the claim (in order for the latter), and ``terms`` the share of its salient terms the
+  statement itself states (the gate also looks in the quotes; the score does not).
 
 ``MatchParts`` keeps every part of one comparison (for the report's explanations). The
 threshold is calibrated on the ``train`` pairs of ``evals/calibration/pairs.yaml`` by
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 __all__ = [
+    "COHERENCE_GATE",
     "MATCH_THRESHOLD",
     "TERM_GATE",
     "Calibration",
@@ -44,6 +46,7 @@ __all__ = [
     "MatchParts",
     "Matcher",
     "calibrate",
+    "coherent",
     "content_tokens",
     "evaluate_pairs",
     "lexical_features",
@@ -172,6 +175,26 @@ def lexical_features(claim: str, key_point: str) -> tuple[float, float]:
     return containment, order
 
 
+# A statement whose words shared with its own quotes come in another order is a word salad.
+COHERENCE_GATE: Final = 0.45
+COHERENCE_WINDOW: Final = 120  # content words of the statement checked (bounds the LCS)
+
+
+def coherent(statement: str, quotes: str) -> bool:
+    """True unless the statement's words shared with its quotes (4 or more) mostly come in
+    another order than in the quotes (shuffled words restate nothing)."""
+    if " ".join(statement.split()) in " ".join(quotes.split()):
+        return True  # the statement is a passage of its quotes
+    said = content_tokens(statement)[:COHERENCE_WINDOW]
+    quoted = content_tokens(quotes)
+    common = set(said) & set(quoted)
+    if len(common) < 4:
+        return True
+    a = [t for t in said if t in common]
+    b = [t for t in quoted if t in common][: 4 * COHERENCE_WINDOW]
+    return _lcs(a, b) >= COHERENCE_GATE * min(len(a), len(b))
+
+
 def combine(cosine: float, containment: float, order: float, terms: float = 1.0) -> float:
     return W_EMBED * max(cosine, 0.0) + W_CONTAIN * containment + W_ORDER * order + W_TERMS * terms
 
@@ -209,7 +232,7 @@ class MatchParts:
     cosine: float
     containment: float
     order: float
-    terms: float  # share of the key point's salient terms and numbers present
+    terms: float  # share of the key point's salient terms and numbers in the statement
     names: float  # share of its names (symbols, cell types, drugs) present (1 if none)
     numbers_ok: bool  # every number of the key point is present
     conflict: bool
@@ -253,13 +276,14 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
     """Parts of one comparison; ``evidence`` (the claim's quotes) also counts for the terms."""
     kp = KeyPointTerms.of(key_point)
     keys = term_keys(f"{claim}\n{evidence}" if evidence else claim)
-    names = [present(t, keys) for t in kp.names]
-    words = [present(t, keys) for t in kp.words]
-    nums = [present(n, keys) for n in kp.numbers]
-    every = [*names, *words, *nums]
-    terms = sum(every) / len(every) if every else 1.0
+    own = term_keys(claim)  # the score reads the statement; the gate also its quotes
     wanted: list[Term | Number] = [*kp.names, *kp.words, *kp.numbers]
-    missing = tuple(t.key for t, ok in zip(wanted, every, strict=True) if not ok)
+    found = [present(t, keys) for t in wanted]
+    said = [present(t, own) for t in wanted] if evidence else found
+    names = found[: len(kp.names)]
+    nums = found[len(kp.names) + len(kp.words) :]
+    terms = sum(said) / len(said) if said else 1.0
+    missing = tuple(t.key for t, ok in zip(wanted, found, strict=True) if not ok)
     containment, order = lexical_features(claim, key_point)
     return MatchParts(
         cosine=cosine,

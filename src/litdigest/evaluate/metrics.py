@@ -7,7 +7,8 @@ out of averages):
   first ``Budget.claims`` (K = 3) claims of the key point's own field, each claim cut to its
   first ``Budget.words`` (40) words (statement and quotes), a claim that repeats an earlier
   one not counted again; a summary that pastes the document gains nothing from what lies
-  beyond its budget. ``budgeted_recall``: the same in any field;
+  beyond its budget. In every view a claim whose statement shuffles the words of its own
+  quotes (``match.coherent``) covers nothing. ``budgeted_recall``: the same in any field;
 * ``key_point_recall`` / ``placed_recall`` / ``placement_accuracy`` / ``key_point_precision``
   — unbudgeted (every claim, whole text): a claim covers a key point when ``Matcher`` says so
   (salient-term gate and calibrated score, see ``match``); per field as ``<metric>.<field>``;
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import ValidationError
 
+from litdigest.evaluate.match import coherent
 from litdigest.summarize.schema import SECTIONS, Claim, DocumentSummary, Section
 
 if TYPE_CHECKING:
@@ -228,6 +230,8 @@ class _View:
                 claims = claims[: budget.claims]
             for i, c in enumerate(claims):
                 statement, quotes = c.statement, " ".join(q.text for q in c.quotes)
+                if not coherent(statement, quotes):
+                    continue  # a word salad of its own quotes covers nothing
                 if budget is not None:
                     key = " ".join(statement.lower().split())
                     if key in seen or _repeated(c, used):

@@ -59,6 +59,8 @@ from litdigest.llm.pricing import estimate
 from litdigest.llm.structured import compact_schema, strict_json_schema
 from litdigest.llm.usage import Usage
 from litdigest.redaction import redact
+from litdigest.text import canonical_json, ellipsize
+from litdigest.text import one_line as text_one_line
 
 if TYPE_CHECKING:
     from litdigest.config import LLMSettings, SummarizeSettings
@@ -225,9 +227,7 @@ class Reply:
         )
 
 
-def _canonical(value: Any) -> str:
-    """JSON as ``stable_hash`` serializes it (sorted keys, compact, UTF-8)."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_canonical = canonical_json  # JSON as ``stable_hash`` serializes it
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -251,8 +251,7 @@ class Answer(Generic[T]):
 
 def one_line(text: str, limit: int = _MAX_ERROR_CHARS) -> str:
     """``text`` redacted, on one line, at most ``limit`` characters."""
-    flat = " ".join(redact(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return ellipsize(text_one_line(redact(text)), limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,6 +501,33 @@ class ChatCaller:
         )
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
+    # Public names for callers that plan requests without sending them (the Batch API path).
+
+    def spec_for(self, output: type[BaseModel]) -> dict[str, Any]:
+        """The structured-output spec (name, description, compact strict schema) of ``output``."""
+        return self._schema(output)
+
+    def cached_reply(
+        self,
+        messages: Sequence[BaseMessage],
+        spec: dict[str, Any],
+        ctx: CallContext,
+        max_tokens: int | None = None,
+    ) -> tuple[Reply, str] | None:
+        """A stored reply to this request (any method) and its cache key, or None."""
+        return self._cached(messages, spec, ctx, max_tokens)
+
+    def messages_for(
+        self, method: Method, messages: Sequence[BaseMessage], spec: dict[str, Any]
+    ) -> list[BaseMessage]:
+        """The messages ``method`` sends (JSON mode and prompting carry the schema)."""
+        return self._messages_for(method, messages, spec)
+
+    @property
+    def chat_model(self) -> BaseChatModel | Callable[[], BaseChatModel]:
+        """The chat model, or the factory that makes one per event loop."""
+        return self._llm
+
     def _schema_json(self, spec: dict[str, Any]) -> str:
         cached = self._schema_blobs.get(id(spec))
         if cached is not None and cached[0] is spec:
@@ -615,6 +641,12 @@ class ChatCaller:
         except NotImplementedError:  # a chat model without structured output: parse the text
             pass
         return RunnableParallel(raw=llm)
+
+    @property
+    def limit_field(self) -> str:
+        """The request field that carries the output limit for this server."""
+        openai_api = self.base_url is None or "api.openai.com" in self.base_url
+        return "max_completion_tokens" if openai_api else "max_tokens"
 
     def _limit_kwargs(self, max_tokens: int) -> dict[str, Any]:
         """OpenAI takes ``max_completion_tokens`` (ChatOpenAI renames ``max_tokens``);

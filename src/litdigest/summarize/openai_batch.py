@@ -138,7 +138,7 @@ def _recording_caller(base: ChatCaller) -> Any:
 
         def __init__(self, base: ChatCaller) -> None:
             super().__init__(
-                base._llm,
+                base.chat_model,
                 model=base.model,
                 settings=base.settings,
                 backend=base.backend,
@@ -159,13 +159,13 @@ def _recording_caller(base: ChatCaller) -> Any:
         ) -> Any:
             from litdigest.llm.caller import _Sent
 
-            spec = self._schema(output)
-            hit = self._cached(messages, spec, ctx, max_tokens) if use_cache else None
+            spec = self.spec_for(output)
+            hit = self.cached_reply(messages, spec, ctx, max_tokens) if use_cache else None
             if hit is not None:
                 meter.cache_hits += 1
                 return _Sent(hit[0], hit[1], cached=True)
             method = self.methods[0]
-            msgs = self._messages_for(method, messages, spec)
+            msgs = self.messages_for(method, messages, spec)
             self.recorded.append(
                 _Recorded(
                     doc_id,
@@ -186,6 +186,7 @@ def request_body(
     messages: Sequence[BaseMessage],
     spec: dict[str, Any],
     max_tokens: int | None = None,
+    limit_field: str = "max_completion_tokens",
 ) -> dict[str, Any]:
     """The chat-completions body the online path sends for a strict ``json_schema`` request
     (built by ``ChatOpenAI`` itself), without ``stream``, which batches do not take."""
@@ -207,7 +208,7 @@ def request_body(
     )
     payload.pop("stream", None)
     if max_tokens is not None:
-        payload["max_completion_tokens"] = max_tokens
+        payload[limit_field] = max_tokens
     return payload
 
 
@@ -266,7 +267,13 @@ async def _collect(
                     request_hash=rec.request_hash,
                     kind=rec.kind,
                     part=part,
-                    body=request_body(backend.model, rec.messages, rec.spec, rec.max_tokens),
+                    body=request_body(
+                        backend.model,
+                        rec.messages,
+                        rec.spec,
+                        rec.max_tokens,
+                        backend.caller.limit_field,
+                    ),
                     prompt_tokens=tokens,
                 )
             )
@@ -367,9 +374,7 @@ def submit(
     on_failure: Callable[[str, str], None] | None = None,
 ) -> SubmitResult:
     """Prepare, record, upload and create the batch jobs for ``items`` (see the module doc)."""
-    from litdigest.chunk.chunker import Chunker
     from litdigest.summarize.backends.openai import OpenAIBackend
-    from litdigest.summarize.grounding import verify_summary
 
     backend = backend or OpenAIBackend(settings)
     key = (backend.name, backend.model, backend.prompt_version, backend.settings_hash())
@@ -390,6 +395,41 @@ def submit(
         if on_failure is not None:
             on_failure(source, reason)
 
+    todo = _documents_to_send(items, settings, store, key, result, failed)
+    collected = asyncio.run(_collect(backend, todo, store))
+    for doc, reason in collected.failed:
+        failed(doc.source, reason, doc.doc_id)
+    _store_completed(collected.completed, todo, store, key, result)
+    groups = split_requests(collected.requests, max_requests=max_requests, max_bytes=max_bytes)
+    args = {
+        "backend": key[0],
+        "model": key[1],
+        "prompt_version": key[2],
+        "settings_hash": key[3],
+        "prompt_versions": {k: p.version for k, p in backend.prompts.items()},
+    }
+    for group in groups:
+        job = _send_group(group, backend, store, client, args, run_id, on_failure)
+        result.requests += len(group)
+        result.estimated_input_cost_usd += cost_usd(
+            backend.model, sum(r.prompt_tokens for r in group), 0, batch=True
+        )
+        result.jobs.append(job)
+    store.finish_run(run_id, "submitted" if not result.failed else "failed")
+    return result
+
+
+def _documents_to_send(
+    items: Iterable[Document | InputError],
+    settings: Settings,
+    store: Store,
+    key: tuple[str, str, str, str],
+    result: SubmitResult,
+    failed: Callable[[str, str], None],
+) -> list[tuple[Document, list[Chunk]]]:
+    """Store every document and its chunks; those without a stored summary are to be sent."""
+    from litdigest.chunk.chunker import Chunker
+
     chunker = Chunker(settings.chunk)
     todo: list[tuple[Document, list[Chunk]]] = []
     seen: set[str] = set()
@@ -407,55 +447,62 @@ def submit(
         chunks = chunker.chunk_document(item)
         store.add_chunks(item.doc_id, chunks)
         todo.append((item, chunks))
-    collected = asyncio.run(_collect(backend, todo, store))
-    for doc, reason in collected.failed:
-        failed(doc.source, reason, doc.doc_id)
-    for summary in collected.completed:  # every request was cached: done already
+    return todo
+
+
+def _store_completed(
+    completed: Sequence[DocumentSummary],
+    todo: list[tuple[Document, list[Chunk]]],
+    store: Store,
+    key: tuple[str, str, str, str],
+    result: SubmitResult,
+) -> None:
+    """Summaries whose every request was cached are done already: verify and store them."""
+    from litdigest.summarize.grounding import verify_summary
+
+    for summary in completed:
         doc = next(d for d, _ in todo if d.doc_id == summary.doc_id)
         if not verify_summary(summary, doc.text):
             store.put_summary(summary.doc_id, *key, summary.model_dump_json())
             result.cached += 1
-    groups = split_requests(collected.requests, max_requests=max_requests, max_bytes=max_bytes)
-    args = {
-        "backend": key[0],
-        "model": key[1],
-        "prompt_version": key[2],
-        "settings_hash": key[3],
-        "prompt_versions": {k: p.version for k, p in backend.prompts.items()},
-    }
-    for group in groups:
-        rows = [(r.custom_id, r.doc_id, r.request_hash, r.kind, r.part) for r in group]
-        job_id = store.add_batch_job(
-            endpoint=ENDPOINT, model=backend.model, requests=rows, args=args, run_id=run_id
+
+
+def _send_group(
+    group: Sequence[PlannedRequest],
+    backend: OpenAIBackend,
+    store: Store,
+    client: openai.OpenAI,
+    args: dict[str, Any],
+    run_id: int,
+    on_failure: Callable[[str, str], None] | None,
+) -> BatchJob:
+    """Record one job, upload its JSONL file and create the provider batch."""
+    rows = [(r.custom_id, r.doc_id, r.request_hash, r.kind, r.part) for r in group]
+    job_id = store.add_batch_job(
+        endpoint=ENDPOINT, model=backend.model, requests=rows, args=args, run_id=run_id
+    )
+    data = b"".join(r.line() for r in group)
+    try:
+        upload = client.files.create(
+            file=(f"litdigest-job-{job_id}.jsonl", data, "application/jsonl"),
+            purpose="batch",
         )
-        data = b"".join(r.line() for r in group)
-        try:
-            upload = client.files.create(
-                file=(f"litdigest-job-{job_id}.jsonl", data, "application/jsonl"),
-                purpose="batch",
-            )
-            store.update_batch_job(job_id, input_file_id=upload.id)
-            batch = client.batches.create(
-                input_file_id=upload.id,
-                endpoint=ENDPOINT,
-                completion_window="24h",
-                metadata={"litdigest_job": str(job_id)},
-            )
-            store.update_batch_job(job_id, batch_id=batch.id, status=batch.status)
-        except Exception as exc:
-            error = _api_error(exc, "submitting failed")
-            store.update_batch_job(job_id, status="submit_failed", error=error.message)
-            if on_failure is not None:
-                on_failure(f"batch job {job_id}", error.message + " (resume sends it online)")
-        result.requests += len(group)
-        result.estimated_input_cost_usd += cost_usd(
-            backend.model, sum(r.prompt_tokens for r in group), 0, batch=True
+        store.update_batch_job(job_id, input_file_id=upload.id)
+        batch = client.batches.create(
+            input_file_id=upload.id,
+            endpoint=ENDPOINT,
+            completion_window="24h",
+            metadata={"litdigest_job": str(job_id)},
         )
-        job = store.batch_job(job_id)
-        assert job is not None
-        result.jobs.append(job)
-    store.finish_run(run_id, "submitted" if not result.failed else "failed")
-    return result
+        store.update_batch_job(job_id, batch_id=batch.id, status=batch.status)
+    except Exception as exc:
+        error = _api_error(exc, "submitting failed")
+        store.update_batch_job(job_id, status="submit_failed", error=error.message)
+        if on_failure is not None:
+            on_failure(f"batch job {job_id}", error.message + " (resume sends it online)")
+    job = store.batch_job(job_id)
+    assert job is not None
+    return job
 
 
 # --------------------------------------------------------------------------------------------
@@ -671,88 +718,116 @@ def resume(
 ) -> ResumeResult:
     """Poll, download, apply and finish the unfinished jobs (all, or those named in ``keys``:
     provider batch ids or job numbers)."""
+    say = on_message or (lambda _m: None)
+    result = ResumeResult()
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    ready: list[BatchJob] = []
+    usage: dict[str, Usage] = {}
+    for job in select_jobs(store, keys, unfinished=True):
+        if _collect_job(store, client, job, result, usage, say, wait, poll_s, deadline):
+            ready.append(job)
+    for model in sorted({j.model for j in ready}):
+        group = [j for j in ready if j.model == model]
+        _finish_group(
+            store, settings, model, group, usage, result, sink, reporter, concurrency, say
+        )
+    if result.pending and not result.exit_code:
+        result.exit_code = EXIT_PENDING
+    return result
+
+
+def _collect_job(
+    store: Store,
+    client: openai.OpenAI,
+    job: BatchJob,
+    result: ResumeResult,
+    usage: dict[str, Usage],
+    say: Callable[[str], None],
+    wait: bool,
+    poll_s: float,
+    deadline: float | None,
+) -> bool:
+    """Poll one job and apply its results; True when it is ready to finish online."""
+    if job.batch_id is None:
+        say(f"job {job.id}: never submitted ({job.error or job.status}); sending it online")
+        _, failed, _ = _apply(store, job, [], [])
+        result.failed_items += failed
+        return True
+    batch = _poll(client, store, job, wait=wait, poll_s=poll_s, deadline=deadline)
+    if batch.status not in TERMINAL:
+        say(f"job {job.id} ({job.batch_id}): {batch.status}")
+        result.pending.append(job)
+        return False
+    outputs = _read_file(client, batch.output_file_id)
+    errors = _read_file(client, batch.error_file_id)
+    store.update_batch_job(
+        job.id,
+        output_file_id=batch.output_file_id,
+        error_file_id=batch.error_file_id,
+        status=batch.status,
+    )
+    ok, failed, job_usage = _apply(store, job, outputs, errors)
+    result.ok += ok
+    result.failed_items += failed
+    for doc_id, u in job_usage.items():
+        usage[doc_id] = usage.get(doc_id, Usage()) + u
+    say(
+        f"job {job.id} ({job.batch_id}): {batch.status}; {ok} result(s) ok, {failed} "
+        "without a usable result (sent online)"
+    )
+    return True
+
+
+def _finish_group(
+    store: Store,
+    settings: Settings,
+    model: str,
+    group: list[BatchJob],
+    usage: dict[str, Usage],
+    result: ResumeResult,
+    sink: Any,
+    reporter: Any,
+    concurrency: int | None,
+    say: Callable[[str], None],
+) -> None:
+    """Summarize the documents of ``group`` (one model) from the applied cache; mark them done."""
     from litdigest.chunk.chunker import Chunker
     from litdigest.summarize.backends.base import Budget
     from litdigest.summarize.backends.openai import OpenAIBackend
     from litdigest.summarize.runner import BatchRunner
 
-    say = on_message or (lambda _m: None)
-    result = ResumeResult()
-    jobs = select_jobs(store, keys, unfinished=True)
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    ready: list[BatchJob] = []
-    usage: dict[str, Usage] = {}
-    for job in jobs:
-        if job.batch_id is None:
-            say(f"job {job.id}: never submitted ({job.error or job.status}); sending it online")
-            _, failed, _ = _apply(store, job, [], [])
-            result.failed_items += failed
-            ready.append(job)
-            continue
-        batch = _poll(client, store, job, wait=wait, poll_s=poll_s, deadline=deadline)
-        if batch.status not in TERMINAL:
-            say(f"job {job.id} ({job.batch_id}): {batch.status}")
-            result.pending.append(job)
-            continue
-        outputs = _read_file(client, batch.output_file_id)
-        errors = _read_file(client, batch.error_file_id)
-        store.update_batch_job(
-            job.id,
-            output_file_id=batch.output_file_id,
-            error_file_id=batch.error_file_id,
-            status=batch.status,
-        )
-        ok, failed, job_usage = _apply(store, job, outputs, errors)
-        result.ok += ok
-        result.failed_items += failed
-        for doc_id, u in job_usage.items():
-            usage[doc_id] = usage.get(doc_id, Usage()) + u
-        say(
-            f"job {job.id} ({job.batch_id}): {batch.status}; {ok} result(s) ok, {failed} "
-            "without a usable result (sent online)"
-        )
-        ready.append(job)
-    if ready:
-        models = {j.model for j in ready}
-        for model in sorted(models):
-            group = [j for j in ready if j.model == model]
-            job_settings = settings.with_overrides(**{"openai.model": model})
-            backend = OpenAIBackend(job_settings)
-            for job in group:
-                stored = json.loads(job.args_json).get("settings_hash")
-                if stored and stored != backend.settings_hash():
-                    say(
-                        f"job {job.id}: settings changed since it was submitted; requests that "
-                        "no longer match are sent online"
-                    )
-            doc_ids = list(
-                dict.fromkeys(r.doc_id for j in group for r in store.batch_requests(j.id))
+    job_settings = settings.with_overrides(**{"openai.model": model})
+    backend = OpenAIBackend(job_settings)
+    for job in group:
+        stored = json.loads(job.args_json).get("settings_hash")
+        if stored and stored != backend.settings_hash():
+            say(
+                f"job {job.id}: settings changed since it was submitted; requests that "
+                "no longer match are sent online"
             )
-            docs = [d for d in (store.get_document(i) for i in doc_ids) if d is not None]
-            opts = job_settings.summarize
-            runner = BatchRunner(
-                _WithBatchUsage(backend, usage),
-                store,
-                sink,
-                reporter,
-                chunker=Chunker(job_settings.chunk),
-                concurrency=concurrency or opts.concurrency,
-                budget=Budget(opts.max_cost_usd, opts.max_tokens),
-                run_args={"command": "batch resume", "jobs": [j.id for j in group]},
-            )
-            outcome = asyncio.run(runner.run(docs))
-            result.summaries += outcome.emitted
-            if outcome.exit_code:
-                result.exit_code = max(result.exit_code, outcome.exit_code)
-            if not outcome.interrupted:
-                for job in group:
-                    store.update_batch_job(job.id, finished_at=utc_now())
-                    refreshed = store.batch_job(job.id)
-                    assert refreshed is not None
-                    result.collected.append(refreshed)
-    if result.pending and not result.exit_code:
-        result.exit_code = EXIT_PENDING
-    return result
+    doc_ids = list(dict.fromkeys(r.doc_id for j in group for r in store.batch_requests(j.id)))
+    docs = [d for d in (store.get_document(i) for i in doc_ids) if d is not None]
+    opts = job_settings.summarize
+    runner = BatchRunner(
+        _WithBatchUsage(backend, usage),
+        store,
+        sink,
+        reporter,
+        chunker=Chunker(job_settings.chunk),
+        concurrency=concurrency or opts.concurrency,
+        budget=Budget(opts.max_cost_usd, opts.max_tokens),
+        run_args={"command": "batch resume", "jobs": [j.id for j in group]},
+    )
+    outcome = asyncio.run(runner.run(docs))
+    result.summaries += outcome.emitted
+    if outcome.exit_code:
+        result.exit_code = max(result.exit_code, outcome.exit_code)
+    if not outcome.interrupted:
+        for job in group:
+            store.update_batch_job(job.id, finished_at=utc_now())
+            refreshed = store.batch_job(job.id)
+            assert refreshed is not None
+            result.collected.append(refreshed)
 
 
 def select_jobs(store: Store, keys: Sequence[str], *, unfinished: bool) -> list[BatchJob]:

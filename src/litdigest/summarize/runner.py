@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from litdigest.chunk.chunker import Chunker
 from litdigest.documents import Chunk, Document
-from litdigest.errors import InputError, LitdigestError, UsageError
+from litdigest.errors import InputError, LitdigestError, SummaryRejected, UsageError
 from litdigest.redaction import redact
 from litdigest.store.store import Store
 from litdigest.summarize.backends.base import Backend, Budget, BudgetExceeded, CallContext
@@ -52,8 +52,10 @@ __all__ = [
     "BatchResult",
     "BatchRunner",
     "FailureReporter",
+    "backend_key",
     "make_runner",
     "run_batch",
+    "summarize_document",
 ]
 
 _MAX_PROBLEMS_SHOWN: Final = 2
@@ -198,12 +200,7 @@ class BatchRunner:
         self.on_update = on_update
         self.result = BatchResult()
         self._run_finished = False
-        self._key = (
-            backend.name,
-            backend.model,
-            backend.prompt_version,
-            backend.settings_hash(),
-        )
+        self._key = backend_key(backend)
 
     # ---- run record ----------------------------------------------------------------------
 
@@ -335,9 +332,11 @@ class BatchRunner:
     async def _summarize(self, doc: Document, chunks: list[Chunk], ctx: CallContext) -> _Outcome:
         """Summarize, verify and commit one document; every error becomes an outcome."""
         try:
-            summary = await self.backend.summarize(doc, chunks, ctx)
+            summary = await summarize_document(self.backend, doc, chunks, ctx, self.store)
         except BudgetExceeded as exc:
             return _OverBudget(exc.message)
+        except SummaryRejected as exc:
+            return self._record(doc, _Failed(exc.stage, exc.message, exc.retryable))
         except UsageError as exc:  # the server cannot be used as configured: stop the run
             self._record(doc, _Failed("summarize", exc.message, exc.retryable))
             raise
@@ -346,17 +345,6 @@ class BatchRunner:
         except Exception as exc:  # a backend bug must not stop the batch
             reason = f"internal error: {type(exc).__name__}: {exc}"
             return self._record(doc, _Failed("summarize", reason))
-        if not isinstance(summary, DocumentSummary):
-            reason = f"backend returned {type(summary).__name__}, not a DocumentSummary"
-            return self._record(doc, _Failed("summarize", reason))
-        problems = verify_summary(summary, doc.text)
-        if problems:
-            reason = f"summary failed verification: {_describe_problems(problems)}"
-            return self._record(doc, _Failed("verify", reason))
-        try:
-            self.store.put_summary(doc.doc_id, *self._key, summary.model_dump_json())
-        except LitdigestError as exc:
-            return self._record(doc, _Failed("store", exc.message, exc.retryable))
         return _Done(summary, cached=False)
 
     def _record(self, doc: Document, failed: _Failed) -> _Failed:
@@ -419,6 +407,45 @@ class BatchRunner:
     def _update(self) -> None:
         if self.on_update is not None:
             self.on_update(self.result)
+
+
+def backend_key(backend: Backend) -> tuple[str, str, str, str]:
+    """The cache key of a backend's summaries: name, model, prompt version, settings hash."""
+    return (backend.name, backend.model, backend.prompt_version, backend.settings_hash())
+
+
+async def summarize_document(
+    backend: Backend,
+    doc: Document,
+    chunks: list[Chunk],
+    ctx: CallContext,
+    store: Store,
+    *,
+    in_thread: bool = False,
+) -> DocumentSummary:
+    """Summarize one stored document, verify every quote and commit the summary.
+
+    The one path from a document to a stored summary (the batch runner and the review app's
+    "summarize again"). ``in_thread`` runs the backend in a worker thread (a CPU-bound backend
+    with no store in ``ctx``); verifying and storing stay on the caller's thread. Raises
+    ``SummaryRejected`` (stage summarize, verify or store), or what the backend raised.
+    """
+    if in_thread:
+        summary = await asyncio.to_thread(asyncio.run, backend.summarize(doc, chunks, ctx))
+    else:
+        summary = await backend.summarize(doc, chunks, ctx)
+    if not isinstance(summary, DocumentSummary):
+        reason = f"backend returned {type(summary).__name__}, not a DocumentSummary"
+        raise SummaryRejected("summarize", reason)
+    problems = verify_summary(summary, doc.text)
+    if problems:
+        reason = f"summary failed verification: {_describe_problems(problems)}"
+        raise SummaryRejected("verify", reason)
+    try:
+        store.put_summary(doc.doc_id, *backend_key(backend), summary.model_dump_json())
+    except LitdigestError as exc:
+        raise SummaryRejected("store", exc.message, retryable=exc.retryable) from None
+    return summary
 
 
 def _next_or_none(iterator: Iterator[Document | InputError]) -> Document | InputError | None:

@@ -399,16 +399,27 @@ def negations(text: str) -> tuple[tuple[str, frozenset[str], int], ...]:
     return tuple(out)
 
 
-def _reaches(statement: str, quote: str, position: int) -> bool:
-    """Does the statement, aligned word by word onto the quote, go past ``position``? A
-    statement that restates only the part of its quote before a negation did not drop it."""
+def _aligned(statement: str, quote: str) -> list[int]:
+    """Positions in the quote's tokens of the statement's tokens, aligned greedily in order."""
     q_stems = [_stem(t) for t in _tokens(quote)]
-    at = -1
-    for stem in _content(_tokens(statement)):
+    at, out = -1, []
+    for stem in (_stem(t) for t in _tokens(statement) if t not in _NEGATION):
         nxt = next((j for j in range(at + 1, len(q_stems)) if q_stems[j] == stem), None)
         if nxt is not None:
             at = nxt
-    return at > position
+            out.append(at)
+    return out
+
+
+def _restates(statement: str, quote: str, position: int, scope: frozenset[str]) -> bool:
+    """Does the statement restate the negated part of the quote? It must reach past the
+    negation (a statement that restates only what comes before it did not drop it) and say
+    what is negated (a word of its scope, or the word right after it)."""
+    aligned = _aligned(statement, quote)
+    if not aligned or aligned[-1] <= position:
+        return False
+    said = set(_content(_tokens(statement)))
+    return bool(scope & said) or any(position < j <= position + 2 for j in aligned)
 
 
 def _check_negation(statement: str, quotes: Sequence[str]) -> list[str]:
@@ -416,12 +427,14 @@ def _check_negation(statement: str, quotes: Sequence[str]) -> list[str]:
     q_negs = [(q, negations(q)) for q in quotes]
     if s_neg and not any(n for _, n in q_negs):
         return [f"negation added: {s_neg[0][0]!r}"]
-    if not s_neg:
-        said = set(_content(_tokens(statement)))
-        for quote, negs in q_negs:
-            for word, scope, position in negs:
-                if scope & said and _reaches(statement, quote, position):
-                    return [f"negation dropped: the quote says {word!r}"]
+    restated = [
+        word
+        for quote, negs in q_negs
+        for word, scope, position in negs
+        if _restates(statement, quote, position, scope)
+    ]
+    if len(restated) > len(s_neg):  # the statement says fewer of them than it restates
+        return [f"negation dropped: the quote says {restated[0]!r}"]
     return []
 
 

@@ -19,90 +19,35 @@ from pathlib import Path
 from typing import ClassVar, Final
 
 import platformdirs
-from textual import on, work
-from textual.app import App, ComposeResult
+from textual import work
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
-from textual.screen import Screen
-from textual.widget import Widget
-from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
-from textual.widgets.option_list import Option
 
 from litdigest.config import APP_NAME, KeySettings, Settings
 from litdigest.review.decisions import (
-    DOC_STATUSES,
-    ClaimView,
-    DocStatus,
-    DocumentRow,
-    ReviewDocument,
     Reviewer,
     default_selection,
 )
-from litdigest.review.export import SECTION_TITLES, SUFFIXES, ExportFormat, export_digest
+from litdigest.review.export import SUFFIXES, ExportFormat, export_digest
 from litdigest.store.store import Store
-from litdigest.summarize.schema import SECTIONS
 from litdigest.tui.messages import DigestExportRequested
 from litdigest.tui.screens import (
-    DigestScreen,
-    EditScreen,
     EvalReportScreen,
-    FlagResult,
-    FlagScreen,
     HelpScreen,
+    ReviewScreen,
 )
-from litdigest.tui.text import ellipsize, one_line, source_content
 
 __all__ = ["LATEST_EVAL_REPORT", "ReviewApp", "ReviewScreen"]
 
 LATEST_EVAL_REPORT: Final = "latest-eval-report"
-STATUS_LABELS: Final[dict[DocStatus, str]] = {
-    "unreviewed": "unreviewed",
-    "in_progress": "in progress",
-    "done": "done",
-}
-_STATE_BADGES: Final[dict[str, tuple[str, str]]] = {
-    "accepted": ("✓", "bold $success"),
-    "rejected": ("✗", "bold $error"),
-    "pending": ("·", "dim"),
-}
 _EXPORT_LABELS: Final[tuple[tuple[ExportFormat, str], ...]] = (
     ("md", "Markdown"),
     ("json", "JSON"),
     ("csv", "CSV"),
 )
-_HIGHLIGHT: Final = "black on #d7af5f"
-_HIGHLIGHT_PRIMARY: Final = "bold black on #ffd75f"
 
-CSS: Final = """
-ReviewScreen { layout: vertical; }
-#body { height: 1fr; }
-#docs { width: 30%; min-width: 22; max-width: 60; border-right: vkey $panel; }
-#docs.-hidden { display: none; }
-#doc-filter { margin: 0 0 0 0; }
-#doc-status { height: 1; color: $text-muted; padding: 0 1; }
-#doc-list { height: 1fr; border: none; text-wrap: nowrap; text-overflow: ellipsis; }
-#main { width: 1fr; }
-#doc-title {
-    height: 2; padding: 0 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis;
-}
-#claims { height: 1fr; border: round $panel; }
-#claims:focus { border: round $accent; }
-#source { height: 1fr; border: round $panel; padding: 0 1; }
-#source:focus { border: round $accent; }
-#progress { height: 1; display: none; }
-#progress.-running { display: block; }
-#progress-label { width: auto; padding: 0 1; }
-#progress-bar { width: 1fr; }
-EditScreen, FlagScreen, HelpScreen { align: center middle; }
-#dialog {
-    width: 80%; max-width: 100; height: auto; max-height: 90%;
-    border: round $accent; background: $surface; padding: 0 1;
-}
-#screen-title { height: 1; padding: 0 1; background: $panel; }
-#digest-body, #report-body { height: 1fr; padding: 0 1; }
-"""
+CSS_PATH: Final = "review.tcss"
 
 
 def _keys_help() -> list[tuple[str, str]]:
@@ -110,42 +55,6 @@ def _keys_help() -> list[tuple[str, str]]:
     for name, info in KeySettings.model_fields.items():
         rows.append((name, info.description or name))
     return rows
-
-
-def _doc_prompt(row: DocumentRow) -> Content:
-    year = str(row.year) if row.year else "—"
-    counts = f"✓{row.accepted} ✗{row.rejected} ⚑{row.flagged}"
-    status_style = {"done": "$success", "in_progress": "$warning"}.get(row.status, "$text-muted")
-    return Content.assemble(
-        (ellipsize(one_line(row.title), 90), "bold"),
-        "\n",
-        (f"{year} · ", "dim"),
-        (STATUS_LABELS[row.status], status_style),
-        (f" · {counts}/{row.total}", "dim"),
-    )
-
-
-def _claim_prompt(view: ClaimView) -> Content:
-    badge, style = _STATE_BADGES[view.status]
-    parts: list[str | Content | tuple[str, str]] = [(f"{badge} ", style)]
-    if view.flagged:
-        parts.append(("⚑ ", "bold $warning"))
-    if view.edited:
-        parts.append(("✎ ", "bold $accent"))
-    if view.claim.evidence_kind is not None:
-        parts.append((f"[{view.claim.evidence_kind.value}] ", "italic $text-muted"))
-    if view.claim.support == "unverified":  # its quotes do not support it (issue 14)
-        parts.append(("? unverified ", "bold $error"))
-    parts.append(one_line(view.statement))
-    if view.claim.support == "unverified":
-        parts.append(("\n   not in its quotes: ", "$error"))
-        parts.append(one_line("; ".join(view.claim.unsupported_terms) or "unknown"))
-    elif view.claim.support == "supported":
-        parts.append((" ✓q", "dim $success"))
-    if view.note:
-        parts.append(("\n   note: ", "$warning"))
-        parts.append(one_line(view.note))
-    return Content.assemble(*parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,395 +85,11 @@ class ReviewCommands(Provider):
                 )
 
 
-class ReviewScreen(Screen[None]):
-    """The main review screen."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "accept", "Accept", id="accept"),
-        Binding("r", "reject", "Reject", id="reject"),
-        Binding("e", "edit", "Edit", id="edit"),
-        Binding("f", "flag", "Flag", id="flag"),
-        Binding("u", "undo", "Undo", id="undo"),
-        Binding("d", "done", "Done", id="done", show=False),
-        Binding("A", "accept_all", "Accept all", id="accept_all", show=False),
-        Binding("j", "move(1)", "Next", id="next", show=False),
-        Binding("k", "move(-1)", "Previous", id="previous", show=False),
-        Binding("tab", "switch_pane", "Switch pane", id="switch_pane", show=False),
-        Binding("slash", "filter", "Filter", id="filter", show=False),
-        Binding("s", "status_filter", "Status filter", id="status_filter", show=False),
-        Binding("l", "toggle_documents", "Documents", id="toggle_documents", show=False),
-        Binding("g", "digest", "Digest", id="digest", show=False),
-        Binding("escape", "leave_filter", "Leave filter", show=False),
-    ]
-
-    def __init__(self, reviewer: Reviewer) -> None:
-        super().__init__()
-        self.reviewer = reviewer
-        self.status_filter: DocStatus | None = None
-        self.doc_id: str | None = None
-        self.current: ReviewDocument | None = None
-        self._claim_keys: list[str | None] = []  # option index -> "field:index" (None: header)
-
-    # ---- composition ---------------------------------------------------------------------
-
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="body"):
-            with Vertical(id="docs"):
-                yield Input(placeholder="/ filter documents", id="doc-filter", compact=True)
-                yield Static(id="doc-status", markup=False)
-                yield OptionList(id="doc-list", markup=False)
-            with Vertical(id="main"):
-                yield Static(id="doc-title", markup=False)
-                yield OptionList(id="claims", markup=False)
-                with VerticalScroll(id="source"):
-                    yield Static(id="source-text", markup=False)
-                with Horizontal(id="progress"):
-                    yield Static(id="progress-label", markup=False)
-                    yield ProgressBar(total=None, show_eta=False, id="progress-bar")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#doc-filter", Input).cursor_blink = False
-        self.query_one("#claims", OptionList).border_title = "Summary"
-        self.query_one("#source", VerticalScroll).border_title = "Source"
-        self.refresh_documents()
-        self.query_one("#claims", OptionList).focus()
-
-    # ---- helpers -------------------------------------------------------------------------
-
-    @property
-    def doc_list(self) -> OptionList:
-        return self.query_one("#doc-list", OptionList)
-
-    @property
-    def claim_list(self) -> OptionList:
-        return self.query_one("#claims", OptionList)
-
-    def refresh_documents(self, keep: str | None = None) -> None:
-        """Rebuild the document list from the store, keeping ``keep`` (or the current one)."""
-        query = self.query_one("#doc-filter", Input).value
-        rows = self.reviewer.list_documents(query=query, status=self.status_filter)
-        doc_list = self.doc_list
-        doc_list.clear_options()
-        doc_list.add_options(Option(_doc_prompt(row), id=row.doc_id) for row in rows)
-        status = STATUS_LABELS[self.status_filter] if self.status_filter else "all"
-        total = len(self.reviewer.document_ids())
-        self.query_one("#doc-status", Static).update(
-            Content(f"status: {status} · {len(rows)}/{total} documents")
-        )
-        wanted = keep or self.doc_id
-        ids = [row.doc_id for row in rows]
-        if not ids:
-            self.show_document(None)
-            return
-        index = ids.index(wanted) if wanted in ids else 0
-        doc_list.highlighted = index
-        if ids[index] != self.doc_id or self.current is None:
-            self.show_document(ids[index])
-
-    def show_document(self, doc_id: str | None, claim_key: str | None = None) -> None:
-        """Load ``doc_id`` into the summary and source panes."""
-        self.doc_id = doc_id
-        self.current = self.reviewer.load(doc_id) if doc_id else None
-        title = self.query_one("#doc-title", Static)
-        if self.current is None:
-            title.update(Content("No summaries to review. Run litdigest summarize first."))
-            self.claim_list.clear_options()
-            self._claim_keys = []
-            self.query_one("#source-text", Static).update(Content(""))
-            return
-        row = self.current.row
-        title.update(
-            Content.assemble(
-                (ellipsize(one_line(row.title), 300), "bold"),
-                "\n",
-                (f"{row.year or '—'} · {STATUS_LABELS[row.status]} · ", "dim"),
-                (
-                    f"✓{row.accepted} ✗{row.rejected} ⚑{row.flagged} of {row.total} · {row.doc_id}",
-                    "dim",
-                ),
-            )
-        )
-        self._fill_claims(claim_key)
-
-    def _fill_claims(self, claim_key: str | None) -> None:
-        current = self.current
-        assert current is not None
-        options: list[Option] = []
-        keys: list[str | None] = []
-        for section in SECTIONS:
-            views = [v for v in current.claims if v.field == section]
-            options.append(
-                Option(
-                    Content(f"{SECTION_TITLES[section]} ({len(views)})").stylize("bold underline"),
-                    disabled=True,
-                )
-            )
-            keys.append(None)
-            for view in views:
-                options.append(Option(_claim_prompt(view), id=view.key))
-                keys.append(view.key)
-        claims = self.claim_list
-        claims.clear_options()
-        claims.add_options(options)
-        self._claim_keys = keys
-        target = (
-            claim_key
-            if claim_key is not None and claim_key in keys
-            else next((k for k in keys if k), None)
-        )
-        if target is not None:
-            claims.highlighted = keys.index(target)
-        self._show_source(self.selected_claim())
-
-    def selected_claim(self) -> ClaimView | None:
-        current = self.current
-        if current is None:
-            return None
-        index = self.claim_list.highlighted
-        if index is None or index >= len(self._claim_keys):
-            return None
-        key = self._claim_keys[index]
-        if key is None:
-            return None
-        field_name, _, claim_index = key.partition(":")
-        return current.claim(field_name, int(claim_index))
-
-    def _show_source(self, view: ClaimView | None) -> None:
-        current = self.current
-        text_widget = self.query_one("#source-text", Static)
-        if current is None:
-            text_widget.update(Content(""))
-            return
-        text = current.document.text
-        spans = [(q.start, q.end) for q in view.quotes] if view is not None else []
-        text_widget.update(
-            source_content(text, spans, style=_HIGHLIGHT, primary_style=_HIGHLIGHT_PRIMARY)
-        )
-        if spans:
-            self.call_after_refresh(self._scroll_to_offset, spans[0][0])
-        else:
-            self.query_one("#source", VerticalScroll).scroll_home(animate=False)
-
-    def _scroll_to_offset(self, offset: int) -> None:
-        """Scroll the source pane so the line holding character ``offset`` is near the top."""
-        current = self.current
-        if current is None:
-            return
-        source = self.query_one("#source", VerticalScroll)
-        width = source.scrollable_content_region.width
-        if width <= 0:
-            return
-        prefix = source_content(current.document.text[:offset], [], style="", primary_style="")
-        line = max(len(prefix.wrap(width)) - 1, 0) if offset else 0
-        source.scroll_to(y=max(line - 2, 0), animate=False, immediate=True)
-
-    def _refresh_current(self, claim_key: str | None = None) -> None:
-        """Re-read the current document after a decision; update its row in the list."""
-        if self.doc_id is None:
-            return
-        selected = self.selected_claim()
-        keep = claim_key or (selected.key if selected else None)
-        self.show_document(self.doc_id, keep)
-        self._update_row(self.doc_id)
-
-    def _update_row(self, doc_id: str) -> None:
-        row = self.reviewer.row(doc_id)
-        if row is None:
-            return
-        try:
-            self.doc_list.replace_option_prompt(doc_id, _doc_prompt(row))
-        except Exception:  # not in the filtered list
-            return
-
-    def _advance(self) -> None:
-        """Move to the next claim (skipping headers), if any."""
-        index = self.claim_list.highlighted
-        if index is None:
-            return
-        for nxt in range(index + 1, len(self._claim_keys)):
-            if self._claim_keys[nxt] is not None:
-                self.claim_list.highlighted = nxt
-                return
-
-    def _need_claim(self) -> ClaimView | None:
-        view = self.selected_claim()
-        if view is None:
-            self.app.notify("Select a claim first.", severity="warning", markup=False)
-        return view
-
-    # ---- events --------------------------------------------------------------------------
-
-    @on(OptionList.OptionHighlighted, "#doc-list")
-    def _doc_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_id and event.option_id != self.doc_id:
-            self.show_document(event.option_id)
-
-    @on(OptionList.OptionHighlighted, "#claims")
-    def _claim_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        self._show_source(self.selected_claim())
-
-    @on(OptionList.OptionSelected, "#doc-list")
-    def _doc_selected(self, event: OptionList.OptionSelected) -> None:
-        self.claim_list.focus()
-
-    @on(Input.Changed, "#doc-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.refresh_documents()
-
-    @on(Input.Submitted, "#doc-filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        self.doc_list.focus()
-
-    # ---- actions: review -----------------------------------------------------------------
-
-    def action_accept(self) -> None:
-        view = self._need_claim()
-        if view is not None:
-            self.reviewer.accept(view.doc_id, view.field, view.index)
-            self._refresh_current(view.key)
-            self._advance()
-
-    def action_reject(self) -> None:
-        view = self._need_claim()
-        if view is not None:
-            self.reviewer.reject(view.doc_id, view.field, view.index)
-            self._refresh_current(view.key)
-            self._advance()
-
-    def action_edit(self) -> None:
-        view = self._need_claim()
-        if view is None:
-            return
-
-        def done(statement: str | None) -> None:
-            if statement is None or statement == view.statement:
-                return
-            self.reviewer.edit(view.doc_id, view.field, view.index, statement)
-            self._refresh_current(view.key)
-
-        self.app.push_screen(EditScreen(view.statement, view.original_statement), done)
-
-    def action_flag(self) -> None:
-        view = self._need_claim()
-        if view is None:
-            return
-
-        def done(result: FlagResult | None) -> None:
-            if result is None:
-                return
-            if result.action == "unflag":
-                self.reviewer.unflag(view.doc_id, view.field, view.index)
-            else:
-                self.reviewer.flag(view.doc_id, view.field, view.index, result.note)
-            self._refresh_current(view.key)
-
-        self.app.push_screen(FlagScreen(view.note if view.flagged else None, view.flagged), done)
-
-    def action_undo(self) -> None:
-        applied = self.reviewer.undo(self.doc_id)
-        if applied is None:
-            self.app.notify("Nothing to undo.", severity="warning", markup=False)
-            return
-        self.app.notify(f"Undone: {applied.label}.", markup=False)
-        if applied.doc_id == self.doc_id:
-            first = applied.targets[0]
-            key = f"{first[0]}:{first[1]}" if first[0] in SECTIONS else None
-            self._refresh_current(key)
-        else:
-            self._update_row(applied.doc_id)
-
-    def action_done(self) -> None:
-        if self.doc_id is None:
-            return
-        done = not self.reviewer.is_done(self.doc_id)
-        self.reviewer.set_done(self.doc_id, done)
-        self.app.notify("Document marked done." if done else "Document reopened.", markup=False)
-        self._refresh_current()
-
-    def action_accept_all(self) -> None:
-        if self.doc_id is None:
-            return
-        applied = self.reviewer.accept_all(self.doc_id)
-        if applied is None:
-            self.app.notify("No pending claims.", markup=False)
-            return
-        self.app.notify(f"Accepted {len(applied.targets)} pending claim(s).", markup=False)
-        self._refresh_current()
-
-    # ---- actions: navigation -------------------------------------------------------------
-
-    def action_move(self, delta: int) -> None:
-        focused = self.focused
-        if isinstance(focused, OptionList):
-            if delta > 0:
-                focused.action_cursor_down()
-            else:
-                focused.action_cursor_up()
-        elif isinstance(focused, VerticalScroll):
-            if delta > 0:
-                focused.scroll_down(animate=False)
-            else:
-                focused.scroll_up(animate=False)
-        else:
-            self.claim_list.focus()
-
-    def _panes(self) -> list[Widget]:
-        panes: list[Widget] = []
-        if not self.query_one("#docs").has_class("-hidden"):
-            panes.append(self.doc_list)
-        panes += [self.claim_list, self.query_one("#source", VerticalScroll)]
-        return panes
-
-    def action_switch_pane(self) -> None:
-        panes = self._panes()
-        focused = self.focused
-        index = panes.index(focused) if focused in panes else -1
-        panes[(index + 1) % len(panes)].focus()
-
-    def action_filter(self) -> None:
-        docs = self.query_one("#docs")
-        docs.remove_class("-hidden")
-        self.query_one("#doc-filter", Input).focus()
-
-    def action_leave_filter(self) -> None:
-        if self.focused is self.query_one("#doc-filter", Input):
-            self.doc_list.focus()
-
-    def action_status_filter(self) -> None:
-        order: list[DocStatus | None] = [None, *DOC_STATUSES]
-        self.status_filter = order[(order.index(self.status_filter) + 1) % len(order)]
-        self.refresh_documents()
-
-    def action_toggle_documents(self) -> None:
-        docs = self.query_one("#docs")
-        docs.toggle_class("-hidden")
-        if docs.has_class("-hidden") and self.focused in (
-            self.doc_list,
-            self.query_one("#doc-filter", Input),
-        ):
-            self.claim_list.focus()
-
-    def action_digest(self) -> None:
-        selection = default_selection(self.reviewer)
-        self.app.push_screen(DigestScreen(self.reviewer.digest(selection.status), selection))
-
-    # ---- progress ------------------------------------------------------------------------
-
-    def set_progress(self, label: str | None) -> None:
-        bar = self.query_one("#progress")
-        if label is None:
-            bar.remove_class("-running")
-            return
-        self.query_one("#progress-label", Static).update(Content(label))
-        bar.add_class("-running")
-
-
 class ReviewApp(App[None]):
     """Review summaries stored in a litdigest store."""
 
     TITLE = "litdigest review"
-    CSS = CSS
+    CSS_PATH = CSS_PATH
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {
         *App.COMMANDS,
         ReviewCommands,
@@ -733,7 +258,7 @@ class ReviewApp(App[None]):
         from litdigest.errors import LitdigestError
         from litdigest.summarize.backends import get_backend
         from litdigest.summarize.backends.base import CallContext
-        from litdigest.summarize.grounding import verify_summary
+        from litdigest.summarize.runner import backend_key, summarize_document
 
         settings = self.settings
         if backend_name == "openai" and model:
@@ -743,20 +268,18 @@ class ReviewApp(App[None]):
             raise LitdigestError(f"document {doc_id} is not in the store")
         backend = get_backend(backend_name, settings)
         chunks = await asyncio.to_thread(Chunker(settings.chunk).chunk_document, document)
-        if backend_name == "extractive":  # CPU-bound and store-free: off the UI thread
-            summary = await asyncio.to_thread(
-                asyncio.run, backend.summarize(document, chunks, CallContext())
-            )
-        else:  # network-bound: on the event loop, with the store's call log and cache
-            context = CallContext(
+        offline = backend_name == "extractive"  # CPU-bound and store-free: off the UI thread
+        context = (  # network-bound: on the event loop, with the store's call log and cache
+            CallContext()
+            if offline
+            else CallContext(
                 store=self.store, limiter=asyncio.Semaphore(settings.summarize.concurrency)
             )
-            summary = await backend.summarize(document, chunks, context)
-        problems = verify_summary(summary, document.text)
-        if problems:
-            raise LitdigestError(f"summary failed verification: {problems[0]}")
-        key = (backend.name, backend.model, backend.prompt_version, backend.settings_hash())
-        self.store.put_summary(doc_id, *key, summary.model_dump_json())
+        )
+        summary = await summarize_document(
+            backend, document, chunks, context, self.store, in_thread=offline
+        )
+        key = backend_key(backend)
         stored = next(
             self.store.iter_summaries(
                 doc_id=doc_id,

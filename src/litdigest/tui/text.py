@@ -18,6 +18,9 @@ from typing import Final
 
 from textual.content import Content
 
+from litdigest.text import ellipsize
+from litdigest.text import one_line as text_one_line
+
 __all__ = ["ellipsize", "one_line", "safe_text", "source_content"]
 
 _REPLACEMENT: Final = "\ufffd"
@@ -48,11 +51,7 @@ def safe_text(text: str) -> str:
 
 def one_line(text: str) -> str:
     """Safe text on one line (whitespace runs collapsed)."""
-    return " ".join(safe_text(text).split())
-
-
-def ellipsize(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+    return text_one_line(safe_text(text))
 
 
 def source_content(

@@ -61,6 +61,7 @@ from litdigest.summarize.schema import (
     DocumentSummary,
     Quote,
     Section,
+    TldrCitation,
     Usage,
 )
 
@@ -283,6 +284,7 @@ class ExtractiveBackend:
                 "tldr_sentences": self.tldr_sentences,
                 "quote_share": self.quote_share,
                 "tiny_quote_share": self.tiny_quote_share,
+                "tldr": "composed from the claims",
             }
         )
 
@@ -323,11 +325,13 @@ class ExtractiveBackend:
             for section in SECTIONS
             if not claims[section]
         ]
+        tldr, citations = self._claims_tldr(claims)
         return DocumentSummary(
             doc_id=doc.doc_id,
             source=doc.source,
             metadata=doc.metadata,
-            tldr=self._tldr(fields, sentences, doc.metadata.title),
+            tldr=tldr or self._tldr(fields, sentences, doc.metadata.title),
+            tldr_citations=citations,
             mechanism=claims["mechanism"],
             evidence=claims["evidence"],
             therapeutic_implication=claims["therapeutic_implication"],
@@ -367,6 +371,20 @@ class ExtractiveBackend:
             chosen[section].append(s)
             used += s.n_words
         return {section: sorted(chosen[section], key=lambda s: s.index) for section in SECTIONS}
+
+    def _claims_tldr(self, claims: dict[Section, list[Claim]]) -> tuple[str, list[TldrCitation]]:
+        """The TL;DR composed from the claims (issue 14): mechanism and implication first,
+        evidence only when they are missing; every term of it is in a cited claim's quote."""
+        from litdigest.summarize.support import compose_cited_tldr
+
+        first: dict[Section, list[Claim]] = {
+            "mechanism": claims["mechanism"],
+            "therapeutic_implication": claims["therapeutic_implication"],
+        }
+        tldr, citations = compose_cited_tldr(first, self.tldr_sentences)
+        if len(citations) < self.tldr_sentences:
+            tldr, citations = compose_cited_tldr(claims, self.tldr_sentences)
+        return tldr, citations
 
     def _tldr(
         self,
