@@ -8,7 +8,7 @@ speed in-process on the 480 Cochrane abstracts beside sumy LexRank in the same r
   never trained on). The sentences are re-extracted from ../shared by ``training/extract.py``.
 * **Evidence kind**: accuracy of ``extractive_kinds.evidence_kind_of`` on the hand-labelled
   evidence sentences of the test documents (goal ≥ 0.85).
-* **Speed**: ``ExtractiveBackend.summarize_sync`` on the cleaned abstracts (clean once,
+* **Speed**: ``ExtractiveV3Backend.summarize_sync`` on the cleaned abstracts (clean once,
   outside the timing), and sumy LexRank with 3 sentences on the raw abstracts; best of two
   passes each, after a 20-document warm-up (goal ≥ 300 docs/s). Other jobs on the machine
   make absolute figures noisy; the ratio is measured in the same run.
@@ -24,7 +24,7 @@ from typing import Any, Final
 from bench.bench_peers import load_cochrane, sumy_system
 from litdigest.clean import clean_text
 from litdigest.documents import CleanMode, Document, Format, Metadata, content_hash
-from litdigest.summarize.backends.extractive import ExtractiveBackend
+from litdigest.summarize.backends.extractive_v3 import ExtractiveV3Backend
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 SPEED_GOAL: Final = 300.0
@@ -78,7 +78,7 @@ def speed(shared: Path) -> dict[str, Any] | None:
         return None
     sources, _ = loaded
     docs = _docs(sources)
-    backend = ExtractiveBackend()
+    backend = ExtractiveV3Backend()
     for d in docs[:20]:
         backend.summarize_sync(d)
     sumy_system("lexrank", sources[:20], [3] * 20)
@@ -145,7 +145,7 @@ def markdown(res: dict[str, Any] | None) -> list[str]:
         lines += [
             "| system (Cochrane, in-process, same run) | docs/s | goal | met? |",
             "| --- | --- | --- | --- |",
-            f"| ours: ExtractiveBackend.summarize_sync (extractive-v3) | "
+            f"| ours: ExtractiveV3Backend.summarize_sync (extractive-v3) | "
             f"{sp['ours_docs_per_s']:.0f} | ≥ {SPEED_GOAL:.0f} | "
             f"{'✅ yes' if sp['ours_docs_per_s'] >= SPEED_GOAL else '❌ no'} |",
             f"| sumy LexRank (3 sentences) | {sp['lexrank_docs_per_s']:.0f} | | |",

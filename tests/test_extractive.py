@@ -13,9 +13,7 @@ from litdigest.config import Settings, SummarizeSettings
 from litdigest.documents import CleanMode, Document, Format, Metadata, content_hash
 from litdigest.prepare import iter_documents
 from litdigest.summarize.backends.base import Backend, CallContext
-from litdigest.summarize.backends.extractive import ExtractiveBackend, sentence_roles
-from litdigest.summarize.backends.extractive_kinds import document_kind, evidence_kind_of
-from litdigest.summarize.backends.extractive_statements import statement
+from litdigest.summarize.backends.extractive import ExtractiveBackend
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import SECTIONS, DocumentSummary, EvidenceKind, Section
 
@@ -103,48 +101,24 @@ def review(backend: ExtractiveBackend) -> DocumentSummary:
 def test_backend_identity(backend: ExtractiveBackend, review: DocumentSummary) -> None:
     conforming: Backend = backend
     assert conforming.name == review.backend == "extractive"
-    assert review.model == backend.model == "extractive-v3"
-    assert review.prompt_version == backend.prompt_version == "extractive-v3"
+    assert review.model == backend.model == "extractive-v2"
+    assert review.prompt_version == backend.prompt_version == "extractive-v2"
     assert review.usage.calls == review.usage.total_tokens == 0
     assert review.usage.cost_usd == 0.0
     assert review.doc_id == content_hash(REVIEW)
     assert review.source == "review.txt"
 
 
-ROLE_FIELD: dict[str, Section] = {
-    "mechanism": "mechanism",
-    "evidence": "evidence",
-    "implication": "therapeutic_implication",
-}
-
-
-def test_quoted_sentences_land_in_their_field(review: DocumentSummary) -> None:
-    # Under the budget not every sentence is quoted; those that are sit in their own field.
-    for prefix, section in EXPECTED.items():
-        assert field_of(review, prefix) in (None, section), prefix
-
-
-def test_classifier_roles_on_the_invented_review() -> None:
-    roles = {REVIEW[a:b]: role for a, b, role, _ in sentence_roles(REVIEW)}
-    right = sum(
-        ROLE_FIELD.get(role) == EXPECTED[prefix]
-        for text, role in roles.items()
-        for prefix in EXPECTED
-        if text.startswith(prefix)
-    )
-    assert right >= 6, roles
+@pytest.mark.parametrize("prefix", sorted(EXPECTED))
+def test_each_sentence_lands_in_its_field(review: DocumentSummary, prefix: str) -> None:
+    assert field_of(review, prefix) == EXPECTED[prefix]
 
 
 @pytest.mark.parametrize("prefix", sorted(KINDS))
-def test_evidence_kind_from_cues(prefix: str) -> None:
-    sentence = next(t for t in REVIEW.splitlines() for t in t.split(". ") if t.startswith(prefix))
-    assert evidence_kind_of(sentence, "Clinical evidence", document_kind(REVIEW)) is KINDS[prefix]
-
-
-def test_evidence_kind_of_chosen_evidence(review: DocumentSummary) -> None:
-    for claim in review.evidence:
-        prefix = next(p for p in KINDS if claim.quotes[0].text.startswith(p))
-        assert claim.evidence_kind is KINDS[prefix]
+def test_evidence_kind_from_cues(review: DocumentSummary, prefix: str) -> None:
+    section, i = claim_for(review, prefix)
+    assert section == "evidence"
+    assert review.evidence[i].evidence_kind is KINDS[prefix]
 
 
 def test_evidence_kind_only_on_evidence(review: DocumentSummary) -> None:
@@ -163,13 +137,11 @@ def test_quotes_are_verified_sentences(review: DocumentSummary) -> None:
 
 
 def test_statements_are_trimmed_sentences(review: DocumentSummary) -> None:
-    assert statement("Therefore, STING agonists should be tested in patients.").startswith(
-        "STING agonists should be tested"
-    )
+    section, i = claim_for(review, "Therefore, STING agonists")
+    assert review.section(section)[i].statement.startswith("STING agonists should be tested")
+    section, i = claim_for(review, "Mechanistically,")
     # "cGAS" keeps its case: only an all-lower-case first word is capitalised.
-    assert statement("Mechanistically, cGAS-derived cGAMP binds STING and TBK1.").startswith(
-        "cGAS-derived cGAMP binds STING"
-    )
+    assert review.section(section)[i].statement.startswith("cGAS-derived cGAMP binds STING")
     for _, _, claim in review.iter_claims():
         assert claim.statement[1:] in " ".join(claim.quotes[0].text.split())
 
@@ -236,32 +208,8 @@ def test_settings_hash_tracks_parameters() -> None:
 def test_max_claims_per_field(limit: int) -> None:
     summary = ExtractiveBackend(max_claims_per_field=limit).summarize_sync(make_doc(REVIEW))
     for section in SECTIONS:
-        assert len(summary.section(section)) <= limit
-    assert any(summary.section(section) for section in SECTIONS)
+        assert 1 <= len(summary.section(section)) <= limit
     assert verify_summary(summary, REVIEW) == []
-
-
-def quoted_words(summary: DocumentSummary) -> int:
-    return sum(len(q.text.split()) for _, _, c in summary.iter_claims() for q in c.quotes)
-
-
-def test_word_budget_short_document(review: DocumentSummary) -> None:
-    words = len(REVIEW.split())
-    assert words < 300
-    assert quoted_words(review) <= 0.45 * words
-    for section in SECTIONS:
-        assert len(review.section(section)) <= 3  # under 1,500 words
-
-
-def test_word_budget_long_document() -> None:
-    body = REVIEW.split("\n\n", 1)[1]
-    text = "\n\n".join(body.replace("STING", f"STING{i}") for i in range(8))
-    words = len(text.split())
-    assert words > 1500
-    summary = ExtractiveBackend().summarize_sync(make_doc(text))
-    assert quoted_words(summary) <= 0.25 * words
-    assert max(len(summary.section(s)) for s in SECTIONS) <= 5
-    assert verify_summary(summary, text) == []
 
 
 def test_bad_parameters() -> None:
@@ -277,8 +225,7 @@ def test_long_document_is_capped_and_linear() -> None:
     assert time.perf_counter() - start < 5.0  # O(n): ~0.2 s; quadratic would take minutes
     assert verify_summary(summary, text) == []
     for section in SECTIONS:
-        assert len(summary.section(section)) <= 5
-    assert any(summary.section(section) for section in SECTIONS)
+        assert 1 <= len(summary.section(section)) <= 5
 
 
 # --- degenerate input -----------------------------------------------------------------------
@@ -308,29 +255,21 @@ def test_one_sentence_document(backend: ExtractiveBackend) -> None:
     text = "PD-1 blockade restores the function of exhausted CD8 T cells through TCF1 signalling."
     summary = backend.summarize_sync(make_doc(text))
     assert verify_summary(summary, text) == []
-    # Quoting the whole text would break the 45% budget: no claim, but the TL;DR says it.
-    assert not list(summary.iter_claims())
+    assert [c.quotes[0].text for c in summary.mechanism] == [text]
     assert summary.tldr == text
-    assert len(summary.warnings) == 3
+    assert len(summary.warnings) == 2
 
 
 def test_inline_section_labels() -> None:
     text = (
-        "Objectives: To assess whether vaccination prevents infections in adults. "
-        "Search methods: We searched MEDLINE, Embase and CENTRAL up to May 2020 for trials. "
-        "Main results: We included 12 trials with 2,310 participants in the analysis. Across "
-        "the 12 trials, the vaccine reduced infections (RR 0.62, 95% CI 0.50 to 0.77). Adverse "
-        "events were rare and mild in both groups of participants. Authors' conclusions: The "
-        "vaccine may reduce infections in adults, and further well-designed trials are needed "
-        "in children."
+        "Main results: We included 12 trials with 2,310 participants; the vaccine reduced "
+        "infections (RR 0.62, 95% CI 0.50 to 0.77). Adverse events were rare and mild in both "
+        "groups of participants. Authors' conclusions: The vaccine may reduce infections in "
+        "adults, and further well-designed trials are needed in children."
     )
-    # The labels, not the budget, are under test: let every sentence be quotable.
-    backend = ExtractiveBackend(quote_share=1.0, tiny_quote_share=1.0)
-    summary = backend.summarize_sync(make_doc(text))
+    summary = ExtractiveBackend().summarize_sync(make_doc(text))
     assert verify_summary(summary, text) == []
-    for _, _, claim in summary.iter_claims():  # objectives and search methods are no claims
-        assert not claim.quotes[0].text.startswith(("To assess", "We searched"))
-    section, i = claim_for(summary, "Across the 12 trials")
+    section, i = claim_for(summary, "We included 12 trials")
     assert section == "evidence"
     assert summary.evidence[i].evidence_kind is EvidenceKind.META_ANALYSIS
     section, _ = claim_for(summary, "The vaccine may reduce infections")
@@ -351,22 +290,16 @@ def test_seeds(seeds_dir: Path) -> None:
         if isinstance(d, Document)
     ]
     assert len(docs) == 5
-    with_claims = 0
     for doc in docs:
         summary = backend.summarize_sync(doc)
         assert verify_summary(summary, doc.text) == [], doc.source
         filled = [s for s in SECTIONS if summary.section(s)]
-        # An empty field carries a warning instead of a sentence of another role.
-        assert len(summary.warnings) == 3 - len(filled), doc.source
-        with_claims += bool(filled)
+        assert len(filled) >= 2, (doc.source, summary.warnings)
         assert summary.tldr
         for _, _, claim in summary.iter_claims():
             quote = claim.quotes[0].text
             assert not quote.startswith(("Fig.", "Abstract |")), quote
             assert "http" not in quote and "Register for free" not in quote
-    # Seed 002 is a four-sentence abstract (background, two hedged claims, "Here, we
-    # discuss"): the classifier is unsure of both claims, so it has none.
-    assert with_claims >= 4
 
 
 @pytest.mark.shared
@@ -381,20 +314,17 @@ def test_cochrane_abstracts(shared_dir: Path) -> None:
     assert len(docs) == 480
     backend = ExtractiveBackend()
     rate = 0.0
-    for _ in range(2):  # best of two, CPU time: a busy CI machine should not fail this
-        start = time.process_time()
+    for _ in range(2):  # best of two: a busy CI machine should not fail this
+        start = time.perf_counter()
         summaries = [backend.summarize_sync(d) for d in docs]
-        rate = max(rate, len(docs) / max(time.process_time() - start, 1e-9))
-    # A guard against pathological slowdowns, not a benchmark (`make bench` measures speed
-    # beside sumy LexRank): ~250 docs/s of CPU time measured on a loaded 2-core machine.
+        rate = max(rate, len(docs) / (time.perf_counter() - start))
+    # A guard against pathological slowdowns, not a benchmark: ~700 docs/s measured.
     assert rate >= 50, f"{rate:.0f} docs/s"
     with_evidence = with_implication = 0
     for doc, summary in zip(docs, summaries, strict=True):
         assert verify_summary(summary, doc.text) == [], doc.source
         with_evidence += bool(summary.evidence)
         with_implication += bool(summary.therapeutic_implication)
-    # Results with figures → evidence. Authors' conclusions that only restate an effect are
-    # evidence too (training/LABELLING.md, rule 4); recommendations → implication, which
-    # about 60% of these abstracts make.
+    # Results with figures → evidence; authors' conclusions → therapeutic implication.
     assert with_evidence >= 0.95 * len(docs)
-    assert with_implication >= 0.5 * len(docs)
+    assert with_implication >= 0.95 * len(docs)

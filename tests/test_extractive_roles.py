@@ -18,8 +18,8 @@ import pytest
 from litdigest.config import Settings
 from litdigest.documents import Document
 from litdigest.prepare import iter_documents
-from litdigest.summarize.backends.extractive import ExtractiveBackend
 from litdigest.summarize.backends.extractive_statements import statement
+from litdigest.summarize.backends.extractive_v3 import ExtractiveV3Backend as ExtractiveBackend
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import DocumentSummary
 
@@ -74,8 +74,10 @@ def _labels() -> dict[tuple[str, str], str]:
     return {(r["doc"], r["sha"]): r["label"] for r in rows}
 
 
-def _summaries(paths: list[Path]) -> list[tuple[str, Document, DocumentSummary]]:
-    backend = ExtractiveBackend()
+def _summaries(
+    paths: list[Path], backend: ExtractiveBackend | None = None
+) -> list[tuple[str, Document, DocumentSummary]]:
+    backend = backend or ExtractiveBackend()
     out = []
     for path in paths:
         docs = [d for d in iter_documents([path], Settings()) if isinstance(d, Document)]
@@ -163,7 +165,8 @@ def test_budget_on_seeds_and_pmc(shared_dir: Path) -> None:
     ]
     if not all(p.is_file() for p in paths):
         pytest.skip("seeds or PMC articles missing")
-    for name, doc, summary in _summaries(paths):
+    capped = ExtractiveBackend(quote_share=0.25, tiny_quote_share=0.45)  # the cap
+    for name, doc, summary in _summaries(paths, capped):
         words = len(doc.text.split())
         quoted = sum(len(c.quotes[0].text.split()) for _, _, c in summary.iter_claims())
         assert quoted <= (0.45 if words < 300 else 0.25) * words, name

@@ -1,35 +1,30 @@
-"""Extractive backend: offline, deterministic and fast; no API, no network.
+"""Extractive backend: offline, deterministic and fast; no model, no network.
 
-Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence highlighter):
+Algorithm (``extractive-v2``: v1 plus note-keeping fields such as "Status:" skipped):
 
 1. **Sentences.** The cleaned text is split into paragraphs (lines) and sentences
-   (``chunk.sentence_spans``). Short lines without final punctuation are headings: never
-   quoted, they set the *section* of what follows. An inline label (``Abstract |``,
-   ``Main results:``) is kept out of the quote and sets the section too.
-2. **Candidates.** Captions, reference-like lines, boilerplate, questions, truncated sentences
-   and sentences under 6 or over 80 words are dropped; back matter is never quoted.
-3. **Rhetorical roles.** A multinomial logistic regression (``extractive_roles``, trained by
-   ``training/train.py`` on sentences we labelled) gives each candidate the probability of
-   each role: mechanism, evidence, implication, background, methods, meta-discourse or other,
-   from its WordLlama embedding, the cue-lexicon scores of it and of its neighbours, its
-   section and position (``extractive_features``). A sentence is a claim only when the three
-   claim roles together reach 0.5; its field is the likeliest of the three. Meta-discourse
-   needs a meta cue in the sentence itself, and review framing, statements of aim, bench
-   procedure, funding and ethics are never claims (``_NEVER_CLAIM_RE``).
-4. **Importance** = TF-IDF cosine of the sentence to the centroid of the other sentences
-   (O(n), leave-one-out) × position/section weight; a claim's rank is its field probability ×
-   importance.
-5. **Budget.** At most K claims per field (3 under 1,500 words, 5 above; configurable) and
-   quoted words at most 25% of the document (45% under 300 words). Claims are taken greedily:
-   the next is the fitting sentence with the best rank per (square-root damped) word, divided
-   by 1 + the claims its field already has, so that every field gets its best sentence first.
-   A field without a claim sentence stays empty, with a warning: it is never filled with a
-   sentence of another role.
-6. **Claims.** The quote is the sentence, an exact slice of the text; the statement trims
-   connectives and citations but never numbers (``extractive_statements``); evidence claims
-   get a kind from the sentence, its section and the document (``extractive_kinds``).
-7. **TL;DR**: one or two of the chosen mechanism and implication sentences, verbatim, in
-   document order; never a methods sentence.
+   (``chunk.sentence_spans``). Short lines without final punctuation are headings: they are
+   never quoted, but they set the *section* of what follows (abstract, results, conclusions,
+   methods, back matter...). An inline label (``Abstract |``, ``Main results:``) is kept out of
+   the quote and sets the section too.
+2. **Candidates.** Captions, reference-like lines, boilerplate (copyright, licences, URLs,
+   access notices), questions, truncated sentences and sentences under 6 or over 80 words are
+   dropped; back matter (methods details, appendices, acknowledgements...) is down-weighted or
+   dropped.
+3. **Importance** = TF-IDF cosine of the sentence to the centroid of the other sentences
+   (O(n): leave-one-out from one centroid) × position/section weight (first sentences,
+   abstract and conclusions up; methods down).
+4. **Fields.** A weighted cue lexicon scores each sentence for mechanism, evidence and
+   therapeutic implication (plus section biases: results → evidence, conclusions →
+   implication). A sentence goes to its best field when that score reaches a threshold.
+   Per field, the ``max_claims_per_field`` sentences with the best importance × cue score
+   are kept, then put back in document order. An empty field takes the best-suited sentence
+   from a field that has more than one claim, or from those left over.
+5. **Claims.** The quote is the sentence (label excluded), an exact slice of the text; the
+   statement is the sentence lightly trimmed of leading connectives and bracketed citations.
+   Evidence claims get an ``EvidenceKind`` from cue words, falling back to the document's
+   kind (systematic review → meta-analysis, review article → review).
+6. **tldr**: the one or two most important sentences, verbatim, in document order.
 """
 
 from __future__ import annotations
@@ -43,22 +38,11 @@ from typing import TYPE_CHECKING, Final
 
 from litdigest.chunk.chunker import sentence_spans
 from litdigest.summarize.backends.base import stable_hash
-from litdigest.summarize.backends.extractive_cues import CUE_ROLES, CUE_TOKEN_RE
-from litdigest.summarize.backends.extractive_features import (
-    BACK,
-    EMBED_DIM,
-    NONE,
-    SentenceInput,
-    feature_matrix,
-    next_section,
-)
-from litdigest.summarize.backends.extractive_kinds import document_kind, evidence_kinds
-from litdigest.summarize.backends.extractive_roles import ROLES, role_model
-from litdigest.summarize.backends.extractive_statements import statement
 from litdigest.summarize.schema import (
     SECTIONS,
     Claim,
     DocumentSummary,
+    EvidenceKind,
     Quote,
     Section,
     TldrCitation,
@@ -70,31 +54,350 @@ if TYPE_CHECKING:
     from litdigest.documents import Chunk, Document
     from litdigest.summarize.backends.base import CallContext
 
-__all__ = ["ExtractiveBackend", "sentence_roles"]
+__all__ = ["ExtractiveBackend"]
 
-VERSION: Final = "extractive-v3"
+VERSION: Final = "extractive-v2"
 
 MIN_WORDS: Final = 6
 MAX_WORDS: Final = 80
-SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
-SHORT_DOC_CLAIMS: Final = 3
-QUOTE_SHARE: Final = 0.25  # quoted words / document words
-TINY_DOC_WORDS: Final = 300
-TINY_QUOTE_SHARE: Final = 0.45
-MIN_CLAIM_PROBABILITY: Final = 0.5  # mechanism + evidence + implication probability
+# Minimum cue score for a sentence to join a field (one weak cue is not a mechanism).
+FIELD_THRESHOLD: Final[dict[Section, float]] = {
+    "mechanism": 1.6,
+    "evidence": 1.0,
+    "therapeutic_implication": 1.0,
+}
+FILL_THRESHOLD: Final = 0.8  # minimum cue score to fill an otherwise empty field
 TLDR_MAX_WORDS: Final = 60
-MAX_FALLBACK_SENTENCES: Final = 40  # evidence sentences that vote for the document's study kind
-# Field of each claim role (model role name -> summary section).
-_FIELD_ROLES: Final[tuple[tuple[Section, int], ...]] = (
-    ("mechanism", ROLES.index("mechanism")),
-    ("evidence", ROLES.index("evidence")),
-    ("therapeutic_implication", ROLES.index("implication")),
+
+# --------------------------------------------------------------------------------------------
+# Cue lexicons, per field: word cues (fullmatched against lower-case alphanumeric tokens, looked
+# up once per distinct word through a cache) and phrase cues (searched in the sentence,
+# case-insensitive unless (?-i:...) says otherwise). Each cue counts once per sentence.
+# --------------------------------------------------------------------------------------------
+
+Cues = tuple[tuple[str, float], ...]
+# Phrase cues: (regex, weight, gate). The regex runs only when the sentence has one of the gate's
+# words (space-separated lower-case tokens), a digit ("#") or a "%" ("%"): cheap pre-filters
+# that keep the scan O(sentence) without one big, slow alternation.
+Phrases = tuple[tuple[str, float, str], ...]
+
+_MECHANISM_WORDS: Final[Cues] = (
+    (r"mechanis(?:m|ms|tic|tically)", 2.0),
+    (r"pathways?", 1.5),
+    (r"signal(?:l?ing|s|l?ed)?", 1.5),
+    (r"whereby", 1.5),
+    (r"induc(?:e|es|ed|ing|tion|ible)", 1.0),
+    (r"activat(?:e|es|ed|ing|ion)", 1.0),
+    (r"suppress(?:es|ed|ing|ion|ive)?", 1.0),
+    (r"via", 1.0),
+    (r"through", 0.5),
+    (r"mediat(?:e|es|ed|ing|ion|or|ors)", 1.2),
+    (r"express(?:es|ed|ing|ion)?", 1.0),
+    (r"receptors?", 1.2),
+    (r"(?:up|down)regulat\w*", 1.5),
+    (r"regulat(?:e|es|ed|ing|ion|ory|or|ors)", 0.8),
+    (r"recruit\w*", 1.2),
+    (r"inhibit(?:s|ed|ing|ion|ory)?", 1.0),
+    (r"promot(?:e|es|ed|ing)", 1.0),
+    (r"drive|drives|driven|driving", 1.0),
+    (r"bind|binds|binding|ligands?", 1.2),
+    (r"cytokines?|chemokines?|interferons?|interleukin\w*", 0.8),
+    (r"secret(?:e|es|ed|ion)", 0.8),
+    (r"epigenetic\w*|methylat\w*|acetylat\w*|phosphorylat\w*", 1.2),
+    (r"transcription\w*", 1.0),
+    (r"differentiat\w*|polari[sz]\w*|exhaustion|exhausted", 1.0),
+    (r"evade|evades|evasion|escape|escapes|immunoevasion", 1.0),
+    (r"interact\w*|crosstalk", 0.8),
+    (r"dependent", 0.8),
+    (r"microenvironment", 0.5),
+    (r"apoptosis|senescence|autophagy|pyroptosis|ferroptosis|necroptosis", 0.8),
+    (r"immunogenic\w*", 0.6),
+    (r"modulat\w*|trigger\w*|sensing|sensors?", 0.8),
+    (r"metabol\w*|proliferat\w*", 0.6),
+    (r"genes?|proteins?|molecules?|molecular|cellular|circuitr\w+", 0.4),
 )
-_ROLE_OF: Final[dict[Section, int]] = dict(_FIELD_ROLES)
-_META: Final = ROLES.index("meta")
-_META_CUE_COLUMN: Final = EMBED_DIM + CUE_ROLES.index("meta")
+_MECHANISM_PHRASES: Final[Phrases] = (
+    (r"\b(?:by|through) which\b", 1.5, "which"),
+    (r"\b(?:up|down)-regulat", 1.5, "up down"),
+    (
+        r"\b(?:leads? to|led to|resulting in|results in|gives? rise to)\b",
+        0.8,
+        "lead leads led resulting results give gives",
+    ),
+    (r"\brole (?:in|of)\b|\bfunctions? (?:in|as)\b", 1.0, "role function functions"),
+    (r"\bcross-talk\b", 0.8, "cross"),
+    (r"\bdepends? on\b", 0.8, "depend depends"),
+    (r"\bcell death\b|\bimmune escape\b", 0.8, "death escape"),
+    (r"\bgene expression\b", 1.0, "expression"),
+)
+
+_NUM: Final = r"\d+(?:[.,]\d+)?"
+_EVIDENCE_WORDS: Final[Cues] = (
+    (r"mice|mouse|murine|xenografts?|syngeneic", 1.5),
+    (r"organoids?|coculture\w*", 1.2),
+    (r"patients", 0.6),
+    (r"participants", 1.2),
+    (r"cohorts?|retrospective\w*|prospective\w*", 1.5),
+    (r"trials?|randomi[sz]\w+|placebo", 1.0),
+    (r"survival", 0.8),
+    (r"showed|shown|revealed|demonstrat\w+", 1.0),
+    (r"found|finds?|observed|reported|detected|measured|identified", 1.0),
+    (r"significant\w*|statistically", 1.2),
+    (r"study|studies|experiments?|data|analysis|analyses", 0.6),
+    (r"correlat\w+|versus|vs", 1.0),
+    (r"increased|decrease[ds]?|reduc\w+|lower|higher|fewer", 0.5),
+    (r"included|involving|enrolled", 0.8),
+    (r"knockout|knockdown|deficient|deficiency", 1.0),
+    (r"findings?|results?|evidence", 0.6),
+)
+_EVIDENCE_PHRASES: Final[Phrases] = (
+    (rf"{_NUM}\s?%", 1.5, "%"),
+    (
+        rf"\b{_NUM}\s?(?:mg|µg|ug|ng|g|kg|ml|mm|cm|mmhg|days?|weeks?|months?|years?|hours?|"
+        r"minutes?|participants|patients|people|children|women|men|adults|infants|babies|"
+        r"studies|trials|rcts|mice|rats|subjects|individuals|cases|eyes|pregnancies)\b",
+        1.5,
+        "#",
+    ),
+    (r"\bn\s?=\s?\d", 2.0, "#"),
+    (r"\bp\s?[<=>≤≥]\s?0?\.\d", 2.0, "#"),
+    (
+        r"\b(?:hazard|odds|risk|rate) ratios?\b|\brelative risk\b|\bmean difference\b",
+        2.0,
+        "ratio ratios risk difference",
+    ),
+    (r"(?-i:\b(?:HR|OR|RR|MD|SMD|RD|aOR|aHR|IRR)\b)\s?[\d(=:,]", 2.0, "#"),
+    (r"(?-i:\bCIs?\b)|\bconfidence intervals?\b|(?-i:\bI2\b|\bI²)", 1.5, "ci cis confidence i2 i"),
+    (r"\bin (?:vivo|vitro)\b|\bcell lines?\b|\bco-cultur", 1.2, "vivo vitro line lines co"),
+    (
+        r"\bresponse rates?\b|\b(?:overall|progression-free|disease-free|median) survival\b",
+        1.5,
+        "rate rates survival",
+    ),
+    (r"\b(?:show|shows|reveal|reveals) that\b", 1.0, "show shows reveal reveals"),
+    (
+        r"\bassociated with\b|\bcompared (?:with|to)\b|\bmore likely\b",
+        1.0,
+        "associated compared likely",
+    ),
+    (r"\bknocked out\b|-/-", 1.0, "knocked %"),
+    (r"\bmeta-analys", 1.0, "meta"),
+)
+
+_IMPLICATION_WORDS: Final[Cues] = (
+    (r"therap(?:y|ies|eutic|eutics|eutically)", 1.5),
+    (r"treat|treatment|treatments|treating|treated", 1.0),
+    (r"target|targets|targeted|targeting|targetable", 1.2),
+    (r"inhibitors?|blockade|blocking", 1.5),
+    (r"immunotherap\w*", 1.5),
+    (r"clinic|clinical|clinically|clinicians?", 0.8),
+    (r"combination|combinations|combining|combined", 1.0),
+    (r"strateg(?:y|ies|ic)|approach(?:es)?", 1.2),
+    (r"could|may|might", 0.6),
+    (r"should|must", 1.0),
+    (r"implications?|implicate|implicates", 1.5),
+    (r"benefit\w*", 1.0),
+    (r"drugs?|agents?|vaccin\w*|antibod(?:y|ies)", 1.0),
+    (r"checkpoints?", 0.8),
+    (r"efficac\w*|effective\w*", 1.0),
+    (r"improv\w*|outcomes?", 0.5),
+    (r"recommend\w*|guidelines?|practice|policy", 1.5),
+    (r"warranted|needed|necessary|required", 1.5),
+    (r"unclear|uncertain\w*|insufficient|inconclusive", 1.0),
+    (r"prognos\w+|biomarkers?|predict\w*|stratif\w+", 1.0),
+    (r"overcome|circumvent|harness\w*|exploit\w*|boost\w*|enhanc\w+|sensiti[sz]\w+", 1.0),
+    (r"resistan\w+|durable|regression|cure[ds]?", 0.6),
+    (r"promis\w+|opportunit\w+", 1.5),
+    (r"conclu\w+|suggests?|indicates?|supports?", 0.6),
+)
+_IMPLICATION_PHRASES: Final[Phrases] = (
+    (
+        r"\b(?:may|might|could|can) (?:improve|enhance|benefit|help|be used|increase|"
+        r"reduce|prevent|offer|play|inform|lead)\b",
+        1.5,
+        "may might could can",
+    ),
+    (r"\bneed to\b", 1.0, "need"),
+    (
+        r"\b(?:further|more|future|additional|larger|well[- ]designed|high[- ]quality)\s+"
+        r"(?:research|studies|trials|investigation|evidence|work)\b",
+        1.5,
+        "further more future additional larger designed quality",
+    ),
+    (
+        r"\bno (?:clear )?evidence\b|\blimited evidence\b|\bcannot be drawn\b",
+        1.0,
+        "evidence drawn",
+    ),
+    (r"\bpatients (?:may|might|could|would) benefit\b", 2.0, "benefit"),
+    (r"(?-i:\b(?:PD-1|PD-L1|CTLA-4|CAR[- ]T)\b)", 0.8, "pd ctla car"),
+)
+
+
+def _alternation(cues: Cues) -> str:
+    return "|".join(f"(?P<w{i}>{p})" for i, (p, _) in enumerate(cues))
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    pattern: re.Pattern[str]
+    weight: float
+    words: frozenset[str]
+    digit: bool
+    percent: bool
+    on_lower: bool  # matched against the lower-cased sentence (no case-sensitive parts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Lexicon:
+    words: re.Pattern[str]  # fullmatch against one lower-case token
+    weights: dict[str, float]  # word cue group -> weight
+    phrases: tuple[_Phrase, ...]
+
+    @classmethod
+    def build(cls, words: Cues, phrases: Phrases) -> _Lexicon:
+        compiled = []
+        for pattern, weight, gate in phrases:
+            gates = gate.split()
+            on_lower = "(?-i:" not in pattern
+            compiled.append(
+                _Phrase(
+                    re.compile(pattern) if on_lower else re.compile(pattern, re.IGNORECASE),
+                    weight,
+                    frozenset(g for g in gates if g not in ("#", "%")),
+                    "#" in gates,
+                    "%" in gates,
+                    on_lower,
+                )
+            )
+        return cls(
+            re.compile(_alternation(words)),
+            {f"w{i}": w for i, (_, w) in enumerate(words)},
+            tuple(compiled),
+        )
+
+
+_LEXICONS: Final[tuple[tuple[Section, _Lexicon], ...]] = (
+    ("mechanism", _Lexicon.build(_MECHANISM_WORDS, _MECHANISM_PHRASES)),
+    ("evidence", _Lexicon.build(_EVIDENCE_WORDS, _EVIDENCE_PHRASES)),
+    ("therapeutic_implication", _Lexicon.build(_IMPLICATION_WORDS, _IMPLICATION_PHRASES)),
+)
+_CUE_TOKEN_RE: Final = re.compile(r"[a-z0-9]+")
+_WORD_CACHE: dict[str, tuple[tuple[int, str], ...]] = {}
+_WORD_CACHE_MAX: Final = 200_000
+
+
+def _word_cues(word: str) -> tuple[tuple[int, str], ...]:
+    """(field index, cue group) of every word cue that ``word`` matches; cached."""
+    hit = _WORD_CACHE.get(word)
+    if hit is None:
+        found: list[tuple[int, str]] = []
+        for fi, (_, lexicon) in enumerate(_LEXICONS):
+            m = lexicon.words.fullmatch(word)
+            if m is not None and m.lastgroup is not None:
+                found.append((fi, m.lastgroup))
+        hit = tuple(found)
+        if len(_WORD_CACHE) >= _WORD_CACHE_MAX:
+            _WORD_CACHE.clear()
+        _WORD_CACHE[word] = hit
+    return hit
+
+
+def _cue_scores(sentence: str, lower: str, words: set[str]) -> dict[Section, float]:
+    """Cue score per field of ``sentence`` (``lower``: lower-cased; ``words``: its tokens)."""
+    seen: set[tuple[int, str]] = set()
+    for word in words:
+        seen.update(_word_cues(word))
+    totals = [0.0, 0.0, 0.0]
+    for fi, group in seen:
+        totals[fi] += _LEXICONS[fi][1].weights[group]
+    has_digit = bool(_DIGIT_RE.search(sentence))
+    has_percent = "%" in sentence or "/" in sentence
+    for fi, (_, lexicon) in enumerate(_LEXICONS):
+        for phrase in lexicon.phrases:
+            if not (
+                (phrase.digit and has_digit)
+                or (phrase.percent and has_percent)
+                or not phrase.words.isdisjoint(words)
+            ):
+                continue
+            if phrase.pattern.search(lower if phrase.on_lower else sentence):
+                totals[fi] += phrase.weight
+    return {section: totals[fi] for fi, (section, _) in enumerate(_LEXICONS)}
+
+
 _DIGIT_RE: Final = re.compile(r"\d")
 
+
+# Statistics: sentences reporting figures belong to evidence, not conclusions.
+_STATS_RE: Final = re.compile(
+    r"\d\s?%|\b[Pp]\s?[<=>≤≥]\s?0?\.\d|(?-i:\bCI\b)|confidence interval|\b[nN]\s?=\s?\d|"
+    r"(?-i:\b(?:HR|OR|RR|MD|SMD|RD)\b)\s?[\d(=:,]|\bratio\s?[\d(=:,]|"
+    r"\b\d[\d,]*\s(?:participants|patients|people|children|women|men|studies|trials|mice)\b",
+    re.IGNORECASE,
+)
+
+# --------------------------------------------------------------------------------------------
+# Evidence kinds, tested in order; the first that matches wins.
+# --------------------------------------------------------------------------------------------
+
+_KIND_CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str]], ...]] = (
+    (
+        EvidenceKind.META_ANALYSIS,
+        re.compile(
+            r"\bmeta-?analys[ie]s\b|\bsystematic reviews?\b|\bpooled\b|"
+            r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[a-z]+-[a-z]+)"
+            r" (?:included |eligible |randomi[sz]ed (?:controlled )?)?(?:studies|trials|RCTs)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        EvidenceKind.CLINICAL_TRIAL,
+        re.compile(
+            r"\btrials?\b|\bphase (?:I{1,3}V?|IV|[1-4])(?:/(?:I{1,3}|[1-3]))?\b|"
+            r"\brandomi[sz]\w+|\bplacebo\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        EvidenceKind.ANIMAL_MODEL,
+        re.compile(
+            r"\b(?:mice|mouse|murine|xenografts?|syngeneic|rats?|zebrafish|animal models?|"
+            r"in vivo|primates?)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        EvidenceKind.IN_VITRO,
+        re.compile(
+            r"\bin vitro\b|\bcell lines?\b|\borganoids?\b|\bco-?cultur\w+|\bcultured\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        EvidenceKind.PATIENT_COHORT,
+        re.compile(
+            r"\bpatients?\b|\bcohorts?\b|\bretrospective\w*|\bprospective\w*|\bparticipants\b|"
+            r"\bcase series\b|\bregistr(?:y|ies)\b|\bbiops(?:y|ies)\b|\bindividuals\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+_SYSTEMATIC_REVIEW_RE: Final = re.compile(
+    r"\b(?:this|our|the present|we (?:performed|conducted|undertook) a) "
+    r"(?:systematic review|meta-?analysis|review)\b|"
+    r"\b(?:we )?included (?:\d+|[a-z-]+) (?:studies|trials|RCTs)\b|"
+    r"\b(?:\d+|[a-z-]+) (?:studies|trials|RCTs)(?:,| with| involving| including)? .{0,40}"
+    r"\b(?:were|was) included\b",
+    re.IGNORECASE,
+)
+_REVIEW_TITLE_RE: Final = re.compile(r"\breview\b", re.IGNORECASE)
+_ONE_TRIAL_RE: Final = re.compile(r"\btrial\b(?!s)", re.IGNORECASE)
+_REVIEW_ARTICLE_RE: Final = re.compile(
+    r"\b(?:in this|this|our) (?:review|focus|perspective|commentary|editorial)\b|"
+    r"\bwe (?:discuss|review|summari[sz]e|highlight|outline)\b|\bhere,? we discuss\b",
+    re.IGNORECASE,
+)
 
 # --------------------------------------------------------------------------------------------
 # Sentence filters and sections
@@ -164,6 +467,19 @@ _CONCLUSION_START_RE: Final = re.compile(
     re.IGNORECASE,
 )
 
+# Leading connectives trimmed from statements (the quote keeps them).
+_CONNECTIVE_RE: Final = re.compile(
+    r"^(?:(?:Moreover|Furthermore|However|In addition|Additionally|Indeed|Importantly|Notably|"
+    r"Interestingly|Conversely|Similarly|Likewise|Thus|Therefore|Hence|Consequently|"
+    r"Accordingly|Of course|In particular|In contrast|By contrast|Finally|First(?:ly)?|"
+    r"Second(?:ly)?|Third(?:ly)?|Lastly|Also|Briefly|Strikingly|Remarkably|Encouragingly|"
+    r"Nevertheless|Nonetheless|For example|For instance|Specifically|As such|Here|Mechanistically|"
+    r"In this (?:Review|review|article|Perspective|perspective|study|Focus|paper))"
+    r"(?:,\s*|\s+(?=we\b)))+"
+)
+_CITATION_RE: Final = re.compile(
+    r"\s?\[\d+(?:\s?[–-]\s?\d+)?(?:,\s?\d+(?:\s?[–-]\s?\d+)?)*\](?:\s?[–,-]\s?\[\d+\])*"
+)
 
 _STOPWORDS: Final = frozenset(
     """a about above after again against all also although am among an and any are as at be
@@ -217,57 +533,33 @@ class _Sentence:
     start: int
     end: int
     index: int  # among candidates, document order
-    ordinal: int  # among all sentences of the document (position feature)
     paragraph: int
     first_in_paragraph: bool
-    section: int  # v2 section kind (importance weights)
-    category: int  # ``extractive_features`` section (classifier feature)
-    heading: str | None  # the nearest heading or inline label (evidence kind)
+    section: int
     text: str
     lower: str
     words: set[str]
     n_words: int
     tokens: Counter[str] = field(default_factory=Counter)
     importance: float = 0.0
-    probs: list[float] = field(default_factory=list)  # per role of ``ROLES``
-    role_index: int = -1  # argmax of ``probs``; -1 before classification
-
-    @property
-    def claim_probability(self) -> float:
-        return sum(self.probs[:3]) if self.probs else 0.0
-
-    @property
-    def role(self) -> str:
-        return ROLES[self.role_index] if self.role_index >= 0 else "other"
+    scores: dict[Section, float] = field(default_factory=dict)
+    has_stats: bool = False
 
 
 class ExtractiveBackend:
-    """Role-classifier extractive summarizer with a budget (see the module docstring)."""
+    """Lexicon-and-centrality extractive summarizer (see the module docstring)."""
 
     name = "extractive"
     model = VERSION
     prompt_version = VERSION
 
-    def __init__(
-        self,
-        max_claims_per_field: int = 5,
-        tldr_sentences: int = 2,
-        *,
-        short_doc_claims: int = SHORT_DOC_CLAIMS,
-        quote_share: float = QUOTE_SHARE,
-        tiny_quote_share: float = TINY_QUOTE_SHARE,
-    ) -> None:
-        if max_claims_per_field < 1 or short_doc_claims < 1:
+    def __init__(self, max_claims_per_field: int = 5, tldr_sentences: int = 2) -> None:
+        if max_claims_per_field < 1:
             raise ValueError("max_claims_per_field must be at least 1")
         if tldr_sentences < 1:
             raise ValueError("tldr_sentences must be at least 1")
-        if not (0.0 < quote_share <= 1.0 and 0.0 < tiny_quote_share <= 1.0):
-            raise ValueError("quote shares must be in (0, 1]")
         self.max_claims_per_field = max_claims_per_field
-        self.short_doc_claims = short_doc_claims
         self.tldr_sentences = tldr_sentences
-        self.quote_share = quote_share
-        self.tiny_quote_share = tiny_quote_share
 
     @classmethod
     def from_settings(cls, settings: SummarizeSettings) -> ExtractiveBackend:
@@ -280,10 +572,7 @@ class ExtractiveBackend:
                 "model": self.model,
                 "prompt_version": self.prompt_version,
                 "max_claims_per_field": self.max_claims_per_field,
-                "short_doc_claims": self.short_doc_claims,
                 "tldr_sentences": self.tldr_sentences,
-                "quote_share": self.quote_share,
-                "tiny_quote_share": self.tiny_quote_share,
                 "tldr": "composed from the claims",
             }
         )
@@ -293,33 +582,24 @@ class ExtractiveBackend:
     ) -> DocumentSummary:
         return self.summarize_sync(doc)
 
-    def claims_per_field(self, doc_words: int) -> int:
-        if doc_words < SHORT_DOC_WORDS:
-            return min(self.short_doc_claims, self.max_claims_per_field)
-        return self.max_claims_per_field
-
-    def word_budget(self, doc_words: int) -> int:
-        share = self.tiny_quote_share if doc_words < TINY_DOC_WORDS else self.quote_share
-        return int(share * doc_words)
-
     # ----------------------------------------------------------------------------------------
 
     def summarize_sync(self, doc: Document) -> DocumentSummary:
         text = doc.text
-        sentences, n_all = _candidates(text)
+        sentences = _candidates(text)
         _score(sentences)
-        _classify(sentences, n_all)
-        doc_words = len(text.split())
-        fields = self._select(sentences, doc_words)
-        claims = {section: [_claim(s) for s in fields[section]] for section in SECTIONS}
-        if fields["evidence"]:
-            document = document_kind(text)
-            pool = [s.text for s in sentences if s.role == "evidence"][:MAX_FALLBACK_SENTENCES]
-            kinds = evidence_kinds(
-                [(s.text, s.heading) for s in fields["evidence"]], document, pool
-            )
-            for claim, kind in zip(claims["evidence"], kinds, strict=True):
-                claim.evidence_kind = kind
+        fields = self._select(sentences)
+        kinds = _evidence_kinds([s.text for s in fields["evidence"]], text, doc.metadata.title)
+        claims: dict[Section, list[Claim]] = {}
+        for section in SECTIONS:
+            claims[section] = [
+                Claim(
+                    statement=_statement(s.text),
+                    quotes=[Quote(text=s.text, start=s.start, end=s.end)],
+                    evidence_kind=kinds[i] if section == "evidence" else None,
+                )
+                for i, s in enumerate(fields[section])
+            ]
         warnings = [
             f"no {section.replace('_', '-')} sentence found"
             for section in SECTIONS
@@ -330,7 +610,7 @@ class ExtractiveBackend:
             doc_id=doc.doc_id,
             source=doc.source,
             metadata=doc.metadata,
-            tldr=tldr or self._tldr(fields, sentences, doc.metadata.title),
+            tldr=tldr or self._tldr(sentences, text, doc.metadata.title),
             tldr_citations=citations,
             mechanism=claims["mechanism"],
             evidence=claims["evidence"],
@@ -342,34 +622,40 @@ class ExtractiveBackend:
             warnings=warnings,
         )
 
-    def _select(self, sentences: list[_Sentence], doc_words: int) -> dict[Section, list[_Sentence]]:
-        """Greedy under the budget: the next claim is the best-ranked fitting sentence of the
-        field with the best rank / (1 + claims it already has)."""
-        k = self.claims_per_field(doc_words)
-        budget = self.word_budget(doc_words)
-        ranked = _pools(sentences)
-        chosen: dict[Section, list[_Sentence]] = {section: [] for section in SECTIONS}
-        used = 0
-        while True:
-            best: tuple[float, Section, int] | None = None
-            for section in SECTIONS:
-                if len(chosen[section]) >= k:
+    def _select(self, sentences: list[_Sentence]) -> dict[Section, list[_Sentence]]:
+        k = self.max_claims_per_field
+        pools: dict[Section, list[_Sentence]] = {section: [] for section in SECTIONS}
+        seen: set[str] = set()
+        for s in sentences:
+            if s.section == _BACK or s.lower in seen:
+                continue  # back matter, or a sentence repeated (abstract and conclusions)
+            seen.add(s.lower)
+            eligible = [f for f in SECTIONS if s.scores[f] >= FIELD_THRESHOLD[f]]
+            if eligible:
+                pools[max(eligible, key=lambda f: s.scores[f])].append(s)
+        chosen: dict[Section, list[_Sentence]] = {}
+        for section in SECTIONS:
+            pool = sorted(pools[section], key=lambda s: (-_rank(s, section), s.index))
+            chosen[section] = pool[:k]
+        # Fill empty fields from leftovers or from fields that can spare a claim.
+        for section in SECTIONS:
+            if chosen[section]:
+                continue
+            used = {s.index: f for f in SECTIONS for s in chosen[f]}
+            best_s: _Sentence | None = None
+            for s in sentences:
+                if s.section == _BACK or s.scores[section] < FILL_THRESHOLD:
                     continue
-                pool = ranked[section]
-                at = next((i for i, (_, c) in enumerate(pool) if used + c.n_words <= budget), -1)
-                if at < 0:
+                owner = used.get(s.index)
+                if owner is not None and len(chosen[owner]) < 2:
                     continue
-                # Value per quoted word (square-root damped): a short claim leaves room for more.
-                length = math.sqrt(max(pool[at][1].n_words, 10) / 20)
-                score = pool[at][0] / (1 + len(chosen[section])) / length
-                if best is None or score > best[0]:
-                    best = (score, section, at)
-            if best is None:
-                break
-            _, section, at = best
-            _, s = ranked[section].pop(at)
-            chosen[section].append(s)
-            used += s.n_words
+                if best_s is None or _rank(s, section) > _rank(best_s, section):
+                    best_s = s
+            if best_s is not None:
+                owner = used.get(best_s.index)
+                if owner is not None:
+                    chosen[owner].remove(best_s)
+                chosen[section] = [best_s]
         return {section: sorted(chosen[section], key=lambda s: s.index) for section in SECTIONS}
 
     def _claims_tldr(self, claims: dict[Section, list[Claim]]) -> tuple[str, list[TldrCitation]]:
@@ -386,35 +672,17 @@ class ExtractiveBackend:
             tldr, citations = compose_cited_tldr(claims, self.tldr_sentences)
         return tldr, citations
 
-    def _tldr(
-        self,
-        fields: dict[Section, list[_Sentence]],
-        sentences: list[_Sentence],
-        title: str | None,
-    ) -> str:
-        """One or two chosen mechanism/implication sentences (else the best evidence claim),
-        verbatim, in document order."""
-        pool = [
-            (_rank(s, section), s)
-            for section in ("mechanism", "therapeutic_implication")
-            for s in fields[section]
-        ]
+    def _tldr(self, sentences: list[_Sentence], text: str, title: str | None) -> str:
+        pool = [s for s in sentences if s.section != _BACK]
         if not pool:
-            pool = [(_rank(s, "evidence"), s) for s in fields["evidence"]]
-        if not pool:  # no claim: the best sentence that is no methods, meta or chrome
-            pool = [
-                (sum(s.probs[:3]) * (0.25 + s.importance), s)
-                for s in sentences
-                if s.role not in ("methods", "meta")
-                and s.section != _BACK
-                and not _NEVER_CLAIM_RE.search(s.text)
-            ]
-        if not pool:
-            return title or ""
-        pool.sort(key=lambda rs: (-rs[0], rs[1].index))
-        picked = [pool[0][1]]
-        words = picked[0].n_words
-        for _, s in pool[1:]:
+            if title:
+                return title
+            first = next(sentence_spans(text), None)
+            return " ".join(text[first[0] : first[1]].split()) if first else ""
+        ranked = sorted(pool, key=lambda s: (-_tldr_rank(s), s.index))
+        picked = [ranked[0]]
+        words = ranked[0].n_words
+        for s in ranked[1:]:
             if len(picked) >= self.tldr_sentences:
                 break
             if words + s.n_words <= TLDR_MAX_WORDS:
@@ -422,13 +690,6 @@ class ExtractiveBackend:
                 words += s.n_words
         picked.sort(key=lambda s: s.index)
         return " ".join(" ".join(s.text.split()) for s in picked)
-
-
-def sentence_roles(text: str) -> list[tuple[int, int, str, float]]:
-    """(start, end, role, probability) of every candidate sentence of a cleaned text."""
-    sentences, n_all = _candidates(text)
-    _classify(sentences, n_all)
-    return [(s.start, s.end, s.role, s.probs[s.role_index]) for s in sentences]
 
 
 # --------------------------------------------------------------------------------------------
@@ -454,6 +715,54 @@ def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
 
 def _is_heading(line: str, n_words: int) -> bool:
     return n_words <= 14 and len(line) <= 120 and line.rstrip(_CLOSERS)[-1:] not in (".", "!", "?")
+
+
+def _candidates(text: str) -> list[_Sentence]:
+    out: list[_Sentence] = []
+    section = _BODY
+    paragraph = -1
+    for p_start, p_end in _paragraphs(text):
+        line = text[p_start:p_end]
+        n_line_words = len(line.split()) if len(line) <= 200 else 99
+        if _is_heading(line, n_line_words):
+            if _SECTION_HEADING_RE.match(line):
+                kind = _heading_kind(line)
+                # A subsection heading ("Study population") stays in its section; only the
+                # abstract ends at any heading.
+                if kind != _BODY or section == _ABSTRACT:
+                    section = kind
+            continue
+        if _CAPTION_RE.match(line):
+            continue  # figure legend or table title, whatever its length
+        paragraph += 1
+        first = True
+        for s_start, s_end in sentence_spans(text, p_start, p_end):
+            m = _INLINE_LABEL_RE.match(text, s_start, s_end)
+            if m:
+                section = _heading_kind(m.group("label"))
+                s_start = m.end()
+            sentence = text[s_start:s_end]
+            n_words = len(sentence.split())
+            if MIN_WORDS <= n_words <= MAX_WORDS and _quotable(sentence):
+                lower = sentence.lower()
+                words = set(_CUE_TOKEN_RE.findall(lower))
+                if not _unwanted(sentence, lower, words):
+                    out.append(
+                        _Sentence(
+                            start=s_start,
+                            end=s_end,
+                            index=len(out),
+                            paragraph=paragraph,
+                            first_in_paragraph=first,
+                            section=section,
+                            text=sentence,
+                            lower=lower,
+                            words=words,
+                            n_words=n_words,
+                        )
+                    )
+            first = False
+    return out
 
 
 def _quotable(sentence: str) -> bool:
@@ -488,149 +797,15 @@ def _unwanted(sentence: str, lower: str, words: set[str]) -> bool:
     ) >= 2
 
 
-def _classify(sentences: list[_Sentence], n_all: int) -> None:
-    if not sentences:
-        return
-    last = max(n_all - 1, 1)
-    inputs = [
-        SentenceInput(s.text, s.category, round(s.ordinal / last, 4), s.lower, s.words)
-        for s in sentences
-    ]
-    x = feature_matrix(inputs, n_all)
-    probs = role_model().probabilities(x)
-    # Meta-discourse is lexically marked (the text talks about itself): without a single
-    # meta cue in the sentence, the classifier's "meta" comes from its neighbours only.
-    unmarked = x[:, _META_CUE_COLUMN] <= 0.0
-    choice = probs.copy()
-    choice[unmarked, _META] = -1.0
-    roles = choice.argmax(axis=1).tolist()
-    for s, row, role in zip(sentences, probs.tolist(), roles, strict=True):
-        s.probs = row
-        s.role_index = role
-
-
-# Sentences that are never claims whatever the classifier says: review framing and
-# statements of aim (meta-discourse), bench procedure (methods), funding and ethics.
-_NEVER_CLAIM_RE: Final = re.compile(
-    r"\b(?:here|herein),? we (?:review|discuss|describe|summari[sz]e|outline|highlight|"
-    r"consider|explore|examine|extend|focus|provide|present)\b|"
-    r"\b(?:we|they|the authors|researchers|colleagues) (?:also |further |then )?(?:discuss|"
-    r"review|describe|outline|summari[sz]e|highlight|consider|extend the discussion)\b|"
-    r"\bin this (?:joint )?(?:focus|issue|review|article|perspective|special issue|series)\b|"
-    r"\bthis (?:review|article|focus|perspective|chapter) (?:discusses|describes|summari[sz]es|"
-    r"outlines|highlights|considers|focuses|provides|presents|examines)\b|"
-    r"\b(?:the )?(?:aims?|objectives?|purpose|goals?) of (?:this|the present|our|the current) "
-    r"(?:study|review|work|paper|article)\b|\bwe (?:aimed|sought|set out) to\b|"
-    r"^to (?:test|determine|assess|investigate|examine|evaluate|explore|establish) "
-    r"(?:whether|if|how|the)\b|\bwe (?:tested|asked|examined) whether\b|"
-    r"\b(?:was|were) (?:then |subsequently )?(?:incubated|centrifuged|washed|stained|diluted|"
-    r"purchased|stored at|homogeni[sz]ed|transfected|resuspended|fixed in|cloned into)\b|"
-    r"\baccording to the manufacturer|\bwe searched\b|\b\d+\s?°C\b|\b\d+ ?rpm\b|"
-    r"\bstatistical analys[ie]s (?:was|were) performed\b|\bexpression of recombinant\b|"
-    r"\b(?:was|were) (?:supported|funded) by\b|\bapproved by the\b.{0,40}\bcommittee\b",
-    re.IGNORECASE,
-)
-
-
-def _pools(sentences: list[_Sentence]) -> dict[Section, list[tuple[float, _Sentence]]]:
-    """(rank, sentence) per field, best first: sentences whose role is the field's, sure
-    enough, outside back matter, not repeated and not a never-claim."""
-    pools: dict[Section, list[tuple[float, _Sentence]]] = {section: [] for section in SECTIONS}
-    seen: set[str] = set()
-    for s in sentences:
-        if s.section == _BACK or s.lower in seen:
-            continue  # back matter, or a sentence repeated (abstract and conclusions)
-        seen.add(s.lower)
-        # A claim when the three claim roles together outweigh the others; its field is
-        # the likeliest of the three.
-        if s.claim_probability < MIN_CLAIM_PROBABILITY or _NEVER_CLAIM_RE.search(s.text):
-            continue
-        section, _ = max(_FIELD_ROLES, key=lambda fr: s.probs[fr[1]])
-        pools[section].append((_rank(s, section), s))
-    for pool in pools.values():
-        pool.sort(key=lambda rs: (-rs[0], rs[1].index))
-    return pools
-
-
-def _claim(s: _Sentence) -> Claim:
-    return Claim(statement=statement(s.text), quotes=[Quote(text=s.text, start=s.start, end=s.end)])
-
-
-def _rank(s: _Sentence, section: Section) -> float:
-    return s.probs[_ROLE_OF[section]] * (0.25 + s.importance)
-
-
-def _candidates(text: str) -> tuple[list[_Sentence], int]:
-    """Candidate sentences, and the number of sentences of the document (all of them)."""
-    out: list[_Sentence] = []
-    section, category = _BODY, NONE
-    heading: str | None = None
-    paragraph = -1
-    ordinal = 0
-    for p_start, p_end in _paragraphs(text):
-        line = text[p_start:p_end]
-        n_line_words = len(line.split()) if len(line) <= 200 else 99
-        if _is_heading(line, n_line_words):
-            if _SECTION_HEADING_RE.match(line):
-                kind = _heading_kind(line)
-                # A subsection heading ("Study population") stays in its section; only the
-                # abstract ends at any heading.
-                if kind != _BODY or section == _ABSTRACT:
-                    section = kind
-                category = next_section(category, line)
-            heading = line
-            continue
-        if _CAPTION_RE.match(line):
-            ordinal += 1
-            continue  # figure legend or table title, whatever its length
-        paragraph += 1
-        first = True
-        for s_start, s_end in sentence_spans(text, p_start, p_end):
-            ordinal += 1
-            m = _INLINE_LABEL_RE.match(text, s_start, s_end)
-            if m:
-                section = _heading_kind(m.group("label"))
-                category = next_section(category, m.group("label"))
-                heading = m.group("label")
-                s_start = m.end()
-            sentence = text[s_start:s_end]
-            n_words = len(sentence.split())
-            if MIN_WORDS <= n_words <= MAX_WORDS and _quotable(sentence):
-                lower = sentence.lower()
-                words = set(CUE_TOKEN_RE.findall(lower))
-                if not _unwanted(sentence, lower, words):
-                    out.append(
-                        _Sentence(
-                            start=s_start,
-                            end=s_end,
-                            index=len(out),
-                            ordinal=ordinal - 1,
-                            paragraph=paragraph,
-                            first_in_paragraph=first,
-                            section=_BACK if category == BACK else section,
-                            category=category,
-                            heading=heading,
-                            text=sentence,
-                            lower=lower,
-                            words=words,
-                            n_words=n_words,
-                        )
-                    )
-            first = False
-    return out, ordinal
-
-
 def _score(sentences: list[_Sentence]) -> None:
-    """Importance: leave-one-out TF-IDF centrality × position/section weight."""
     if not sentences:
         return
     n = len(sentences)
     df: Counter[str] = Counter()
     for s in sentences:
+        raw = _CUE_TOKEN_RE.findall(s.lower)
         s.tokens = Counter(
-            _stem(t)
-            for t in CUE_TOKEN_RE.findall(s.lower)
-            if t not in _STOPWORDS and not t[0].isdigit() and len(t) > 1
+            _stem(t) for t in raw if t not in _STOPWORDS and not t[0].isdigit() and len(t) > 1
         )
         df.update(s.tokens.keys())
     idf = {t: math.log((n + 1) / (c + 0.5)) + 0.1 for t, c in df.items()}
@@ -644,8 +819,10 @@ def _score(sentences: list[_Sentence]) -> None:
         for t, v in vec.items():
             centroid[t] = centroid.get(t, 0.0) + v
     c_norm2 = sum(v * v for v in centroid.values())
-    single_paragraph = sentences[0].paragraph == sentences[-1].paragraph
+    last_paragraph = sentences[-1].paragraph
+    single_paragraph = sentences[0].paragraph == last_paragraph
     for i, (s, vec) in enumerate(zip(sentences, vectors, strict=True)):
+        # Leave-one-out cosine to the centroid of the other sentences.
         dot = sum(v * centroid[t] for t, v in vec.items())
         self_norm2 = sum(v * v for v in vec.values())
         rest_norm2 = max(c_norm2 - 2 * dot + self_norm2, 0.0)
@@ -659,7 +836,99 @@ def _score(sentences: list[_Sentence]) -> None:
             weight *= 1.15
         if s.first_in_paragraph and not single_paragraph:
             weight *= 1.1
+        if single_paragraph and n >= 4 and i >= n - max(2, n // 4):
+            weight *= 1.1  # abstracts end on their conclusions
+        if not single_paragraph and s.paragraph == last_paragraph:
+            weight *= 1.1
         if _CONCLUSION_START_RE.match(s.text):
             weight *= 1.2
         length = min(1.0, s.n_words / 12)  # very short sentences carry little
         s.importance = (0.15 + max(centrality, 0.0)) * weight * length
+        s.has_stats = bool(_STATS_RE.search(s.text))
+        s.scores = _cue_scores(s.text, s.lower, s.words)
+        _section_bias(s, i, n, single_paragraph)
+
+
+def _section_bias(s: _Sentence, i: int, n: int, single_paragraph: bool) -> None:
+    scores = s.scores
+    if s.has_stats:
+        scores["evidence"] += 1.5
+        scores["therapeutic_implication"] *= 0.6
+        scores["mechanism"] *= 0.8
+    conclusion = s.section == _CONCLUSION or bool(_CONCLUSION_START_RE.match(s.text))
+    if single_paragraph and n >= 4 and i >= n * 0.6 and not s.has_stats:
+        conclusion = True  # Cochrane-style abstracts: results, then the authors' conclusions
+    if conclusion and not s.has_stats:
+        scores["therapeutic_implication"] += 1.2
+        scores["evidence"] *= 0.7
+    if s.section == _RESULTS:
+        scores["evidence"] += 0.8
+    if s.section == _METHODS:
+        scores["evidence"] *= 0.6
+
+
+def _rank(s: _Sentence, section: Section) -> float:
+    return s.importance * (0.5 + min(s.scores[section], 5.0) / 5.0)
+
+
+def _tldr_rank(s: _Sentence) -> float:
+    return s.importance * (1.0 + 0.05 * min(max(s.scores.values()), 6.0))
+
+
+def _statement(sentence: str) -> str:
+    flat = " ".join(sentence.split())
+    trimmed = _CONNECTIVE_RE.sub("", flat)
+    trimmed = _CITATION_RE.sub("", trimmed).strip()
+    # A sentence cut out of a longer quotation keeps an unbalanced quote mark: drop it.
+    if trimmed.startswith("“") and "”" not in trimmed:
+        trimmed = trimmed[1:]
+    if trimmed.endswith("”") and "“" not in trimmed:
+        trimmed = trimmed[:-1]
+    if len(trimmed.split()) < 4:
+        return flat
+    if trimmed[0].islower() and (len(trimmed) == 1 or not trimmed[1].isupper()):
+        trimmed = trimmed[0].upper() + trimmed[1:]
+    return trimmed
+
+
+def _document_kind(text: str, title: str | None) -> EvidenceKind | None:
+    """META_ANALYSIS for a systematic review, REVIEW for a review article, judged from the
+    title and the opening (abstract) only."""
+    head = text[:3000]
+    if _SYSTEMATIC_REVIEW_RE.search(head):
+        return EvidenceKind.META_ANALYSIS
+    if _REVIEW_ARTICLE_RE.search(head) or (title and _REVIEW_TITLE_RE.search(title)):
+        return EvidenceKind.REVIEW
+    return None
+
+
+def _cue_kind(sentence: str) -> EvidenceKind | None:
+    for kind, pattern in _KIND_CUES:
+        if pattern.search(sentence):
+            return kind
+    return None
+
+
+def _evidence_kinds(sentences: list[str], text: str, title: str | None) -> list[EvidenceKind]:
+    """Kind of each evidence sentence: its own cue words; without any, the document's kind
+    (systematic review, review article), else the kind most of the other evidence claims
+    name (a cohort study's unlabelled hazard ratio is from the cohort), else unspecified."""
+    document = _document_kind(text, title)
+    cued = [_cue_kind(s) for s in sentences]
+    counts = Counter(k for k in cued if k is not None)
+    fallback = document or EvidenceKind.UNSPECIFIED
+    if document is None and counts:
+        order = [k for k, _ in _KIND_CUES]
+        fallback = max(counts, key=lambda k: (counts[k], -order.index(k)))
+    out: list[EvidenceKind] = []
+    for sentence, kind in zip(sentences, cued, strict=True):
+        if kind is None:
+            kind = fallback
+        elif (
+            kind is EvidenceKind.CLINICAL_TRIAL
+            and document is EvidenceKind.META_ANALYSIS
+            and not _ONE_TRIAL_RE.search(sentence)
+        ):
+            kind = EvidenceKind.META_ANALYSIS  # trials pooled by a systematic review
+        out.append(kind)
+    return out
