@@ -423,9 +423,7 @@ class ExtractiveV3Backend:
             pool = [
                 (sum(s.probs[:3]) * (0.25 + s.importance), s)
                 for s in sentences
-                if s.role not in ("methods", "meta")
-                and s.section != _BACK
-                and not _never_claim(s)
+                if s.role not in ("methods", "meta") and s.section != _BACK and not _never_claim(s)
             ]
         if not pool:
             return title or ""
