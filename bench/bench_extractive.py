@@ -16,6 +16,7 @@ speed in-process on the 480 Cochrane abstracts beside sumy LexRank in the same r
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -72,6 +73,44 @@ def _docs(sources: list[str]) -> list[Document]:
     return out
 
 
+_FIELD_OF_LABEL: Final = {
+    "mechanism": "mechanism",
+    "evidence": "evidence",
+    "implication": "therapeutic_implication",
+}
+
+
+def field_decisions(shared: Path) -> dict[str, Any]:
+    """Accuracy of the backend's whole field decision (classifier + cues + position; a
+    filtered sentence counts as "no field") on the hand-labelled test sentences."""
+    sys.path.insert(0, str(ROOT / "training"))
+    try:
+        import extract  # type: ignore[import-not-found]  # training/extract.py
+    finally:
+        sys.path.remove(str(ROOT / "training"))
+    from litdigest.config import Settings
+    from litdigest.summarize.backends.extractive_v3 import sentence_fields
+
+    rows = [json.loads(x) for x in (ROOT / "training" / "labels.jsonl").read_text().splitlines()]
+    gold: dict[str, dict[str, str | None]] = {}
+    for r in rows:
+        if r["split"] == "test" and not r.get("weak"):
+            gold.setdefault(r["doc"], {})[r["sha"]] = _FIELD_OF_LABEL.get(r["label"])
+    ok = n = 0
+    for doc, labels in gold.items():
+        text = extract.cleaned_text(doc, shared, Settings())
+        decided = [(" ".join(t.split()).lower(), f) for t, f in sentence_fields(text)]
+        for s in extract.sentences(doc, shared, Settings()):
+            if s.sha not in labels:
+                continue
+            norm = " ".join(s.text.split()).lower()
+            # A candidate is the sentence, or its end when an inline label was cut off.
+            pred = next((f for t, f in decided if t == norm or norm.endswith(" " + t)), None)
+            ok += pred == labels[s.sha]
+            n += 1
+    return {"n": n, "field_accuracy": ok / n if n else 0.0}
+
+
 def speed(shared: Path) -> dict[str, Any] | None:
     loaded = load_cochrane(shared)
     if loaded is None:
@@ -96,7 +135,11 @@ def speed(shared: Path) -> dict[str, Any] | None:
 def run(shared: Path) -> dict[str, Any]:
     if not (shared / "corpus" / "cochrane" / "test.source").is_file():
         return {"skipped": f"{shared}/corpus not found"}
-    result: dict[str, Any] = {"classifier": classifier(shared), "speed": speed(shared)}
+    result: dict[str, Any] = {
+        "classifier": classifier(shared),
+        "decisions": field_decisions(shared),
+        "speed": speed(shared),
+    }
     test = result["classifier"]["test"]
     kinds = result["classifier"]["evidence_kind"]["test"]
     sp = result["speed"] or {}
@@ -132,6 +175,14 @@ def markdown(res: dict[str, Any] | None) -> list[str]:
             f"{m['support']} |"
         )
     kinds = res["classifier"]["evidence_kind"]
+    dec = res.get("decisions")
+    if dec:
+        lines += [
+            "",
+            f"The backend's whole field decision (classifier + cue scores + conclusion/position "
+            f"bonus; a sentence it filters out counts as no field) on the same {dec['n']} "
+            f"sentences: field accuracy **{dec['field_accuracy']:.3f}**.",
+        ]
     lines += [
         "",
         f"Evidence kind (rules, sentence + section + document): accuracy **"

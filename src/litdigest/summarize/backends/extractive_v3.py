@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     from litdigest.documents import Chunk, Document
     from litdigest.summarize.backends.base import CallContext
 
-__all__ = ["ExtractiveV3Backend", "sentence_roles"]
+__all__ = ["ExtractiveV3Backend", "sentence_fields", "sentence_roles"]
 
 VERSION: Final = "extractive-v3"
 
@@ -440,6 +440,19 @@ class ExtractiveV3Backend:
         return " ".join(" ".join(s.text.split()) for s in picked)
 
 
+def sentence_fields(text: str) -> list[tuple[str, str | None]]:
+    """(sentence, field or None) of every candidate sentence of a cleaned text: the field
+    decision of the backend (classifier, cues, position), for the bench."""
+    sentences, n_all = _candidates(text)
+    _score(sentences)
+    _classify(sentences, n_all)
+    out: list[tuple[str, str | None]] = []
+    for s in sentences:
+        f = None if s.section == _BACK else _field_of(s)
+        out.append((s.text, None if f is None else SECTIONS[f]))
+    return out
+
+
 def sentence_roles(text: str) -> list[tuple[int, int, str, float]]:
     """(start, end, role, probability) of every candidate sentence of a cleaned text."""
     sentences, n_all = _candidates(text)
@@ -598,6 +611,18 @@ def _field_scores(s: _Sentence, last: bool, tail: bool) -> list[float]:
     return out
 
 
+def _field_of(s: _Sentence) -> int | None:
+    """The field (index into ``SECTIONS``) of a claim sentence; None for no claim."""
+    if (
+        s.claim_probability < MIN_CLAIM_PROBABILITY
+        or s.role in _NEVER_ROLES
+        or max(s.fields) < MIN_FIELD_SCORE
+        or _never_claim(s)
+    ):
+        return None
+    return max(range(3), key=lambda i: s.fields[i])
+
+
 def _pools(sentences: list[_Sentence]) -> dict[Section, list[tuple[float, _Sentence]]]:
     """(rank, sentence) per field, best first: sentences whose role is the field's, sure
     enough, outside back matter, not repeated and not a never-claim."""
@@ -607,16 +632,9 @@ def _pools(sentences: list[_Sentence]) -> dict[Section, list[tuple[float, _Sente
         if s.section == _BACK or s.lower in seen:
             continue  # back matter, or a sentence repeated (abstract and conclusions)
         seen.add(s.lower)
-        # A claim when the three claim roles together outweigh the others; its field is
-        # the likeliest of the three.
-        if (
-            s.claim_probability < MIN_CLAIM_PROBABILITY
-            or s.role in _NEVER_ROLES
-            or max(s.fields) < MIN_FIELD_SCORE
-            or _never_claim(s)
-        ):
+        f = _field_of(s)
+        if f is None:
             continue
-        f = max(range(3), key=lambda i: s.fields[i])
         for g, section in enumerate(SECTIONS):
             weight = 1.0 if g == f else FILL_DISCOUNT
             if g == f or (
