@@ -93,6 +93,17 @@ def backend() -> ExtractiveBackend:
     return ExtractiveBackend()
 
 
+def test_registered_as_extractive_v3_beside_v2() -> None:
+    from litdigest.summarize.backends import get_backend
+
+    v3 = get_backend("extractive-v3", Settings())
+    assert isinstance(v3, ExtractiveBackend)
+    assert get_backend("extractive", Settings()).model == "extractive-v2"  # still the default
+    summary = v3.summarize_sync(make_doc(REVIEW))
+    assert summary.backend == "extractive-v3"
+    assert verify_summary(summary, REVIEW) == []
+
+
 @pytest.fixture
 def review(backend: ExtractiveBackend) -> DocumentSummary:
     return backend.summarize_sync(make_doc(REVIEW))
