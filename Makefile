@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck pytest eval eval-baseline bench format clean-venv
+.PHONY: demo test lint typecheck pytest eval eval-baseline bench train format clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,13 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Retrain the extractive backend's sentence-role classifier from training/labels.jsonl (needs
+# ../shared and scikit-learn); writes src/litdigest/summarize/backends/data/roles-v3.npz and
+# training/metrics.json.
+train: $(STAMP)
+	$(BIN)/python -c "import sklearn" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[train]'
+	$(BIN)/python training/train.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from bench import (  # noqa: E402
     bench_clean,
     bench_digest,
+    bench_extractive,
     bench_memory,
     bench_pdf,
     bench_peers,
@@ -301,6 +302,7 @@ def markdown(results: dict[str, Any]) -> str:
     if results.get("pdf"):
         lines += bench_pdf.markdown(results["pdf"])
     lines += bench_ray.markdown(results.get("ray"))
+    lines += bench_extractive.markdown(results.get("extractive"))
     return "\n".join(lines)
 
 
@@ -332,6 +334,7 @@ def main() -> None:
     # --- 7. real PDFs against their publisher XML (skipped without ../shared/corpus/pdf) ---
     _timed_section(results, "pdf", lambda: bench_pdf.run(shared))
     _timed_section(results, "ray", lambda: bench_ray.run(shared))
+    _timed_section(results, "extractive", lambda: bench_extractive.run(shared))
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -36,7 +36,7 @@ def test_readme_example_runs() -> None:
         check=True,
         timeout=240,
     ).stdout
-    assert "mechanism:" in out
+    assert re.search(r"^  (?:mechanism|evidence|therapeutic_implication): ", out, re.M)
     assert "3 records; first:" in out
     assert out.rstrip().endswith("1 summary in the store")
 

@@ -137,6 +137,7 @@ def chunk(
 class BackendChoice(StrEnum):
     AUTO = "auto"
     EXTRACTIVE = "extractive"
+    EXTRACTIVE_V3 = "extractive-v3"
     OPENAI = "openai"
 
 
@@ -366,7 +367,7 @@ def summarize(
         typer.Option(
             "--backend",
             help="auto (openai when an API key or base URL is set, else extractive), "
-            "extractive (offline), or openai.",
+            "extractive (offline), extractive-v3 (offline, learned sentence roles), or openai.",
             show_default=False,
         ),
     ] = None,

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from litdigest.config import Settings
     from litdigest.summarize.backends.base import Backend
 
-__all__ = ["extractive", "openai"]
+__all__ = ["extractive", "extractive_v3", "openai"]
 
 
 def extractive(settings: Settings) -> Backend:
@@ -21,6 +21,13 @@ def extractive(settings: Settings) -> Backend:
     from litdigest.summarize.backends.extractive import ExtractiveBackend
 
     return ExtractiveBackend.from_settings(settings.summarize)
+
+
+def extractive_v3(settings: Settings) -> Backend:
+    """The offline backend with the learned sentence-role classifier (issue 13)."""
+    from litdigest.summarize.backends.extractive_v3 import ExtractiveV3Backend
+
+    return ExtractiveV3Backend.from_settings(settings.summarize)
 
 
 def openai(settings: Settings) -> Backend:

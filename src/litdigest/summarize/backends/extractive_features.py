@@ -1,0 +1,262 @@
+"""Features of the extractive backend's sentence-role classifier (``extractive-v3``).
+
+Every feature runs offline and is the same at training time (``training/train.py``) and at
+run time: a WordLlama embedding of the sentence (mean of its token vectors, from the matrix
+and tokenizer inside the ``wordllama`` wheel, cached per word so a document costs one
+dictionary look-up per word), the cue-lexicon scores of ``extractive_cues``, the section the
+nearest heading opens, the sentence's relative position and a few surface counts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from litdigest.summarize.backends.extractive_cues import CUE_ROLES, CUE_TOKEN_RE, cue_scores
+
+__all__ = [
+    "N_FEATURES",
+    "SECTIONS",
+    "SentenceInput",
+    "embed_sentences",
+    "feature_matrix",
+    "heading_section",
+    "next_section",
+]
+
+# Section categories set by headings and inline labels ("Main results:").
+SECTIONS: Final = (
+    "none",
+    "abstract",
+    "introduction",
+    "methods",
+    "results",
+    "discussion",
+    "conclusion",
+    "back",
+    "other",
+)
+NONE, ABSTRACT, INTRO, METHODS, RESULTS, DISCUSSION, CONCLUSION, BACK, OTHER = range(9)
+
+_SECTION_RES: Final[tuple[tuple[int, re.Pattern[str]], ...]] = (
+    (
+        BACK,
+        re.compile(
+            r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:appendi\w+|supplement\w*|acknowledg\w+|references?|"
+            r"bibliography|funding|financial|author(?:s'?)? (?:contributions|information)|"
+            r"competing interests|conflicts? of interest|abbreviations|data availability|"
+            r"ethics|additional (?:information|files)|notes?|declarations?|disclosures?)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (ABSTRACT, re.compile(r"^(?:abstract|summary|key points|highlights)\b", re.IGNORECASE)),
+    (
+        METHODS,
+        re.compile(
+            r"\bmethods?\b|\bmethodology\b|\bprocedures?\b|\bprotocol\b|\bstatistical analys|"
+            r"\bsearch (?:strategy|methods)|\bselection criteria|\bdata (?:collection|"
+            r"extraction|analysis|sources)|\bmaterials\b|\bexperimental\b|\bstudy (?:design|"
+            r"area|site|population)|\bparticipants\b|\bsettings?\b|\bdesign\b|\bsampling\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (CONCLUSION, re.compile(r"conclu|implication|outlook|perspective|future|remarks", re.I)),
+    (RESULTS, re.compile(r"\bresults?\b|\bfindings\b|\boutcomes?\b", re.IGNORECASE)),
+    (DISCUSSION, re.compile(r"\bdiscussion\b|\binterpretation\b|\bsignificance\b", re.I)),
+    (
+        INTRO,
+        re.compile(
+            r"\bintroduction\b|\bbackground\b|\bobjectives?\b|\baims?\b|\bpurpose\b|"
+            r"\brationale\b|\boverview\b|\bcontext\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+
+
+def heading_section(heading: str) -> int:
+    """The section category a heading (or inline label) names; ``OTHER`` for any other."""
+    for section, pattern in _SECTION_RES:
+        if pattern.search(heading):
+            return section
+    return OTHER
+
+
+def next_section(current: int, heading: str) -> int:
+    """The section after ``heading``: a named section starts; an unnamed (subsection) heading
+    keeps the current section, except that it ends the abstract."""
+    named = heading_section(heading)
+    if named != OTHER:
+        return named
+    return OTHER if current in (NONE, ABSTRACT) else current
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceInput:
+    text: str
+    section: int  # a ``SECTIONS`` index
+    position: float  # 0.0 first sentence of the document, 1.0 last
+    lower: str | None = None  # ``text.lower()`` when the caller has it
+    words: set[str] | None = None  # its ``CUE_TOKEN_RE`` tokens when the caller has them
+
+
+# --------------------------------------------------------------------------------------------
+# Embeddings
+# --------------------------------------------------------------------------------------------
+
+EMBED_DIM: Final = 256
+_WORD_RE: Final = re.compile(r"\S+")
+_MAX_WORDS: Final = 300_000  # words cached before the cache starts afresh
+_lock = threading.Lock()
+
+
+class _WordEmbedder:
+    """Mean WordLlama token vector of a text, tokenised word by word with a per-word cache:
+    ``rows[i]`` is the sum of word i's token vectors and ``counts[i]`` its number of tokens."""
+
+    def __init__(self) -> None:
+        from tokenizers import Tokenizer
+
+        from litdigest.llm.embed import embedder
+
+        model: Any = embedder()
+        self.matrix: npt.NDArray[np.float32] = np.ascontiguousarray(
+            model.embedding, dtype=np.float32
+        )
+        tokenizer = Tokenizer.from_str(model.tokenizer.to_str())
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        self.tokenizer = tokenizer
+        self._reset()
+
+    def _reset(self) -> None:
+        self.index: dict[str, int] = {}
+        self.rows = np.zeros((1024, EMBED_DIM), dtype=np.float32)
+        self.counts = np.zeros(1024, dtype=np.float32)
+
+    def _learn(self, words: list[str]) -> None:
+        if len(self.index) + len(words) > _MAX_WORDS:
+            self._reset()
+        need = len(self.index) + len(words)
+        if need > len(self.counts):
+            size = max(need, 2 * len(self.counts))
+            self.rows = np.vstack(
+                [self.rows, np.zeros((size - len(self.rows), EMBED_DIM), np.float32)]
+            )
+            self.counts = np.concatenate(
+                [self.counts, np.zeros(size - len(self.counts), np.float32)]
+            )
+        encodings = self.tokenizer.encode_batch(words, add_special_tokens=False)
+        vocab = self.matrix.shape[0]
+        for word, enc in zip(words, encodings, strict=True):
+            ids = [i for i in enc.ids if 0 <= i < vocab]
+            row = len(self.index)
+            self.index[word] = row
+            if ids:
+                self.rows[row] = self.matrix[ids].sum(axis=0)
+            self.counts[row] = len(ids)
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        tokenised = [_WORD_RE.findall(t) for t in texts]
+        index = self.index
+        unseen = sorted({w for words in tokenised for w in words if w not in index})
+        if unseen:
+            self._learn(unseen)
+            index = self.index
+            unseen = sorted({w for words in tokenised for w in words if w not in index})
+            if unseen:  # the cache was reset mid-document
+                self._learn(unseen)
+        lengths = np.fromiter((len(w) for w in tokenised), dtype=np.int64, count=len(texts))
+        flat = np.fromiter((index[w] for words in tokenised for w in words), dtype=np.int64)
+        out = np.zeros((len(texts), EMBED_DIM), dtype=np.float32)
+        nonempty = lengths > 0
+        if flat.size:
+            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[nonempty]
+            sums = np.add.reduceat(self.rows[flat], starts, axis=0)
+            counts = np.add.reduceat(self.counts[flat], starts)
+            out[nonempty] = sums / np.maximum(counts, 1.0)[:, None]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        result: npt.NDArray[np.float32] = out / norms
+        return result
+
+
+_EMBEDDER: list[_WordEmbedder] = []
+
+
+def embed_sentences(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """L2-normalised WordLlama sentence vectors (rows), one per text."""
+    if not _EMBEDDER:
+        with _lock:
+            if not _EMBEDDER:
+                _EMBEDDER.append(_WordEmbedder())
+    with _lock:
+        return _EMBEDDER[0].embed(texts)
+
+
+# --------------------------------------------------------------------------------------------
+# Feature matrix
+# --------------------------------------------------------------------------------------------
+
+_STAT_CHARS_RE: Final = re.compile(r"[%=<>±≤≥]|\bCI\b|\bP\s?[<=>]", re.IGNORECASE)
+_DIGITS_RE: Final = re.compile(r"\d")
+_WE_RE: Final = re.compile(r"\bwe\b|\bour\b")
+_MODAL_RE: Final = re.compile(r"\b(?:may|might|could|should|would)\b")
+_SURFACE: Final = 12
+N_CUES: Final = len(CUE_ROLES)
+# embedding | cues | cues of the previous and of the next sentence | section one-hot | surface
+N_FEATURES: Final = EMBED_DIM + 3 * N_CUES + len(SECTIONS) + _SURFACE
+
+
+def _surface(s: SentenceInput, lower: str, n_sentences: int) -> list[float]:
+    text = s.text
+    n_words = text.count(" ") + 1
+    digits = len(_DIGITS_RE.findall(text))
+    return [
+        s.position,
+        s.position * s.position,
+        1.0 if s.position == 0.0 else 0.0,
+        math.log1p(n_words) / 4.0,
+        min(digits / max(len(text), 1) * 10.0, 1.0),
+        1.0 if _STAT_CHARS_RE.search(text) else 0.0,
+        1.0 if _WE_RE.search(lower) else 0.0,
+        1.0 if text[:1].isupper() and text.rstrip("\"'”’)]")[-1:] in ".!?" else 0.0,
+        1.0 if "et al" in lower else 0.0,
+        min(text.count("(") + text.count("["), 4) / 4.0,
+        1.0 if _MODAL_RE.search(lower) else 0.0,
+        math.log1p(n_sentences) / 6.0,
+    ]
+
+
+def feature_matrix(sentences: Sequence[SentenceInput], n_sentences: int) -> npt.NDArray[np.float32]:
+    """One feature row per sentence (in document order) of a document of ``n_sentences``."""
+    n = len(sentences)
+    x = np.zeros((n, N_FEATURES), dtype=np.float32)
+    if not sentences:
+        return x
+    x[:, :EMBED_DIM] = embed_sentences([s.text for s in sentences])
+    cue_rows: list[list[float]] = []
+    surface_rows: list[list[float]] = []
+    for s in sentences:
+        lower = s.lower if s.lower is not None else s.text.lower()
+        words = s.words if s.words is not None else set(CUE_TOKEN_RE.findall(lower))
+        cue_rows.append(cue_scores(s.text, lower, words))
+        surface_rows.append(_surface(s, lower, n_sentences))
+    cues = np.minimum(np.asarray(cue_rows, dtype=np.float32), 8.0) / 4.0
+    x[:, EMBED_DIM : EMBED_DIM + N_CUES] = cues
+    x[1:, EMBED_DIM + N_CUES : EMBED_DIM + 2 * N_CUES] = cues[:-1]
+    x[:-1, EMBED_DIM + 2 * N_CUES : EMBED_DIM + 3 * N_CUES] = cues[1:]
+    base = EMBED_DIM + 3 * N_CUES
+    # An unnamed section ("OTHER": a title, a subsection of its own) tells nothing: as NONE.
+    sections = np.fromiter((s.section for s in sentences), np.int64, n)
+    sections[sections == OTHER] = NONE
+    x[np.arange(n), base + sections] = 1.0
+    x[:, base + len(SECTIONS) :] = np.asarray(surface_rows, dtype=np.float32)
+    return x

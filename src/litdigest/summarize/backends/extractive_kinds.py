@@ -1,0 +1,214 @@
+"""Evidence kind of an evidence sentence, from its words, its section and its document.
+
+Judged as the labelling guide (``training/LABELLING.md``) says: the study the sentence
+reports, not its keywords. Each kind gets a cue score; a few rules settle the usual clashes
+("T cells expanded in vitro and reinfused into patients" is a clinical trial; "patient-derived
+organoids" are in vitro); a sentence without cues takes the document's kind (a systematic
+review's findings are meta-analytic), else the kind most of the document's sentences name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from typing import Final
+
+from litdigest.summarize.schema import EvidenceKind
+
+__all__ = ["document_fallback", "document_kind", "evidence_kind_of", "evidence_kinds"]
+
+_I: Final = re.IGNORECASE
+_CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
+    (
+        EvidenceKind.META_ANALYSIS,
+        re.compile(r"\bmeta-?analys[ie]s\b|\bsystematic reviews?\b", _I),
+        3.0,
+    ),
+    (EvidenceKind.META_ANALYSIS, re.compile(r"\bpooled\b|\bheterogeneity\b|\bI2\b|\bI²", _I), 2.0),
+    (
+        EvidenceKind.META_ANALYSIS,
+        re.compile(
+            r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[a-z]+-[a-z]+)"
+            r" (?:included |eligible |randomi[sz]ed (?:controlled )?)?(?:studies|trials|RCTs)\b"
+            r"|\b(?:low|moderate|high|very low)[- ](?:quality|certainty) evidence\b|\bGRADE\b",
+            _I,
+        ),
+        2.0,
+    ),
+    (
+        EvidenceKind.CLINICAL_TRIAL,
+        re.compile(
+            r"\brandomi[sz]\w+|\bplacebo\b|\bphase (?:I{1,3}V?|IV|[1-4])(?:/(?:I{1,3}|[1-3]))?\b|"
+            r"\btrials?\b|\bdouble-blind\b|\barms?\b",
+            _I,
+        ),
+        2.0,
+    ),
+    (
+        EvidenceKind.CLINICAL_TRIAL,
+        re.compile(
+            r"\b(?:patients|participants|subjects) (?:who )?(?:were |was )?(?:treated|"
+            r"received|receiving|given|infused|reinfused|vaccinated)\b|\breinfus\w+|"
+            r"\b(?:remissions?|objective responses?|response rates?)\b",
+            _I,
+        ),
+        1.5,
+    ),
+    (
+        EvidenceKind.ANIMAL_MODEL,
+        re.compile(
+            r"\b(?:mice|mouse|murine|xenografts?|syngeneic|rats?|rodents?|zebrafish|animals?|"
+            r"in vivo|primates?|pigs?|piglets?|cattle|cows?|sheep|goats?|chickens?|dogs?|"
+            r"macaques?|monkeys?|rabbits?|hamsters?|guinea pigs?|knockout|transgenic|"
+            r"wild-type|littermates?|tumou?r-bearing)\b",
+            _I,
+        ),
+        2.5,
+    ),
+    (
+        EvidenceKind.IN_VITRO,
+        re.compile(
+            r"\bin vitro\b|\bcell lines?\b|\borganoids?\b|\bco-?cultur\w+|\bcultured?\b|"
+            r"\bassays?\b|\benzym\w+|\brecombinant\b|\bpurified\b|\bsubstrates?\b|\bplasmids?\b|"
+            r"\bstrains?\b|\bphages?\b|\bbacteri\w+|\bisolates?\b|\bcolonies\b|\bE\. coli\b|"
+            r"\bkinetic\w*|\bIC50\b|\bKm\b|\bactivity\b|"
+            r"\bHEK|\bHeLa\b|\bcells were\b",
+            _I,
+        ),
+        1.5,
+    ),
+    (
+        EvidenceKind.PATIENT_COHORT,
+        re.compile(
+            r"\bpatients?\b|\bcohorts?\b|\bretrospective\w*|\bprospective\w*|\bcase series\b|"
+            r"\bregistr(?:y|ies)\b|\bbiops(?:y|ies)\b|\bcase-control\b|\bquestionnaires?\b|"
+            r"\brespondents\b|\bwomen\b|\bmen\b|\bchildren\b|\binfants\b|\bpregnan\w+|"
+            r"\bhospitali[sz]\w+|\bsurvey\w*|\bpopulation-based\b|\bquartiles?\b|"
+            r"\bexposure\b.{0,80}\bassociated\b|\b(?:OR|HR|odds ratio)\s?[=(:]?\s?\d",
+            _I,
+        ),
+        1.0,
+    ),
+)
+_SYSTEMATIC_REVIEW_RE: Final = re.compile(
+    r"\b(?:this|our|the present|we (?:performed|conducted|undertook) a) "
+    r"(?:systematic review|meta-?analysis|cochrane review)\b|"
+    r"\b(?:we )?included (?:\d+|[a-z-]+) (?:randomi[sz]ed )?(?:controlled )?(?:studies|trials|RCTs)\b|"
+    r"\b(?:\d+|[a-z-]+) (?:randomi[sz]ed )?(?:controlled )?(?:studies|trials|RCTs)"
+    r"(?:,| with| involving| including)? .{0,40}\b(?:were|was|met|are) (?:included|eligible)\b|"
+    r"\bsearch(?:ed)? .{0,60}\b(?:MEDLINE|EMBASE|CENTRAL)\b|\breview authors\b|"
+    r"\b(?:low|moderate|high|very low)[- ](?:quality|certainty) evidence\b|"
+    r"\(\d+ (?:studies|trials|RCTs)[;,] ",
+    _I,
+)
+# One of these occurs in every text that _SYSTEMATIC_REVIEW_RE matches (a cheap pre-filter).
+_SYSTEMATIC_REVIEW_WORDS: Final = (
+    "systematic",
+    "meta-analysis",
+    "metaanalysis",
+    "meta analysis",
+    "cochrane",
+    "studies",
+    "trials",
+    "rcts",
+    "medline",
+    "embase",
+    "central",
+    "review authors",
+    "quality evidence",
+    "certainty evidence",
+)
+_ONE_STUDY_RE: Final = re.compile(
+    r"\b(?:one|a single|single|1|the only|another) (?:small |large |multicentre |multicenter )?"
+    r"(?:randomi[sz]ed )?(?:controlled )?(?:study|trial|RCT)\b",
+    _I,
+)
+_IN_VITRO_OVER_PATIENTS_RE: Final = re.compile(
+    r"\bpatient-derived\b|\borganoids?\b|\bcell lines?\b|\bin vitro\b", _I
+)
+_PATIENT_TREATMENT_RE: Final = re.compile(
+    r"\b(?:patients|participants)\b.{0,80}\b(?:treated|received|infused|reinfused|remissions?|"
+    r"responses?)\b|\b(?:reinfused|infused|transferred) into patients\b",
+    _I,
+)
+
+
+def document_kind(text: str) -> EvidenceKind | None:
+    """META_ANALYSIS for a systematic review (judged from the opening), else None."""
+    head = text[:4000]
+    lower = head.lower()
+    if not any(w in lower for w in _SYSTEMATIC_REVIEW_WORDS):
+        return None
+    return EvidenceKind.META_ANALYSIS if _SYSTEMATIC_REVIEW_RE.search(head) else None
+
+
+def _scores(sentence: str) -> defaultdict[EvidenceKind, float]:
+    scores: defaultdict[EvidenceKind, float] = defaultdict(float)
+    for kind, pattern, weight in _CUES:
+        if pattern.search(sentence):
+            scores[kind] += weight
+    return scores
+
+
+def evidence_kind_of(
+    sentence: str,
+    heading: str | None,
+    document: EvidenceKind | None,
+    fallback: EvidenceKind | None = None,
+) -> EvidenceKind:
+    """Kind of one evidence sentence (``heading``: the heading of its section, e.g. "Mouse
+    experiments"; ``document``: ``document_kind`` of its text; ``fallback``:
+    ``document_fallback``, used when neither the sentence, its section nor the document
+    tells)."""
+    scores = _scores(sentence)
+    if document is EvidenceKind.META_ANALYSIS:
+        if _ONE_STUDY_RE.search(sentence) and not scores[EvidenceKind.META_ANALYSIS]:
+            return EvidenceKind.CLINICAL_TRIAL
+        return EvidenceKind.META_ANALYSIS
+    if not scores and heading:
+        scores = _scores(heading)
+    if not scores:
+        return fallback or EvidenceKind.UNSPECIFIED
+    trial, vitro = EvidenceKind.CLINICAL_TRIAL, EvidenceKind.IN_VITRO
+    cohort, animal = EvidenceKind.PATIENT_COHORT, EvidenceKind.ANIMAL_MODEL
+    if scores[vitro] and scores[cohort] and _IN_VITRO_OVER_PATIENTS_RE.search(sentence):
+        if _PATIENT_TREATMENT_RE.search(sentence):
+            scores[trial] += 3.0
+        else:
+            scores[cohort] = 0.0
+    if (
+        scores[animal]
+        and scores[vitro]
+        and not re.search(r"\bin vitro\b|\bcell lines?\b", sentence, _I)
+    ):
+        scores[vitro] = 0.0
+    order = list(EvidenceKind)
+    return max(scores, key=lambda k: (scores[k], -order.index(k)))
+
+
+def document_fallback(sentences: list[str]) -> EvidenceKind | None:
+    """The kind most of a document's evidence sentences name (None when none names one)."""
+    counts: Counter[EvidenceKind] = Counter()
+    for s in sentences:
+        scores = _scores(s)
+        if scores:
+            counts[max(scores, key=lambda k: scores[k])] += 1
+    if not counts:
+        return None
+    best = max(counts, key=lambda k: counts[k])  # ties: the kind named first
+    # A lab technique named in passing does not make a whole document an in-vitro study.
+    return None if best is EvidenceKind.IN_VITRO else best
+
+
+def evidence_kinds(
+    claims: list[tuple[str, str | None]], document: EvidenceKind | None, pool: list[str]
+) -> list[EvidenceKind]:
+    """``evidence_kind_of`` for each (sentence, heading) of ``claims``; the fallback is
+    computed from ``pool`` (the document's evidence sentences) only when one is needed."""
+    fallback: EvidenceKind | None = None
+    needed = document is None and any(
+        not _scores(text) and not (heading and _scores(heading)) for text, heading in claims
+    )
+    if needed:
+        fallback = document_fallback(pool)
+    return [evidence_kind_of(text, heading, document, fallback) for text, heading in claims]

@@ -1,0 +1,251 @@
+"""Train the extractive backend's sentence-role classifier (``make train``).
+
+Reads ``training/labels.jsonl``, re-extracts each labelled document's sentences from
+``../shared`` (``extract.py``: no sentence text is stored in the repo), builds the runtime
+features (``litdigest.summarize.backends.extractive_features``), picks the L2 strength of a
+multinomial logistic regression by document-grouped cross-validation on the train split (best
+field accuracy), fits it on the train split and writes the numpy model
+``src/litdigest/summarize/backends/data/roles-v3.npz``. Prints, and writes to
+``training/metrics.json``, per-class precision/recall/F1, role accuracy and field accuracy on
+the held-out test documents, and the evidence-kind accuracy of the runtime rules.
+
+Needs scikit-learn (``pip install -e '.[train]'``); the package itself runs the model in numpy.
+Golden held-out documents are never read (``extract.py`` refuses them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+HERE: Final = Path(__file__).resolve().parent
+ROOT: Final = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "src"))
+
+import extract  # noqa: E402
+
+from litdigest.config import Settings  # noqa: E402
+from litdigest.summarize.backends.extractive_features import (  # noqa: E402
+    NONE,
+    SentenceInput,
+    feature_matrix,
+    next_section,
+)
+from litdigest.summarize.backends.extractive_kinds import (  # noqa: E402
+    document_fallback,
+    document_kind,
+    evidence_kind_of,
+)
+from litdigest.summarize.backends.extractive_roles import (  # noqa: E402
+    MODEL_FILE,
+    MODEL_VERSION,
+    ROLES,
+    RoleModel,
+    save_model,
+)
+
+MODEL_PATH: Final = ROOT / "src" / "litdigest" / "summarize" / "backends" / "data" / MODEL_FILE
+LABELS: Final = HERE / "labels.jsonl"
+METRICS: Final = HERE / "metrics.json"
+FIELD_OF: Final = {"mechanism": "mechanism", "evidence": "evidence", "implication": "implication"}
+
+
+@dataclass
+class Dataset:
+    x: npt.NDArray[np.float32]
+    y: npt.NDArray[np.int64]
+    split: list[str]
+    docs: list[str]
+    texts: list[str]
+    sections: list[int]
+    headings: list[str | None]
+    kinds: list[str | None]
+    weak: list[bool]
+
+
+def document_inputs(sentences: Sequence[Any]) -> list[SentenceInput]:
+    """Runtime inputs of one document's extracted sentences (section replayed in order)."""
+    section = NONE
+    heading: str | None = None
+    out: list[SentenceInput] = []
+    for s in sentences:
+        if s.heading is not None and s.heading != heading:
+            section = next_section(section, s.heading)
+        heading = s.heading
+        out.append(SentenceInput(s.text, section, float(s.position)))
+    return out
+
+
+def load_dataset(shared: Path, labels: Path = LABELS) -> Dataset:
+    rows = [json.loads(x) for x in labels.read_text(encoding="utf-8").splitlines() if x.strip()]
+    by_key = {(r["doc"], r["sha"]): r for r in rows}
+    settings = Settings()
+    xs: list[npt.NDArray[np.float32]] = []
+    ds = Dataset(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [], [], [], [], [], [], [])
+    ys: list[int] = []
+    for doc in extract.docs_of_labels(labels):
+        sents = extract.sentences(doc, shared, settings)
+        inputs = document_inputs(sents)
+        feats = feature_matrix(inputs, len(sents))
+        seen: set[str] = set()
+        for i, (s, inp) in enumerate(zip(sents, inputs, strict=True)):
+            row = by_key.get((doc, s.sha))
+            if row is None or s.sha in seen:
+                continue
+            seen.add(s.sha)
+            xs.append(feats[i])
+            ys.append(ROLES.index(row["label"]))
+            ds.split.append(row["split"])
+            ds.docs.append(doc)
+            ds.texts.append(s.text)
+            ds.sections.append(inp.section)
+            ds.headings.append(s.heading)
+            ds.kinds.append(row["kind"])
+            ds.weak.append(bool(row.get("weak")))
+    ds.x = np.vstack(xs).astype(np.float32)
+    ds.y = np.asarray(ys, dtype=np.int64)
+    return ds
+
+
+def fit(x: npt.NDArray[np.float32], y: npt.NDArray[np.int64], c: float) -> RoleModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    clf = LogisticRegression(C=c, max_iter=5000)
+    clf.fit((x - mean) / scale, y)
+    coef = np.zeros((x.shape[1], len(ROLES)), dtype=np.float32)
+    intercept = np.full(len(ROLES), -30.0, dtype=np.float32)  # a role absent from training
+    for j, cls in enumerate(clf.classes_):
+        coef[:, cls] = clf.coef_[j]
+        intercept[cls] = clf.intercept_[j]
+    return RoleModel(mean, scale, coef, intercept, MODEL_VERSION)
+
+
+def choose_c(ds: Dataset, train: npt.NDArray[np.bool_], grid: Sequence[float]) -> float:
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import GroupKFold
+
+    x, y = ds.x[train], ds.y[train]
+    groups = np.asarray(ds.docs)[train]
+    best = (-1.0, grid[0])
+    for c in grid:
+        preds = np.zeros_like(y)
+        for tr, va in GroupKFold(n_splits=5).split(x, y, groups):
+            model = fit(x[tr], y[tr], c)
+            preds[va] = model.probabilities(x[va]).argmax(axis=1)
+        fields = np.mean([field(int(a)) == field(int(b)) for a, b in zip(preds, y, strict=True)])
+        score = float(fields)
+        macro = float(f1_score(y, preds, average="macro"))
+        print(
+            f"  C={c:g}: grouped 5-fold field accuracy {score:.3f}, macro-F1 {macro:.3f}",
+            file=sys.stderr,
+        )
+        best = max(best, (score, c))
+    return best[1]
+
+
+def field(role: int) -> str:
+    return FIELD_OF.get(ROLES[role], "none")
+
+
+def evaluate(model: RoleModel, ds: Dataset, mask: npt.NDArray[np.bool_]) -> dict[str, Any]:
+    """Per-class precision/recall/F1, role accuracy and field accuracy on ``mask``."""
+    y = ds.y[mask]
+    pred = model.probabilities(ds.x[mask]).argmax(axis=1)
+    per_class: dict[str, dict[str, float]] = {}
+    for k, role in enumerate(ROLES):
+        tp = int(((pred == k) & (y == k)).sum())
+        fp = int(((pred == k) & (y != k)).sum())
+        fn = int(((pred != k) & (y == k)).sum())
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        per_class[role] = {"precision": p, "recall": r, "f1": f, "support": int((y == k).sum())}
+    fields_ok = [field(int(a)) == field(int(b)) for a, b in zip(pred, y, strict=True)]
+    return {
+        "n": int(mask.sum()),
+        "accuracy": float((pred == y).mean()),
+        "field_accuracy": float(np.mean(fields_ok)),
+        "macro_f1": float(np.mean([v["f1"] for v in per_class.values()])),
+        "per_class": per_class,
+    }
+
+
+def kind_accuracy(ds: Dataset, split: str) -> dict[str, Any]:
+    """Accuracy of the runtime evidence-kind rules on labelled evidence sentences."""
+    texts: dict[str, list[int]] = {}
+    for i, doc in enumerate(ds.docs):
+        texts.setdefault(doc, []).append(i)
+    hits = total = 0
+    confusions: dict[str, int] = {}
+    for idx in texts.values():
+        context = " ".join(ds.texts[i] for i in idx)
+        evidence = [ds.texts[i] for i in idx if ROLES[ds.y[i]] == "evidence"]
+        fallback = document_fallback(evidence)
+        kind = document_kind(context)
+        for i in idx:
+            if ds.split[i] != split or ROLES[ds.y[i]] != "evidence" or ds.weak[i]:
+                continue
+            got = evidence_kind_of(ds.texts[i], ds.headings[i], kind, fallback).value
+            total += 1
+            hits += got == ds.kinds[i]
+            if got != ds.kinds[i]:
+                key = f"{ds.kinds[i]}->{got}"
+                confusions[key] = confusions.get(key, 0) + 1
+    top = dict(sorted(confusions.items(), key=lambda kv: -kv[1])[:8])
+    return {"n": total, "accuracy": hits / total if total else 0.0, "confusions": top}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shared", type=Path, default=extract.DEFAULT_SHARED)
+    ap.add_argument("--c", type=float, help="L2 inverse strength (default: grouped CV)")
+    ap.add_argument("--dry-run", action="store_true", help="do not write the model")
+    ap.add_argument("--cache", type=Path, help="pickle of the features (reused when present)")
+    args = ap.parse_args(argv)
+    if not args.shared.is_dir():
+        print(f"{args.shared} is absent; cannot train", file=sys.stderr)
+        return 1
+    if args.cache and args.cache.is_file():
+        ds = pickle.loads(args.cache.read_bytes())
+    else:
+        ds = load_dataset(args.shared)
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps(ds))
+    split = np.asarray(ds.split)
+    train, test = split == "train", split == "test"
+    print(
+        f"{len(ds.y)} labelled sentences: {train.sum()} train, {test.sum()} test", file=sys.stderr
+    )
+    c = args.c or choose_c(ds, train, (0.001, 0.003, 0.01, 0.03))
+    model = fit(ds.x[train], ds.y[train], c)
+    metrics = {
+        "version": MODEL_VERSION,
+        "c": c,
+        "train": evaluate(model, ds, train),
+        "test": evaluate(model, ds, test),
+        "evidence_kind": {"train": kind_accuracy(ds, "train"), "test": kind_accuracy(ds, "test")},
+    }
+    print(json.dumps(metrics, indent=1), file=sys.stderr)
+    if not args.dry_run:
+        MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
+        save_model(str(MODEL_PATH), model)
+        METRICS.write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {MODEL_PATH} ({MODEL_PATH.stat().st_size} bytes)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
