@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,21 +45,28 @@ def summaries_in(db: Path) -> int:
         conn.close()
 
 
-def interrupt_after_first_line(args: list[str], env: dict[str, str]) -> tuple[str, str, int]:
-    """Start ``litdigest ARGS``, send SIGINT once it has printed a line; (stdout, stderr, rc)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "litdigest", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    first = proc.stdout.readline()
-    assert first, "the command printed nothing before finishing"
-    proc.send_signal(signal.SIGINT)
-    rest, stderr = proc.communicate(timeout=120)
-    return first + rest, stderr, proc.returncode
+def interrupt_after_first_output(
+    args: list[str], env: dict[str, str], tmp_path: Path
+) -> tuple[str, str, int]:
+    """Start ``litdigest ARGS`` (stdout to a file, so that nothing is lost in a reader's
+    buffer), send SIGINT once it has written something; (stdout, stderr, exit code)."""
+    out_path = tmp_path / "stdout.txt"
+    with out_path.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "litdigest", *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while out_path.stat().st_size == 0 and proc.poll() is None:
+            assert time.monotonic() < deadline, "no output"
+            time.sleep(0.01)
+        assert proc.poll() is None, "the command finished before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    return out_path.read_text(encoding="utf-8"), stderr, proc.returncode
 
 
 def the_interrupted_line(stderr: str) -> str:
@@ -88,7 +96,7 @@ def test_summarize_on_examples_through_a_slow_server_keeps_what_finished(
         tmp_path, OPENAI_API_KEY="sk-test-not-real", OPENAI_BASE_URL=slow_server.base_url
     )
     args = ["summarize", str(corpus), "--backend", "openai", "--concurrency", "1", "--db", str(db)]
-    stdout, stderr, code = interrupt_after_first_line(args, env)
+    stdout, stderr, code = interrupt_after_first_output(args, env, tmp_path)
     assert code == 130, stderr
     said = the_interrupted_line(stderr)
     match = re.fullmatch(r"(\d+) finished document\(s\) kept in the store \(rerun .*\)", said)
@@ -108,8 +116,8 @@ def test_clean_counts_the_documents_it_printed(tmp_path: Path) -> None:
             f"In a cohort of {100 + i} patients, high FOXP3 density predicted shorter survival.\n",
             encoding="utf-8",
         )
-    stdout, stderr, code = interrupt_after_first_line(
-        ["clean", "--json", str(corpus)], clean_env(tmp_path)
+    stdout, stderr, code = interrupt_after_first_output(
+        ["clean", "--json", str(corpus)], clean_env(tmp_path), tmp_path
     )
     assert code == 130, stderr
     said = the_interrupted_line(stderr)

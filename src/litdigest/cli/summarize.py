@@ -26,7 +26,13 @@ from litdigest.cli.common import (
     printable,
     safe_url,
 )
-from litdigest.cli.conventions import InputTally, end_of_run_line, interrupted, on_interrupt
+from litdigest.cli.conventions import (
+    InputTally,
+    StoreCounter,
+    end_of_run_line,
+    interrupted,
+    on_interrupt,
+)
 from litdigest.config import ChunkSettings, Settings, load_settings
 from litdigest.documents import Chunk, Document
 from litdigest.errors import InputError, LitdigestError, UsageError
@@ -239,14 +245,17 @@ def _run_with_progress(runner: BatchRunner, tally: InputTally) -> BatchResult:
         return asyncio.run(runner.run(tally.items()))
 
 
-def _interrupted(runner: BatchRunner, sink: SummarySink) -> NoReturn:
+def _interrupted(runner: BatchRunner, sink: SummarySink, counter: StoreCounter) -> NoReturn:
+    """Finished = committed to the store by this run (all of them, also those not printed
+    yet because an earlier document was still running) + those reused from it."""
     from litdigest.summarize.sinks import DirectorySink
 
     with suppress(LitdigestError):
         runner.finish_run("interrupted")
     if isinstance(sink, DirectorySink):
         sink.discard()
-    done = runner.result.emitted
+    added = counter.added()
+    done = runner.result.emitted if added is None else added + runner.result.cached
     interrupted(f"{done} finished document(s) kept in the store (rerun the same command to resume)")
 
 
@@ -266,6 +275,7 @@ def _run(
 
     started = time.monotonic()
     tally = InputTally(paths, settings)
+    counter = StoreCounter(Path(db or settings.store.db_path))
     with Store(db or settings.store.db_path) as store:
         runner = make_runner(summarizer, store, sink, Reporter(), settings, run_args=run_args)
         try:
@@ -284,7 +294,7 @@ def _run(
             print(f"litdigest: {line}", file=sys.stderr, flush=True)
             return result
         except KeyboardInterrupt:
-            _interrupted(runner, sink)
+            _interrupted(runner, sink, counter)
         except BaseException:
             if isinstance(sink, DirectorySink):
                 sink.discard()
