@@ -192,6 +192,27 @@ def test_export_into_an_existing_directory_uses_the_default_name(db: Path, tmp_p
     assert (folder / "litdigest-digest.json").is_file()
 
 
+def test_palette_html_export_writes_the_themed_digest_in_a_worker(
+    db: Path, tmp_path: Path, umask_027: None
+) -> None:
+    async def script(pilot: Pilot[None]) -> None:
+        await pilot.press("a")
+        await palette(pilot, "export: digest as HTML")
+        field = pilot.app.screen.query_one(Input)
+        assert field.value.endswith("litdigest-digest.html")
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        written = (tmp_path / "exports" / "litdigest-digest.html").absolute()
+        assert f"Digest written to {written}" in notes(pilot)
+
+    drive(make_app(db, tmp_path), script)
+    out = tmp_path / "exports" / "litdigest-digest.html"
+    html = out.read_text(encoding="utf-8")
+    assert "<html" in html.lower() and "SHP-2" in html
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+
+
 # ---- 3. Screenshot ----------------------------------------------------------------------------
 
 

@@ -26,9 +26,11 @@ def review_command(db: DbOption = None) -> None:
 
     settings = load_settings()
     path = existing_store_path(db, settings, _NO_STORE_HINT)
+    from litdigest.cli.conventions import on_interrupt
     from litdigest.tui.app import ReviewApp
 
-    ReviewApp(path, settings=settings).run()
+    with on_interrupt(lambda: "every review decision made is saved in the store"):
+        ReviewApp(path, settings=settings).run()
 
 
 class FormatChoice(StrEnum):

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Literal
 
 import platformdirs
 from textual import work
@@ -28,6 +28,7 @@ from textual.screen import Screen
 
 from litdigest.config import APP_NAME, KeySettings, Settings
 from litdigest.review.decisions import (
+    ExportStatus,
     Reviewer,
     default_selection,
 )
@@ -47,11 +48,19 @@ from litdigest.tui.screens.save_path import display_path, resolve_target
 __all__ = ["LATEST_EVAL_REPORT", "ReviewApp", "ReviewScreen"]
 
 LATEST_EVAL_REPORT: Final = "latest-eval-report"
-_EXPORT_LABELS: Final[tuple[tuple[ExportFormat, str], ...]] = (
+DigestFormat = ExportFormat | Literal["html"]
+_EXPORT_LABELS: Final[tuple[tuple[DigestFormat, str], ...]] = (
     ("md", "Markdown"),
     ("json", "JSON"),
     ("csv", "CSV"),
+    ("html", "HTML"),  # the themed digest of `litdigest digest --format html`
 )
+_SUFFIXES: Final[dict[DigestFormat, str]] = {
+    "md": SUFFIXES["md"],
+    "json": SUFFIXES["json"],
+    "csv": SUFFIXES["csv"],
+    "html": ".html",
+}
 
 CSS_PATH: Final = "review.tcss"
 
@@ -113,6 +122,7 @@ class ReviewApp(App[None]):
     ) -> None:
         super().__init__()
         self.settings = settings or Settings()
+        self.db_path = db_path
         self.store = Store(db_path)
         self.reviewer = Reviewer(self.store)
         self.state_dir = state_dir or Path(platformdirs.user_state_dir(APP_NAME))
@@ -153,7 +163,7 @@ class ReviewApp(App[None]):
             PaletteCommand(
                 f"export: digest as {label}",
                 f"Write the digest as {label} (asks where; default "
-                f"litdigest-digest{SUFFIXES[fmt]} in {self.export_dir})",
+                f"litdigest-digest{_SUFFIXES[fmt]} in {self.export_dir})",
                 _bind_export(self, fmt),
             )
             for fmt, label in _EXPORT_LABELS
@@ -238,19 +248,37 @@ class ReviewApp(App[None]):
     def on_digest_export_requested(self, message: DigestExportRequested) -> None:
         self.export_digest(message.fmt)
 
-    def export_digest(self, fmt: ExportFormat) -> None:
+    def export_digest(self, fmt: DigestFormat) -> None:
         """Ask where to write the digest (prefilled with ``litdigest-digest.<fmt>`` in
         ``export_dir``), then write it there."""
-        name = f"litdigest-digest{SUFFIXES[fmt]}"
+        name = f"litdigest-digest{_SUFFIXES[fmt]}"
         cwd = Path.cwd()
         default = display_path((self.export_dir / name).absolute(), cwd)
         label = dict(_EXPORT_LABELS)[fmt]
 
         def chosen(answer: str | None) -> None:
-            if answer:
-                self.write_digest(fmt, resolve_target(answer, cwd, name))
+            if not answer:
+                return
+            target = resolve_target(answer, cwd, name)
+            if fmt == "html":
+                self.write_themed_html(target)
+            else:
+                self.write_digest(fmt, target)
 
         self.push_screen(SavePathScreen(f"Export the digest as {label} to:", default), chosen)
+
+    @work(exclusive=True, group="export", exit_on_error=False)
+    async def write_themed_html(self, path: Path) -> None:
+        """The themed digest (``litdigest digest --format html``), built off the UI thread
+        on its own store connection; notify the absolute path written (or why not)."""
+        path = path.absolute()
+        status = default_selection(self.reviewer).status
+        try:
+            await asyncio.to_thread(_write_themed_html, self.db_path, status, path)
+        except Exception as exc:
+            self.notify(f"Export failed: {exc}", severity="error", markup=False)
+        else:
+            self.notify(f"Digest written to {path}", markup=False)
 
     def write_digest(self, fmt: ExportFormat, path: Path) -> Path | None:
         """Write the digest (default selection) to ``path`` with the user's umask; notify
@@ -357,7 +385,18 @@ class ReviewApp(App[None]):
         return stored.id, n_claims
 
 
-def _bind_export(app: ReviewApp, fmt: ExportFormat) -> Callable[[], object]:
+def _write_themed_html(db_path: Path, status: ExportStatus, path: Path) -> None:
+    from litdigest.digest.build import build_digest
+    from litdigest.digest.render_html import render_html
+    from litdigest.summarize.sinks import atomic_write_text
+
+    with Store(db_path) as store:
+        text = render_html(build_digest(store, status=status))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, text)
+
+
+def _bind_export(app: ReviewApp, fmt: DigestFormat) -> Callable[[], object]:
     return lambda: app.export_digest(fmt)
 
 
