@@ -235,6 +235,8 @@ def test_digest_screen_and_export(db: Path, tmp_path: Path) -> None:
         assert "TCF1 progenitors sustain" not in text  # not accepted
         await pilot.press("x")
         await pilot.pause()
+        await pilot.press("enter")  # the path modal, prefilled with the default
+        await pilot.pause()
         assert (tmp_path / "exports" / "litdigest-digest.md").is_file()
         await pilot.press("escape")
         assert isinstance(pilot.app.screen, ReviewScreen)
@@ -258,9 +260,11 @@ def test_palette_exports_all_formats(db: Path, tmp_path: Path) -> None:
         assert "export: digest as Markdown" in names
         assert "summarize: re-run the selected document with extractive" in names
         assert "eval: open the latest report" in names
-        assert not any("openai" in n for n in names)  # not configured
+        assert not any("with openai" in n for n in names)  # not configured
         for label, suffix in (("Markdown", "md"), ("JSON", "json"), ("CSV", "csv")):
             await _palette(pilot, f"export: digest as {label}")
+            await pilot.press("enter")  # the path modal, prefilled with the default
+            await pilot.pause()
             out = tmp_path / "exports" / f"litdigest-digest.{suffix}"
             assert out.is_file(), label
             assert "PD-1 recruits SHP-2" in out.read_text(encoding="utf-8")

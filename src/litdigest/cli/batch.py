@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from litdigest.cli.common import Reporter, say
+from litdigest.cli.conventions import StoreCounter, on_interrupt
 from litdigest.errors import UsageError
 
 if TYPE_CHECKING:
@@ -25,7 +27,8 @@ def submit_command(paths: list[Path], settings: Settings, db: Path | None) -> in
     from litdigest.summarize.openai_batch import make_client, submit
 
     client = make_client(settings)
-    with Store(db or settings.store.db_path) as store:
+    submitted = "batches already submitted are recorded in the store (see `litdigest batch status`)"
+    with on_interrupt(lambda: submitted), Store(db or settings.store.db_path) as store:
         result = submit(
             iter_documents(paths, settings),
             settings,
@@ -157,7 +160,8 @@ def resume_command(
     sink: SummarySink = (
         StreamSink(sys.stdout, fmt) if out is None else DirectorySink(out, fmt)  # type: ignore[arg-type]
     )
-    with _open_store(db, settings) as store:
+    counter = StoreCounter(Path(db or settings.store.db_path))
+    with on_interrupt(_resume_interrupted(counter, sink)), _open_store(db, settings) as store:
         result = resume(
             store,
             settings,
@@ -175,6 +179,17 @@ def resume_command(
             f"{len(result.pending)} batch(es) still running; run `litdigest batch resume` again later"
         )
     raise typer.Exit(result.exit_code)
+
+
+def _resume_interrupted(counter: StoreCounter, sink: object) -> Callable[[], str]:
+    def outcome() -> str:
+        from litdigest.summarize.sinks import DirectorySink
+
+        if isinstance(sink, DirectorySink):
+            sink.discard()
+        return f"{counter.kept()} (run `litdigest batch resume` again for the rest)"
+
+    return outcome
 
 
 @batch_app.command("cancel")

@@ -5,7 +5,9 @@
 * usage errors as one line plus a hint (click's "did you mean" kept; pydantic wording and
   rich boxes gone), exit 2 for every usage and configuration error;
 * the input tally: one note per skipped file, "no documents found under ..." (exit 1);
-* the end-of-run line of ``summarize`` and the "interrupted" line.
+* the end-of-run line of ``summarize``;
+* Ctrl-C: every long-running command ends with one line ``litdigest: interrupted: <what was
+  kept>`` and exit 130, never a traceback (``on_interrupt``, ``interrupted``, ``StoreCounter``).
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ import difflib
 import logging
 import os
 import re
+import signal
+import sqlite3
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn
 
@@ -38,8 +44,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "InputTally",
+    "StoreCounter",
     "end_of_run_line",
     "install",
+    "interrupted",
+    "on_interrupt",
     "require_store",
     "run",
 ]
@@ -200,10 +209,12 @@ def run(app: typer.Typer, argv: Sequence[str] | None = None) -> NoReturn:
             _flush_and_exit(2)
         _fail(message, 2, hint)
     except typer.Exit as exc:
+        if exc.exit_code == 130:
+            _exit_interrupted(argv is None)
         _flush_and_exit(exc.exit_code)
-    except (KeyboardInterrupt, typer.Abort):
+    except (KeyboardInterrupt, typer.Abort):  # outside any on_interrupt: nothing to report
         print("litdigest: interrupted", file=sys.stderr, flush=True)
-        _flush_and_exit(130)
+        _exit_interrupted(argv is None)
     except UsageError as exc:
         _trace()
         _fail(clean_message(exc.message), 2)
@@ -239,6 +250,14 @@ def _flush_and_exit(code: int) -> NoReturn:
         # Python flushes stdout at exit too; point it at devnull so that doesn't fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     sys.exit(code)
+
+
+def _exit_interrupted(own_process: bool) -> NoReturn:
+    """Exit 130; in the ``litdigest`` process itself a second Ctrl-C while the threads and
+    files are closed is ignored (it would only print a traceback)."""
+    if own_process and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _flush_and_exit(130)
 
 
 def require_store(db: Path | None, settings: Settings, hint: str) -> Path:
@@ -309,3 +328,55 @@ def end_of_run_line(
     parts[0] += f", {failed} failed"
     line = " · ".join([parts[0], _elapsed(time.monotonic() - started), f"{tokens:,} tokens"])
     return line + f" · ${cost_usd:.4f}"
+
+
+# --------------------------------------------------------------------------------------------
+# Ctrl-C
+
+
+def interrupted(outcome: str) -> NoReturn:
+    """One line ``litdigest: interrupted: <outcome>`` on stderr, then exit 130."""
+    print(f"litdigest: interrupted: {_printable(outcome)}", file=sys.stderr, flush=True)
+    raise typer.Exit(130)
+
+
+@contextmanager
+def on_interrupt(outcome: Callable[[], str]) -> Iterator[None]:
+    """Ctrl-C inside the block: ``interrupted(outcome())`` (evaluated then, so counts are
+    those at the moment of the interrupt)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        interrupted(outcome())
+
+
+def _summaries_in(path: Path) -> int | None:
+    if not path.is_file():
+        return 0
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM summaries").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+
+
+class StoreCounter:
+    """Counts the summaries a command adds to a store (each is committed when done)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.before = _summaries_in(path)
+
+    def added(self) -> int | None:
+        after = _summaries_in(self.path)
+        return None if after is None or self.before is None else max(0, after - self.before)
+
+    def kept(self, what: str = "finished document(s)") -> str:
+        """``N finished document(s) kept in the store`` (as counted in the store itself)."""
+        added = self.added()
+        if added is None:
+            return f"{what} are kept in the store"
+        return f"{added} {what} kept in the store"

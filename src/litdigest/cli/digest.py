@@ -54,12 +54,9 @@ def digest_command(
 ) -> None:
     """Digest of the stored claims across documents: themes, agreements, disagreements,
     claims only one document makes, and an evidence table."""
-    from litdigest.cli.conventions import require_store
+    from litdigest.cli.conventions import on_interrupt, require_store
     from litdigest.config import load_settings
-    from litdigest.digest.build import build_digest
     from litdigest.errors import UsageError
-    from litdigest.review.decisions import Reviewer, default_selection
-    from litdigest.store.store import Store
 
     if status is not None and status not in ("accepted", "all"):
         raise UsageError(f"--status must be accepted or all, not {status!r}")
@@ -69,6 +66,23 @@ def digest_command(
         raise UsageError(f"--backend must be auto, extractive or openai, not {backend!r}")
     settings = load_settings().with_overrides(openai={"model": model, "base_url": base_url})
     path = require_store(db, settings, "run litdigest summarize first, or pass --db")
+    with on_interrupt(lambda: "no digest written"):
+        _digest(path, settings, status, query, fmt, out, backend)
+
+
+def _digest(
+    path: Path,
+    settings: Any,
+    status: str | None,
+    query: str | None,
+    fmt: str,
+    out: Path | None,
+    backend: str,
+) -> None:
+    from litdigest.digest.build import build_digest
+    from litdigest.review.decisions import Reviewer, default_selection
+    from litdigest.store.store import Store
+
     with Store(path) as store:
         if status is None:  # the one default of digest, export and the review app
             selection = default_selection(Reviewer(store))

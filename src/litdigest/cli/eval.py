@@ -9,6 +9,7 @@ one line on stderr. Heavy imports (numpy, WordLlama, matplotlib) happen inside t
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from litdigest.cli.conventions import StoreCounter, on_interrupt
 from litdigest.errors import LitdigestError, UsageError
 
 if TYPE_CHECKING:
@@ -241,6 +243,14 @@ def _print_outcome(outcome: EvalOutcome, max_regression: float) -> None:
         )
 
 
+def _eval_interrupted(db: Path | None) -> Callable[[], str]:
+    """What an interrupted eval keeps: no report; the summaries committed to ``--db``."""
+    if db is None:
+        return lambda: "no report written (pass --db to keep finished summaries)"
+    counter = StoreCounter(db)
+    return lambda: f"no report written; {counter.kept()}"
+
+
 def eval_command(
     golden: _Golden,
     backend: _Backend = EvalBackend.AUTO,
@@ -280,7 +290,8 @@ def eval_command(
         text=text,
     )
     try:
-        outcome = run_eval(options)
+        with on_interrupt(_eval_interrupted(options.db)):
+            outcome = run_eval(options)
     except LitdigestError as exc:
         from litdigest.redaction import redact
 

@@ -26,9 +26,11 @@ def review_command(db: DbOption = None) -> None:
 
     settings = load_settings()
     path = existing_store_path(db, settings, _NO_STORE_HINT)
+    from litdigest.cli.conventions import on_interrupt
     from litdigest.tui.app import ReviewApp
 
-    ReviewApp(path, settings=settings).run()
+    with on_interrupt(lambda: "every review decision made is saved in the store"):
+        ReviewApp(path, settings=settings).run()
 
 
 class FormatChoice(StrEnum):
@@ -72,6 +74,7 @@ def export_command(
     db: DbOption = None,
 ) -> None:
     """Export the reviewed digest (accepted claims, or all with their review state)."""
+    from litdigest.cli.conventions import on_interrupt
     from litdigest.config import load_settings
     from litdigest.errors import UsageError
     from litdigest.review.decisions import Reviewer, default_selection
@@ -80,7 +83,7 @@ def export_command(
     from litdigest.summarize.sinks import atomic_write_text
 
     path = existing_store_path(db, load_settings(), _NO_STORE_HINT)
-    with Store(path) as store:
+    with on_interrupt(lambda: "nothing exported"), Store(path) as store:
         reviewer = Reviewer(store)
         if status is None:  # the one default of digest, export and the review app
             selection = default_selection(reviewer)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from litdigest.cli.conventions import StoreCounter, on_interrupt
 from litdigest.config import Settings, load_settings
 from litdigest.errors import UsageError
 
@@ -28,15 +29,16 @@ def run_ray_summarize(
     if out is None:
         raise UsageError("--engine ray needs --out DIR.parquet (results are Parquet files)")
     address = None if address in (None, "", "local") else address
-    result = distributed.run(
-        paths,
-        out,
-        settings,
-        backend=backend,
-        address=address,
-        partition_size=partition_size,
-        actors=actors,
-    )
+    with on_interrupt(lambda: f"finished partitions are kept in {out} (rerun to resume)"):
+        result = distributed.run(
+            paths,
+            out,
+            settings,
+            backend=backend,
+            address=address,
+            partition_size=partition_size,
+            actors=actors,
+        )
     print(
         f"litdigest: ray: {result.ok} summarized, {result.failed} failed, "
         f"{result.skipped} of {result.partitions} partitions already done · wrote {out}",
@@ -61,16 +63,22 @@ def import_command(
     ] = False,
 ) -> None:
     """Import Parquet results of a Ray run into a local store (review, export, digest, eval)."""
-    from litdigest import distributed
-
     settings = load_settings()
-    target = db or settings.store.db_path
-    if include_failed:
-        for row in distributed.iter_result_rows(results, only_ok=False):
-            if row["status"] != "ok":
-                print(f"litdigest: {row['source']}: failed: {row['reason']}", file=sys.stderr)
-    imported, present = distributed.import_results(results, target)
+    target = Path(db or settings.store.db_path)
+    counter = StoreCounter(target)
+    with on_interrupt(lambda: counter.kept("imported summaries")):
+        imported, present = _import(results, target, include_failed)
     print(
         f"litdigest: imported {imported} summaries ({present} already present) into {target}",
         file=sys.stderr,
     )
+
+
+def _import(results: Path, target: Path, include_failed: bool) -> tuple[int, int]:
+    from litdigest import distributed
+
+    if include_failed:
+        for row in distributed.iter_result_rows(results, only_ok=False):
+            if row["status"] != "ok":
+                print(f"litdigest: {row['source']}: failed: {row['reason']}", file=sys.stderr)
+    return distributed.import_results(results, target)

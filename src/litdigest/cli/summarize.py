@@ -26,9 +26,15 @@ from litdigest.cli.common import (
     printable,
     safe_url,
 )
-from litdigest.cli.conventions import InputTally, end_of_run_line
+from litdigest.cli.conventions import (
+    InputTally,
+    StoreCounter,
+    end_of_run_line,
+    interrupted,
+    on_interrupt,
+)
 from litdigest.config import ChunkSettings, Settings, load_settings
-from litdigest.documents import Document
+from litdigest.documents import Chunk, Document
 from litdigest.errors import InputError, LitdigestError, UsageError
 
 if TYPE_CHECKING:
@@ -52,16 +58,19 @@ def clean(
     first = True
     multiple = len(paths) > 1 or any(p.is_dir() for p in paths)
     tally = InputTally(paths, settings)
-    for doc in _reported(tally.items(), reporter):
-        if as_json:
-            emit(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False))
-            continue
-        if multiple:
-            if not first:
-                emit("")
-            emit(f"==> {printable(doc.source)} <==")
-        emit(doc.text)
-        first = False
+    printed = 0
+    with on_interrupt(lambda: f"{printed} document(s) cleaned and printed"):
+        for doc in _reported(tally.items(), reporter):
+            if as_json:
+                emit(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False))
+            else:
+                if multiple:
+                    if not first:
+                        emit("")
+                    emit(f"==> {printable(doc.source)} <==")
+                emit(doc.text)
+                first = False
+            printed += 1
     if tally.report_empty():
         raise typer.Exit(1)
     reporter.exit()
@@ -111,27 +120,34 @@ def chunk(
     chunk_settings = _chunk_settings(settings, max_tokens, overlap, encoding)
     chunker = Chunker(chunk_settings)
     reporter = Reporter()
-    for doc in documents(paths, settings, reporter):
-        chunks = chunker.chunk_document(doc)
-        if as_json:
-            for c in chunks:
-                emit(
-                    json.dumps(
-                        {"source": doc.source, **c.model_dump(mode="json")}, ensure_ascii=False
-                    )
-                )
-            continue
-        total = sum(c.n_tokens for c in chunks)
-        title = doc.metadata.title or "(untitled)"
-        emit(f"==> {printable(doc.source)} <== {doc.doc_id} · {printable(title)}")
-        emit(
-            f"{len(chunks)} chunk(s), {total} tokens ({chunk_settings.encoding}, max {chunk_settings.max_tokens})"
-        )
-        for c in chunks:
-            emit(f"--- chunk {c.index} · {c.n_tokens} tokens · chars {c.start}-{c.end}")
-            emit(c.text)
-        emit("")
+    printed = 0
+    with on_interrupt(lambda: f"{printed} document(s) chunked and printed"):
+        for doc in documents(paths, settings, reporter):
+            _print_chunks(doc, chunker.chunk_document(doc), chunk_settings, as_json)
+            printed += 1
     reporter.exit()
+
+
+def _print_chunks(
+    doc: Document, chunks: list[Chunk], chunk_settings: ChunkSettings, as_json: bool
+) -> None:
+    if as_json:
+        for c in chunks:
+            emit(
+                json.dumps({"source": doc.source, **c.model_dump(mode="json")}, ensure_ascii=False)
+            )
+        return
+    total = sum(c.n_tokens for c in chunks)
+    title = doc.metadata.title or "(untitled)"
+    emit(f"==> {printable(doc.source)} <== {doc.doc_id} · {printable(title)}")
+    emit(
+        f"{len(chunks)} chunk(s), {total} tokens ({chunk_settings.encoding}, "
+        f"max {chunk_settings.max_tokens})"
+    )
+    for c in chunks:
+        emit(f"--- chunk {c.index} · {c.n_tokens} tokens · chars {c.start}-{c.end}")
+        emit(c.text)
+    emit("")
 
 
 class BackendChoice(StrEnum):
@@ -230,21 +246,18 @@ def _run_with_progress(runner: BatchRunner, tally: InputTally) -> BatchResult:
         return asyncio.run(runner.run(tally.items()))
 
 
-def _interrupted(runner: BatchRunner, sink: SummarySink) -> NoReturn:
+def _interrupted(runner: BatchRunner, sink: SummarySink, counter: StoreCounter) -> NoReturn:
+    """Finished = committed to the store by this run (all of them, also those not printed
+    yet because an earlier document was still running) + those reused from it."""
     from litdigest.summarize.sinks import DirectorySink
 
     with suppress(LitdigestError):
         runner.finish_run("interrupted")
     if isinstance(sink, DirectorySink):
         sink.discard()
-    done = runner.result.emitted
-    print(
-        f"litdigest: interrupted: {done} finished document(s) kept in the store "
-        "(rerun the same command to resume)",
-        file=sys.stderr,
-        flush=True,
-    )
-    raise typer.Exit(130) from None
+    added = counter.added()
+    done = runner.result.emitted if added is None else added + runner.result.cached
+    interrupted(f"{done} finished document(s) kept in the store (rerun the same command to resume)")
 
 
 def _run(
@@ -263,6 +276,7 @@ def _run(
 
     started = time.monotonic()
     tally = InputTally(paths, settings)
+    counter = StoreCounter(Path(db or settings.store.db_path))
     with Store(db or settings.store.db_path) as store:
         runner = make_runner(summarizer, store, sink, Reporter(), settings, run_args=run_args)
         try:
@@ -281,7 +295,7 @@ def _run(
             print(f"litdigest: {line}", file=sys.stderr, flush=True)
             return result
         except KeyboardInterrupt:
-            _interrupted(runner, sink)
+            _interrupted(runner, sink, counter)
         except BaseException:
             if isinstance(sink, DirectorySink):
                 sink.discard()

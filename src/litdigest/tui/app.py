@@ -13,49 +13,62 @@ literal ``Content`` (see ``litdigest.tui.text``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final, Literal
 
 import platformdirs
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
 
 from litdigest.config import APP_NAME, KeySettings, Settings
 from litdigest.review.decisions import (
+    ExportStatus,
     Reviewer,
     default_selection,
 )
 from litdigest.review.export import SUFFIXES, ExportFormat, export_digest
 from litdigest.store.store import Store
+from litdigest.tui.backend_choices import BackendChoice, backend_choices
 from litdigest.tui.messages import DigestExportRequested
 from litdigest.tui.position import PositionFile
 from litdigest.tui.screens import (
     EvalReportScreen,
     HelpScreen,
     ReviewScreen,
+    SavePathScreen,
+    binding_rows,
 )
+from litdigest.tui.screens.save_path import display_path, resolve_target
 
 __all__ = ["LATEST_EVAL_REPORT", "ReviewApp", "ReviewScreen"]
 
 LATEST_EVAL_REPORT: Final = "latest-eval-report"
-_EXPORT_LABELS: Final[tuple[tuple[ExportFormat, str], ...]] = (
+DigestFormat = ExportFormat | Literal["html"]
+_EXPORT_LABELS: Final[tuple[tuple[DigestFormat, str], ...]] = (
     ("md", "Markdown"),
     ("json", "JSON"),
     ("csv", "CSV"),
+    ("html", "HTML"),  # the themed digest of `litdigest digest --format html`
 )
+_SUFFIXES: Final[dict[DigestFormat, str]] = {
+    "md": SUFFIXES["md"],
+    "json": SUFFIXES["json"],
+    "csv": SUFFIXES["csv"],
+    "html": ".html",
+}
 
 CSS_PATH: Final = "review.tcss"
 
 
-def _keys_help() -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = []
-    for name, info in KeySettings.model_fields.items():
-        rows.append((name, info.description or name))
-    return rows
+def _key_descriptions() -> dict[str, str]:
+    """Binding id -> the configured description (``KeySettings`` field docs)."""
+    return {name: info.description or name for name, info in KeySettings.model_fields.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +123,13 @@ class ReviewApp(App[None]):
     ) -> None:
         super().__init__()
         self.settings = settings or Settings()
+        self.db_path = db_path
         self.store = Store(db_path)
         self.reviewer = Reviewer(self.store)
         self.state_dir = state_dir or Path(platformdirs.user_state_dir(APP_NAME))
         self.position = PositionFile(self.state_dir, db_path)
         self.export_dir = export_dir or Path.cwd()
+        self._backend_choices: list[BackendChoice] | None = None
         self.set_keymap(self.settings.review.keys.keymap())
 
     def on_mount(self) -> None:
@@ -134,10 +149,14 @@ class ReviewApp(App[None]):
     # ---- actions -------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            keymap = self.settings.review.keys.keymap()
-            rows = [(keymap[name], description) for name, description in _keys_help()]
-            self.push_screen(HelpScreen(rows))
+        """The keys of the current screen (its own ``BINDINGS``), then the app's."""
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        keymap = self.settings.review.keys.keymap()
+        bindings = [*type(screen).BINDINGS, *type(self).BINDINGS]
+        rows = binding_rows(bindings, keymap, _key_descriptions())
+        self.push_screen(HelpScreen(rows, getattr(screen, "HELP_TITLE", "Keys")))
 
     # ---- command palette -----------------------------------------------------------------
 
@@ -145,20 +164,13 @@ class ReviewApp(App[None]):
         commands = [
             PaletteCommand(
                 f"export: digest as {label}",
-                f"Write the accepted claims to litdigest-digest{SUFFIXES[fmt]} in {self.export_dir}",
+                f"Write the digest as {label} (asks where; default "
+                f"litdigest-digest{_SUFFIXES[fmt]} in {self.export_dir})",
                 _bind_export(self, fmt),
             )
             for fmt, label in _EXPORT_LABELS
         ]
-        for backend, model in self.summarize_choices():
-            commands.append(
-                PaletteCommand(
-                    f"summarize: re-run the selected document with {backend}"
-                    + (f" ({model})" if model else ""),
-                    "Summarize the selected document again (in the background) and review the result",
-                    _bind_summarize(self, backend, model),
-                )
-            )
+        commands.extend(self._summarize_commands())
         commands.append(
             PaletteCommand(
                 "eval: open the latest report",
@@ -171,33 +183,113 @@ class ReviewApp(App[None]):
         )
         return commands
 
+    def _summarize_commands(self) -> list[PaletteCommand]:
+        """One entry per registered backend: usable ones summarize again, the others say why
+        they cannot be used."""
+        commands: list[PaletteCommand] = []
+        for choice in self.backend_choices():
+            if choice.unavailable is not None:
+                commands.append(
+                    PaletteCommand(
+                        f"summarize: {choice.name} is unavailable",
+                        f"{choice.name}: {choice.unavailable}",
+                        _bind_unavailable(self, choice),
+                    )
+                )
+                continue
+            model = f" ({choice.model})" if choice.model else ""
+            commands.append(
+                PaletteCommand(
+                    f"summarize: re-run the selected document with {choice.name}{model}",
+                    "Summarize the selected document again (in the background) and review the result",
+                    _bind_summarize(self, choice.name, choice.model),
+                )
+            )
+        return commands
+
     def _digest(self) -> None:
         screen = self.review_screen
         if screen is not None:
             screen.action_digest()
 
-    def summarize_choices(self) -> list[tuple[str, str]]:
-        """(backend, model) pairs offered for summarizing again: extractive always, openai
-        when a key or base URL is configured."""
-        choices = [("extractive", "")]
-        openai = self.settings.openai
-        has_key = openai.api_key is not None and bool(openai.api_key.get_secret_value())
-        if has_key or openai.base_url:
-            choices.append(("openai", openai.model))
-        return choices
+    def backend_choices(self) -> list[BackendChoice]:
+        """The registered backends (computed once), each usable or with its reason."""
+        if self._backend_choices is None:
+            self._backend_choices = backend_choices(self.settings)
+        return self._backend_choices
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands, with Screenshot writing into ``export_dir`` and saying where."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":
+                yield SystemCommand(
+                    "Screenshot",
+                    f"Save an SVG of the screen in {self.export_dir.absolute()}",
+                    lambda: self.set_timer(0.1, self.save_svg_screenshot),
+                )
+            else:
+                yield command
+
+    def save_svg_screenshot(self) -> Path | None:
+        """Write an SVG of the current screen to ``export_dir``; notify the absolute path."""
+        from litdigest.summarize.sinks import atomic_write_text
+
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = (self.export_dir / f"litdigest-review-{stamp}.svg").absolute()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, self.export_screenshot())
+        except OSError as exc:
+            self.notify(f"Screenshot failed: {exc}", severity="error", markup=False)
+            return None
+        self.notify(f"Screenshot written to {path}", markup=False)
+        return path
 
     # ---- export --------------------------------------------------------------------------
 
     def on_digest_export_requested(self, message: DigestExportRequested) -> None:
         self.export_digest(message.fmt)
 
-    def export_digest(self, fmt: ExportFormat) -> Path | None:
-        """Write the accepted-claims digest to ``export_dir``; notify where (or why not)."""
+    def export_digest(self, fmt: DigestFormat) -> None:
+        """Ask where to write the digest (prefilled with ``litdigest-digest.<fmt>`` in
+        ``export_dir``), then write it there."""
+        name = f"litdigest-digest{_SUFFIXES[fmt]}"
+        cwd = Path.cwd()
+        default = display_path((self.export_dir / name).absolute(), cwd)
+        label = dict(_EXPORT_LABELS)[fmt]
+
+        def chosen(answer: str | None) -> None:
+            if not answer:
+                return
+            target = resolve_target(answer, cwd, name)
+            if fmt == "html":
+                self.write_themed_html(target)
+            else:
+                self.write_digest(fmt, target)
+
+        self.push_screen(SavePathScreen(f"Export the digest as {label} to:", default), chosen)
+
+    @work(exclusive=True, group="export", exit_on_error=False)
+    async def write_themed_html(self, path: Path) -> None:
+        """The themed digest (``litdigest digest --format html``), built off the UI thread
+        on its own store connection; notify the absolute path written (or why not)."""
+        path = path.absolute()
+        status = default_selection(self.reviewer).status
+        try:
+            await asyncio.to_thread(_write_themed_html, self.db_path, status, path)
+        except Exception as exc:
+            self.notify(f"Export failed: {exc}", severity="error", markup=False)
+        else:
+            self.notify(f"Digest written to {path}", markup=False)
+
+    def write_digest(self, fmt: ExportFormat, path: Path) -> Path | None:
+        """Write the digest (default selection) to ``path`` with the user's umask; notify
+        the absolute path written (or why not)."""
         from litdigest.summarize.sinks import atomic_write_text
 
-        path = self.export_dir / f"litdigest-digest{SUFFIXES[fmt]}"
+        path = path.absolute()
         try:
-            self.export_dir.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             status = default_selection(self.reviewer).status
             atomic_write_text(path, export_digest(self.reviewer, fmt, status))
         except Exception as exc:
@@ -295,9 +387,25 @@ class ReviewApp(App[None]):
         return stored.id, n_claims
 
 
-def _bind_export(app: ReviewApp, fmt: ExportFormat) -> Callable[[], object]:
+def _write_themed_html(db_path: Path, status: ExportStatus, path: Path) -> None:
+    from litdigest.digest.build import build_digest
+    from litdigest.digest.render_html import render_html
+    from litdigest.summarize.sinks import atomic_write_text
+
+    with Store(db_path) as store:
+        text = render_html(build_digest(store, status=status))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, text)
+
+
+def _bind_export(app: ReviewApp, fmt: DigestFormat) -> Callable[[], object]:
     return lambda: app.export_digest(fmt)
 
 
 def _bind_summarize(app: ReviewApp, backend: str, model: str) -> Callable[[], object]:
     return lambda: app.summarize_selected(backend, model)
+
+
+def _bind_unavailable(app: ReviewApp, choice: BackendChoice) -> Callable[[], object]:
+    message = f"{choice.name} is unavailable: {choice.unavailable}"
+    return lambda: app.notify(message, severity="warning", markup=False)

@@ -5,8 +5,9 @@ from litdigest.tui.screens.digest import DigestScreen, digest_content
 from litdigest.tui.screens.edit import EditScreen
 from litdigest.tui.screens.eval_report import EvalReportScreen
 from litdigest.tui.screens.flag import FlagResult, FlagScreen
-from litdigest.tui.screens.help import HelpScreen, key_label
+from litdigest.tui.screens.help import HelpScreen, binding_rows, key_label
 from litdigest.tui.screens.review import ReviewScreen
+from litdigest.tui.screens.save_path import SavePathScreen
 
 __all__ = [
     "DigestScreen",
@@ -16,6 +17,8 @@ __all__ = [
     "FlagScreen",
     "HelpScreen",
     "ReviewScreen",
+    "SavePathScreen",
+    "binding_rows",
     "digest_content",
     "key_label",
 ]

@@ -69,9 +69,16 @@ def digest_content(entries: Sequence[DigestEntry], status: str = "accepted") -> 
 class DigestScreen(Screen[None]):
     """Accepted claims across documents, grouped by field; X exports it as Markdown."""
 
+    HELP_TITLE: ClassVar[str] = "Keys: digest"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Back"),
-        Binding("x", "export_markdown", "Export md", id="digest_export"),
+        Binding("escape", "close", "Back", id="digest_back", tooltip="Back to the review."),
+        Binding(
+            "x",
+            "export_markdown",
+            "Export md",
+            id="digest_export",
+            tooltip="Export the digest as Markdown (asks where).",
+        ),
     ]
 
     def __init__(

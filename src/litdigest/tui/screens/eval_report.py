@@ -17,7 +17,10 @@ from litdigest.tui.text import one_line, safe_text
 class EvalReportScreen(Screen[None]):
     """The latest eval report (Markdown; links are not followed)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Back")]
+    HELP_TITLE: ClassVar[str] = "Keys: eval report"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back", id="report_back", tooltip="Back to the review.")
+    ]
 
     def __init__(self, title: str, markdown: str) -> None:
         super().__init__()
