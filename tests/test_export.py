@@ -49,6 +49,7 @@ def test_markdown_accepted_digest(db: Path) -> None:
     assert "Original statement: Deleting Tcf7 abolished the anti-PD-1 response in mice." in text
     assert "Reviewer note: =check the =cmd| mouse strain" in text
     assert "> In mice, deleting Tcf7 abolished the response to anti-PD-1." in text
+    assert "animal model" in text and "animal_model" not in text  # kinds in words
     assert "*Alpha: PD-1 and the exhausted T cell* (2024)" in text
     for statement in REJECTED:
         assert statement not in text

@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 
 from litdigest.review.decisions import DigestEntry, ExportStatus, Reviewer, build_digest
 from litdigest.store.store import Store
-from litdigest.summarize.schema import SECTIONS, Section
+from litdigest.summarize.schema import SECTIONS, Section, evidence_kind_label
 from litdigest.text import md_escape
 
 __all__ = [
@@ -95,7 +95,7 @@ def render_markdown(entries: Sequence[DigestEntry], status: ExportStatus = "acce
             if status == "all":
                 tags.append(entry.status)
             if entry.evidence_kind:
-                tags.append(entry.evidence_kind)
+                tags.append(evidence_kind_label(entry.evidence_kind))
             if entry.edited:
                 tags.append("edited")
             if entry.flagged:

@@ -17,7 +17,7 @@ from litdigest.review.export import SECTION_TITLES
 from litdigest.summarize.schema import SECTIONS
 from litdigest.tui.messages import DigestExportRequested
 from litdigest.tui.screens._common import plain as _plain
-from litdigest.tui.text import ellipsize, one_line
+from litdigest.tui.text import ellipsize, evidence_label, one_line
 
 
 def digest_content(entries: Sequence[DigestEntry], status: str = "accepted") -> Content:
@@ -36,7 +36,7 @@ def digest_content(entries: Sequence[DigestEntry], status: str = "accepted") -> 
             tags = " ".join(
                 t
                 for t in (
-                    f"[{entry.evidence_kind}]" if entry.evidence_kind else "",
+                    f"[{evidence_label(entry.evidence_kind)}]" if entry.evidence_kind else "",
                     "(edited)" if entry.edited else "",
                     "⚑" if entry.flagged else "",
                 )
