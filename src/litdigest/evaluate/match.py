@@ -282,9 +282,10 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
     said = [present(t, own) for t in wanted] if evidence else found
     names = found[: len(kp.names)]
     nums = found[len(kp.names) + len(kp.words) :]
-    terms = sum(said) / len(said) if said else 1.0
     missing = tuple(t.key for t, ok in zip(wanted, found, strict=True) if not ok)
     containment, order = lexical_features(claim, key_point)
+    # a key point without salient terms earns no free term credit: its words must be there
+    terms = sum(said) / len(said) if said else containment
     return MatchParts(
         cosine=cosine,
         containment=containment,
