@@ -29,7 +29,9 @@ pytestmark = pytest.mark.timeout(1800)  # every golden set, extractive: minutes
 HEADLINE = "budgeted_placed_recall"
 # Stated margins: each degradation's set mean must lie at least this far below the real one.
 # Measured with extractive-v2 (issue 12): the smallest gap over the six sets was swap 0.05
-# (pubmed), random 0.06 (cochrane), whole 0.035 (pubmed); the others 0.2 or more.
+# (pubmed), random 0.06 (cochrane), whole 0.035 (pubmed); the others 0.2 or more. With the
+# stricter matcher (issue 12, no free term credit): random 0.054 (pdf) to 0.23 (examples),
+# whole 0.035 (pubmed), generic 0.66 (seeds) or more; truncate 0.14 (pdf).
 MARGINS: dict[str, float] = {
     "swap_fields": 0.03,
     "other_document": 0.15,
@@ -43,7 +45,12 @@ MARGINS: dict[str, float] = {
 # pdf swap_fields: after the PDF cleaning of issue 16 the extractive-v2 backend places PDF
 # claims barely better than by chance (0.258 vs 0.253 swapped); the swap must still score
 # lower. Raising it back is issue 13's work (field placement).
-SET_MARGINS: dict[tuple[str, str], float] = {("pdf", "swap_fields"): 0.0}
+# pdf truncate_claims: with the stricter matcher of issue 12 (no free term credit for key points
+# without salient terms) the PDF headline fell to 0.185; claims cut to 3 words score 0.044.
+SET_MARGINS: dict[tuple[str, str], float] = {
+    ("pdf", "swap_fields"): 0.0,
+    ("pdf", "truncate_claims"): 0.12,
+}
 ROTATE: dict[str, Section] = {
     "mechanism": "evidence",
     "evidence": "therapeutic_implication",

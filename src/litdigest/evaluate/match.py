@@ -13,7 +13,9 @@ A claim *covers* a key point when both hold:
   where ``cosine`` is the static WordLlama embedding similarity (``litdigest.llm.embed``,
   offline), ``containment`` / ``lcs_recall`` the share of the key point's content words found
   in the claim (in order for the latter), and ``terms`` the share of its salient terms the
-  statement itself states (the gate also looks in the quotes; the score does not).
+  statement itself states (the gate also looks in the quotes; the score does not); a key
+  point with no salient term gets its ``containment`` there, not a free 1 (broad key points
+  would otherwise match any sentence of the same field).
 
 ``MatchParts`` keeps every part of one comparison (for the report's explanations). The
 threshold is calibrated on the ``train`` pairs of ``evals/calibration/pairs.yaml`` by
@@ -120,11 +122,13 @@ def content_tokens(text: str) -> list[str]:
 _UP_WORDS: Final = """increase increases increased increasing raise raised raises enhance enhanced
 enhances higher longer more greater promote promotes promoted improve improves improved
 improving extend extended extends expand expands expanded stimulate stimulates stimulated
-activate activates activated boost boosted boosts prolong prolonged prolongs better""".split()
+activate activates activated boost boosted boosts prolong prolonged prolongs better restore
+restores restored restoring upregulate upregulates upregulated upregulating""".split()
 _DOWN_WORDS: Final = """decrease decreases decreased reduce reduces reduced reducing lower
 lowered lowers shorter less fewer inhibit inhibits inhibited suppress suppresses suppressed
 block blocks blocked impair impairs impaired prevent prevents prevented worse blunt blunts
-blunted abolish abolished diminish diminished""".split()
+blunted abolish abolished diminish diminished downregulate downregulates downregulated
+downregulating""".split()
 _NEGATIONS: Final = frozenset({"not", "no", "without", "neither", "nor", "never", "cannot"})
 
 
@@ -282,9 +286,10 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
     said = [present(t, own) for t in wanted] if evidence else found
     names = found[: len(kp.names)]
     nums = found[len(kp.names) + len(kp.words) :]
-    terms = sum(said) / len(said) if said else 1.0
     missing = tuple(t.key for t, ok in zip(wanted, found, strict=True) if not ok)
     containment, order = lexical_features(claim, key_point)
+    # a key point without salient terms earns no free term credit: its words must be there
+    terms = sum(said) / len(said) if said else containment
     return MatchParts(
         cosine=cosine,
         containment=containment,
