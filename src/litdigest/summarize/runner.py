@@ -496,6 +496,7 @@ async def summarize_document(
     if problems:
         reason = f"summary failed verification: {_describe_problems(problems)}"
         raise SummaryRejected("verify", reason)
+    await asyncio.sleep(0)  # let other requests' replies in before the commit
     try:
         store.put_summary(doc.doc_id, *backend_key(backend), summary.model_dump_json())
     except LitdigestError as exc:
