@@ -33,6 +33,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any, Final, Literal
 
 __all__ = [
@@ -109,54 +110,63 @@ def _roman(match: re.Match[str]) -> str:
     return f"{match.group(1)} {_ROMAN[match.group(2).lower()]}"
 
 
-# (pattern, replacement), case-insensitive, on text with Greek letters spelled; symbols come
-# out upper-case so that ``salient_terms`` sees them as names. Order matters.
-_SYNONYMS: Final[tuple[tuple[str, Any], ...]] = (
-    (r"\banti-(?=[a-z]{0,6}\d|[a-z]{2,5}-?\d)([a-z0-9-]+)", r"\1 blockade"),
-    (r"\b(inhibitors?|inhibition|blockers?|blocking antibod(?:y|ies))\b", "blockade"),
-    (r"\bprogrammed (?:cell )?death[- ]?ligand[- ]?1\b", "PD-L1"),
-    (r"\bprogrammed (?:cell )?death(?:[- ]?protein)?[- ]?1\b", "PD-1"),
-    (r"\bcytotoxic t[- ]lymphocyte[- ](?:associated )?(?:antigen|protein)[- ]?4\b", "CTLA-4"),
-    (r"\binterferon[- ]?(" + _GREEK_NAMES + r")\b", r"IFN-\1"),
-    (r"\btype (?:i|1) interferons?\b|\bifn-?i\b", "IFN-I"),
-    (r"\binterferons?\b|\bifns\b", "IFN"),
-    (r"\btumou?r necrosis factor\b", "TNF"),
-    (r"\btransforming growth factor[- ]?(beta)\b", r"TGF-\1"),
-    (r"\binterleukin[- ]?(\d+)", r"IL-\1"),
-    (r"\bnatural killer\b", "NK"),
-    (r"\bregulatory t[- ]cells?\b|\btregs?\b", "TREG"),
-    (r"\bmyeloid[- ]derived suppressor cells?\b|\bmdscs\b", "MDSC"),
-    (r"\btumou?r[- ]associated macrophages?\b|\btams\b", "TAM"),
-    (r"\bcancer[- ]associated fibroblasts?\b|\bcafs\b", "CAF"),
-    (r"\bchimeric antigen receptors?\b", "CAR"),
-    (r"\bimmune checkpoint\b", "checkpoint"),
-    (r"\btertiary lymphoid structures?\b", "TLS"),
-    (r"\bconventional type[- ]?1 dendritic cells?\b", "CDC1"),
-    (r"\bdendritic cells?\b|\bdcs\b", "DC"),
-    (r"\bhazard ratios?\b", "HR"),
-    (r"\bodds ratios?\b", "OR"),
-    (r"\b(?:risk ratios?|relative risks?)\b", "RR"),
-    (r"\bconfidence intervals?\b", "CI"),
-    (r"\boverall survival\b", "OS"),
-    (r"\bprogression[- ]free survival\b", "PFS"),
-    (r"\bobjective response rates?\b", "ORR"),
-    (r"\bnon[- ]small[- ]cell lung cancers?\b", "NSCLC"),
-    (r"\btumou?r[- ]infiltrating lymphocytes?\b|\btils\b", "TIL"),
-    (r"\brandomi[sz]ed controlled trials?\b|\brcts\b", "RCT"),
-    (r"\bevent[- ]free survival\b", "EFS"),
-    (r"\bhepatocellular carcinomas?\b", "HCC"),
-    (r"\bpancreatic ductal adenocarcinomas?\b", "PDAC"),
-    (r"\bcytokine[- ]release syndrome\b", "CRS"),
-    (r"\bimmune[- ]related adverse events?\b|\biraes\b", "IRAE"),
-    (r"\btumou?r mutational burden\b", "TMB"),
-    (r"\bmismatch[- ]repair[- ]deficien(?:t|cy)\b", "DMMR"),
-    (r"\bmicrosatellite[- ]instab(?:le|ility)[- ]high\b", "MSI-H"),
-    (r"\b(?:mhc|hla)[- ]?(?:class[- ]?)?(?:i|1)\b(?![- ]?i)", "MHC-I"),
-    (r"\b(phase|grade|stage|type|class)[- ](iv|iii|ii|i)\b", _roman),
-    (r"\bp[- ]?values?\b", "p"),
-    (r"\bper ?cent\b", "%"),
-)
-_SYNONYM_RES: Final = tuple((re.compile(p, re.IGNORECASE), r) for p, r in _SYNONYMS)
+# (pattern, replacement, needles), case-insensitive, on text with Greek letters spelled;
+# symbols come out upper-case so that ``salient_terms`` sees them as names. Order matters.
+# Every match of a pattern contains one of its needles (lower-case), so a text with none of
+# them is not scanned (a speed-up only: tests/test_fast_paths.py checks the equivalence).
+_SYNONYMS: Final[tuple[tuple[str, Any, tuple[str, ...]], ...]] = (
+    (r"\banti-(?=[a-z]{0,6}\d|[a-z]{2,5}-?\d)([a-z0-9-]+)", r"\1 blockade", ("anti-",)),
+    (r"\b(inhibitors?|inhibition|blockers?|blocking antibod(?:y|ies))\b", "blockade",
+     ("inhibit", "blocker", "blocking antibod")),
+    (r"\bprogrammed (?:cell )?death[- ]?ligand[- ]?1\b", "PD-L1", ("programmed",)),
+    (r"\bprogrammed (?:cell )?death(?:[- ]?protein)?[- ]?1\b", "PD-1", ("programmed",)),
+    (r"\bcytotoxic t[- ]lymphocyte[- ](?:associated )?(?:antigen|protein)[- ]?4\b", "CTLA-4",
+     ("cytotoxic t",)),
+    (r"\binterferon[- ]?(" + _GREEK_NAMES + r")\b", r"IFN-\1", ("interferon",)),
+    (r"\btype (?:i|1) interferons?\b|\bifn-?i\b", "IFN-I", ("interferon", "ifn")),
+    (r"\binterferons?\b|\bifns\b", "IFN", ("interferon", "ifns")),
+    (r"\btumou?r necrosis factor\b", "TNF", ("necrosis factor",)),
+    (r"\btransforming growth factor[- ]?(beta)\b", r"TGF-\1", ("transforming growth factor",)),
+    (r"\binterleukin[- ]?(\d+)", r"IL-\1", ("interleukin",)),
+    (r"\bnatural killer\b", "NK", ("natural killer",)),
+    (r"\bregulatory t[- ]cells?\b|\btregs?\b", "TREG", ("regulatory t", "treg")),
+    (r"\bmyeloid[- ]derived suppressor cells?\b|\bmdscs\b", "MDSC", ("suppressor cell", "mdscs")),
+    (r"\btumou?r[- ]associated macrophages?\b|\btams\b", "TAM", ("associated macrophage", "tams")),
+    (r"\bcancer[- ]associated fibroblasts?\b|\bcafs\b", "CAF", ("associated fibroblast", "cafs")),
+    (r"\bchimeric antigen receptors?\b", "CAR", ("chimeric antigen receptor",)),
+    (r"\bimmune checkpoint\b", "checkpoint", ("immune checkpoint",)),
+    (r"\btertiary lymphoid structures?\b", "TLS", ("tertiary lymphoid structure",)),
+    (r"\bconventional type[- ]?1 dendritic cells?\b", "CDC1", ("conventional",)),
+    (r"\bdendritic cells?\b|\bdcs\b", "DC", ("dendritic cell", "dcs")),
+    (r"\bhazard ratios?\b", "HR", ("hazard ratio",)),
+    (r"\bodds ratios?\b", "OR", ("odds ratio",)),
+    (r"\b(?:risk ratios?|relative risks?)\b", "RR", ("risk ratio", "relative risk")),
+    (r"\bconfidence intervals?\b", "CI", ("confidence interval",)),
+    (r"\boverall survival\b", "OS", ("overall survival",)),
+    (r"\bprogression[- ]free survival\b", "PFS", ("free survival",)),
+    (r"\bobjective response rates?\b", "ORR", ("objective response rate",)),
+    (r"\bnon[- ]small[- ]cell lung cancers?\b", "NSCLC", ("lung cancer",)),
+    (r"\btumou?r[- ]infiltrating lymphocytes?\b|\btils\b", "TIL",
+     ("infiltrating lymphocyte", "tils")),
+    (r"\brandomi[sz]ed controlled trials?\b|\brcts\b", "RCT", ("controlled trial", "rcts")),
+    (r"\bevent[- ]free survival\b", "EFS", ("free survival",)),
+    (r"\bhepatocellular carcinomas?\b", "HCC", ("hepatocellular carcinoma",)),
+    (r"\bpancreatic ductal adenocarcinomas?\b", "PDAC", ("ductal adenocarcinoma",)),
+    (r"\bcytokine[- ]release syndrome\b", "CRS", ("release syndrome",)),
+    (r"\bimmune[- ]related adverse events?\b|\biraes\b", "IRAE", ("adverse event", "iraes")),
+    (r"\btumou?r mutational burden\b", "TMB", ("mutational burden",)),
+    (r"\bmismatch[- ]repair[- ]deficien(?:t|cy)\b", "DMMR", ("deficien",)),
+    (r"\bmicrosatellite[- ]instab(?:le|ility)[- ]high\b", "MSI-H", ("microsatellite",)),
+    (r"\b(?:mhc|hla)[- ]?(?:class[- ]?)?(?:i|1)\b(?![- ]?i)", "MHC-I", ("mhc", "hla")),
+    (r"\b(phase|grade|stage|type|class)[- ](iv|iii|ii|i)\b", _roman,
+     ("phase", "grade", "stage", "type", "class")),
+    (r"\bp[- ]?values?\b", "p", ("value",)),
+    (r"\bper ?cent\b", "%", ("cent",)),
+)  # fmt: skip
+_SYNONYM_RES: Final = tuple((re.compile(p, re.IGNORECASE), r, n) for p, r, n in _SYNONYMS)
+# Characters outside ASCII that ``re.IGNORECASE`` matches to an ASCII letter while
+# ``str.lower`` does not turn them into it: with one of them, every pattern is tried.
+_CASE_TRAPS: Final = frozenset("\u0130\u0131\u017f\u212a")
 # Folded keys that name the same thing.
 _KEY_ALIASES: Final[dict[str, str]] = {
     "ifng": "ifngamma", "tnfalpha": "tnf", "tnfa": "tnf", "tgfb": "tgfbeta",
@@ -194,14 +204,19 @@ _ISE_EXCEPTIONS: Final = frozenset(
 )
 
 
+_OUR_RE: Final = re.compile(r"[^aeiou]our(s|ed|ing|al)?$")
+_OUR_SUB_RE: Final = re.compile(r"our(s|ed|ing|al)?$")
+_ISE_RE: Final = re.compile(r"(is|ys)(e|ed|es|ing|ation|ations)$")
+
+
 def _americanise(word: str) -> str:
     if word in _BRITISH_WORDS:
         return _BRITISH_WORDS[word]
-    if len(word) > 5 and re.search(r"[^aeiou]our(s|ed|ing|al)?$", word) and word[-5:] != "flour":
-        word = re.sub(r"our(s|ed|ing|al)?$", r"or\1", word)
+    if len(word) > 5 and _OUR_RE.search(word) and word[-5:] != "flour":
+        word = _OUR_SUB_RE.sub(r"or\1", word)
     if word.startswith(("haem", "anaem", "leukaem", "paed", "oncae")) or "aemi" in word:
         word = word.replace("ae", "e")
-    m = re.search(r"(is|ys)(e|ed|es|ing|ation|ations)$", word)
+    m = _ISE_RE.search(word)
     if m and len(word) > 6:
         base = word[: m.start()]
         if base + m.group(1) + "e" not in _ISE_EXCEPTIONS and base + "ise" not in _ISE_EXCEPTIONS:
@@ -210,26 +225,46 @@ def _americanise(word: str) -> str:
 
 
 _ALPHA_RE: Final = re.compile(r"[A-Za-z]+")
+# Greek letters spelled and dashes made ASCII, in one pass (the two tables are disjoint).
+_SPELL_TABLE: Final = {**_DASHES, **str.maketrans(GREEK)}
+_GREEK_AFTER_RE: Final = re.compile(r"(?<=[A-Z0-9])(" + _GREEK_NAMES + r")\b")
 
 
-def _respell(match: re.Match[str]) -> str:
-    word = match.group()
+@lru_cache(maxsize=65536)
+def _respelled(word: str) -> str:
     lower = word.lower()
     american = _americanise(lower)
     return word if american == lower else american
+
+
+def _respell(match: re.Match[str]) -> str:
+    return _respelled(match.group())
+
+
+def _synonyms(text: str) -> str:
+    """``_SYNONYMS`` applied in order; a pattern none of whose needles is in the text is
+    skipped (unless the text holds a ``_CASE_TRAPS`` character)."""
+    if not _CASE_TRAPS.isdisjoint(text):
+        for pattern, replacement, _ in _SYNONYM_RES:
+            text = pattern.sub(replacement, text)
+        return text
+    lower = text.lower()
+    for pattern, replacement, needles in _SYNONYM_RES:
+        if any(n in lower for n in needles):
+            text, count = pattern.subn(replacement, text)
+            if count:
+                lower = text.lower()
+    return text
 
 
 @lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """``text`` with Unicode, dashes, Greek letters, spelling and synonyms normalised; case
     is kept (names rewritten by a synonym come out upper-case)."""
-    text = unicodedata.normalize("NFKC", text).translate(_DASHES)
-    text = "".join(GREEK.get(ch, ch) if ch in GREEK else ch for ch in text)
-    text = re.sub(r"(?<=[A-Z0-9])(" + _GREEK_NAMES + r")\b", r"-\1", text)
+    text = unicodedata.normalize("NFKC", text).translate(_SPELL_TABLE)
+    text = _GREEK_AFTER_RE.sub(r"-\1", text)
     text = _ALPHA_RE.sub(_respell, text)
-    for pattern, replacement in _SYNONYM_RES:
-        text = pattern.sub(replacement, text)
-    return text
+    return _synonyms(text)
 
 
 def fold(text: str) -> str:
@@ -406,16 +441,26 @@ def _group_terms(group: list[str]) -> Iterable[Term]:
 def _symbols(text: str) -> Iterable[Term]:
     """Names written as symbols (``PD-L1``, ``IFN-gamma``, ``CD8+``, ``cDC1``, ``MDSCs``)."""
     for token in _TOKEN_RE.findall(text):
-        group: list[str] = []
-        for part in [*token.split("-"), ""]:
-            if _symbolish(part, bool(group)):
-                group.append(part)
-                continue
-            if group:
-                yield from _group_terms(group)
-                group = []
-            if _symbolish(part, False):
-                group.append(part)
+        yield from _token_symbols(token)
+
+
+@lru_cache(maxsize=65536)
+def _token_symbols(token: str) -> tuple[Term, ...]:
+    out: list[Term] = []
+    group: list[str] = []
+    for part in [*token.split("-"), ""]:
+        if _symbolish(part, bool(group)):
+            group.append(part)
+            continue
+        if group:
+            out.extend(_group_terms(group))
+            group = []
+        if _symbolish(part, False):
+            group.append(part)
+    return tuple(out)
+
+
+_INFLECTED_RE: Final = re.compile(r"(ed|es|ing|ly)$")
 
 
 def _words(folded: str) -> Iterable[Term]:
@@ -423,12 +468,20 @@ def _words(folded: str) -> Iterable[Term]:
     for i, word in enumerate(tokens):
         if word in {"cell", "cells"} and i and tokens[i - 1].rstrip("+") in _CELL_HEADS:
             yield Term(tokens[i - 1].rstrip("+") + "cell", "cell", f"{tokens[i - 1]} {word}")
-        if not word.isalpha() or word in _NOT_SALIENT or not is_rare(word):
-            continue
-        if re.search(r"(ed|es|ing|ly)$", word) and not _very_rare(word):
-            continue
-        kind: TermKind = "drug" if _DRUG_RE.search(word) else "word"
-        yield Term(stem(word), kind, word)
+        term = _word_term(word)
+        if term is not None:
+            yield term
+
+
+@lru_cache(maxsize=65536)
+def _word_term(word: str) -> Term | None:
+    """The salient-word term of one folded token, if it is one."""
+    if not word.isalpha() or word in _NOT_SALIENT or not is_rare(word):
+        return None
+    if _INFLECTED_RE.search(word) and not _very_rare(word):
+        return None
+    kind: TermKind = "drug" if _DRUG_RE.search(word) else "word"
+    return Term(stem(word), kind, word)
 
 
 def salient_terms(text: str) -> set[Term]:
@@ -445,19 +498,22 @@ def term_keys(text: str) -> frozenset[str]:
     """Every key ``text`` offers to a presence check (see ``missing_terms``)."""
     tokens = re.findall(r"[a-z0-9]+", fold(text))
     tokens = ["cell" if t == "cells" else t for t in tokens]
-    keys: set[str] = set()
-    for i, tok in enumerate(tokens):
-        for n in (1, 2, 3):
-            if i + n <= len(tokens):
-                joined = "".join(tokens[i : i + n])
-                keys.add(joined)
-                keys.add(_KEY_ALIASES.get(joined, joined))
-        keys.add(stem(tok))
-        keys.update(DRUG_TARGETS.get(stem(tok), ()))
-        if len(tok) >= 3 and tok.endswith("s"):
-            keys.add(tok[:-1])
+    # runs of 1, 2 and 3 tokens, squashed, and their aliases
+    keys = {*tokens, *map("".join, pairwise(tokens))}
+    keys.update(map("".join, zip(tokens, tokens[1:], tokens[2:], strict=False)))
+    keys.update([_KEY_ALIASES[k] for k in keys if k in _KEY_ALIASES])
+    for tok in set(tokens):
+        keys.update(_token_keys(tok))
     keys.update(n.key for n in numbers(text))
     return frozenset(keys)
+
+
+@lru_cache(maxsize=65536)
+def _token_keys(tok: str) -> tuple[str, ...]:
+    """A token's stem, the targets of a drug it names, and its singular."""
+    base = stem(tok)
+    singular = (tok[:-1],) if len(tok) >= 3 and tok.endswith("s") else ()
+    return (base, *DRUG_TARGETS.get(base, ()), *singular)
 
 
 @lru_cache(maxsize=4096)

@@ -736,6 +736,9 @@ class ChatCaller:
         async with limiter:
             if ctx.fatal is not None:
                 raise ctx.fatal
+            ctx.budget.check()  # spent while this request waited for a slot
+            if method != self.method:  # another request fell back meanwhile: use its method
+                raise _MethodUnsupported("")
             started = time.perf_counter()
             try:
                 result = await runnable.ainvoke(messages)

@@ -548,7 +548,9 @@ class SummaryChain:
         gate = SupportGate(self.settings.support, job.support)
         results = self._ground_summary(job, answer.value)
         for section, result in results.items():
+            await asyncio.sleep(0)  # let other requests' replies in between the checks
             grounded.add(section, gate.screen(section, result))
+        await asyncio.sleep(0)
         quotes_failed = any(not r.ok for r in results.values())
         if (quotes_failed or gate.pending) and self.settings.summarize.reask_attempts:
             message = _reask_message(results, gate)

@@ -94,6 +94,10 @@ _UNSPACED_RE: Final = re.compile(
     "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002fa1f]"
 )
 _ALNUM_RE: Final = re.compile(r"[^\W_]")
+# The special characters of ``_SPECIAL_RE`` other than whitespace (one must not be sure of
+# an underscore's context: any underscore sends the text through ``_fold``).
+_NOT_SPACE_RE: Final = re.compile("[" + re.escape("".join(_FOLD)) + "_]")
+_SPACES_RE: Final = re.compile(r"\s+")
 
 
 def _fold(text: str) -> tuple[str, array[int], array[int]]:
@@ -140,9 +144,17 @@ def _fold(text: str) -> tuple[str, array[int], array[int]]:
     return "".join(parts), starts, ends
 
 
+def _folded(text: str) -> str:
+    """``_fold(text)[0]``; without the span arrays, and without the loop when every special
+    character of ``text`` is whitespace (then each run is one space, none adjacent)."""
+    if _NOT_SPACE_RE.search(text) is None:
+        return _SPACES_RE.sub(" ", text)
+    return _fold(text)[0]
+
+
 def normalize_quote(quote: str) -> str:
     """The form in which quotes are matched: folded, with edge punctuation trimmed."""
-    return _fold(quote)[0].strip(_TRIM)
+    return _folded(quote).strip(_TRIM)
 
 
 def _word_count(core: str) -> int:
@@ -219,8 +231,15 @@ class GroundingIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._folded, self._starts, self._ends = _fold(text)
+        self._index: tuple[str, array[int], array[int]] | None = None
         self._lower: str | None = None
+
+    def _fold_index(self) -> tuple[str, array[int], array[int]]:
+        """The folded text and its span arrays, built on first use (an exact quote, the
+        common case, needs neither)."""
+        if self._index is None:
+            self._index = _fold(self.text)
+        return self._index
 
     def search(self, quote: str, *, hint: int = 0) -> Located | NotFound:
         """Locate ``quote``, preferring the occurrence nearest ``hint`` (an offset in text)."""
@@ -237,7 +256,7 @@ class GroundingIndex:
         if nfc != quote:
             candidates.append(nfc)
         for candidate in candidates:
-            folded = _fold(candidate)[0].strip(" ")
+            folded = _folded(candidate).strip(" ")
             for needle in dict.fromkeys((folded, folded.strip(_TRIM))):
                 found = self._search_folded(needle, hint)
                 if found is not None:
@@ -252,7 +271,8 @@ class GroundingIndex:
     def _search_folded(self, needle: str, hint: int) -> Located | None:
         if not needle:
             return None
-        starts, n, total = self._starts, len(needle), len(self._folded)
+        folded, starts, ends = self._fold_index()
+        n, total = len(needle), len(folded)
 
         def on_boundaries(i: int) -> bool:
             # A match may not begin or end inside the expansion of one character ("…").
@@ -261,10 +281,10 @@ class GroundingIndex:
                 j == total or starts[j] != starts[j - 1]
             )
 
-        i = _nearest(self._folded, needle, bisect_left(starts, hint), on_boundaries)
+        i = _nearest(folded, needle, bisect_left(starts, hint), on_boundaries)
         if i is None:
             return None
-        return Located(starts[i], self._ends[i + n - 1], exact=False)
+        return Located(starts[i], ends[i + n - 1], exact=False)
 
     def _why_not_found(self, core: str) -> str:
         if _ELISION_RE.search(core) or "[...]" in core:
@@ -273,7 +293,7 @@ class GroundingIndex:
                 "verbatim instead"
             )
         if self._lower is None:
-            self._lower = self._folded.lower()
+            self._lower = self._fold_index()[0].lower()
         if core.lower() in self._lower:
             return "quote differs from the article in letter case; copy it exactly"
         return "quote not found verbatim in the article text"

@@ -3,10 +3,15 @@
 ``BatchRunner.run`` is the core of ``litdigest summarize``:
 
 * documents stream from ``iter_documents`` (read and cleaned in a worker thread, one at a
-  time); a bad input becomes one reported failure and a ``failures`` row;
+  time, the next one while the current one is prepared); a bad input becomes one reported
+  failure and a ``failures`` row;
 * each document is stored (with its chunks), then summarized in an asyncio task; at most
   ``concurrency`` documents are in flight and at most ``window`` are buffered for ordered
-  output, so memory stays bounded whatever the size of the corpus;
+  output, so memory stays bounded whatever the size of the corpus. A backend that sends its
+  requests under the call context's limiter (``bounds_requests``, e.g. ``openai``) gets a
+  few more documents started (``headroom``): they wait for a request slot, so no slot idles
+  while a document is being prepared or checked after its reply, and still at most
+  ``concurrency`` requests are in flight;
 * a summary already stored under the backend's cache key is reused (nothing is sent); a new
   one is checked with ``verify_summary`` and committed with ``put_summary`` as soon as it is
   done, so a process killed at any moment loses no finished work and a rerun re-sends
@@ -148,6 +153,40 @@ class _Slot:
         return self.task.result()
 
 
+class _Reader:
+    """The input items, each pulled in a worker thread (the input may be a generator that
+    reads and cleans files), the next one read ahead while the current one is prepared."""
+
+    def __init__(self, items: Iterable[Document | InputError]) -> None:
+        self._iterator = iter(items)
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="litdigest-ingest"
+        )
+        self._ahead: asyncio.Future[Document | InputError | None] | None = None
+
+    async def next(self) -> Document | InputError | None:
+        """The next item (None at the end)."""
+        self.read_ahead()
+        assert self._ahead is not None
+        future, self._ahead = self._ahead, None
+        return await future
+
+    def read_ahead(self) -> None:
+        """Start reading the next item, unless it is being read already."""
+        if self._ahead is None:
+            loop = asyncio.get_running_loop()
+            self._ahead = loop.run_in_executor(self._executor, _next_or_none, self._iterator)
+
+    def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.cancel()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+# Texts up to this many characters are chunked on the event loop: a thread hop costs more.
+INLINE_CHUNK_CHARS: Final = 16_000
+
+
 def _for_doc(summary: DocumentSummary, doc: Document) -> DocumentSummary:
     """The summary as output for this input: the source and metadata of ``doc``.
 
@@ -197,6 +236,11 @@ class BatchRunner:
         self.budget = budget or Budget()
         self.run_args = run_args or {}
         self.window = max(window or 4 * concurrency, concurrency)
+        # documents running at once: more than `concurrency` only when the limiter bounds
+        # the requests (the extra ones wait for a slot)
+        self.max_running = concurrency + (
+            headroom(concurrency) if getattr(backend, "bounds_requests", False) else 0
+        )
         self.on_update = on_update
         self.result = BatchResult()
         self._run_finished = False
@@ -232,28 +276,28 @@ class BatchRunner:
             budget=self.budget,
             run_id=result.run_id,
         )
-        executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="litdigest-ingest"
+        reader = _Reader(items)
+        executor = concurrent.futures.ThreadPoolExecutor(  # chunks long texts
+            max_workers=1, thread_name_prefix="litdigest-chunk"
         )
-        loop = asyncio.get_running_loop()
-        iterator = iter(items)
         pending: deque[_Slot] = deque()
         running: set[asyncio.Task[_Outcome]] = set()
         in_flight: dict[str, asyncio.Task[_Outcome]] = {}  # doc_id -> task, for repeats
         status: str | None = None
         try:
             while True:
-                item = await loop.run_in_executor(executor, _next_or_none, iterator)
+                item = await reader.next()
                 if item is None:
                     break
                 if isinstance(item, InputError):
                     self._input_failed(item)
                     continue
                 result.documents += 1
-                # Room to start one more: fewer than `concurrency` in flight, window not full.
-                while running and (len(running) >= self.concurrency or len(pending) >= self.window):
+                # Room to start one more: fewer than `max_running` in flight, window not full.
+                while running and (len(running) >= self.max_running or len(pending) >= self.window):
                     await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                     self._drain(pending, running)
+                reader.read_ahead()
                 slot = await self._prepare(item, ctx, executor, in_flight, running)
                 if slot is not None:
                     pending.append(slot)
@@ -276,6 +320,7 @@ class BatchRunner:
                 task.cancel()
             if running:
                 await asyncio.gather(*running, return_exceptions=True)
+            reader.close()
             executor.shutdown(wait=False, cancel_futures=True)
             self.finish_run(status)
         return result
@@ -305,9 +350,12 @@ class BatchRunner:
             result.remaining += 1  # counted, not stored or chunked
             self._update()
             return None
-        chunks = await asyncio.get_running_loop().run_in_executor(
-            executor, self.chunker.chunk_document, doc
-        )
+        if len(doc.text) <= INLINE_CHUNK_CHARS:
+            chunks = self.chunker.chunk_document(doc)
+        else:
+            chunks = await asyncio.get_running_loop().run_in_executor(
+                executor, self.chunker.chunk_document, doc
+            )
         with self.store.transaction():  # one commit for the document and its chunks
             self.store.add_document(doc)
             self.store.add_chunks(doc.doc_id, chunks)
@@ -409,6 +457,13 @@ class BatchRunner:
             self.on_update(self.result)
 
 
+def headroom(concurrency: int) -> int:
+    """Documents started beyond ``concurrency`` for a backend whose requests wait for the
+    limiter: enough to cover the time a document spends before its request and after its
+    reply (prompt, chunking, grounding, support check, store), a quarter plus one."""
+    return concurrency // 4 + 1
+
+
 def backend_key(backend: Backend) -> tuple[str, str, str, str]:
     """The cache key of a backend's summaries: name, model, prompt version, settings hash."""
     return (backend.name, backend.model, backend.prompt_version, backend.settings_hash())
@@ -441,6 +496,7 @@ async def summarize_document(
     if problems:
         reason = f"summary failed verification: {_describe_problems(problems)}"
         raise SummaryRejected("verify", reason)
+    await asyncio.sleep(0)  # let other requests' replies in before the commit
     try:
         store.put_summary(doc.doc_id, *backend_key(backend), summary.model_dump_json())
     except LitdigestError as exc:

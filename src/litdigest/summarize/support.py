@@ -149,9 +149,12 @@ class Number:
     decimals: int = 0
 
 
+_PER_CENT_RE: Final = re.compile(r"\bper\s?cent\b", re.I)
+
+
 def _normalize_number_text(text: str) -> str:
     text = text.replace("−", "-").replace("·", ".").replace("\u2009", " ").replace("\xa0", " ")
-    text = re.sub(r"\bper\s?cent\b", "%", text, flags=re.I)
+    text = _PER_CENT_RE.sub("%", text)
     text = _ONE_UNIT.sub("1", text)
     text = _SPELLED_RE.sub(lambda m: str(_SPELLED[m.group(1).lower()]), text)
     for pattern, op in _WORD_OPS:
@@ -324,11 +327,15 @@ class Direction:
     context: frozenset[str]
 
 
+_NOT_RE: Final = re.compile(r"n't\b")
+
+
 def _tokens(text: str) -> list[str]:
-    folded = re.sub(r"n't\b", " not", terms.fold(text).replace("’", "'"))
+    folded = _NOT_RE.sub(" not", terms.fold(text).replace("’", "'"))
     return list(_WORD_RE.findall(folded))
 
 
+@functools.lru_cache(maxsize=65536)
 def _stem(token: str) -> str:
     t = token.replace("-", "")
     for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ed", "es", "s"):

@@ -71,7 +71,11 @@ class CallContext:
 
 class Backend(Protocol):
     """A summarizer. ``summarize`` returns a fully grounded ``DocumentSummary``: every quote is
-    an exact slice of ``doc.text`` (the batch runner re-checks with ``verify_summary``)."""
+    an exact slice of ``doc.text`` (the batch runner re-checks with ``verify_summary``).
+
+    A backend whose every request waits for ``ctx.limiter`` may say so with a class
+    attribute ``bounds_requests = True``: the batch runner then starts a few more documents
+    than the concurrency, to keep every request slot busy."""
 
     name: str
     model: str

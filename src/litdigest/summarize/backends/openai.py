@@ -175,6 +175,8 @@ class OpenAIBackend:
     """
 
     name = "openai"
+    # every request waits for `ctx.limiter`: the batch runner may start more documents
+    bounds_requests = True
 
     def __init__(
         self,
