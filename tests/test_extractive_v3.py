@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,8 @@ from litdigest.summarize.backends.extractive_v3 import ExtractiveV3Backend as Ex
 from litdigest.summarize.backends.extractive_v3 import sentence_roles
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import SECTIONS, DocumentSummary, EvidenceKind, Section
+
+ROOT = Path(__file__).resolve().parents[1]
 
 REVIEW = """\
 Tumour-intrinsic STING signalling in melanoma
@@ -417,3 +421,46 @@ def test_cochrane_abstracts(shared_dir: Path) -> None:
     # about 60% of these abstracts make.
     assert with_evidence >= 0.95 * len(docs)
     assert with_implication >= 0.5 * len(docs)
+
+
+def _cue_scores_reference(sentence: str, lower: str, words: set[str]) -> list[float]:
+    """``cue_scores`` as one plain pass over every word and phrase cue (no index)."""
+    from litdigest.summarize.backends import extractive_cues as cues
+
+    seen = {hit for word in words for hit in cues._word_cues(word)}
+    totals = [0.0] * len(cues.CUE_ROLES)
+    for ri, group in seen:
+        totals[ri] += cues._LEXICONS[ri].weights[group]
+    for ri, lexicon in enumerate(cues._LEXICONS):
+        for phrase in lexicon.phrases:
+            if phrase.pattern.search(lower if phrase.on_lower else sentence):
+                totals[ri] += phrase.weight
+    return totals
+
+
+def test_speedups_change_no_score() -> None:
+    """The gated/indexed/cached paths give what the plain computations give, on the sentences
+    of the bundled examples and of the invented review."""
+    from litdigest.summarize.backends.extractive_cues import CUE_TOKEN_RE, cue_scores
+    from litdigest.summarize.backends.extractive_kinds import _ONE_STUDY_RE, _scores
+    from litdigest.summarize.backends.extractive_v3 import _STOPWORDS, _stem, _terms
+
+    texts = [REVIEW] + [
+        d.text
+        for d in iter_documents(sorted((ROOT / "examples").iterdir()), Settings())
+        if isinstance(d, Document)
+    ]
+    sentences = [s for t in texts for s in re.split(r"(?<=[.!?])\s+|\n+", t) if s.strip()]
+    assert len(sentences) > 100
+    meta = EvidenceKind.META_ANALYSIS
+    for sentence in sentences:
+        lower = sentence.lower()
+        words = set(CUE_TOKEN_RE.findall(lower))
+        assert cue_scores(sentence, lower, words) == _cue_scores_reference(sentence, lower, words)
+        tokens = CUE_TOKEN_RE.findall(lower)
+        assert _terms(tokens) == Counter(
+            _stem(t) for t in tokens if t not in _STOPWORDS and not t[0].isdigit() and len(t) > 1
+        )
+        one_study = _ONE_STUDY_RE.search(sentence) and not _scores(sentence)[meta]
+        expected = EvidenceKind.CLINICAL_TRIAL if one_study else meta
+        assert evidence_kind_of(sentence, None, meta) is expected

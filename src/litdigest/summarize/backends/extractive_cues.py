@@ -412,25 +412,44 @@ def _word_cues(word: str) -> tuple[tuple[int, str], ...]:
     return hit
 
 
+def _phrase_index() -> tuple[
+    tuple[tuple[int, _Phrase], ...], dict[str, tuple[int, ...]], tuple[int, ...], tuple[int, ...]
+]:
+    """Every phrase cue in lexicon order as (role index, phrase), with the positions of those
+    that each gate word, a digit and a percent sign open."""
+    flat = tuple((ri, ph) for ri, lexicon in enumerate(_LEXICONS) for ph in lexicon.phrases)
+    by_word: dict[str, list[int]] = {}
+    for k, (_, ph) in enumerate(flat):
+        for w in ph.words:
+            by_word.setdefault(w, []).append(k)
+    digit = tuple(k for k, (_, ph) in enumerate(flat) if ph.digit)
+    percent = tuple(k for k, (_, ph) in enumerate(flat) if ph.percent)
+    return flat, {w: tuple(ks) for w, ks in by_word.items()}, digit, percent
+
+
+_PHRASES, _PHRASES_BY_WORD, _DIGIT_PHRASES, _PERCENT_PHRASES = _phrase_index()
+
+
 def cue_scores(sentence: str, lower: str, words: set[str]) -> list[float]:
     """Cue score per role of ``CUE_ROLES`` (``lower``: the sentence lower-cased; ``words``: its
     ``CUE_TOKEN_RE`` tokens)."""
     seen: set[tuple[int, str]] = set()
+    open_: set[int] = set()
+    by_word = _PHRASES_BY_WORD
     for word in words:
         seen.update(_word_cues(word))
+        hit = by_word.get(word)
+        if hit is not None:
+            open_.update(hit)
     totals = [0.0] * len(_LEXICONS)
     for ri, group in seen:
         totals[ri] += _LEXICONS[ri].weights[group]
-    has_digit = bool(_DIGIT_RE.search(sentence))
-    has_percent = "%" in sentence or "/" in sentence
-    for ri, lexicon in enumerate(_LEXICONS):
-        for phrase in lexicon.phrases:
-            if not (
-                (phrase.digit and has_digit)
-                or (phrase.percent and has_percent)
-                or not phrase.words.isdisjoint(words)
-            ):
-                continue
-            if phrase.pattern.search(lower if phrase.on_lower else sentence):
-                totals[ri] += phrase.weight
+    if _DIGIT_RE.search(sentence):
+        open_.update(_DIGIT_PHRASES)
+    if "%" in sentence or "/" in sentence:
+        open_.update(_PERCENT_PHRASES)
+    for k in sorted(open_):  # lexicon order: the same sums as one pass over every phrase
+        ri, phrase = _PHRASES[k]
+        if phrase.pattern.search(lower if phrase.on_lower else sentence):
+            totals[ri] += phrase.weight
     return totals

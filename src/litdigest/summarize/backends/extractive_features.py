@@ -209,14 +209,19 @@ _STAT_CHARS_RE: Final = re.compile(r"[%=<>±≤≥]|\bCI\b|\bP\s?[<=>]", re.IGNO
 _DIGITS_RE: Final = re.compile(r"\d")
 _WE_RE: Final = re.compile(r"\bwe\b|\bour\b")
 _MODAL_RE: Final = re.compile(r"\b(?:may|might|could|should|would)\b")
+_MODALS: Final = frozenset(("may", "might", "could", "should", "would"))
 _SURFACE: Final = 12
 N_CUES: Final = len(CUE_ROLES)
 # embedding | cues | cues of the previous and of the next sentence | section one-hot | surface
 N_FEATURES: Final = EMBED_DIM + 3 * N_CUES + len(SECTIONS) + _SURFACE
 
 
-def _surface(s: SentenceInput, lower: str, n_sentences: int) -> list[float]:
+def _surface(s: SentenceInput, lower: str, words: set[str], n_sentences: int) -> list[float]:
     text = s.text
+    # A match of _WE_RE or _MODAL_RE is one of the sentence's CUE_TOKEN_RE tokens: a set test
+    # spares the regex on most sentences.
+    we = ("we" in words or "our" in words) and _WE_RE.search(lower) is not None
+    modal = not _MODALS.isdisjoint(words) and _MODAL_RE.search(lower) is not None
     n_words = text.count(" ") + 1
     digits = len(_DIGITS_RE.findall(text))
     return [
@@ -226,11 +231,11 @@ def _surface(s: SentenceInput, lower: str, n_sentences: int) -> list[float]:
         math.log1p(n_words) / 4.0,
         min(digits / max(len(text), 1) * 10.0, 1.0),
         1.0 if _STAT_CHARS_RE.search(text) else 0.0,
-        1.0 if _WE_RE.search(lower) else 0.0,
+        1.0 if we else 0.0,
         1.0 if text[:1].isupper() and text.rstrip("\"'”’)]")[-1:] in ".!?" else 0.0,
         1.0 if "et al" in lower else 0.0,
         min(text.count("(") + text.count("["), 4) / 4.0,
-        1.0 if _MODAL_RE.search(lower) else 0.0,
+        1.0 if modal else 0.0,
         math.log1p(n_sentences) / 6.0,
     ]
 
@@ -248,7 +253,7 @@ def feature_matrix(sentences: Sequence[SentenceInput], n_sentences: int) -> npt.
         lower = s.lower if s.lower is not None else s.text.lower()
         words = s.words if s.words is not None else set(CUE_TOKEN_RE.findall(lower))
         cue_rows.append(cue_scores(s.text, lower, words))
-        surface_rows.append(_surface(s, lower, n_sentences))
+        surface_rows.append(_surface(s, lower, words, n_sentences))
     cues = np.minimum(np.asarray(cue_rows, dtype=np.float32), 8.0) / 4.0
     x[:, EMBED_DIM : EMBED_DIM + N_CUES] = cues
     x[1:, EMBED_DIM + N_CUES : EMBED_DIM + 2 * N_CUES] = cues[:-1]

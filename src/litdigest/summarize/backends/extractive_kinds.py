@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 from typing import Final
 
 from litdigest.summarize.schema import EvidenceKind
@@ -142,11 +143,15 @@ def document_kind(text: str) -> EvidenceKind | None:
     return EvidenceKind.META_ANALYSIS if _SYSTEMATIC_REVIEW_RE.search(head) else None
 
 
+@lru_cache(maxsize=4096)
+def _cue_hits(sentence: str) -> tuple[tuple[EvidenceKind, float], ...]:
+    return tuple((kind, weight) for kind, pattern, weight in _CUES if pattern.search(sentence))
+
+
 def _scores(sentence: str) -> defaultdict[EvidenceKind, float]:
     scores: defaultdict[EvidenceKind, float] = defaultdict(float)
-    for kind, pattern, weight in _CUES:
-        if pattern.search(sentence):
-            scores[kind] += weight
+    for kind, weight in _cue_hits(sentence):
+        scores[kind] += weight
     return scores
 
 
@@ -160,11 +165,14 @@ def evidence_kind_of(
     experiments"; ``document``: ``document_kind`` of its text; ``fallback``:
     ``document_fallback``, used when neither the sentence, its section nor the document
     tells)."""
-    scores = _scores(sentence)
     if document is EvidenceKind.META_ANALYSIS:
-        if _ONE_STUDY_RE.search(sentence) and not scores[EvidenceKind.META_ANALYSIS]:
+        if _ONE_STUDY_RE.search(sentence) and not any(
+            kind is EvidenceKind.META_ANALYSIS and pattern.search(sentence)
+            for kind, pattern, _ in _CUES
+        ):
             return EvidenceKind.CLINICAL_TRIAL
         return EvidenceKind.META_ANALYSIS
+    scores = _scores(sentence)
     if not scores and heading:
         scores = _scores(heading)
     if not scores:

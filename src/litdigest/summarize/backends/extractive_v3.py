@@ -194,6 +194,27 @@ def _stem(token: str) -> str:
     return token
 
 
+_TERM_CACHE: dict[str, str] = {}  # token -> its stem, "" for a stopword, number or letter
+_TERM_CACHE_MAX: Final = 200_000
+
+
+def _terms(tokens: list[str]) -> Counter[str]:
+    """Counts of the stemmed content words among a sentence's tokens (cached per token)."""
+    cache = _TERM_CACHE
+    out: list[str] = []
+    for t in tokens:
+        term = cache.get(t)
+        if term is None:
+            keep = t not in _STOPWORDS and not t[0].isdigit() and len(t) > 1
+            term = _stem(t) if keep else ""
+            if len(cache) >= _TERM_CACHE_MAX:
+                cache.clear()
+            cache[t] = term
+        if term:
+            out.append(term)
+    return Counter(out)
+
+
 # Section kinds, as set by headings and inline labels.
 _BODY, _ABSTRACT, _RESULTS, _CONCLUSION, _METHODS, _BACK = range(6)
 _SECTION_WEIGHT: Final = {
@@ -738,11 +759,7 @@ def _score(sentences: list[_Sentence]) -> None:
     n = len(sentences)
     df: Counter[str] = Counter()
     for s in sentences:
-        s.tokens = Counter(
-            _stem(t)
-            for t in CUE_TOKEN_RE.findall(s.lower)
-            if t not in _STOPWORDS and not t[0].isdigit() and len(t) > 1
-        )
+        s.tokens = _terms(CUE_TOKEN_RE.findall(s.lower))
         df.update(s.tokens.keys())
     idf = {t: math.log((n + 1) / (c + 0.5)) + 0.1 for t, c in df.items()}
     vectors: list[dict[str, float]] = []
