@@ -4,7 +4,7 @@
 #
 #   scripts/wheel_smoke.sh            # PYTHON=python3 by default; KEEP=1 keeps the work folder
 #
-# Steps: --version; clean on every file in examples/; summarize examples/ offline; summarize
+# Steps: --version; clean on every file in examples/; summarize examples/ offline (extractive and extractive-v3); summarize
 # through the openai backend against the loopback server; review started and quit headless;
 # eval evals/golden/examples.yaml. Any failing step stops the script with a non-zero exit.
 set -euo pipefail
@@ -62,6 +62,11 @@ step "summarize examples/ offline"
 run "$LD" summarize --backend extractive --db "$WORK/offline.db" examples/ > "$WORK/offline.jsonl"
 echo "$(wc -l < "$WORK/offline.jsonl") summaries"
 test "$(wc -l < "$WORK/offline.jsonl")" -ge 10
+
+step "summarize examples/ offline with extractive-v3 (its role model is package data)"
+run "$LD" summarize --backend extractive-v3 --db "$WORK/v3.db" examples/ > "$WORK/v3.jsonl"
+echo "$(wc -l < "$WORK/v3.jsonl") summaries"
+test "$(wc -l < "$WORK/v3.jsonl")" -ge 10
 
 step "summarize through the openai backend against the loopback server"
 (cd "$ROOT" && exec "$PYTHON" -m tests.loopback_server --port 0) > "$WORK/server.url" \
