@@ -21,7 +21,15 @@ def test_package_list_matches_the_source_tree() -> None:
         ".".join(p.parent.relative_to(REPO / "src").parts)
         for p in (REPO / "src" / "litdigest").rglob("__init__.py")
     }
-    assert listed == found | {"litdigest.prompts"}, "update [tool.setuptools] packages"
+    # folders of data files only (no __init__.py), declared so setuptools ships them quietly
+    data_only = {
+        name
+        for name in config["tool"]["setuptools"]["package-data"]
+        if name != "litdigest.prompts" and name not in found
+    }
+    for name in data_only:
+        assert (REPO / "src" / Path(*name.split("."))).is_dir(), name
+    assert listed == found | data_only | {"litdigest.prompts"}, "update [tool.setuptools] packages"
 
 
 @pytest.mark.slow
