@@ -86,6 +86,18 @@ def _open_store(db: Path | None, settings: Settings) -> Store:
     return Store(path)
 
 
+def _exit_if_nothing_unfinished(
+    db: Path | None, settings: Settings, keys: list[str] | None
+) -> None:
+    """Without job keys and with no unfinished job, say so and exit 0 (no API key needed)."""
+    if keys:
+        return
+    with _open_store(db, settings) as store:
+        if not store.batch_jobs(unfinished=True):
+            say("no unfinished batch jobs")
+            raise typer.Exit(0)
+
+
 @batch_app.command("status")
 def status_command(
     keys: KeysArg = None,
@@ -150,11 +162,7 @@ def resume_command(
     if fmt not in ("jsonl", "json", "md"):
         raise UsageError(f"--format must be jsonl, json or md, not {fmt!r}")
     settings = _settings(base_url)
-    if not keys:
-        with _open_store(db, settings) as store:
-            if not store.batch_jobs(unfinished=True):
-                say("no unfinished batch jobs")
-                raise typer.Exit(0)
+    _exit_if_nothing_unfinished(db, settings, keys)
     client = make_client(settings)
     reporter = Reporter()
     sink: SummarySink = (
@@ -203,11 +211,7 @@ def cancel_command(
     from litdigest.summarize.openai_batch import cancel, make_client
 
     settings = _settings(base_url)
-    if not keys:
-        with _open_store(db, settings) as store:
-            if not store.batch_jobs(unfinished=True):
-                say("no unfinished batch jobs")
-                raise typer.Exit(0)
+    _exit_if_nothing_unfinished(db, settings, keys)
     client = make_client(settings)
     with _open_store(db, settings) as store:
         for job, status in cancel(store, client, keys or ()):
