@@ -42,7 +42,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final
 
 from litdigest.chunk.chunker import sentence_spans
@@ -58,6 +58,11 @@ from litdigest.summarize.backends.extractive_features import (
 )
 from litdigest.summarize.backends.extractive_kinds import document_kind, evidence_kinds
 from litdigest.summarize.backends.extractive_roles import ROLES, role_model
+from litdigest.summarize.backends.extractive_spans import (
+    clause_spans,
+    informative_span,
+    near_repeat,
+)
 from litdigest.summarize.backends.extractive_statements import statement
 from litdigest.summarize.schema import (
     SECTIONS,
@@ -374,43 +379,49 @@ class ExtractiveV3Backend:
         )
 
     def _select(self, sentences: list[_Sentence], doc_words: int) -> dict[Section, list[_Sentence]]:
-        """Greedy under the budget: the next claim is the best-ranked fitting sentence of the
-        field with the best rank / (1 + claims it already has)."""
+        """Greedy under the budget: the next claim is the best-ranked fitting span (a
+        sentence's informative span, or one of its clauses) of the field with the best rank
+        per (square-root damped) word / (1 + claims it already has); a span that repeats the
+        field's earlier claims (``REPEAT_SHARE`` of its terms in one of them) is passed over.
+        Returns each chosen span as a sentence narrowed to it, best first per field."""
         k = self.claims_per_field(doc_words)
         budget = self.word_budget(doc_words)
-        ranked = _pools(sentences)
-        chosen: dict[Section, list[_Sentence]] = {section: [] for section in SECTIONS}
-        taken: set[int] = set()
+        options = {section: _options(pool) for section, pool in _pools(sentences).items()}
+        chosen: dict[Section, list[_Option]] = {section: [] for section in SECTIONS}
+        taken: dict[int, list[tuple[int, int]]] = {}
         used = 0
         while True:
             best: tuple[float, Section, int] | None = None
             for section in SECTIONS:
                 if len(chosen[section]) >= k:
                     continue
-                pool = ranked[section]
+                earlier = [c.terms for c in chosen[section]]
                 at = next(
                     (
                         i
-                        for i, (_, c) in enumerate(pool)
-                        if used + c.n_words <= budget and c.index not in taken
+                        for i, o in enumerate(options[section])
+                        if used + o.words <= budget
+                        and not _overlaps(o, taken.get(o.sentence.index, []))
+                        and not (earlier and near_repeat(o.terms, earlier, REPEAT_SHARE))
                     ),
                     -1,
                 )
                 if at < 0:
                     continue
-                # Value per quoted word (square-root damped): a short claim leaves room for more.
-                length = math.sqrt(max(pool[at][1].n_words, 10) / 20)
-                score = pool[at][0] / (1 + len(chosen[section])) / length
+                o = options[section][at]
+                length = math.sqrt(max(o.words, 10) / 20)
+                score = o.rank / (1 + len(chosen[section])) / length
                 if best is None or score > best[0]:
                     best = (score, section, at)
             if best is None:
                 break
             _, section, at = best
-            _, s = ranked[section].pop(at)
-            chosen[section].append(s)
-            taken.add(s.index)
-            used += s.n_words
-        return chosen  # best first: the reader (and the eval's budget) sees the first claims
+            o = options[section].pop(at)
+            chosen[section].append(o)
+            taken.setdefault(o.sentence.index, []).append((o.start, o.end))
+            used += o.words
+        # best first: the reader (and the eval's budget) sees the first claims
+        return {section: [o.narrowed() for o in chosen[section]] for section in SECTIONS}
 
     def _claims_tldr(self, claims: dict[Section, list[Claim]]) -> tuple[str, list[TldrCitation]]:
         """The TL;DR composed from the claims (issue 14): mechanism and implication first,
@@ -685,7 +696,61 @@ def _pools(sentences: list[_Sentence]) -> dict[Section, list[tuple[float, _Sente
 
 
 def _claim(s: _Sentence) -> Claim:
+    """The claim of a (narrowed) sentence: the quote is its text, an exact slice; the
+    statement is trimmed from it."""
     return Claim(statement=statement(s.text), quotes=[Quote(text=s.text, start=s.start, end=s.end)])
+
+
+# A further claim of a field must bring new content: under this share of its content terms
+# may sit in one earlier claim of the field. Tuned on the train split.
+REPEAT_SHARE: Final = 0.8
+_NUMBER_RE: Final = re.compile(r"(?<![A-Za-z-])\d+(?:\.\d+)?")
+
+
+@dataclass(frozen=True, slots=True)
+class _Option:
+    """A quotable span of a claim sentence: ``sentence.text[start:end]``."""
+
+    rank: float
+    sentence: _Sentence
+    start: int
+    end: int
+    words: int
+    terms: frozenset[str]
+
+    def narrowed(self) -> _Sentence:
+        s = self.sentence
+        text = s.text[self.start : self.end]
+        return replace(
+            s, start=s.start + self.start, end=s.start + self.end, text=text, n_words=self.words
+        )
+
+
+def _content(text: str) -> tuple[frozenset[str], float]:
+    """The content terms of a span, and its content value (terms + 2 per number)."""
+    terms = _terms(CUE_TOKEN_RE.findall(text.lower()))
+    return frozenset(terms), sum(terms.values()) + 2.0 * len(_NUMBER_RE.findall(text))
+
+
+def _options(pool: list[tuple[float, _Sentence]]) -> list[_Option]:
+    """Per ranked sentence: its informative span, and its clauses when it has several (each
+    at the sentence's rank × its share of the sentence's content), best first."""
+    out: list[_Option] = []
+    for rank, s in pool:
+        a, b = informative_span(s.text)
+        terms, value = _content(s.text[a:b])
+        out.append(_Option(rank, s, a, b, len(s.text[a:b].split()), terms))
+        for c_start, c_end in clause_spans(s.text):
+            c_terms, c_value = _content(s.text[c_start:c_end])
+            share = c_value / value if value > 0 else 0.0
+            words = len(s.text[c_start:c_end].split())
+            out.append(_Option(rank * share, s, c_start, c_end, words, c_terms))
+    out.sort(key=lambda o: (-o.rank, o.sentence.index, o.start))
+    return out
+
+
+def _overlaps(o: _Option, spans: list[tuple[int, int]]) -> bool:
+    return any(o.start < b and a < o.end for a, b in spans)
 
 
 def _rank(s: _Sentence, section: Section) -> float:
