@@ -3,14 +3,20 @@ numbers and their brackets never cut; the v3 word budget."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from litdigest.documents import Document, Format, Metadata, content_hash
 from litdigest.summarize.backends.extractive_spans import (
     MIN_SPAN_WORDS,
     clause_spans,
     informative_span,
     near_repeat,
 )
+from litdigest.summarize.backends.extractive_v3 import ExtractiveV3Backend
+from litdigest.summarize.grounding import verify_summary
+from litdigest.summarize.schema import SECTIONS, DocumentSummary
 
 
 def _span(sentence: str) -> str:
@@ -107,3 +113,88 @@ def test_near_repeat() -> None:
     assert near_repeat({"ccr8", "treg", "tumour"}, [first], 0.8)
     assert not near_repeat({"ccr8", "antibody", "deplet", "mice"}, [first], 0.8)
     assert near_repeat(set(), [first], 0.8)
+
+
+# --------------------------------------------------------------------------------------------
+# The v3 budget (extractive_v3._select): spans, first claims chosen together, no near-repeats
+
+# Our own text: a short mechanism / evidence / implication note (under 300 words).
+NOTE = """\
+CCR8 and tumour regulatory T cells
+
+Regulatory T cells inside tumours capture IL-2 through CD25 and strip CD80 and CD86 from \
+dendritic cells with CTLA-4, which weakens priming of CD8+ T cells. In this study, we found \
+that tumour-resident Treg cells, unlike those in blood, express high levels of the chemokine \
+receptor CCR8.
+
+In two mouse mammary tumour models (n = 12 per group), a CCR8-depleting antibody removed 87% \
+of intratumoural Treg cells; it spared 94% of splenic Treg cells and caused complete \
+regressions in 42% of treated mice. In 388 patients with breast cancer, a high CCR8+ Treg \
+density was linked to shorter relapse-free survival (hazard ratio 1.96, 95% CI 1.29 to 2.98). \
+In the patients with breast cancer, a high CCR8+ Treg density was linked to shorter \
+relapse-free survival, as described previously.
+
+These results suggest that selective depletion of CCR8+ Treg cells could relieve suppression \
+in tumours without the autoimmunity of systemic Treg depletion.
+"""
+
+
+def _summary(**kwargs: float) -> DocumentSummary:
+    text = NOTE
+    doc = Document(
+        doc_id=content_hash(text),
+        text=text,
+        metadata=Metadata(),
+        format=Format.TEXT,
+        source="note.txt",
+    )
+    return ExtractiveV3Backend(**kwargs).summarize_sync(doc)  # type: ignore[arg-type]
+
+
+def _quoted_words(summary: DocumentSummary) -> int:
+    return sum(len(q.text.split()) for _, _, c in summary.iter_claims() for q in c.quotes)
+
+
+def test_quotes_are_exact_slices_and_statements_stay_inside_them() -> None:
+    summary = _summary()
+    assert verify_summary(summary, NOTE) == []
+    for _, _, claim in summary.iter_claims():
+        quote = " ".join(q.text for q in claim.quotes)
+        for q in claim.quotes:
+            assert NOTE[q.start : q.end] == q.text
+        quote_words = {w.lower().strip(".,;()") for w in quote.split()}
+        for word in claim.statement.split():
+            assert word.lower().strip(".,;()") in quote_words, (word, claim.statement)
+    quotes = [q.text for _, _, c in summary.iter_claims() for q in c.quotes]
+    assert not any(q.startswith(("In this study", "These results suggest")) for q in quotes)
+    assert not any(q.endswith("as described previously.") for q in quotes)
+
+
+@pytest.mark.parametrize(("share", "tiny"), [(0.3, 0.45), (0.25, 0.3)])
+def test_word_budget_holds_and_every_field_keeps_a_claim(share: float, tiny: float) -> None:
+    words = len(NOTE.split())
+    assert words < 300
+    full = _summary()
+    capped = _summary(quote_share=share, tiny_quote_share=tiny)
+    assert _quoted_words(capped) <= tiny * words < _quoted_words(full)
+    assert verify_summary(capped, NOTE) == []
+    # The first claims are chosen together: no field that has a claim without the cap is left
+    # empty under it.
+    for section in SECTIONS:
+        assert bool(capped.section(section)) == bool(full.section(section)), section
+
+
+def test_a_second_claim_is_no_near_repeat() -> None:
+    summary = _summary()
+    quotes = [c.quotes[0].text for _, _, c in summary.iter_claims()]
+    # The survival finding and its restatement are not both quoted.
+    assert sum("relapse-free survival" in q for q in quotes) == 1, quotes
+
+
+def test_a_sentence_may_be_quoted_by_clause() -> None:
+    summary = _summary(quote_share=0.3, tiny_quote_share=0.45)
+    sentence_ends = {m.end() for m in re.finditer(r"[.!?](?=\s)", NOTE)}
+    for _, _, claim in summary.iter_claims():
+        for q in claim.quotes:
+            # Either a whole sentence (tail) or a clause ending at a boundary, never mid-word.
+            assert q.end in sentence_ends or NOTE[q.end] in ",; "

@@ -202,40 +202,67 @@ def near_repeat(terms: AbstractSet[str], earlier: Sequence[AbstractSet[str]], sh
     return any(len(terms & e) >= share * len(terms) for e in earlier)
 
 
-# Where a sentence splits into two claims: a semicolon, or a comma before a contrast.
-_SPLIT_RE: Final = re.compile(r";\s+|,\s+(?:whereas|while|but|although)\s+")
+# Where a sentence splits into two claims: a semicolon, or a comma before a contrast or a
+# consequence ("…, so …", "…, suggesting that …"): both sides are clauses.
+_SPLIT_RE: Final = re.compile(
+    r";\s+|,\s+(?:whereas|while|but|although|so|thus|therefore|hence|and (?:thus|therefore|"
+    r"hence|so))\s+|,\s+(?:suggesting|indicating|showing|implying|demonstrating) that\s+"
+)
+# Where a clause may end early: before a trailing relative, result or "with" phrase (the part
+# before it is a clause; the part after is not).
+_TAIL_SPLIT_RE: Final = re.compile(
+    r",\s+(?:which|leading to|resulting in|thereby|with|where|who|a finding|an effect)\s+"
+)
 
 
-@lru_cache(maxsize=65536)
-def clause_spans(sentence: str) -> tuple[tuple[int, int], ...]:
-    """The informative spans of the clauses of ``sentence`` when it holds two or more (split
-    at a semicolon or a contrast outside brackets, each part at least ``MIN_SPAN_WORDS``
-    words and trimmed like a sentence); empty when it is one clause."""
-    a, b = informative_span(sentence)
-    cuts: list[tuple[int, int]] = []
+def _top_level(sentence: str, a: int, b: int, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+    """Matches of ``pattern`` in ``sentence[a:b]`` outside brackets."""
+    out: list[re.Match[str]] = []
     depth = 0
     i = a
-    for m in _SPLIT_RE.finditer(sentence, a, b):
+    for m in pattern.finditer(sentence, a, b):
         depth += sum(sentence.count(o, i, m.start()) for o in "([")
         depth -= sum(sentence.count(c, i, m.start()) for c in ")]")
         i = m.start()
         if depth == 0:
-            cuts.append((m.start(), m.end()))
-    if not cuts:
-        return ()
+            out.append(m)
+    return out
+
+
+def _split(sentence: str, a: int, b: int) -> list[tuple[int, int]]:
+    """The clauses of ``sentence[a:b]`` (at ``_SPLIT_RE``), each trimmed like a sentence;
+    empty when it is one clause."""
     parts: list[tuple[int, int]] = []
     start = a
-    for cut_start, cut_end in cuts:
-        if _words(sentence[start:cut_start]) >= MIN_SPAN_WORDS and (
-            _words(sentence[cut_end:b]) >= MIN_SPAN_WORDS
+    for m in _top_level(sentence, a, b, _SPLIT_RE):
+        if _words(sentence[start : m.start()]) >= MIN_SPAN_WORDS and (
+            _words(sentence[m.end() : b]) >= MIN_SPAN_WORDS
         ):
-            parts.append((start, cut_start))
-            start = cut_end
+            parts.append((start, m.start()))
+            start = m.end()
     if not parts:
-        return ()
+        return []
     parts.append((start, b))
     out: list[tuple[int, int]] = []
     for p_start, p_end in parts:
         lead = _lead(sentence, p_start, p_end)
         out.append((lead, _trail(sentence, lead, p_end)))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def clause_spans(sentence: str) -> tuple[tuple[int, int], ...]:
+    """Shorter alternatives to the informative span of ``sentence``, each a clause of at
+    least ``MIN_SPAN_WORDS`` words: its clauses when it holds several (split at a semicolon,
+    a contrast or a consequence outside brackets), and each of these (or the whole span)
+    ended before a trailing relative or "with" phrase. Empty when there is none."""
+    a, b = informative_span(sentence)
+    parts = _split(sentence, a, b)
+    out = list(parts)
+    for p_start, p_end in [(a, b), *parts]:
+        for m in _top_level(sentence, p_start, p_end, _TAIL_SPLIT_RE):
+            if _words(sentence[p_start : m.start()]) >= MIN_SPAN_WORDS:
+                if (p_start, m.start()) not in out:
+                    out.append((p_start, m.start()))
+                break
     return tuple(out)

@@ -38,6 +38,7 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -390,6 +391,11 @@ class ExtractiveV3Backend:
         chosen: dict[Section, list[_Option]] = {section: [] for section in SECTIONS}
         taken: dict[int, list[tuple[int, int]]] = {}
         used = 0
+        for section, o in _first_claims(options, budget).items():
+            options[section].remove(o)
+            chosen[section].append(o)
+            taken.setdefault(o.sentence.index, []).append((o.start, o.end))
+            used += o.words
         while True:
             best: tuple[float, Section, int] | None = None
             for section in SECTIONS:
@@ -747,6 +753,35 @@ def _options(pool: list[tuple[float, _Sentence]]) -> list[_Option]:
             out.append(_Option(rank * share, s, c_start, c_end, words, c_terms))
     out.sort(key=lambda o: (-o.rank, o.sentence.index, o.start))
     return out
+
+
+# The first claim of each field is chosen jointly: among the FIRST_OPTIONS best spans of each
+# field, the combination (a field may stay empty) of the best total rank within the budget.
+FIRST_OPTIONS: Final = 6
+
+
+def _first_claims(options: dict[Section, list[_Option]], budget: int) -> dict[Section, _Option]:
+    """One claim per field, the fields together: so that no field is left out because
+    another took the budget first (see ``FIRST_OPTIONS``)."""
+    choices: list[list[_Option | None]] = [
+        [*options[section][:FIRST_OPTIONS], None] for section in SECTIONS
+    ]
+    best: tuple[float, tuple[_Option | None, ...]] = (0.0, (None,) * len(SECTIONS))
+    for combo in itertools.product(*choices):
+        picked = [o for o in combo if o is not None]
+        if sum(o.words for o in picked) > budget:
+            continue
+        spans = [(o.sentence.index, o.start, o.end) for o in picked]
+        if any(
+            i == j and a < d and c < b
+            for n, (i, a, b) in enumerate(spans)
+            for j, c, d in spans[n + 1 :]
+        ):
+            continue
+        total = sum(o.rank / math.sqrt(max(o.words, 10) / 20) for o in picked)
+        if total > best[0]:
+            best = (total, combo)
+    return {section: o for section, o in zip(SECTIONS, best[1], strict=True) if o is not None}
 
 
 def _overlaps(o: _Option, spans: list[tuple[int, int]]) -> bool:
