@@ -108,6 +108,26 @@ def test_clauses_split_at_semicolons_and_contrasts_outside_brackets() -> None:
     assert clause_spans("IL-2 acts; it binds CD25 on regulatory T cells in tumours.") == ()
 
 
+def test_and_splits_only_two_clauses() -> None:
+    both = (
+        "In mice, deleting Tcf7 in T cells abolished the response to anti-PD-1, and the "
+        "patients with many progenitor cells lived longer on checkpoint therapy."
+    )
+    assert [both[a:b] for a, b in clause_spans(both)] == [
+        "In mice, deleting Tcf7 in T cells abolished the response to anti-PD-1",
+        "the patients with many progenitor cells lived longer on checkpoint therapy.",
+    ]
+    # An insertion (", and in particular X,") or a list is no pair of clauses.
+    insertion = (
+        "It has recently become clear that the tumour stroma, and in particular its immune "
+        "cells, shapes how tumours respond to therapy."
+    )
+    assert _span(insertion).startswith("the tumour stroma, and in particular")
+    assert clause_spans(insertion) == ()
+    listing = "Tumours recruit neutrophils, monocytes, and regulatory T cells from the blood."
+    assert clause_spans(listing) == ()
+
+
 def test_near_repeat() -> None:
     first = {"ccr8", "treg", "tumour", "enrich"}
     assert near_repeat({"ccr8", "treg", "tumour"}, [first], 0.8)

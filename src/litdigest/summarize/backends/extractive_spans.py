@@ -59,7 +59,7 @@ _REPORT_VERB: Final = (
 _LEAD_RES: Final = (
     re.compile(rf"(?:{_CONNECTIVES}),\s+"),
     re.compile(
-        rf"(?:(?:{_CONNECTIVES}),?\s+)?{_SUBJECT}\s+(?:here\s+|herein\s+)?{_REPORT_VERB}\s+"
+        rf"(?:(?:{_CONNECTIVES}),?\s+)?(?:{_SUBJECT}\s+)?(?:here\s+|herein\s+)?{_REPORT_VERB}\s+"
         r"that\s+",
         re.IGNORECASE,
     ),
@@ -67,7 +67,8 @@ _LEAD_RES: Final = (
         r"(?:it (?:is|was|has been|had been) (?:\w+ )?(?:shown|reported|suggested|found|"
         r"proposed|demonstrated|established|observed|hypothesi[sz]ed|recogni[sz]ed|known|"
         r"noted|speculated|believed|thought|likely|possible|conceivable|plausible|evident|"
-        r"clear|important to note|noteworthy|worth noting) that|there is (?:\w+ )?evidence "
+        r"clear|important to note|noteworthy|worth noting) that|it has (?:\w+ )?become (?:clear|"
+        r"apparent|evident) that|there is (?:\w+ )?evidence "
         r"that|(?:\w+ )?evidence (?:suggests|indicates|shows) that|this (?:suggests|indicates|"
         r"implies|shows|means) that)\s+",
         re.IGNORECASE,
@@ -77,8 +78,8 @@ _CONCESSIVE_RE: Final = re.compile(r"(?:Although|Though|Even though|While|Whilst
 _COORDINATOR_RE: Final = re.compile(r"(?:and|or|but|as well as|nor|etc\.?)\b")
 _TAIL_RE: Final = re.compile(
     r",\s+(?:(?:as|which (?:is|was|are|were|has been)) )?(?:(?:previously |already )?"
-    r"(?:described|reported|shown|noted|discussed|mentioned|observed|published)"
-    r"(?: previously| before| above| earlier| elsewhere| in [^,;]{1,60})?|"
+    r"(?:described|reported|shown|noted|discussed|mentioned|observed|published|reviewed)"
+    r"(?: previously| before| above| earlier| elsewhere| (?:in|by) [^,;]{1,60})?|"
     r"(?:which (?:is|was|are|were) )?(?:consistent|in line|in agreement|in keeping|"
     r"concordant|similar to what was reported|comparable) with [^;]*?)"
     r"(?=[.!;]?[\"'”’]?$)",
@@ -215,6 +216,34 @@ _TAIL_SPLIT_RE: Final = re.compile(
 )
 
 
+# ", and" between two clauses: the right side starts a clause when it opens with a determiner
+# or a pronoun; the left side is a clause unless it ends a list.
+_AND_RE: Final = re.compile(r",\s+and\s+")
+_CLAUSE_START_RE: Final = re.compile(
+    r"(?:the|their|its|these|this|those|a|an|it|they|we|both|all|most|no)\s",
+    re.IGNORECASE,
+)
+
+
+def _and_clauses(sentence: str, a: int, b: int) -> list[tuple[int, int]]:
+    """The clauses on either side of the first top-level ", and" in ``sentence[a:b]``, when
+    both are clauses (so not ", and in particular X," nor a list)."""
+    for m in _top_level(sentence, a, b, _AND_RE):
+        left = sentence[a : m.start()]
+        last_item = left.rsplit(",", 1)[-1] if "," in left else left
+        right = sentence[m.end() : b]
+        if (
+            _words(left) >= MIN_SPAN_WORDS
+            and _words(last_item) > 3
+            and _words(right) >= MIN_SPAN_WORDS
+            and _CLAUSE_START_RE.match(right)
+        ):
+            lead = _lead(sentence, m.end(), b)
+            return [(a, m.start()), (lead, _trail(sentence, lead, b))]
+        break
+    return []
+
+
 def _top_level(sentence: str, a: int, b: int, pattern: re.Pattern[str]) -> list[re.Match[str]]:
     """Matches of ``pattern`` in ``sentence[a:b]`` outside brackets."""
     out: list[re.Match[str]] = []
@@ -260,6 +289,7 @@ def clause_spans(sentence: str) -> tuple[tuple[int, int], ...]:
     parts = _split(sentence, a, b)
     out = list(parts)
     for p_start, p_end in [(a, b), *parts]:
+        out += [span for span in _and_clauses(sentence, p_start, p_end) if span not in out]
         for m in _top_level(sentence, p_start, p_end, _TAIL_SPLIT_RE):
             if _words(sentence[p_start : m.start()]) >= MIN_SPAN_WORDS:
                 if (p_start, m.start()) not in out:
