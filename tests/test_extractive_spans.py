@@ -185,6 +185,8 @@ def test_quotes_are_exact_slices_and_statements_stay_inside_them() -> None:
         quote_words = {w.lower().strip(".,;()") for w in quote.split()}
         for word in claim.statement.split():
             assert word.lower().strip(".,;()") in quote_words, (word, claim.statement)
+    statements = [c.statement for _, _, c in summary.iter_claims()]
+    assert all(st.endswith((".", "!", "?", ".)")) for st in statements), statements
     quotes = [q.text for _, _, c in summary.iter_claims() for q in c.quotes]
     assert not any(q.startswith(("In this study", "These results suggest")) for q in quotes)
     assert not any(q.endswith("as described previously.") for q in quotes)

@@ -714,8 +714,11 @@ def _pools(sentences: list[_Sentence]) -> dict[Section, list[tuple[float, _Sente
 
 def _claim(s: _Sentence) -> Claim:
     """The claim of a (narrowed) sentence: the quote is its text, an exact slice; the
-    statement is trimmed from it."""
-    return Claim(statement=statement(s.text), quotes=[Quote(text=s.text, start=s.start, end=s.end)])
+    statement is trimmed from it (and ends as a sentence when the quote is a clause)."""
+    said = statement(s.text)
+    if said and said.rstrip(_CLOSERS)[-1:] not in (".", "!", "?"):
+        said += "."
+    return Claim(statement=said, quotes=[Quote(text=s.text, start=s.start, end=s.end)])
 
 
 # A further claim of a field must bring new content: under this share of its content terms
