@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
 from litdigest.cli.common import DbOption, existing_store_path
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from litdigest.review.decisions import ExportStatus
     from litdigest.review.export import ExportFormat
 
@@ -30,7 +34,38 @@ def review_command(db: DbOption = None) -> None:
     from litdigest.tui.app import ReviewApp
 
     with on_interrupt(lambda: "every review decision made is saved in the store"):
-        ReviewApp(path, settings=settings).run()
+        _run_until_sigint(ReviewApp(path, settings=settings))
+
+
+def _run_until_sigint(app: App[Any]) -> None:
+    """Run ``app``; ``KeyboardInterrupt`` after it when a SIGINT ended it.
+
+    In the terminal Ctrl-C is a key the TUI reads; a SIGINT comes from outside (``kill -INT``).
+    Textual would let it end the app quietly (exit 0), so the app is asked to exit instead
+    (the terminal restored) and the interrupt is raised once it has.
+    """
+    got_sigint = False
+
+    def on_sigint() -> None:
+        nonlocal got_sigint
+        got_sigint = True
+        app.exit()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover  (Windows)
+            await app.run_async()
+            return
+        try:
+            await app.run_async()
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+
+    asyncio.run(run())
+    if got_sigint:
+        raise KeyboardInterrupt
 
 
 class FormatChoice(StrEnum):
