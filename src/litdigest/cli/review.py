@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
-from litdigest.cli.common import DbOption, existing_store_path
+from litdigest.cli.common import DbOption, existing_store_path, write_output
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -111,11 +111,9 @@ def export_command(
     """Export the reviewed digest (accepted claims, or all with their review state)."""
     from litdigest.cli.conventions import on_interrupt
     from litdigest.config import load_settings
-    from litdigest.errors import UsageError
     from litdigest.review.decisions import Reviewer, default_selection
     from litdigest.review.export import export_digest
     from litdigest.store.store import Store
-    from litdigest.summarize.sinks import atomic_write_text
 
     path = existing_store_path(db, load_settings(), _NO_STORE_HINT)
     with on_interrupt(lambda: "nothing exported"), Store(path) as store:
@@ -127,15 +125,7 @@ def export_command(
         else:
             chosen = _STATUSES[status]
         text = export_digest(reviewer, _FORMATS[fmt], chosen)
-    if out is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        atomic_write_text(out, text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    print(f"litdigest: wrote {out}", file=sys.stderr)
+    write_output(text, out)
 
 
 def register(app: typer.Typer) -> None:
