@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from litdigest.summarize.openai_batch import (
 )
 from litdigest.summarize.schema import DocumentSummary
 from tests.loopback_server import BatchPlan, Fault, LoopbackServer
-from tests.support import cochrane_or_examples
+from tests.support import cochrane_or_examples, run
 
 KEY = "sk-test-BATCH-SECRET-0123456789"
 MODEL = "gpt-4o-mini"  # a priced model name, so batch pricing shows in the costs
@@ -340,13 +339,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "litdigest", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return run(*args, env=env, timeout=300)
 
 
 def test_cli_submit_and_resume_in_separate_processes(tmp_path: Path) -> None:

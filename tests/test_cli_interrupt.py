@@ -20,23 +20,13 @@ from typing import Any
 import pytest
 
 from litdigest.cli.app import main
-from tests.test_tui_support import sample_store
+from tests.support import clean_env
+from tests.test_tui_support import isolated_sample_store
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 INTERRUPTED = re.compile(r"^litdigest: interrupted: (.+)$")
 ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[=>])")
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "LITDIGEST_")) and k != "NO_COLOR"
-    }
-    env["LITDIGEST_CONFIG"] = str(tmp_path / "no-such-config.toml")
-    env.update(extra)
-    return env
 
 
 def summaries_in(db: Path) -> int:
@@ -146,12 +136,7 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from tests.test_tui_support import isolate_env
-
-    isolate_env(monkeypatch, tmp_path)
-    path = tmp_path / "store.db"
-    sample_store(path)
-    return path
+    return isolated_sample_store(monkeypatch, tmp_path, "store.db")
 
 
 def test_digest_and_export_say_nothing_was_written(

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from litdigest.summarize.backends.base import CallContext
 from litdigest.summarize.backends.openai import OpenAIBackend
 from litdigest.summarize.schema import Claim, DocumentSummary, EvidenceKind, Quote
 from tests.loopback_server import LoopbackServer
+from tests.support import run
 
 DOC_A = """Interferon signalling and T cell infiltration in melanoma
 
@@ -51,13 +51,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "litdigest", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return run(*args, env=env, timeout=300)
 
 
 @pytest.fixture(scope="module")
