@@ -35,7 +35,7 @@ from litdigest.summarize.openai_batch import (
 )
 from litdigest.summarize.schema import DocumentSummary
 from tests.loopback_server import BatchPlan, Fault, LoopbackServer
-from tests.support import cochrane_or_examples, run
+from tests.support import clean_env, cochrane_or_examples, run
 
 KEY = "sk-test-BATCH-SECRET-0123456789"
 MODEL = "gpt-4o-mini"  # a priced model name, so batch pricing shows in the costs
@@ -322,13 +322,7 @@ def test_long_documents_batch_their_map_step_and_reduce_online(tmp_path: Path) -
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LITDIGEST_"))}
-    env["LITDIGEST_CONFIG"] = str(tmp_path / "no-config.toml")
-    env["OPENAI_API_KEY"] = KEY
-    env["LITDIGEST_OPENAI__MODEL"] = MODEL
-    return env
+    return clean_env(tmp_path, OPENAI_API_KEY=KEY, LITDIGEST_OPENAI__MODEL=MODEL)
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
