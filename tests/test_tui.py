@@ -10,7 +10,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Markdown, OptionList, TextArea
 
 from litdigest.review.decisions import Reviewer
-from litdigest.store.store import ClaimState, Store
+from litdigest.store.rows import ClaimState
+from litdigest.store.store import Store
 from litdigest.tui.app import LATEST_EVAL_REPORT, ReviewScreen
 from litdigest.tui.screens import DigestScreen, EditScreen, EvalReportScreen, FlagScreen, HelpScreen
 from tests.test_tui_support import (

@@ -16,7 +16,8 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from litdigest.config import KeySettings
 from litdigest.documents import Document, Format, Metadata, content_hash
 from litdigest.review.decisions import Reviewer
-from litdigest.store.store import ClaimState, Store
+from litdigest.store.rows import ClaimState
+from litdigest.store.store import Store
 from litdigest.summarize.schema import Claim, DocumentSummary, EvidenceKind
 from litdigest.tui.app import ReviewApp, ReviewScreen
 from litdigest.tui.screens import EditScreen, HelpScreen
