@@ -262,3 +262,63 @@ def test_speedups_change_no_score() -> None:
         one_study = _ONE_STUDY_RE.search(sentence) and not _scores(sentence)[meta]
         expected = EvidenceKind.CLINICAL_TRIAL if one_study else meta
         assert evidence_kind_of(sentence, None, meta) is expected
+
+
+# --- capitalised labels, resource papers, empty fields ----------------------------------------
+
+TOOL_ABSTRACT = """\
+CellAtlasKit: a Python package for labelling immune cell states.
+
+SUMMARY: We present CellAtlasKit, an open-source Python library that assigns immune cell states to single-cell expression profiles. Profiles were normalised to ten thousand counts per cell and clustered with the Leiden algorithm at a resolution of one. CellAtlasKit can be used to label two million cells on a laptop in under ten minutes. In a benchmark of six annotated tumour atlases, the package agreed with expert labels for 91% of cells. The library reads the common single-cell file formats and is freely available for Linux, Windows and macOS.
+"""
+
+
+def test_capitalised_labels_are_cut_and_set_the_section() -> None:
+    text = (
+        "BACKGROUND: Tumours that lose MHC class I hide from cytotoxic T cells in most patients. "
+        "METHODS: We enrolled 120 patients and measured tumour MHC class I by immunostaining. "
+        "RESULTS: Loss of MHC class I was associated with shorter survival (HR 1.8, 95% CI 1.2 "
+        "to 2.7). CONCLUSIONS: Therapies that do not depend on MHC class I could benefit these "
+        "patients and should be tested in trials."
+    )
+    summary = ExtractiveBackend().summarize_sync(make_doc(text))
+    assert verify_summary(summary, text) == []
+    for _, _, claim in summary.iter_claims():
+        assert not claim.quotes[0].text.startswith(("BACKGROUND", "RESULTS", "CONCLUSIONS"))
+    assert field_of(summary, "Loss of MHC class I") == "evidence"
+    assert field_of(summary, "Therapies that do not depend") == "therapeutic_implication"
+
+
+def test_resource_paper_finding_is_evidence_and_use_implication() -> None:
+    from litdigest.summarize.backends.extractive_genre import resource_names, resource_role
+
+    assert resource_names(REVIEW) is None  # a review of findings is no resource paper
+    assert resource_names(TOOL_ABSTRACT) == ("CellAtlasKit",)
+    summary = ExtractiveBackend().summarize_sync(make_doc(TOOL_ABSTRACT))
+    assert verify_summary(summary, TOOL_ABSTRACT) == []
+    evidence = [c.quotes[0].text for c in summary.evidence]
+    assert any(q.startswith("We present CellAtlasKit") for q in evidence)
+    assert any(q.startswith("In a benchmark of six") for q in evidence)
+    assert field_of(summary, "The library reads") == "therapeutic_implication"
+    # Methods detail never becomes a claim, in a resource paper either.
+    assert field_of(summary, "Profiles were normalised") is None
+    assert resource_role("Profiles were normalised and clustered.", ("CellAtlasKit",)) is None
+
+
+def test_an_empty_field_takes_a_claim_another_field_can_spare() -> None:
+    from litdigest.summarize.backends.extractive_v3 import _fill_empty, _Sentence
+
+    def sentence(index: int, fields: list[float]) -> _Sentence:
+        return _Sentence(0, 0, index, index, 0, False, 0, 0, None, "", "", set(), 10,
+                         importance=0.2, fields=fields)  # fmt: skip
+
+    both = sentence(0, [1.8, 0.1, 0.6])  # a mechanism that also fits implication
+    other = sentence(1, [0.6, 0.4, 0.0])
+    lone = sentence(2, [0.1, 1.0, 0.5])
+    chosen = {"mechanism": [both, other], "evidence": [lone], "therapeutic_implication": []}
+    _fill_empty(chosen)  # type: ignore[arg-type]
+    assert chosen == {"mechanism": [other], "evidence": [lone], "therapeutic_implication": [both]}
+    weak = sentence(3, [1.8, 0.1, 0.3])  # under FILL_RATIO of its own score: stays
+    chosen = {"mechanism": [weak, other], "evidence": [lone], "therapeutic_implication": []}
+    _fill_empty(chosen)  # type: ignore[arg-type]
+    assert chosen["therapeutic_implication"] == []

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ABSTRACT",
+    "ANY_LABEL_RE",
     "BACK_MATTER",
     "BODY",
     "CAPTION_RE",
@@ -91,7 +92,13 @@ _LABELS: Final = (
     r"Authors'? conclusions|Conclusions?|Interpretation|Significance|Implications(?: for [a-z]+)?|"
     r"Key points|Perspectives?|Outlook"
 )
-INLINE_LABEL_RE: Final = re.compile(rf"(?P<label>{_LABELS})\s*(?:[:|—–]\s*|-\s+|\.\s+)")
+_LABEL_END: Final = r"\s*(?:[:|—–]\s*|-\s+|\.\s+)"
+INLINE_LABEL_RE: Final = re.compile(rf"(?P<label>{_LABELS}){_LABEL_END}")
+# ... and the capitalised labels of structured abstracts ("RESULTS: ...", "AVAILABILITY: ..."),
+# as training/extract.py cuts them from the sentences the role model learns from.
+ANY_LABEL_RE: Final = re.compile(
+    rf"(?P<label>{_LABELS}|[A-Z][A-Z /&-]{{1,39}}[A-Z](?=:\s)){_LABEL_END}"
+)
 SECTION_HEADING_RE: Final = re.compile(
     r"^(?:\d+(?:\.\d+)*\.?\s+)?(?P<h>[A-Z][^\n]{0,80})$",
 )
@@ -242,9 +249,9 @@ class Piece(NamedTuple):
     label: str | None  # a heading that names a section; a sentence's inline label
 
 
-def pieces(text: str) -> Iterator[Piece]:
+def pieces(text: str, labels: re.Pattern[str] = INLINE_LABEL_RE) -> Iterator[Piece]:
     """Headings, captions and sentences (label excluded) of a cleaned text, with the section
-    kind each heading or inline label sets."""
+    kind each heading or inline label (``labels``, at a sentence's start) sets."""
     section = BODY
     paragraph = -1
     for p_start, p_end in paragraphs(text):
@@ -268,7 +275,7 @@ def pieces(text: str) -> Iterator[Piece]:
         paragraph += 1
         first = True
         for s_start, s_end in sentence_spans(text, p_start, p_end):
-            m = INLINE_LABEL_RE.match(text, s_start, s_end)
+            m = labels.match(text, s_start, s_end)
             label = None
             if m:
                 label = m.group("label")

@@ -5,7 +5,8 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
 1. **Sentences.** The cleaned text is split into paragraphs (lines) and sentences
    (``chunk.sentence_spans``). Short lines without final punctuation are headings: never
    quoted, they set the *section* of what follows. An inline label (``Abstract |``,
-   ``Main results:``) is kept out of the quote and sets the section too.
+   ``Main results:``, a structured abstract's ``RESULTS:``) is kept out of the quote and sets
+   the section too.
 2. **Candidates.** Captions, reference-like lines, boilerplate, questions, truncated sentences
    and sentences under 6 or over 80 words are dropped; back matter is never quoted.
 3. **Rhetorical roles.** A multinomial logistic regression (``extractive_roles``, trained by
@@ -16,7 +17,9 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    methods or meta-discourse is never a claim, nor is one whose three claim roles together
    stay under 0.2. Meta-discourse needs a meta cue in the sentence itself, and review framing,
    statements of aim, bench procedure, funding and ethics are never claims
-   (``_NEVER_CLAIM_RE``).
+   (``_NEVER_CLAIM_RE``). In a resource paper (a tool, package, database or method:
+   ``extractive_genre``) a sentence called methods, meta or other that states what the
+   resource is or does is evidence, and one that states its use or availability implication.
 4. **Fields.** Per field a score: the classifier's probability + 0.5 × the sentence's cue
    score, implication raised in conclusions and at the end of the document. A sentence joins
    its best field; it may also fill another field that its score there fits nearly as well
@@ -28,7 +31,9 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    when asked (``quote_share``, ``tiny_quote_share``), a cap on the quoted words. Claims are
    taken greedily: the next is the fitting sentence with the best rank per (square-root
    damped) word, divided by 1 + the claims its field already has. Each field lists its
-   claims best first. A field without a fitting sentence stays empty, with a warning.
+   claims best first. An empty field then takes a claim that a field with two or more can
+   spare, if it fits the empty field nearly as well (``_fill_empty``, as v2 does); a field
+   without a fitting sentence stays empty, with a warning.
 7. **Claims.** The quote is the sentence, an exact slice of the text; the statement trims
    connectives and citations but never numbers (``extractive_statements``); evidence claims
    get a kind from the sentence, its section and the document (``extractive_kinds``).
@@ -45,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from litdigest.summarize.backends.extractive_common import (
+    ANY_LABEL_RE,
     BACK_MATTER,
     CAPTION,
     CONCLUSION,
@@ -67,6 +73,7 @@ from litdigest.summarize.backends.extractive_features import (
     feature_matrix,
     next_section,
 )
+from litdigest.summarize.backends.extractive_genre import resource_names, resource_role
 from litdigest.summarize.backends.extractive_kinds import document_kind, evidence_kinds
 from litdigest.summarize.backends.extractive_roles import ROLES, role_model
 from litdigest.summarize.backends.extractive_statements import statement
@@ -79,12 +86,19 @@ from litdigest.summarize.schema import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from litdigest.config import SummarizeSettings
     from litdigest.documents import Document
 
 __all__ = ["ExtractiveV3Backend", "sentence_fields", "sentence_roles"]
 
 VERSION: Final = "extractive-v3"
+# Raised whenever the rules change the output, so that the summary cache (keyed by the
+# settings hash) does not serve summaries of older rules. 2: capitalised labels, resource
+# papers, empty fields filled.
+RULES_REVISION: Final = 2
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
 SHORT_DOC_CLAIMS: Final = 3
@@ -176,6 +190,7 @@ class ExtractiveV3Backend(ExtractiveBase):
             "short_doc_claims": self.short_doc_claims,
             "quote_share": self.quote_share,
             "tiny_quote_share": self.tiny_quote_share,
+            "rules": RULES_REVISION,
         }
 
     def claims_per_field(self, doc_words: int) -> int:
@@ -193,9 +208,10 @@ class ExtractiveV3Backend(ExtractiveBase):
         text = doc.text
         sentences, n_all = _candidates(text)
         _score(sentences)
-        _classify(sentences, n_all)
+        _classify(sentences, n_all, text)
         doc_words = len(text.split())
         fields = self._select(sentences, doc_words)
+        _fill_empty(fields)
         claims = {section: [_claim(s) for s in fields[section]] for section in SECTIONS}
         if fields["evidence"]:
             document = document_kind(text)
@@ -282,7 +298,7 @@ def sentence_fields(text: str) -> list[tuple[str, str | None]]:
     decision of the backend (classifier, cues, position), for the bench."""
     sentences, n_all = _candidates(text)
     _score(sentences)
-    _classify(sentences, n_all)
+    _classify(sentences, n_all, text)
     out: list[tuple[str, str | None]] = []
     for s in sentences:
         f = None if s.section == BACK_MATTER else _field_of(s)
@@ -293,7 +309,7 @@ def sentence_fields(text: str) -> list[tuple[str, str | None]]:
 def sentence_roles(text: str) -> list[tuple[int, int, str, float]]:
     """(start, end, role, probability) of every candidate sentence of a cleaned text."""
     sentences, n_all = _candidates(text)
-    _classify(sentences, n_all)
+    _classify(sentences, n_all, text)
     return [(s.start, s.end, s.role, s.probs[s.role_index]) for s in sentences]
 
 
@@ -306,7 +322,7 @@ def sentence_roles(text: str) -> list[tuple[int, int, str, float]]:
 _AUTHORS_RE: Final = re.compile(r"(?:\d+\.\s+)?[A-Z][a-z]+ [A-Z]{1,2}, [A-Z][a-z]+ [A-Z]{1,2}\b")
 
 
-def _classify(sentences: list[_Sentence], n_all: int) -> None:
+def _classify(sentences: list[_Sentence], n_all: int, text: str) -> None:
     if not sentences:
         return
     last = max(n_all - 1, 1)
@@ -322,13 +338,49 @@ def _classify(sentences: list[_Sentence], n_all: int) -> None:
     choice = probs.copy()
     choice[unmarked, _META] = -1.0
     roles = choice.argmax(axis=1).tolist()
+    names = resource_names(text)
+    found = _resource_roles(sentences, probs, roles, names) if names is not None else set()
     cues = x[:, EMBED_DIM : EMBED_DIM + len(CUE_ROLES)].tolist()
     last = len(sentences) - 1
     for i, (s, row, role) in enumerate(zip(sentences, probs.tolist(), roles, strict=True)):
         s.probs = row
         s.role_index = role
         s.cues = cues[i]
-        s.fields = _field_scores(s, i == last, i >= (1 - TAIL_SHARE) * len(sentences))
+        # What a resource does is its finding wherever the abstract says it (no tail bonus).
+        ending = i not in found
+        s.fields = _field_scores(
+            s, ending and i == last, ending and i >= (1 - TAIL_SHARE) * len(sentences)
+        )
+
+
+# In a resource paper (``extractive_genre``), a sentence the classifier calls methods,
+# meta-discourse or other but that states the contribution, what the resource does or its use
+# takes that probability as evidence or implication.
+_RESOURCE_FROM: Final = tuple(ROLES.index(r) for r in ("methods", "meta", "other"))
+
+
+def _resource_roles(
+    sentences: list[_Sentence],
+    probs: npt.NDArray[np.float32],
+    roles: list[int],
+    names: tuple[str, ...],
+) -> set[int]:
+    """Moves the roles in place; returns the indices of the sentences now evidence."""
+    found: set[int] = set()
+    for i, s in enumerate(sentences):
+        if roles[i] not in _RESOURCE_FROM:
+            continue
+        target = resource_role(s.text, names)
+        if target is None:
+            continue
+        to = ROLES.index(target)
+        for r in _RESOURCE_FROM:
+            probs[i, to] += probs[i, r]
+            probs[i, r] = 0.0
+        roles[i] = to
+        if target == "evidence":
+            found.add(i)
+    return found
 
 
 # Sentences that are never claims whatever the classifier says: review framing and
@@ -447,6 +499,32 @@ def _pools(sentences: list[_Sentence]) -> dict[Section, list[tuple[float, _Sente
     return pools
 
 
+def _fill_empty(chosen: dict[Section, list[_Sentence]]) -> None:
+    """An empty field takes a claim of a field with two claims or more (as v2 does) whose
+    score in it reaches FILL_MIN and FILL_RATIO of its score in its own field: a sentence that
+    fits two fields goes where it is the only claim, rather than leave one field empty and
+    give the other one more. The best-ranked such move first, until none is left."""
+    while True:
+        best: tuple[float, int, Section, _Sentence] | None = None
+        for g, section in enumerate(SECTIONS):
+            if chosen[section]:
+                continue
+            for f, owner in enumerate(SECTIONS):
+                if len(chosen[owner]) < 2:
+                    continue
+                for s in chosen[owner]:
+                    if s.fields[g] < max(FILL_MIN, FILL_RATIO * s.fields[f]):
+                        continue
+                    rank = s.fields[g] * (0.25 + s.importance)
+                    if best is None or rank > best[0]:
+                        best = (rank, g, owner, s)
+        if best is None:
+            return
+        _, g, owner, s = best
+        chosen[owner].remove(s)
+        chosen[SECTIONS[g]] = [s]
+
+
 def _claim(s: _Sentence) -> Claim:
     return Claim(statement=statement(s.text), quotes=[Quote(text=s.text, start=s.start, end=s.end)])
 
@@ -461,7 +539,7 @@ def _candidates(text: str) -> tuple[list[_Sentence], int]:
     category = NONE
     heading: str | None = None
     ordinal = 0
-    for piece in pieces(text):
+    for piece in pieces(text, ANY_LABEL_RE):
         if piece.kind == HEADING:
             if piece.label is not None:
                 category = next_section(category, piece.label)
