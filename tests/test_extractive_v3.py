@@ -39,14 +39,15 @@ def backend() -> ExtractiveBackend:
     return ExtractiveBackend()
 
 
-def test_registered_as_extractive_v3_beside_v2() -> None:
+def test_extractive_is_v3_and_v2_stays_available() -> None:
     from litdigest.summarize.backends import get_backend
 
     v3 = get_backend("extractive-v3", Settings())
     assert isinstance(v3, ExtractiveBackend)
-    assert get_backend("extractive", Settings()).model == "extractive-v2"  # still the default
+    assert isinstance(get_backend("extractive", Settings()), ExtractiveBackend)  # the default
+    assert get_backend("extractive-v2", Settings()).model == "extractive-v2"
     summary = v3.summarize_sync(make_doc(REVIEW))
-    assert summary.backend == "extractive-v3"
+    assert (summary.backend, summary.prompt_version) == ("extractive", "extractive-v3")
     assert verify_summary(summary, REVIEW) == []
 
 
@@ -60,7 +61,11 @@ def review(backend: ExtractiveBackend) -> DocumentSummary:
 
 def test_names() -> None:
     backend = ExtractiveBackend()
-    assert (backend.name, backend.model, backend.prompt_version) == ("extractive-v3",) * 3
+    assert (backend.name, backend.model, backend.prompt_version) == (
+        "extractive",  # the family; the version is the model and prompt version
+        "extractive-v3",
+        "extractive-v3",
+    )
 
 
 ROLE_FIELD: dict[str, Section] = {

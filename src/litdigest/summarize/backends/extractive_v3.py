@@ -156,7 +156,7 @@ class _Sentence:
 class ExtractiveV3Backend(ExtractiveBase):
     """Role-classifier extractive summarizer with a budget (see the module docstring)."""
 
-    name = "extractive-v3"
+    name = "extractive"  # the family; the version is the model and prompt version
     model = VERSION
     prompt_version = VERSION
 
