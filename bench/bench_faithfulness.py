@@ -43,11 +43,12 @@ if str(ROOT) not in sys.path:
 from tests.loopback_faults import FAITHFULNESS_FAULTS, Injection  # noqa: E402
 from tests.loopback_server import Fault, FaultPlan, LoopbackServer  # noqa: E402
 
+from bench.support import CollectingFailures, CollectingSink  # noqa: E402
 from litdigest.chunk.chunker import Chunker  # noqa: E402
 from litdigest.config import Settings  # noqa: E402
 from litdigest.digest.build import build_digest  # noqa: E402
 from litdigest.documents import Document  # noqa: E402
-from litdigest.errors import InputError, LitdigestError  # noqa: E402
+from litdigest.errors import InputError  # noqa: E402
 from litdigest.prepare import iter_documents  # noqa: E402
 from litdigest.store.store import Store  # noqa: E402
 from litdigest.summarize.backends.base import Budget  # noqa: E402
@@ -58,25 +59,6 @@ from litdigest.summarize.schema import DocumentSummary, SupportLog  # noqa: E402
 from litdigest.summarize.support import check_support, check_tldr  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.summaries: list[DocumentSummary] = []
-
-    def write(self, summary: DocumentSummary) -> None:
-        self.summaries.append(summary)
-
-    def close(self) -> None:
-        pass
-
-
-class _Failures:
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def fail(self, err: LitdigestError) -> None:
-        self.errors.append(err.message)
 
 
 def load_corpus(cochrane: int, tmp: Path, settings: Settings) -> dict[str, list[Document]]:
@@ -112,7 +94,7 @@ def _settings(base_url: str, db: Path) -> Settings:
 async def _run(
     docs: list[Document], backend: Any, store: Store, settings: Settings
 ) -> list[DocumentSummary]:
-    sink, failures = _Sink(), _Failures()
+    sink, failures = CollectingSink(), CollectingFailures()
     await run_batch(
         docs,
         backend,

@@ -15,7 +15,6 @@ Documents are ingested and cleaned before the clock starts (cleaning has its own
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
@@ -23,10 +22,11 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
+from bench.support import CollectingFailures, loopback_settings
 from litdigest.chunk.chunker import Chunker
 from litdigest.config import Settings
 from litdigest.documents import Document, content_hash
-from litdigest.errors import InputError, LitdigestError
+from litdigest.errors import InputError
 from litdigest.prepare import iter_documents
 from litdigest.store.store import Store
 from litdigest.summarize.backends.base import Budget
@@ -47,14 +47,6 @@ class _CountingSink:
 
     def close(self) -> None:
         pass
-
-
-class _Failures:
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def fail(self, err: LitdigestError) -> None:
-        self.errors.append(err.message)
 
 
 def _documents(abstracts: list[str], tmp: Path, settings: Settings) -> list[Document]:
@@ -110,7 +102,7 @@ async def _run(
     concurrency: int,
     chunker: Chunker | None = None,
 ) -> tuple[BatchResult, float, int]:
-    sink, failures = _CountingSink(), _Failures()
+    sink, failures = _CountingSink(), CollectingFailures()
     start = time.perf_counter()
     result = await run_batch(
         docs,
@@ -133,19 +125,9 @@ def _calls(store: Store) -> int:
 
 
 def _settings(base_url: str, concurrency: int) -> Settings:
-    env = {"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-bench-not-a-real-key"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        settings = Settings(summarize={"concurrency": concurrency})
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    settings.openai.model = "gpt-4o-mini"
-    return settings
+    return loopback_settings(
+        base_url, "sk-bench-not-a-real-key", summarize={"concurrency": concurrency}
+    )
 
 
 WARMUP_DOCS: Final = 8

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from lxml import etree
 from pydantic import SecretStr
 
 from bench.bench_summarize import LoopbackProcess
+from bench.support import CollectingSink, loopback_settings
 from litdigest.chunk.chunker import Chunker, sentence_spans
 from litdigest.chunk.tokens import count_tokens, get_encoding
 from litdigest.config import Settings
@@ -168,29 +168,7 @@ def their_grounding(output: str, source: str) -> float:
 
 
 def _settings(base_url: str) -> Settings:
-    old = {k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY")}
-    os.environ.update({"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-bench-not-real"})
-    try:
-        settings = Settings()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    settings.openai.model = "gpt-4o-mini"
-    return settings
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.summaries: list[DocumentSummary] = []
-
-    def write(self, summary: DocumentSummary) -> None:
-        self.summaries.append(summary)
-
-    def close(self) -> None:
-        pass
+    return loopback_settings(base_url, "sk-bench-not-real")
 
 
 class _Failures:
@@ -202,7 +180,7 @@ def _ours_one(doc: Document, base_url: str, tmp: Path) -> tuple[Tally, DocumentS
     tally = Tally()
     settings = _settings(base_url)
     backend = OpenAIBackend(settings, transport=lambda: CountingTransport(tally))
-    sink = _Sink()
+    sink = CollectingSink()
     with Store(tmp / f"ours-{doc.doc_id}.db") as store:
         asyncio.run(
             run_batch([doc], backend, store, sink, _Failures(), concurrency=8, budget=Budget())

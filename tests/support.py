@@ -33,15 +33,55 @@ def cochrane_or_examples(tmp_path: Path, n: int) -> Path:
     return folder
 
 
-def cleaned_texts(paths: list[Path], env: dict[str, str]) -> dict[str, str]:
-    """doc_id -> cleaned text of every document under ``paths``, from ``litdigest clean --json``."""
-    result = subprocess.run(
-        [sys.executable, "-m", "litdigest", "clean", "--json", *map(str, paths)],
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment without OpenAI or litdigest settings (and no user config file)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "LITDIGEST_")) and k != "NO_COLOR"
+    }
+    env["LITDIGEST_CONFIG"] = str(tmp_path / "no-such-config.toml")
+    env.update(extra)
+    return env
+
+
+def run(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """``litdigest ARGS`` in a subprocess (output captured as text)."""
+    return subprocess.run(
+        [sys.executable, "-m", "litdigest", *args],
         capture_output=True,
         text=True,
         env=env,
-        timeout=180,
+        timeout=timeout,
     )
+
+
+def summarize_through(
+    base_url: str,
+    db: Path,
+    *args: str,
+    env: dict[str, str],
+    timeout: float,
+    backend: str = "openai",
+) -> subprocess.CompletedProcess[str]:
+    """``litdigest summarize ARGS`` against the server at ``base_url``, into the store ``db``."""
+    return run(
+        "summarize",
+        "--backend",
+        backend,
+        "--base-url",
+        base_url,
+        "--db",
+        str(db),
+        *args,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def cleaned_texts(paths: list[Path], env: dict[str, str]) -> dict[str, str]:
+    """doc_id -> cleaned text of every document under ``paths``, from ``litdigest clean --json``."""
+    result = run("clean", "--json", *map(str, paths), env=env)
     assert result.returncode == 0, result.stderr
     docs = [json.loads(line) for line in result.stdout.splitlines() if line]
     return {d["doc_id"]: d["text"] for d in docs}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.openai_batch import (
     EXIT_PENDING,
     PlannedRequest,
+    ResumeResult,
     build_requests,
     cancel,
     make_client,
@@ -35,7 +35,7 @@ from litdigest.summarize.openai_batch import (
 )
 from litdigest.summarize.schema import DocumentSummary
 from tests.loopback_server import BatchPlan, Fault, LoopbackServer
-from tests.support import cochrane_or_examples
+from tests.support import clean_env, cochrane_or_examples, run
 
 KEY = "sk-test-BATCH-SECRET-0123456789"
 MODEL = "gpt-4o-mini"  # a priced model name, so batch pricing shows in the costs
@@ -69,6 +69,14 @@ class Failures:
 
     def fail(self, err: LitdigestError) -> None:
         self.errors.append(err)
+
+
+def _resume_all(store: Store, settings: Settings) -> tuple[ResumeResult, ListSink]:
+    """``resume`` (polling fast) until every job is done; it must exit 0."""
+    sink, failures = ListSink(), Failures()
+    done = resume(store, settings, make_client(settings), poll_s=0.05, sink=sink, reporter=failures)
+    assert done.exit_code == 0, failures.errors
+    return done, sink
 
 
 def _chat_requests(srv: LoopbackServer) -> int:
@@ -245,11 +253,7 @@ def test_failed_items_are_resent_through_the_online_path(tmp_path: Path) -> None
         docs = _docs(corpus, settings)
         with Store(tmp_path / "f.db") as store:
             submitted = submit(docs, settings, store, make_client(settings))
-            sink, failures = ListSink(), Failures()
-            done = resume(
-                store, settings, make_client(settings), poll_s=0.05, sink=sink, reporter=failures
-            )
-            assert done.exit_code == 0, failures.errors
+            done, sink = _resume_all(store, settings)
             assert done.failed_items > 0 and done.ok + done.failed_items == submitted.requests
             assert {s.doc_id for s in sink.items} == {d.doc_id for d in docs}
             _check_grounded(store, sink.items)
@@ -266,11 +270,7 @@ def test_an_expired_batch_is_collected_and_the_rest_sent_online(tmp_path: Path) 
         docs = _docs(corpus, settings)
         with Store(tmp_path / "e.db") as store:
             submitted = submit(docs, settings, store, make_client(settings))
-            sink, failures = ListSink(), Failures()
-            done = resume(
-                store, settings, make_client(settings), poll_s=0.05, sink=sink, reporter=failures
-            )
-            assert done.exit_code == 0, failures.errors
+            done, sink = _resume_all(store, settings)
             (job,) = store.batch_jobs()
             assert job.status == "expired" and job.finished_at is not None
             assert done.ok == 4 and done.failed_items == submitted.requests - 4
@@ -287,11 +287,7 @@ def test_cancel_then_resume_sends_everything_online(tmp_path: Path) -> None:
             submit(docs, settings, store, make_client(settings))
             ((job, status),) = cancel(store, make_client(settings))
             assert status == "cancelling"
-            sink, failures = ListSink(), Failures()
-            done = resume(
-                store, settings, make_client(settings), poll_s=0.05, sink=sink, reporter=failures
-            )
-            assert done.exit_code == 0
+            _, sink = _resume_all(store, settings)
             refreshed = store.batch_job(job.id)
             assert refreshed is not None and refreshed.status == "cancelled"
             assert {s.doc_id for s in sink.items} == {d.doc_id for d in docs}
@@ -318,11 +314,7 @@ def test_long_documents_batch_their_map_step_and_reduce_online(tmp_path: Path) -
             (job,) = submitted.jobs
             kinds = {r.kind for r in store.batch_requests(job.id)}
             assert kinds == {"map"} and submitted.requests > 1
-            sink, failures = ListSink(), Failures()
-            done = resume(
-                store, settings, make_client(settings), poll_s=0.05, sink=sink, reporter=failures
-            )
-            assert done.exit_code == 0, failures.errors
+            _, sink = _resume_all(store, settings)
             (summary,) = sink.items
             assert summary.prompt_version == "map-v1+reduce-v1"
             assert _chat_requests(srv) == 1  # only the reduce step went online
@@ -330,23 +322,11 @@ def test_long_documents_batch_their_map_step_and_reduce_online(tmp_path: Path) -
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LITDIGEST_"))}
-    env["LITDIGEST_CONFIG"] = str(tmp_path / "no-config.toml")
-    env["OPENAI_API_KEY"] = KEY
-    env["LITDIGEST_OPENAI__MODEL"] = MODEL
-    return env
+    return clean_env(tmp_path, OPENAI_API_KEY=KEY, LITDIGEST_OPENAI__MODEL=MODEL)
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "litdigest", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return run(*args, env=env, timeout=300)
 
 
 def test_cli_submit_and_resume_in_separate_processes(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_summarize_cli import clean_env
+from tests.support import clean_env
 
 REPO = Path(__file__).resolve().parents[1]
 NOTE = REPO / "examples" / "notes.md"

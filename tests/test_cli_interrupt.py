@@ -6,35 +6,27 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from litdigest.cli.app import main
-from tests.test_tui_support import sample_store
+from tests.support import clean_env
+from tests.test_tui_support import isolated_sample_store
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 INTERRUPTED = re.compile(r"^litdigest: interrupted: (.+)$")
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "LITDIGEST_")) and k != "NO_COLOR"
-    }
-    env["LITDIGEST_CONFIG"] = str(tmp_path / "no-such-config.toml")
-    env.update(extra)
-    return env
+ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[=>])")
 
 
 def summaries_in(db: Path) -> int:
@@ -144,12 +136,7 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from tests.test_tui_support import isolate_env
-
-    isolate_env(monkeypatch, tmp_path)
-    path = tmp_path / "store.db"
-    sample_store(path)
-    return path
+    return isolated_sample_store(monkeypatch, tmp_path, "store.db")
 
 
 def test_digest_and_export_say_nothing_was_written(
@@ -228,3 +215,67 @@ def test_import_and_batch_resume_count_from_the_store(
     assert code == 130
     said = the_interrupted_line(err)
     assert said.startswith("0 finished document(s) kept in the store"), said
+
+
+# ---- review: the TUI reads Ctrl-C as a key; a SIGINT from outside (kill -INT) --------------
+
+
+def _review_in_a_terminal(
+    store: Path, env: dict[str, str], end: Callable[[Any, int], object]
+) -> tuple[str, int]:
+    """Run ``litdigest review`` under a pseudo-terminal, wait until it has drawn its key bar,
+    call ``end(proc, master_fd)``; (everything the terminal showed, exit code)."""
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "litdigest", "review", "--db", str(store)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**env, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"},
+        start_new_session=True,
+    )
+    os.close(slave)
+    shown = bytearray()
+
+    def read_until(done: Callable[[], bool], seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not done() and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.05)[0]:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the terminal closed: the process has ended
+                    return
+                if not chunk:
+                    return
+                shown.extend(chunk)
+
+    try:
+        read_until(lambda: b"palette" in shown, 120)  # the key bar: the app is up
+        assert proc.poll() is None, shown.decode("utf-8", "replace")[-500:]
+        end(proc, master)
+        read_until(lambda: proc.poll() is not None, 60)
+        proc.wait(timeout=30)
+        read_until(lambda: False, 0.3)  # what it printed last
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    return shown.decode("utf-8", "replace"), proc.returncode
+
+
+def test_review_ends_an_outside_sigint_like_the_other_commands(store: Path, tmp_path: Path) -> None:
+    env = clean_env(tmp_path, HOME=str(tmp_path))
+    shown, code = _review_in_a_terminal(
+        store, env, lambda proc, fd: proc.send_signal(signal.SIGINT)
+    )
+    assert code == 130, shown[-500:]
+    assert "Traceback" not in shown
+    last = shown.rsplit("\x1b[?1049l", 1)[-1]  # after the TUI gave the screen back
+    said = [m.group(1) for m in map(INTERRUPTED.match, ANSI.sub("", last).splitlines()) if m]
+    assert said == ["every review decision made is saved in the store"], last
+
+    shown, code = _review_in_a_terminal(store, env, lambda proc, fd: os.write(fd, b"q"))
+    assert code == 0, shown[-500:]  # quitting with its key stays a plain exit
+    assert "interrupted" not in shown

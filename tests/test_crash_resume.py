@@ -22,6 +22,7 @@ import pytest
 
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import DocumentSummary
+from tests.support import clean_env
 
 N_DOCS = 400
 KILLS = 20
@@ -39,12 +40,6 @@ def _write_corpus(root: Path, first: int, n: int) -> None:
             f"suggest that Flt3L could be combined with checkpoint inhibitors in trial {i}.\n",
             encoding="utf-8",
         )
-
-
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LITDIGEST_"))}
-    env["LITDIGEST_CONFIG"] = str(tmp_path / "no-config.toml")
-    return env
 
 
 def _cmd(db: Path, *paths: Path, extra: tuple[str, ...] = ()) -> list[str]:
@@ -139,7 +134,7 @@ def _kill_when(proc: subprocess.Popen[bytes], db: Path, target: int, deadline: f
 def test_kill_9_twenty_times_then_identical_output(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     _write_corpus(corpus, 0, N_DOCS)
-    env = _env(tmp_path)
+    env = clean_env(tmp_path)
     t0 = time.monotonic()
     ref = subprocess.run(
         _cmd(tmp_path / "ref.db", corpus), env=env, capture_output=True, text=True, timeout=300
@@ -205,7 +200,7 @@ def test_two_processes_on_one_store_with_overlapping_inputs(tmp_path: Path) -> N
     _write_corpus(shared, 0, 150)
     _write_corpus(only_a, 150, 60)
     _write_corpus(only_b, 210, 60)
-    env = _env(tmp_path)
+    env = clean_env(tmp_path)
     ref = subprocess.run(
         _cmd(tmp_path / "ref.db", shared, only_a, only_b),
         env=env,

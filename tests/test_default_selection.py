@@ -38,12 +38,9 @@ def test_review_app_digest_screen_uses_the_default(
     from textual.widgets import Static
 
     from litdigest.tui.screens import DigestScreen
-    from tests.test_tui import drive, make_app
-    from tests.test_tui_support import isolate_env
+    from tests.test_tui_support import drive, isolated_sample_store, make_app
 
-    isolate_env(monkeypatch, tmp_path)
-    db = tmp_path / "tui.db"
-    sample_store(db)
+    db = isolated_sample_store(monkeypatch, tmp_path, "tui.db")
 
     def title(pilot: Pilot[None]) -> str:
         assert isinstance(pilot.app.screen, DigestScreen)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,7 @@ from litdigest.summarize.backends.base import CallContext
 from litdigest.summarize.backends.openai import OpenAIBackend
 from litdigest.summarize.schema import Claim, DocumentSummary, EvidenceKind, Quote
 from tests.loopback_server import LoopbackServer
+from tests.support import clean_env, run
 
 DOC_A = """Interferon signalling and T cell infiltration in melanoma
 
@@ -44,20 +43,8 @@ restore responses to PD-1 blockade.
 """
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LITDIGEST_"))}
-    env["LITDIGEST_CONFIG"] = str(tmp_path / "no-config.toml")
-    return env
-
-
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "litdigest", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return run(*args, env=env, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +57,13 @@ def contra_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (tmp / "in" / "b.txt").write_text(DOC_B, encoding="utf-8")
     db = tmp / "c.db"
     result = _run(
-        "summarize", "--backend", "extractive-v2", "--db", str(db), str(tmp / "in"), env=_env(tmp)
+        "summarize",
+        "--backend",
+        "extractive-v2",
+        "--db",
+        str(db),
+        str(tmp / "in"),
+        env=clean_env(tmp),
     )
     assert result.returncode == 0, result.stderr
     return db
@@ -185,7 +178,7 @@ def test_cluster_average_linkage() -> None:
 
 
 def test_digest_flags_the_disagreement(contra_db: Path, tmp_path: Path) -> None:
-    result = _run("digest", "--db", str(contra_db), "--format", "json", env=_env(tmp_path))
+    result = _run("digest", "--db", str(contra_db), "--format", "json", env=clean_env(tmp_path))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["documents"] == 2 and data["synthesis"] == "extractive"
@@ -198,7 +191,7 @@ def test_digest_flags_the_disagreement(contra_db: Path, tmp_path: Path) -> None:
     # every claim cites its document and carries a verbatim quote
     assert all(c["ref"] in (1, 2) and c["quote"] for c in data["claims"])
     assert [r["n"] for r in data["references"]] == [1, 2]
-    md = _run("digest", "--db", str(contra_db), env=_env(tmp_path)).stdout
+    md = _run("digest", "--db", str(contra_db), env=clean_env(tmp_path)).stdout
     assert "## Where the documents disagree" in md and "increases vs decreases" in md
     assert "## References" in md and "1. Interferon signalling and T cell" in md
 
@@ -343,7 +336,7 @@ def test_html_is_self_contained_and_escapes_untrusted_text(tmp_path: Path) -> No
     _store_with_hostile_title(db)
     out = tmp_path / "digest.html"
     result = _run(
-        "digest", "--db", str(db), "--format", "html", "--out", str(out), env=_env(tmp_path)
+        "digest", "--db", str(db), "--format", "html", "--out", str(out), env=clean_env(tmp_path)
     )
     assert result.returncode == 0, result.stderr
     html = out.read_text(encoding="utf-8")
@@ -375,7 +368,7 @@ def test_markdown_escapes_and_json_round_trips(tmp_path: Path) -> None:
 
 def test_examples_digest_offline(tmp_path: Path) -> None:
     """The bundled examples, summarized offline, give a cited digest in every format."""
-    env = _env(tmp_path)
+    env = clean_env(tmp_path)
     db = str(tmp_path / "ex.db")
     repo = Path(__file__).resolve().parents[1]
     assert (

@@ -28,7 +28,7 @@ import pytest
 from pypdf import PdfWriter
 
 from litdigest.cli.common import printable
-from tests.support import failure_lines
+from tests.support import clean_env, failure_lines
 
 REPO = Path(__file__).resolve().parents[1]
 MARKER = "XXE-LEAK-MARKER-4f1d2c"
@@ -97,15 +97,7 @@ _GUARDED_CLI = textwrap.dedent(
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "LITDIGEST_")) and k != "NO_COLOR"
-    }
-    env["LITDIGEST_CONFIG"] = str(tmp_path / "no-such-config.toml")
-    env["NET_LOG"] = str(tmp_path / "net.log")
-    env.update(extra)
-    return env
+    return clean_env(tmp_path, NET_LOG=str(tmp_path / "net.log"), **extra)
 
 
 def _guarded(tmp_path: Path) -> list[str]:

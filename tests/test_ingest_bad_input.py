@@ -131,28 +131,36 @@ def test_malformed_ris_without_records(tmp_path: Path) -> None:
     assert "malformed RIS" in err.reason
 
 
-def test_malformed_bibtex(tmp_path: Path) -> None:
-    path = tmp_path / "bad.bib"
-    path.write_text("@article{key, title = {Never closed, year = 2020\n")
-    assert "BibTeX" in _error(path).reason
-
-
-def test_medline_record_without_title_or_abstract(tmp_path: Path) -> None:
-    path = tmp_path / "bad.txt"
-    path.write_text("PMID- 1\nOWN - NLM\nDP  - 2001\nSO  - Nowhere.\n")
-    assert "neither a title nor an abstract" in _error(path).reason
-
-
-def test_malformed_xml(tmp_path: Path) -> None:
-    path = tmp_path / "bad.xml"
-    path.write_text("<PubmedArticleSet><PubmedArticle><MedlineCitation>")
-    assert "malformed XML" in _error(path).reason
-
-
-def test_pubmed_xml_without_articles(tmp_path: Path) -> None:
-    path = tmp_path / "empty.xml"
-    path.write_text("<PubmedArticleSet></PubmedArticleSet>")
-    assert "no PubmedArticle" in _error(path).reason
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        pytest.param(
+            "bad.bib", "@article{key, title = {Never closed, year = 2020\n", "BibTeX", id="bibtex"
+        ),
+        pytest.param(
+            "bad.txt",
+            "PMID- 1\nOWN - NLM\nDP  - 2001\nSO  - Nowhere.\n",
+            "neither a title nor an abstract",
+            id="medline-without-title-or-abstract",
+        ),
+        pytest.param(
+            "bad.xml",
+            "<PubmedArticleSet><PubmedArticle><MedlineCitation>",
+            "malformed XML",
+            id="malformed-xml",
+        ),
+        pytest.param(
+            "empty.xml",
+            "<PubmedArticleSet></PubmedArticleSet>",
+            "no PubmedArticle",
+            id="pubmed-xml-without-articles",
+        ),
+    ],
+)
+def test_malformed_record_file(tmp_path: Path, name: str, content: str, reason: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    assert reason in _error(path).reason
 
 
 XXE = b"""<?xml version="1.0"?>

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.loopback_server import Fault, LoopbackServer, RecordedRequest
-from tests.support import failure_lines
-from tests.test_summarize_cli import FAKE_KEY, clean_env, run
+from tests.support import clean_env, failure_lines, summarize_through
+from tests.test_summarize_cli import FAKE_KEY
 
 HOSTILE = """Tumour-associated macrophages and immune evasion
 
@@ -53,18 +53,7 @@ def _text(message: dict[str, Any]) -> str:
 
 def _summarize(srv: LoopbackServer, tmp_path: Path, corpus: Path) -> Any:
     env = clean_env(tmp_path, OPENAI_API_KEY=FAKE_KEY)
-    return run(
-        "summarize",
-        "--backend",
-        "openai",
-        "--base-url",
-        srv.base_url,
-        "--db",
-        str(tmp_path / "s.db"),
-        str(corpus),
-        env=env,
-        timeout=180,
-    )
+    return summarize_through(srv.base_url, tmp_path / "s.db", str(corpus), env=env, timeout=180)
 
 
 def test_document_cannot_close_the_fence_or_speak_as_a_role(tmp_path: Path) -> None:

@@ -19,8 +19,14 @@ import pytest
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import DocumentSummary
 from tests.loopback_server import Fault, FaultPlan, LoopbackServer, RecordedRequest
-from tests.support import cleaned_texts, cochrane_or_examples, failure_lines
-from tests.test_summarize_cli import FAKE_KEY, clean_env, run
+from tests.support import (
+    clean_env,
+    cleaned_texts,
+    cochrane_or_examples,
+    failure_lines,
+    summarize_through,
+)
+from tests.test_summarize_cli import FAKE_KEY
 
 N_DOCS = 20
 MAX_RETRIES = 3
@@ -32,19 +38,8 @@ INVENTED = "This invented sentence was never written in the article"
 def _summarize(
     srv: LoopbackServer, corpus: Path, db: Path, env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
-    return run(
-        "summarize",
-        "--backend",
-        "openai",
-        "--base-url",
-        srv.base_url,
-        "--concurrency",
-        "8",
-        "--db",
-        str(db),
-        str(corpus),
-        env=env,
-        timeout=300,
+    return summarize_through(
+        srv.base_url, db, "--concurrency", "8", str(corpus), env=env, timeout=300
     )
 
 

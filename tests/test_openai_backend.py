@@ -283,25 +283,25 @@ def test_malformed_json_is_repaired_or_reasked() -> None:
     assert summary.mechanism
 
 
-def test_schema_invalid_reply_is_reasked_with_the_error() -> None:
+@pytest.mark.parametrize(
+    ("fault", "reask_says"),
+    [
+        (Fault.SCHEMA_INVALID, "does not match the schema"),
+        (Fault.INVENTED_QUOTE, "could not be found verbatim"),
+        (Fault.REFUSAL, "allowed"),
+    ],
+)
+def test_a_bad_reply_is_reasked_with_what_was_wrong_then_grounded(
+    fault: Fault, reask_says: str
+) -> None:
     doc = make_doc()
-    with LoopbackServer(faults=FaultPlan(script=[Fault.SCHEMA_INVALID])) as srv:
+    with LoopbackServer(faults=FaultPlan(script=[fault])) as srv:
         summary = summarize(make_backend(srv), doc)
         requests = chat_requests(srv)
     assert len(requests) == 2
-    assert "does not match the schema" in last_user_text(requests[1].body)
+    assert reask_says in last_user_text(requests[1].body)
     assert_grounded(summary, doc)
     assert summary.usage.calls == 2
-
-
-def test_invented_quotes_are_reasked_then_grounded() -> None:
-    doc = make_doc()
-    with LoopbackServer(faults=FaultPlan(script=[Fault.INVENTED_QUOTE])) as srv:
-        summary = summarize(make_backend(srv), doc)
-        requests = chat_requests(srv)
-    assert len(requests) == 2
-    assert "could not be found verbatim" in last_user_text(requests[1].body)
-    assert_grounded(summary, doc)
     assert summary.warnings == []
 
 
@@ -314,16 +314,6 @@ def test_invented_quotes_are_dropped_and_counted_without_reasking() -> None:
     dropped = [w for w in summary.warnings if "dropped claim" in w]
     assert len(dropped) == 2  # the invented quote and the altered one
     assert all("not found verbatim" in w for w in dropped)
-
-
-def test_refusal_is_reasked() -> None:
-    doc = make_doc()
-    with LoopbackServer(faults=FaultPlan(script=[Fault.REFUSAL])) as srv:
-        summary = summarize(make_backend(srv), doc)
-        requests = chat_requests(srv)
-    assert len(requests) == 2
-    assert "allowed" in last_user_text(requests[1].body)
-    assert_grounded(summary, doc)
 
 
 def test_persistent_refusal_is_a_non_retryable_error() -> None:

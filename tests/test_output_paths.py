@@ -5,35 +5,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from litdigest.summarize.sinks import safe_doc_filename
+from tests.support import clean_env, run
 
 BODY = (
     "Natural killer cells recognise stressed tumour cells through NKG2D ligands in mice. "
     "In a cohort of 90 patients, NK-cell infiltration predicted longer survival. "
     "IL-15 superagonists could be combined with checkpoint blockade in clinical trials."
 )
-
-
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LITDIGEST_"))}
-    env["LITDIGEST_CONFIG"] = str(tmp_path / "no-config.toml")
-    return env
-
-
-def _litdigest(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "litdigest", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
 
 
 def _corpus(root: Path) -> None:
@@ -73,8 +56,8 @@ def _tree(root: Path, skip: set[Path]) -> set[str]:
 def test_nothing_is_written_outside_out(tmp_path: Path, fmt: str) -> None:
     corpus = tmp_path / "corpus"
     _corpus(corpus)
-    env = _env(tmp_path)
-    cleaned = _litdigest("clean", "--json", str(corpus), env=env)
+    env = clean_env(tmp_path)
+    cleaned = run("clean", "--json", str(corpus), env=env)
     docs = [json.loads(x) for x in cleaned.stdout.splitlines()]
     assert len(docs) == 5, cleaned.stderr
     assert any(d["metadata"]["title"] and ".." in d["metadata"]["title"] for d in docs)
@@ -91,7 +74,7 @@ def test_nothing_is_written_outside_out(tmp_path: Path, fmt: str) -> None:
         (out / name).symlink_to(victim)
     (out / "escape").symlink_to(outside, target_is_directory=True)
     before = _tree(tmp_path, {out, tmp_path / "s.db"})
-    result = _litdigest(
+    result = run(
         "summarize",
         str(corpus),
         "--backend",

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from tests.loopback_server import Fault, FaultPlan, LoopbackServer
-from tests.test_summarize_cli import FAKE_KEY, clean_env, run
+from tests.support import clean_env, run, summarize_through
+from tests.test_summarize_cli import FAKE_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 assert FAKE_KEY == "sk-test-LITDIGEST-SECRET-0123456789"
@@ -88,18 +89,8 @@ def _summarize(srv: LoopbackServer, work: Path, corpus: Path, *extra: str) -> An
         LITDIGEST_SUMMARIZE__MAX_RETRIES="1",
         LITDIGEST_OPENAI__TIMEOUT_S="5",
     )
-    return run(
-        "summarize",
-        "--backend",
-        "auto",
-        "--base-url",
-        srv.base_url,
-        "--db",
-        str(work / "store.db"),
-        str(corpus),
-        *extra,
-        env=env,
-        timeout=240,
+    return summarize_through(
+        srv.base_url, work / "store.db", str(corpus), *extra, env=env, timeout=240, backend="auto"
     )
 
 

@@ -9,8 +9,14 @@ import pytest
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import DocumentSummary
 from tests.loopback_server import Fault, FaultPlan, LoopbackServer
-from tests.support import cleaned_texts, cochrane_or_examples
-from tests.test_summarize_cli import FAKE_KEY, clean_env, run, summaries
+from tests.support import (
+    clean_env,
+    cleaned_texts,
+    cochrane_or_examples,
+    run,
+    summarize_through,
+)
+from tests.test_summarize_cli import FAKE_KEY, summaries
 
 
 def assert_grounded(out: list[DocumentSummary], texts: dict[str, str]) -> None:
@@ -56,16 +62,11 @@ def test_faulty_server_every_document_completes_without_invented_quotes(tmp_path
     )
     env = clean_env(tmp_path, OPENAI_API_KEY=FAKE_KEY)
     with LoopbackServer(faults=plan) as srv:
-        result = run(
-            "summarize",
-            "--backend",
-            "openai",
-            "--base-url",
+        result = summarize_through(
             srv.base_url,
+            tmp_path / "f.db",
             "--concurrency",
             "8",
-            "--db",
-            str(tmp_path / "f.db"),
             str(corpus),
             env=env,
             timeout=600,

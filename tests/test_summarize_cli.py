@@ -16,32 +16,12 @@ from typing import Any
 import pytest
 
 from litdigest.summarize.schema import DocumentSummary
+from tests import support
+from tests.support import clean_env, run
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 FAKE_KEY = "sk-test-LITDIGEST-SECRET-0123456789"
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment without OpenAI or litdigest settings (and no user config file)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "LITDIGEST_")) and k != "NO_COLOR"
-    }
-    env["LITDIGEST_CONFIG"] = str(tmp_path / "no-such-config.toml")
-    env.update(extra)
-    return env
-
-
-def run(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "litdigest", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
 
 
 def summaries(stdout: str) -> list[DocumentSummary]:
@@ -52,16 +32,7 @@ def summaries(stdout: str) -> list[DocumentSummary]:
 def cleaned_texts() -> dict[str, str]:
     """doc_id -> cleaned text of every example, from ``litdigest clean --json``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LITDIGEST_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "litdigest", "clean", "--json", str(EXAMPLES)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
-    docs = [json.loads(line) for line in result.stdout.splitlines() if line]
-    return {d["doc_id"]: d["text"] for d in docs}
+    return support.cleaned_texts([EXAMPLES], env)
 
 
 @pytest.fixture

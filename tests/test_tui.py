@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -12,40 +10,22 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Markdown, OptionList, TextArea
 
 from litdigest.review.decisions import Reviewer
-from litdigest.store.store import ClaimState, Store
-from litdigest.tui.app import LATEST_EVAL_REPORT, ReviewApp, ReviewScreen
+from litdigest.store.rows import ClaimState
+from litdigest.store.store import Store
+from litdigest.tui.app import LATEST_EVAL_REPORT, ReviewScreen
 from litdigest.tui.screens import DigestScreen, EditScreen, EvalReportScreen, FlagScreen, HelpScreen
-from tests.test_tui_support import isolate_env, make_settings, sample_store
-
-SIZE = (100, 32)
+from tests.test_tui_support import (
+    drive,
+    isolate_env,
+    isolated_sample_store,
+    make_app,
+    palette,
+)
 
 
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    isolate_env(monkeypatch, tmp_path)
-    path = tmp_path / "tui.db"
-    sample_store(path)
-    return path
-
-
-def make_app(db: Path, tmp_path: Path, **keys: str) -> ReviewApp:
-    return ReviewApp(
-        db,
-        settings=make_settings(**keys),
-        state_dir=tmp_path / "state",
-        export_dir=tmp_path / "exports",
-    )
-
-
-def drive(app: ReviewApp, script: Callable[[Pilot[None], ReviewScreen], Awaitable[None]]) -> None:
-    async def run() -> None:
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, ReviewScreen)
-            await script(pilot, screen)
-
-    asyncio.run(run())
+    return isolated_sample_store(monkeypatch, tmp_path, "tui.db")
 
 
 def focused(pilot: Pilot[None]) -> object:
@@ -244,15 +224,6 @@ def test_digest_screen_and_export(db: Path, tmp_path: Path) -> None:
     drive(make_app(db, tmp_path), script)
 
 
-async def _palette(pilot: Pilot[None], command: str) -> None:
-    await pilot.press("ctrl+p")
-    await pilot.pause()
-    await pilot.press(*command)
-    await pilot.pause(0.3)
-    await pilot.press("enter")
-    await pilot.pause()
-
-
 def test_palette_exports_all_formats(db: Path, tmp_path: Path) -> None:
     async def script(pilot: Pilot[None], screen: ReviewScreen) -> None:
         await pilot.press("a")
@@ -262,7 +233,7 @@ def test_palette_exports_all_formats(db: Path, tmp_path: Path) -> None:
         assert "eval: open the latest report" in names
         assert not any("with openai" in n for n in names)  # not configured
         for label, suffix in (("Markdown", "md"), ("JSON", "json"), ("CSV", "csv")):
-            await _palette(pilot, f"export: digest as {label}")
+            await palette(pilot, f"export: digest as {label}")
             await pilot.press("enter")  # the path modal, prefilled with the default
             await pilot.pause()
             out = tmp_path / "exports" / f"litdigest-digest.{suffix}"
@@ -285,7 +256,7 @@ def test_palette_offers_openai_when_configured(
 def test_summarize_again_runs_in_a_worker(db: Path, tmp_path: Path) -> None:
     async def script(pilot: Pilot[None], screen: ReviewScreen) -> None:
         before = screen.reviewer.summary_id(screen.doc_id or "")
-        await _palette(pilot, "summarize: re-run the selected document with extractive")
+        await palette(pilot, "summarize: re-run the selected document with extractive")
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         after = screen.reviewer.summary_id(screen.doc_id or "")
@@ -325,7 +296,7 @@ def test_summarize_failure_is_a_notification(
 
 def test_eval_report(db: Path, tmp_path: Path) -> None:
     async def script(pilot: Pilot[None], screen: ReviewScreen) -> None:
-        await _palette(pilot, "eval: open the latest report")
+        await palette(pilot, "eval: open the latest report")
         messages = [n.message for n in pilot.app._notifications]
         assert "No eval report yet." in messages
         state = tmp_path / "state"
@@ -333,7 +304,7 @@ def test_eval_report(db: Path, tmp_path: Path) -> None:
         report = tmp_path / "report.md"
         report.write_text("# Eval report\n\nfaithfulness **0.93**\n", encoding="utf-8")
         (state / LATEST_EVAL_REPORT).write_text(f"{report}\n", encoding="utf-8")
-        await _palette(pilot, "eval: open the latest report")
+        await palette(pilot, "eval: open the latest report")
         assert isinstance(pilot.app.screen, EvalReportScreen)
         assert pilot.app.screen.query_one(Markdown).source.startswith("# Eval report")
         await pilot.press("escape")
@@ -344,7 +315,7 @@ def test_eval_report(db: Path, tmp_path: Path) -> None:
         (run / "report.json").write_text("{}", encoding="utf-8")
         (run / "report.md").write_text("# From the JSON pointer\n", encoding="utf-8")
         (state / LATEST_EVAL_REPORT).write_text(str(run / "report.json"), encoding="utf-8")
-        await _palette(pilot, "eval: open the latest report")
+        await palette(pilot, "eval: open the latest report")
         assert isinstance(pilot.app.screen, EvalReportScreen)
         assert pilot.app.screen.query_one(Markdown).source.startswith("# From the JSON")
 

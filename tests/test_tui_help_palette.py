@@ -3,7 +3,6 @@ Screenshot command, and the backends offered for summarizing again (with reasons
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 from collections.abc import Awaitable, Callable, Iterator
@@ -20,17 +19,13 @@ from litdigest.summarize.backends import registry
 from litdigest.summarize.backends.base import Backend
 from litdigest.tui.app import ReviewApp, ReviewScreen
 from litdigest.tui.screens import DigestScreen, HelpScreen, SavePathScreen
-from tests.test_tui_support import isolate_env, make_settings, sample_store
-
-SIZE = (100, 32)
+from tests import test_tui_support as support
+from tests.test_tui_support import isolated_sample_store, make_app, make_settings, palette
 
 
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    isolate_env(monkeypatch, tmp_path)
-    path = tmp_path / "tui.db"
-    sample_store(path)
-    return path
+    return isolated_sample_store(monkeypatch, tmp_path, "tui.db")
 
 
 @pytest.fixture
@@ -42,23 +37,8 @@ def umask_027() -> Iterator[None]:
         os.umask(old)
 
 
-def make_app(db: Path, tmp_path: Path, export_dir: Path | None = None, **keys: str) -> ReviewApp:
-    return ReviewApp(
-        db,
-        settings=make_settings(**keys),
-        state_dir=tmp_path / "state",
-        export_dir=export_dir if export_dir is not None else tmp_path / "exports",
-    )
-
-
 def drive(app: ReviewApp, script: Callable[[Pilot[None]], Awaitable[None]]) -> None:
-    async def run() -> None:
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            assert isinstance(app.screen, ReviewScreen)
-            await script(pilot)
-
-    asyncio.run(run())
+    support.drive(app, lambda pilot, _screen: script(pilot))
 
 
 def help_text(pilot: Pilot[None]) -> str:
@@ -69,15 +49,6 @@ def help_text(pilot: Pilot[None]) -> str:
 
 def notes(pilot: Pilot[None]) -> list[str]:
     return [n.message for n in pilot.app._notifications]
-
-
-async def palette(pilot: Pilot[None], command: str) -> None:
-    await pilot.press("ctrl+p")
-    await pilot.pause()
-    await pilot.press(*command)
-    await pilot.pause(0.3)
-    await pilot.press("enter")
-    await pilot.pause()
 
 
 # ---- 1. help belongs to each screen ---------------------------------------------------------

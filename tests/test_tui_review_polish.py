@@ -4,8 +4,6 @@ warnings, the last position restored, evidence kinds in words. Driven with Textu
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
 
@@ -18,21 +16,23 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from litdigest.config import KeySettings
 from litdigest.documents import Document, Format, Metadata, content_hash
 from litdigest.review.decisions import Reviewer
-from litdigest.store.store import ClaimState, Store
+from litdigest.store.rows import ClaimState
+from litdigest.store.store import Store
 from litdigest.summarize.schema import Claim, DocumentSummary, EvidenceKind
 from litdigest.tui.app import ReviewApp, ReviewScreen
 from litdigest.tui.screens import EditScreen, HelpScreen
 from litdigest.tui.text import evidence_label
+from tests import test_tui_support as support
 from tests.test_tui_support import (
     HOSTILE_MARKUP,
+    drive,
     isolate_env,
+    isolated_sample_store,
     make_settings,
     quote,
     sample_store,
     screen_text,
 )
-
-SIZE: Final = (100, 32)
 
 # Our own short texts: the filter must find words that are only deep in the text.
 GAMMA_TEXT: Final = (
@@ -144,23 +144,7 @@ def polish_store(path: Path) -> tuple[str, str]:
 
 
 def make_app(db: Path, tmp_path: Path) -> ReviewApp:
-    return ReviewApp(
-        db, settings=make_settings(), state_dir=tmp_path / "state", export_dir=tmp_path / "out"
-    )
-
-
-Script = Callable[[Pilot[None], ReviewScreen], Awaitable[None]]
-
-
-def drive(app: ReviewApp, script: Script) -> None:
-    async def run() -> None:
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, ReviewScreen)
-            await script(pilot, screen)
-
-    asyncio.run(run())
+    return support.make_app(db, tmp_path, export_dir=tmp_path / "out")
 
 
 def all_states(db: Path) -> dict[str, dict[tuple[str, int], ClaimState]]:
@@ -186,10 +170,7 @@ def plain(widget: Static) -> str:
 
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    isolate_env(monkeypatch, tmp_path)
-    path = tmp_path / "tui.db"
-    sample_store(path)
-    return path
+    return isolated_sample_store(monkeypatch, tmp_path, "tui.db")
 
 
 @pytest.fixture

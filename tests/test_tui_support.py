@@ -7,25 +7,34 @@ markup-like text, ANSI escapes and a very long line.
 
 from __future__ import annotations
 
+import asyncio
 import io
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
 
 import pytest
 from rich.console import Console
 from textual.app import App
+from textual.pilot import Pilot
 
 from litdigest.config import KeySettings, ReviewSettings, Settings
 from litdigest.documents import Document, Format, Metadata, content_hash
 from litdigest.store.store import Store
 from litdigest.summarize.schema import Claim, DocumentSummary, EvidenceKind, Quote
+from litdigest.tui.app import ReviewApp, ReviewScreen
 
 __all__ = [
     "HOSTILE_MARKUP",
+    "SIZE",
     "add_document",
+    "drive",
     "hostile_store",
     "isolate_env",
+    "isolated_sample_store",
+    "make_app",
     "make_settings",
+    "palette",
     "quote",
     "sample_store",
     "screen_text",
@@ -55,6 +64,7 @@ BETA_TEXT: Final = (
 )
 
 HOSTILE_MARKUP: Final = "[@click=app.quit]click me[/]"
+SIZE: Final = (100, 32)
 LONG_LINE: Final = "x" * 3000
 
 HOSTILE_TEXT: Final = (
@@ -233,6 +243,47 @@ def isolate_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.setenv("LC_ALL", "C.UTF-8")
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+
+
+def isolated_sample_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str) -> Path:
+    """``sample_store`` at ``tmp_path / name`` under ``isolate_env``."""
+    isolate_env(monkeypatch, tmp_path)
+    path = tmp_path / name
+    sample_store(path)
+    return path
+
+
+def make_app(db: Path, tmp_path: Path, export_dir: Path | None = None, **keys: str) -> ReviewApp:
+    """The review app on ``db`` with state and exports under ``tmp_path``."""
+    return ReviewApp(
+        db,
+        settings=make_settings(**keys),
+        state_dir=tmp_path / "state",
+        export_dir=export_dir if export_dir is not None else tmp_path / "exports",
+    )
+
+
+def drive(app: ReviewApp, script: Callable[[Pilot[None], ReviewScreen], Awaitable[None]]) -> None:
+    """Run ``script`` against ``app`` (headless, ``SIZE``) once its review screen is up."""
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, ReviewScreen)
+            await script(pilot, screen)
+
+    asyncio.run(run())
+
+
+async def palette(pilot: Pilot[None], command: str) -> None:
+    """Run ``command`` from the command palette (ctrl+p, type, enter)."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*command)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await pilot.pause()
 
 
 def screen_text(app: App[Any]) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "printable",
     "safe_url",
     "say",
+    "write_output",
 ]
 
 PathsArg = Annotated[
@@ -88,6 +89,21 @@ def emit(line: str) -> None:
 def say(message: str) -> None:
     """One ``litdigest: ...`` line on stderr."""
     print(f"litdigest: {message}", file=sys.stderr, flush=True)
+
+
+def write_output(text: str, out: Path | None) -> None:
+    """``text`` to ``--out`` (atomically, then ``litdigest: wrote …``) or to stdout."""
+    from litdigest.summarize.sinks import atomic_write_text
+
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        atomic_write_text(out, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write --out {out}: {exc.strerror or exc}") from None
+    say(f"wrote {out}")
 
 
 def safe_url(url: str) -> str:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from litdigest.cli.common import write_output
+
 if TYPE_CHECKING:
     from litdigest.digest.model import Digest
     from litdigest.digest.synthesis import Synthesizer
@@ -98,7 +100,7 @@ def _digest(
     if not digest.claims:
         hint = " (review claims first, or use --status all)" if status == "accepted" else ""
         print(f"litdigest: no claims for the digest{hint}", file=sys.stderr, flush=True)
-    _write(_render(digest, fmt), out)
+    write_output(_render(digest, fmt), out)
 
 
 def _render(digest: Digest, fmt: str) -> str:
@@ -113,21 +115,6 @@ def _render(digest: Digest, fmt: str) -> str:
     from litdigest.digest.render_html import render_html
 
     return render_html(digest)
-
-
-def _write(text: str, out: Path | None) -> None:
-    from litdigest.errors import UsageError
-    from litdigest.summarize.sinks import atomic_write_text
-
-    if out is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        atomic_write_text(out, text)
-    except OSError as exc:
-        raise UsageError(f"cannot write --out {out}: {exc.strerror or exc}") from None
-    print(f"litdigest: wrote {out}", file=sys.stderr, flush=True)
 
 
 def _synthesizer(backend: str, settings: Any, store: Store) -> Synthesizer | None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
-from litdigest.cli.common import DbOption, existing_store_path
+from litdigest.cli.common import DbOption, existing_store_path, write_output
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from litdigest.review.decisions import ExportStatus
     from litdigest.review.export import ExportFormat
 
@@ -30,7 +34,38 @@ def review_command(db: DbOption = None) -> None:
     from litdigest.tui.app import ReviewApp
 
     with on_interrupt(lambda: "every review decision made is saved in the store"):
-        ReviewApp(path, settings=settings).run()
+        _run_until_sigint(ReviewApp(path, settings=settings))
+
+
+def _run_until_sigint(app: App[Any]) -> None:
+    """Run ``app``; ``KeyboardInterrupt`` after it when a SIGINT ended it.
+
+    In the terminal Ctrl-C is a key the TUI reads; a SIGINT comes from outside (``kill -INT``).
+    Textual would let it end the app quietly (exit 0), so the app is asked to exit instead
+    (the terminal restored) and the interrupt is raised once it has.
+    """
+    got_sigint = False
+
+    def on_sigint() -> None:
+        nonlocal got_sigint
+        got_sigint = True
+        app.exit()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover  (Windows)
+            await app.run_async()
+            return
+        try:
+            await app.run_async()
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+
+    asyncio.run(run())
+    if got_sigint:
+        raise KeyboardInterrupt
 
 
 class FormatChoice(StrEnum):
@@ -76,11 +111,9 @@ def export_command(
     """Export the reviewed digest (accepted claims, or all with their review state)."""
     from litdigest.cli.conventions import on_interrupt
     from litdigest.config import load_settings
-    from litdigest.errors import UsageError
     from litdigest.review.decisions import Reviewer, default_selection
     from litdigest.review.export import export_digest
     from litdigest.store.store import Store
-    from litdigest.summarize.sinks import atomic_write_text
 
     path = existing_store_path(db, load_settings(), _NO_STORE_HINT)
     with on_interrupt(lambda: "nothing exported"), Store(path) as store:
@@ -92,15 +125,7 @@ def export_command(
         else:
             chosen = _STATUSES[status]
         text = export_digest(reviewer, _FORMATS[fmt], chosen)
-    if out is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        atomic_write_text(out, text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    print(f"litdigest: wrote {out}", file=sys.stderr)
+    write_output(text, out)
 
 
 def register(app: typer.Typer) -> None:

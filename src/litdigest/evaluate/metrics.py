@@ -31,9 +31,9 @@ the parts of the score; per claim the key point it covers, or "unmatched".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, ParamSpec
 
 from pydantic import ValidationError
 
@@ -60,6 +60,8 @@ __all__ = [
 ]
 
 Metrics = dict[str, float | None]
+
+P = ParamSpec("P")
 
 _FIELD_METRICS: Final = ("budgeted_placed_recall", "key_point_recall", "placed_recall", "rouge_l")
 # The metrics shown with their margin over the `random` baseline (first: the CI gate's).
@@ -453,28 +455,16 @@ def _rouge(out: Metrics, summary: DocumentSummary, case: GoldenCase, reference: 
             out[f"rouge_l.{s}"] = rouge_l("\n".join(c for sec, c in claims if sec == s), ref)
 
 
-def score_case(
-    summary: DocumentSummary | None,
-    text: str,
-    case: GoldenCase,
-    matcher: Matcher,
-    *,
-    reference: str | None = None,
-    latency_s: float | None = None,
-    budget: Budget | None = None,
-    rouge: bool = True,
-) -> Metrics:
-    """The metrics of ``score_summary`` without the explanations."""
-    return score_summary(
-        summary,
-        text,
-        case,
-        matcher,
-        reference=reference,
-        latency_s=latency_s,
-        budget=budget,
-        rouge=rouge,
-    ).metrics
+def _metrics_only(score: Callable[P, CaseScore]) -> Callable[P, Metrics]:
+    def metrics(*args: P.args, **kwargs: P.kwargs) -> Metrics:
+        return score(*args, **kwargs).metrics
+
+    metrics.__name__ = metrics.__qualname__ = "score_case"
+    metrics.__doc__ = "The metrics of ``score_summary`` (same arguments) without the explanations."
+    return metrics
+
+
+score_case = _metrics_only(score_summary)
 
 
 def aggregate(per_case: Iterable[Mapping[str, float | None]]) -> Metrics:

@@ -6,13 +6,15 @@ import contextlib
 import logging
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from litdigest.documents import CleanMode, Format, Metadata, RawRecord
 from litdigest.errors import InputError
 
 Detailed = tuple[list[RawRecord], list[InputError]]
+T = TypeVar("T")
 
 _WS = re.compile(r"\s+")
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
@@ -63,6 +65,16 @@ def parse_year(value: str | None) -> int | None:
         return None
     match = _YEAR.search(value)
     return int(match.group(1)) if match else None
+
+
+def first_doi(values: Iterable[str | None]) -> str | None:
+    """The first of ``values`` that holds a DOI, normalised."""
+    return next((doi for doi in map(normalize_doi, values) if doi), None)
+
+
+def first_year(values: Iterable[str | None]) -> int | None:
+    """The first year found in ``values``."""
+    return next((year for year in map(parse_year, values) if year), None)
 
 
 def dedupe_authors(names: Iterable[str]) -> list[str]:
@@ -136,3 +148,20 @@ def assemble(
             )
         )
     return records, errors
+
+
+def assemble_structured(
+    items: Sequence[T],
+    draft: Callable[[T], Draft | str],
+    source: str,
+    fmt: Format,
+    max_records: int,
+    *,
+    empty_reason: str,
+) -> Detailed:
+    """``assemble`` the drafts of the first ``max_records`` items (the rest counted, not read)."""
+    drafts: list[Draft | str] = [draft(item) for item in items[:max_records]]
+    drafts.extend([""] * (len(items) - len(drafts)))
+    return assemble(
+        drafts, source, fmt, CleanMode.STRUCTURED, max_records, empty_reason=empty_reason
+    )

@@ -15,6 +15,7 @@ from litdigest.ingest._common import (
     Detailed,
     Draft,
     assemble,
+    assemble_structured,
     collapse,
     dedupe_authors,
     normalize_doi,
@@ -72,7 +73,7 @@ def read_bibtex(data: bytes, source: str, max_records: int) -> Detailed:
         return assemble(
             [f"malformed BibTeX: {exc}"], source, Format.BIBTEX, CleanMode.STRUCTURED, 1
         )
-    drafts: list[Draft | str] = []
+    items: list[model.Entry | str] = []  # entries and the reasons of unparsable ones
     for block in library.blocks:
         entry: Any = block
         if isinstance(block, model.DuplicateBlockKeyBlock):
@@ -81,16 +82,16 @@ def read_bibtex(data: bytes, source: str, max_records: int) -> Detailed:
             where = f" at line {block.start_line + 1}" if block.start_line is not None else ""
             err = block.error
             why = getattr(err, "abort_reason", None) or str(err) or type(err).__name__
-            drafts.append(f"malformed BibTeX entry{where}: {collapse(why)}")
+            items.append(f"malformed BibTeX entry{where}: {collapse(why)}")
             continue
         if not isinstance(entry, model.Entry) or entry.entry_type.lower() in _SKIP_TYPES:
             continue
-        drafts.append(_entry_draft(entry) if len(drafts) < max_records else "")
-    return assemble(
-        drafts,
+        items.append(entry)
+    return assemble_structured(
+        items,
+        lambda item: item if isinstance(item, str) else _entry_draft(item),
         source,
         Format.BIBTEX,
-        CleanMode.STRUCTURED,
         max_records,
         empty_reason="malformed BibTeX: no @entry found",
     )

@@ -11,15 +11,15 @@ import re
 
 from lxml import etree
 
-from litdigest.documents import CleanMode, Format, Metadata
+from litdigest.documents import Format, Metadata
 from litdigest.ingest._common import (
     Detailed,
     Draft,
-    assemble,
+    assemble_structured,
     collapse,
     dedupe_authors,
-    normalize_doi,
-    parse_year,
+    first_doi,
+    first_year,
 )
 from litdigest.ingest.xmlsafe import local_name, parse_xml, text_of
 
@@ -218,23 +218,16 @@ def _metadata(article: etree._Element) -> tuple[str, Metadata]:
                 if jid.get("journal-id-type") in {"nlm-ta", "iso-abbrev"}:
                     journal = text_of(jid)
                     break
-    year = None
     dates = list(meta_el.iterfind("pub-date"))
     preferred = [
         d
         for d in dates
         if (d.get("pub-type") or d.get("date-type") or "") in {"epub", "ppub", "pub", "collection"}
     ]
-    for date in preferred + dates:
-        year = parse_year(text_of(date.find("year")))
-        if year:
-            break
-    doi = None
-    for aid in meta_el.iterfind("article-id"):
-        if aid.get("pub-id-type") == "doi":
-            doi = normalize_doi(text_of(aid))
-            if doi:
-                break
+    year = first_year(text_of(date.find("year")) for date in preferred + dates)
+    doi = first_doi(
+        text_of(aid) for aid in meta_el.iterfind("article-id") if aid.get("pub-id-type") == "doi"
+    )
     meta = Metadata(
         title=title or None,
         authors=dedupe_authors(authors),
@@ -288,13 +281,11 @@ def read_jats(data: bytes, source: str, max_records: int) -> Detailed:
         articles = [root]
     else:
         articles = [el for el in root.iter() if local_name(el.tag) == "article"]
-    drafts: list[Draft | str] = [_article_draft(a) for a in articles[:max_records]]
-    drafts.extend([""] * (len(articles) - len(drafts)))
-    return assemble(
-        drafts,
+    return assemble_structured(
+        articles,
+        _article_draft,
         source,
         Format.JATS,
-        CleanMode.STRUCTURED,
         max_records,
         empty_reason="not a JATS article: no <article> element",
     )

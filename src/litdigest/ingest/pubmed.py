@@ -6,14 +6,14 @@ import re
 
 from lxml import etree
 
-from litdigest.documents import CleanMode, Format, Metadata
+from litdigest.documents import Format, Metadata
 from litdigest.ingest._common import (
     Detailed,
     Draft,
-    assemble,
+    assemble_structured,
     collapse,
     dedupe_authors,
-    normalize_doi,
+    first_doi,
     parse_year,
     structured_draft,
 )
@@ -74,12 +74,9 @@ def _pub_year(date: etree._Element | None) -> int | None:
 def _doi_from_ids(id_list: etree._Element | None) -> str | None:
     if id_list is None:
         return None
-    for node in id_list.iterfind("ArticleId"):
-        if node.get("IdType") == "doi":
-            doi = normalize_doi(text_of(node))
-            if doi:
-                return doi
-    return None
+    return first_doi(
+        text_of(node) for node in id_list.iterfind("ArticleId") if node.get("IdType") == "doi"
+    )
 
 
 def _article_draft(rec: etree._Element) -> Draft | str:
@@ -104,12 +101,11 @@ def _article_draft(rec: etree._Element) -> Draft | str:
         year = _pub_year(journal_el.find("JournalIssue/PubDate"))
     journal = journal or text_of(citation.find("MedlineJournalInfo/MedlineTA"))
     year = year or _pub_year(article.find("ArticleDate"))
-    doi = None
-    for loc in article.iterfind("ELocationID"):
-        if loc.get("EIdType") == "doi" and loc.get("ValidYN", "Y") == "Y":
-            doi = normalize_doi(text_of(loc))
-            if doi:
-                break
+    doi = first_doi(
+        text_of(loc)
+        for loc in article.iterfind("ELocationID")
+        if loc.get("EIdType") == "doi" and loc.get("ValidYN", "Y") == "Y"
+    )
     doi = doi or _doi_from_ids(rec.find("PubmedData/ArticleIdList"))
     meta = Metadata(
         authors=_authors(article.find("AuthorList")),
@@ -144,6 +140,10 @@ def _book_draft(rec: etree._Element) -> Draft | str:
     return structured_draft(chapter or book_title, _abstract_paragraphs(doc.find("Abstract")), meta)
 
 
+def _record_draft(item: etree._Element) -> Draft | str:
+    return _article_draft(item) if local_name(item.tag) == "PubmedArticle" else _book_draft(item)
+
+
 def read_pubmed_xml(data: bytes, source: str, max_records: int) -> Detailed:
     root = parse_xml(data, source)
     name = local_name(root.tag)
@@ -153,18 +153,11 @@ def read_pubmed_xml(data: bytes, source: str, max_records: int) -> Detailed:
         items = [el for el in root if local_name(el.tag) in _RECORD_TAGS]
     else:
         items = []
-    drafts: list[Draft | str] = []
-    for item in items[:max_records]:
-        if local_name(item.tag) == "PubmedArticle":
-            drafts.append(_article_draft(item))
-        else:
-            drafts.append(_book_draft(item))
-    drafts.extend([""] * (len(items) - len(drafts)))  # beyond the limit: counted, not read
-    return assemble(
-        drafts,
+    return assemble_structured(
+        items,
+        _record_draft,
         source,
         Format.PUBMED_XML,
-        CleanMode.STRUCTURED,
         max_records,
         empty_reason="no PubmedArticle records in the PubMed XML",
     )
@@ -219,13 +212,8 @@ def _medline_draft(fields: list[tuple[str, str]]) -> Draft | str:
     title = _title(first("TI", "BTI"))
     abstract = first("AB")
     authors = dedupe_authors(values.get("FAU") or values.get("AU") or values.get("CN") or [])
-    doi = None
-    for value in values.get("LID", []) + values.get("AID", []):
-        match = _MEDLINE_DOI.match(value)
-        if match:
-            doi = normalize_doi(match.group(1))
-            if doi:
-                break
+    ids = values.get("LID", []) + values.get("AID", [])
+    doi = first_doi(m.group(1) for m in map(_MEDLINE_DOI.match, ids) if m)
     meta = Metadata(
         authors=authors,
         journal=first("JT", "TA") or None,
@@ -237,14 +225,11 @@ def _medline_draft(fields: list[tuple[str, str]]) -> Draft | str:
 
 def read_medline(data: bytes, source: str, max_records: int) -> Detailed:
     text = decode_text(data, source)
-    records = _medline_records(text)
-    drafts: list[Draft | str] = [_medline_draft(r) for r in records[:max_records]]
-    drafts.extend([""] * (len(records) - len(drafts)))
-    return assemble(
-        drafts,
+    return assemble_structured(
+        _medline_records(text),
+        _medline_draft,
         source,
         Format.MEDLINE,
-        CleanMode.STRUCTURED,
         max_records,
         empty_reason="no MEDLINE records found",
     )

@@ -8,15 +8,15 @@ from typing import Any
 import rispy
 from rispy.config import TAG_KEY_MAPPING
 
-from litdigest.documents import CleanMode, Format, Metadata
+from litdigest.documents import Format, Metadata
 from litdigest.ingest._common import (
     Detailed,
     Draft,
-    assemble,
+    assemble_structured,
     collapse,
     dedupe_authors,
-    normalize_doi,
-    parse_year,
+    first_doi,
+    first_year,
     structured_draft,
 )
 from litdigest.ingest.decode import decode_text
@@ -101,45 +101,33 @@ def _entry_draft(entry: dict[str, Any]) -> Draft | str:
     if not journal and _first(entry, "T1", "TI"):
         journal = _first(entry, "T2")  # the secondary title is the journal when JF/JO are absent
     journal = journal or _first(entry, "JA", "J2")
-    year = None
-    for value in _values(entry, "PY", "Y1", "DA", "Y2"):
-        year = parse_year(value)
-        if year:
-            break
-    doi = None
-    for value in _values(entry, "DO", "U2", "UR", "L3"):
-        doi = normalize_doi(value)
-        if doi:
-            break
     meta = Metadata(
         authors=dedupe_authors(_values(entry, "AU", "A1")),
         journal=journal or None,
-        year=year,
-        doi=doi,
+        year=first_year(_values(entry, "PY", "Y1", "DA", "Y2")),
+        doi=first_doi(_values(entry, "DO", "U2", "UR", "L3")),
     )
     return structured_draft(title, _abstract(entry), meta)
 
 
 def read_ris(data: bytes, source: str, max_records: int) -> Detailed:
     text = decode_text(data, source)
-    chunks = _chunks(text)
     parser = _Parser(mapping=_ALL_TAGS, list_tags=_LIST_TAGS, enforce_list_tags=False)
-    drafts: list[Draft | str] = []
-    for lines in chunks[:max_records]:
+
+    def chunk_draft(lines: list[str]) -> Draft | str:
         if not lines[-1].startswith("ER"):
             lines = [*lines, "ER  - "]
         try:
             entries = parser.parse_lines(iter(lines))
         except Exception as exc:  # rispy raises assorted errors on odd input
-            drafts.append(f"malformed RIS record: {exc}")
-            continue
-        drafts.append(_entry_draft(entries[0]) if entries else "malformed RIS record")
-    drafts.extend([""] * (len(chunks) - len(drafts)))
-    return assemble(
-        drafts,
+            return f"malformed RIS record: {exc}"
+        return _entry_draft(entries[0]) if entries else "malformed RIS record"
+
+    return assemble_structured(
+        _chunks(text),
+        chunk_draft,
         source,
         Format.RIS,
-        CleanMode.STRUCTURED,
         max_records,
         empty_reason="malformed RIS: no record starts with a 'TY  - ' line",
     )

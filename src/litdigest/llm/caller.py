@@ -255,6 +255,20 @@ def one_line(text: str, limit: int = _MAX_ERROR_CHARS) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class _Request:
+    """One request as sent (after method choice): what a try and its log line need."""
+
+    method: Method
+    messages: list[BaseMessage]
+    spec: dict[str, Any]
+    request_hash: str
+    prompt_version: str
+    ctx: CallContext
+    meter: UsageMeter
+    doc_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class _Sent:
     reply: Reply
     request_hash: str
@@ -434,9 +448,10 @@ class ChatCaller:
                 msgs = self._messages_for(method, messages, spec)
                 request_hash = self.request_hash(method, msgs, spec, max_tokens)
             try:
-                reply = await self._send_with_retries(
-                    method, msgs, spec, request_hash, prompt_version, ctx, meter, doc_id, max_tokens
+                request = _Request(
+                    method, msgs, spec, request_hash, prompt_version, ctx, meter, doc_id
                 )
+                reply = await self._send_with_retries(request, max_tokens)
             except _MethodUnsupported as exc:
                 await self._fall_back(method, exc.message, ctx)
             else:
@@ -655,19 +670,8 @@ class ChatCaller:
             return {"max_tokens": max_tokens}
         return {"extra_body": {"max_tokens": max_tokens}}
 
-    async def _send_with_retries(
-        self,
-        method: Method,
-        messages: list[BaseMessage],
-        spec: dict[str, Any],
-        request_hash: str,
-        prompt_version: str,
-        ctx: CallContext,
-        meter: UsageMeter,
-        doc_id: str | None,
-        max_tokens: int | None,
-    ) -> Reply:
-        runnable = self._runnable(method, spec, max_tokens)
+    async def _send_with_retries(self, request: _Request, max_tokens: int | None) -> Reply:
+        runnable = self._runnable(request.method, request.spec, max_tokens)
         attempts = self.settings.max_retries + 1
         timeouts = 0
 
@@ -689,46 +693,21 @@ class ChatCaller:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._attempt(
-                        runnable,
-                        method,
-                        messages,
-                        spec,
-                        request_hash,
-                        prompt_version,
-                        ctx,
-                        meter,
-                        doc_id,
-                    )
-        except openai.APIStatusError as exc:
-            rejected = _method_rejection(exc)
-            if rejected is not None:
-                raise _MethodUnsupported(rejected) from None
-            fatal = self._fatal(exc)
-            if fatal is not None:
-                ctx_fail(ctx, fatal)
-                raise fatal from None
-            raise self._error(exc, retrying.statistics.get("attempt_number", 1)) from None
+                    return await self._attempt(runnable, request)
         except (openai.APIError, openai.OpenAIError) as exc:
+            if isinstance(exc, openai.APIStatusError):
+                rejected = _method_rejection(exc)
+                if rejected is not None:
+                    raise _MethodUnsupported(rejected) from None
             fatal = self._fatal(exc)
             if fatal is not None:
-                ctx_fail(ctx, fatal)
+                ctx_fail(request.ctx, fatal)
                 raise fatal from None
             raise self._error(exc, retrying.statistics.get("attempt_number", 1)) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _attempt(
-        self,
-        runnable: Runnable[Any, Any],
-        method: Method,
-        messages: list[BaseMessage],
-        spec: dict[str, Any],
-        request_hash: str,
-        prompt_version: str,
-        ctx: CallContext,
-        meter: UsageMeter,
-        doc_id: str | None,
-    ) -> Reply:
+    async def _attempt(self, runnable: Runnable[Any, Any], request: _Request) -> Reply:
+        method, messages, ctx = request.method, request.messages, request.ctx
         if ctx.fatal is not None:
             raise ctx.fatal
         ctx.budget.check()
@@ -750,14 +729,10 @@ class ChatCaller:
                     _usage_of_completion(exc.completion),
                 )
             except openai.APIError as exc:
-                latency = _ms_since(started)
-                meter.add(Usage(calls=1))
-                self._log(ctx, prompt_version, request_hash, doc_id, Usage(), latency, exc)
+                self._log_failure(request, _ms_since(started), exc)
                 raise
             except Exception as exc:  # the reply could not even be read (odd server output)
-                latency = _ms_since(started)
-                meter.add(Usage(calls=1))
-                self._log(ctx, prompt_version, request_hash, doc_id, Usage(), latency, exc)
+                self._log_failure(request, _ms_since(started), exc)
                 raise BackendError(
                     f"{self.where}: unreadable reply: {one_line(str(exc), 200)}",
                     retryable=False,
@@ -768,11 +743,16 @@ class ChatCaller:
                     raise BackendError(f"{self.where}: no message in the reply")
                 reply, usage = self._from_message(method, raw)
             latency = _ms_since(started)
-        usage = self._priced(usage, messages, spec, method, reply, meter)
-        meter.add(usage)
+        usage = self._priced(usage, messages, request.spec, method, reply, request.meter)
+        request.meter.add(usage)
         ctx.budget.add(usage)
-        self._log(ctx, prompt_version, request_hash, doc_id, usage, latency, None)
+        self._log(request, usage, latency, None)
         return reply
+
+    def _log_failure(self, request: _Request, latency_ms: int, error: BaseException) -> None:
+        """Count and log a request that got no usable reply."""
+        request.meter.add(Usage(calls=1))
+        self._log(request, Usage(), latency_ms, error)
 
     def _priced(
         self,
@@ -842,28 +822,22 @@ class ChatCaller:
         return min(self.backoff_max_s, base) + random.uniform(0, self.backoff_initial_s)
 
     def _log(
-        self,
-        ctx: CallContext,
-        prompt_version: str,
-        request_hash: str,
-        doc_id: str | None,
-        usage: Usage,
-        latency_ms: int,
-        error: BaseException | None,
+        self, request: _Request, usage: Usage, latency_ms: int, error: BaseException | None
     ) -> None:
+        ctx = request.ctx
         if ctx.store is None:
             return
         ctx.store.log_llm_call(
             model=self.model,
-            prompt_version=prompt_version,
-            request_hash=request_hash,
+            prompt_version=request.prompt_version,
+            request_hash=request.request_hash,
             status="error" if error is not None else "ok",
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             latency_ms=latency_ms,
             cost_usd=usage.cost_usd,
             error=None if error is None else _describe(error),
-            doc_id=doc_id,
+            doc_id=request.doc_id,
             backend=self.backend,
             run_id=ctx.run_id,
         )

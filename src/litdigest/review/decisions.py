@@ -31,14 +31,8 @@ from typing import Final, Literal, get_args
 from pydantic import ValidationError
 
 from litdigest.documents import Document
-from litdigest.store.store import (
-    ClaimState,
-    Decision,
-    ReviewAction,
-    Store,
-    StoredSummary,
-    claim_state,
-)
+from litdigest.store.rows import ClaimState, Decision, ReviewAction, StoredSummary, claim_state
+from litdigest.store.store import Store
 from litdigest.summarize.schema import SECTIONS, Claim, DocumentSummary, Quote, Section
 
 __all__ = [

@@ -64,24 +64,12 @@ from litdigest.store.rows import (
 )
 from litdigest.text import stable_hash
 
-__all__ = [  # the row types and helpers are re-exported for ``from litdigest.store.store``
+__all__ = [  # the row types live in litdigest.store.rows (import them from there)
     "DEFAULT_BUSY_TIMEOUT_S",
     "MIGRATIONS",
-    "REVIEW_ACTIONS",
-    "BatchJob",
-    "BatchRequest",
-    "CallStatus",
-    "ClaimState",
-    "Decision",
-    "Failure",
-    "LlmCall",
     "Migrations",
-    "ReviewAction",
-    "Run",
     "Store",
-    "StoredSummary",
     "Synchronous",
-    "claim_state",
     "execute_script",
     "migration",
     "request_hash",

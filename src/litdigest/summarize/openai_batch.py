@@ -44,7 +44,8 @@ from pydantic import BaseModel, SecretStr
 from litdigest.errors import BackendError, InputError, LitdigestError, UsageError
 from litdigest.llm.pricing import cost_usd
 from litdigest.redaction import redact, register_secret
-from litdigest.store.store import BatchJob, Store, utc_now
+from litdigest.store.rows import BatchJob
+from litdigest.store.store import Store, utc_now
 from litdigest.summarize.backends.base import CallContext
 from litdigest.summarize.schema import DocumentSummary, Usage
 

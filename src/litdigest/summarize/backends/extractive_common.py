@@ -28,6 +28,7 @@ __all__ = [
     "BACK_MATTER",
     "BODY",
     "CAPTION_RE",
+    "CLOSERS",
     "CONCLUSION",
     "CONCLUSION_START_RE",
     "DIGIT_RE",
@@ -51,7 +52,7 @@ MIN_WORDS: Final = 6  # a candidate sentence has MIN_WORDS to MAX_WORDS words
 MAX_WORDS: Final = 80
 DIGIT_RE: Final = re.compile(r"\d")
 
-_CLOSERS: Final = "\"'”’)]"
+CLOSERS: Final = "\"'”’)]"
 CAPTION_RE: Final = re.compile(
     r"^(?:Fig(?:ure)?s?\.?|Table|Box|Supplementary|Extended Data|Scheme|Video|Panel)\s*"
     r"[A-Z]?\d*[A-Za-z]?\s*[:.|—–-]",
@@ -194,12 +195,12 @@ def paragraphs(text: str) -> Iterator[tuple[int, int]]:
 
 
 def is_heading(line: str, n_words: int) -> bool:
-    return n_words <= 14 and len(line) <= 120 and line.rstrip(_CLOSERS)[-1:] not in (".", "!", "?")
+    return n_words <= 14 and len(line) <= 120 and line.rstrip(CLOSERS)[-1:] not in (".", "!", "?")
 
 
 def quotable(sentence: str) -> bool:
     """A complete declarative sentence: final period or "!", not truncated, not a question."""
-    core = sentence.rstrip(_CLOSERS)
+    core = sentence.rstrip(CLOSERS)
     if core[-1:] not in (".", "!") or core.endswith(("...", "…", "[…]", "[...]")):
         return False
     if CAPTION_RE.match(sentence):
