@@ -58,8 +58,8 @@ def test_builtins_are_declared_as_entry_points() -> None:
 
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     declared = config["project"]["entry-points"]["litdigest.backends"]
-    assert set(declared) == {"extractive", "extractive-v3", "openai"}
-    assert {"extractive", "extractive-v3", "openai"} <= set(registry.available())
+    assert set(declared) == {"extractive", "extractive-v2", "extractive-v3", "openai"}
+    assert {"extractive", "extractive-v2", "extractive-v3", "openai"} <= set(registry.available())
     backend = get_backend("extractive", Settings())
     assert backend.name == "extractive"
 

@@ -49,14 +49,21 @@ def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def contra_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store with the two contradicting documents, summarized offline."""
+    """A store with the two contradicting documents, summarized offline by extractive-v2
+    (fixed claims: every field filled, one claim per sentence of these short texts)."""
     tmp = tmp_path_factory.mktemp("contra")
     (tmp / "in").mkdir()
     (tmp / "in" / "a.txt").write_text(DOC_A, encoding="utf-8")
     (tmp / "in" / "b.txt").write_text(DOC_B, encoding="utf-8")
     db = tmp / "c.db"
     result = _run(
-        "summarize", "--backend", "extractive", "--db", str(db), str(tmp / "in"), env=clean_env(tmp)
+        "summarize",
+        "--backend",
+        "extractive-v2",
+        "--db",
+        str(db),
+        str(tmp / "in"),
+        env=clean_env(tmp),
     )
     assert result.returncode == 0, result.stderr
     return db

@@ -2,94 +2,36 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from litdigest.clean import clean_text
-from litdigest.config import Settings, SummarizeSettings
-from litdigest.documents import CleanMode, Document, Format, Metadata, content_hash
+from litdigest.config import Settings
+from litdigest.documents import Document
 from litdigest.prepare import iter_documents
-from litdigest.summarize.backends.base import Backend, CallContext
 from litdigest.summarize.backends.extractive_kinds import document_kind, evidence_kind_of
 from litdigest.summarize.backends.extractive_statements import statement
 from litdigest.summarize.backends.extractive_v3 import ExtractiveV3Backend as ExtractiveBackend
 from litdigest.summarize.backends.extractive_v3 import sentence_roles
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import SECTIONS, DocumentSummary, EvidenceKind, Section
+from tests.extractive_support import (
+    EXPECTED,
+    KINDS,
+    REVIEW,
+    check_inline_labels,
+    check_seed_claims,
+    cochrane_documents,
+    field_of,
+    long_review,
+    make_doc,
+    seed_documents,
+    summarize_timed,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-
-REVIEW = """\
-Tumour-intrinsic STING signalling in melanoma
-
-Abstract
-
-The STING pathway senses cytosolic DNA and induces type I interferon signalling that activates dendritic cells. In a syngeneic mouse model, STING-deficient tumours grew threefold faster than controls (n = 12, P < 0.01). These findings suggest that STING agonists combined with PD-1 blockade may improve responses to immunotherapy.
-
-Mechanism of tumour sensing
-
-Mechanistically, cGAS-derived cGAMP binds STING and activates TBK1, which phosphorylates IRF3 and drives transcription of interferon-stimulated genes.
-
-Fig. 1: STING signalling in tumour cells recruits dendritic cells through CXCL10 and activates them.
-
-Clinical evidence
-
-In a retrospective cohort of 214 patients with melanoma, high STING expression was associated with longer overall survival (hazard ratio 0.61, 95% CI 0.44 to 0.85). In a randomised phase II trial, the objective response rate was 38% with the combination versus 21% with anti-PD-1 alone. A meta-analysis of nine studies pooled 1,532 patients and found a 27% lower risk of progression. In vitro, co-culture of tumour cell lines with T cells showed 45% more killing when STING was activated.
-
-Therapeutic implications
-
-Therefore, STING agonists should be tested in combination with checkpoint inhibitors in patients with immunologically cold tumours.
-
-This article is licensed under a Creative Commons Attribution 4.0 International License.
-"""
-
-EXPECTED: dict[str, Section] = {
-    "The STING pathway senses cytosolic DNA": "mechanism",
-    "Mechanistically, cGAS-derived cGAMP binds STING": "mechanism",
-    "In a syngeneic mouse model": "evidence",
-    "In a retrospective cohort of 214 patients": "evidence",
-    "In a randomised phase II trial": "evidence",
-    "A meta-analysis of nine studies": "evidence",
-    "In vitro, co-culture of tumour cell lines": "evidence",
-    "These findings suggest that STING agonists": "therapeutic_implication",
-    "Therefore, STING agonists should be tested": "therapeutic_implication",
-}
-KINDS: dict[str, EvidenceKind] = {
-    "In a syngeneic mouse model": EvidenceKind.ANIMAL_MODEL,
-    "In a retrospective cohort of 214 patients": EvidenceKind.PATIENT_COHORT,
-    "In a randomised phase II trial": EvidenceKind.CLINICAL_TRIAL,
-    "A meta-analysis of nine studies": EvidenceKind.META_ANALYSIS,
-    "In vitro, co-culture of tumour cell lines": EvidenceKind.IN_VITRO,
-}
-
-
-def make_doc(text: str, source: str = "review.txt", title: str | None = None) -> Document:
-    return Document(
-        doc_id=content_hash(text),
-        text=text,
-        metadata=Metadata(title=title),
-        format=Format.TEXT,
-        source=source,
-    )
-
-
-def field_of(summary: DocumentSummary, prefix: str) -> Section | None:
-    for section, _, claim in summary.iter_claims():
-        if claim.quotes[0].text.startswith(prefix):
-            return section
-    return None
-
-
-def claim_for(summary: DocumentSummary, prefix: str) -> tuple[Section, int]:
-    for section, i, claim in summary.iter_claims():
-        if claim.quotes[0].text.startswith(prefix):
-            return section, i
-    raise AssertionError(f"no claim quotes {prefix!r}")
 
 
 @pytest.fixture
@@ -97,14 +39,15 @@ def backend() -> ExtractiveBackend:
     return ExtractiveBackend()
 
 
-def test_registered_as_extractive_v3_beside_v2() -> None:
+def test_extractive_is_v3_and_v2_stays_available() -> None:
     from litdigest.summarize.backends import get_backend
 
     v3 = get_backend("extractive-v3", Settings())
     assert isinstance(v3, ExtractiveBackend)
-    assert get_backend("extractive", Settings()).model == "extractive-v2"  # still the default
+    assert isinstance(get_backend("extractive", Settings()), ExtractiveBackend)  # the default
+    assert get_backend("extractive-v2", Settings()).model == "extractive-v2"
     summary = v3.summarize_sync(make_doc(REVIEW))
-    assert summary.backend == "extractive-v3"
+    assert (summary.backend, summary.prompt_version) == ("extractive", "extractive-v3")
     assert verify_summary(summary, REVIEW) == []
 
 
@@ -116,15 +59,13 @@ def review(backend: ExtractiveBackend) -> DocumentSummary:
 # --- the invented review --------------------------------------------------------------------
 
 
-def test_backend_identity(backend: ExtractiveBackend, review: DocumentSummary) -> None:
-    conforming: Backend = backend
-    assert conforming.name == review.backend == "extractive-v3"
-    assert review.model == backend.model == "extractive-v3"
-    assert review.prompt_version == backend.prompt_version == "extractive-v3"
-    assert review.usage.calls == review.usage.total_tokens == 0
-    assert review.usage.cost_usd == 0.0
-    assert review.doc_id == content_hash(REVIEW)
-    assert review.source == "review.txt"
+def test_names() -> None:
+    backend = ExtractiveBackend()
+    assert (backend.name, backend.model, backend.prompt_version) == (
+        "extractive",  # the family; the version is the model and prompt version
+        "extractive-v3",
+        "extractive-v3",
+    )
 
 
 ROLE_FIELD: dict[str, Section] = {
@@ -163,21 +104,6 @@ def test_evidence_kind_of_chosen_evidence(review: DocumentSummary) -> None:
         assert claim.evidence_kind is KINDS[prefix]
 
 
-def test_evidence_kind_only_on_evidence(review: DocumentSummary) -> None:
-    for section, _, claim in review.iter_claims():
-        assert (claim.evidence_kind is not None) == (section == "evidence")
-
-
-def test_quotes_are_verified_sentences(review: DocumentSummary) -> None:
-    assert verify_summary(review, REVIEW) == []
-    for _, _, claim in review.iter_claims():
-        assert len(claim.quotes) == 1
-        quote = claim.quotes[0]
-        assert REVIEW[quote.start : quote.end] == quote.text
-        assert quote.text[-1] in ".!?"
-        assert "\n" not in quote.text
-
-
 def test_statements_are_trimmed_sentences(review: DocumentSummary) -> None:
     assert statement("Therefore, STING agonists should be tested in patients.").startswith(
         "STING agonists should be tested"
@@ -198,65 +124,7 @@ def test_claims_best_first() -> None:
     assert first.startswith(("Mechanistically", "The STING pathway")), first
 
 
-def test_no_sentence_in_two_fields(review: DocumentSummary) -> None:
-    spans = [(c.quotes[0].start, c.quotes[0].end) for _, _, c in review.iter_claims()]
-    assert len(spans) == len(set(spans))
-
-
-def test_headings_captions_boilerplate_never_chosen(review: DocumentSummary) -> None:
-    quoted = [c.quotes[0].text for _, _, c in review.iter_claims()] + [review.tldr]
-    for text in quoted:
-        assert "Fig. 1" not in text
-        assert "CXCL10" not in text  # only in the caption
-        assert "Creative Commons" not in text
-        assert not text.startswith(("Abstract", "Clinical evidence", "Therapeutic implications"))
-        assert "Tumour-intrinsic STING signalling in melanoma" not in text
-
-
-def test_tldr_is_one_or_two_sentences_of_the_text(review: DocumentSummary) -> None:
-    assert review.tldr
-    assert review.tldr.count(". ") <= 1
-    assert review.tldr.split(". ")[0].rstrip(".") in " ".join(REVIEW.split())
-
-
-def test_no_warnings_when_every_field_is_filled(review: DocumentSummary) -> None:
-    assert all(review.section(s) for s in SECTIONS)
-    assert review.warnings == []
-
-
-def test_async_summarize_matches_sync(backend: ExtractiveBackend, review: DocumentSummary) -> None:
-    doc = make_doc(REVIEW)
-    out = asyncio.run(backend.summarize(doc, [], CallContext()))
-    assert out == review
-
-
 # --- determinism, settings, limits ----------------------------------------------------------
-
-
-def test_deterministic() -> None:
-    doc = make_doc(REVIEW)
-    a, b = ExtractiveBackend(), ExtractiveBackend()
-    assert a.summarize_sync(doc).model_dump() == b.summarize_sync(doc).model_dump()
-    assert a.summarize_sync(doc) == a.summarize_sync(doc)
-    assert a.settings_hash() == b.settings_hash()
-    assert len(a.settings_hash()) == 16
-
-
-def test_settings_hash_tracks_parameters() -> None:
-    assert ExtractiveBackend(3).settings_hash() != ExtractiveBackend(5).settings_hash()
-    assert (
-        ExtractiveBackend.from_settings(SummarizeSettings(max_claims_per_field=3)).settings_hash()
-        == ExtractiveBackend(3).settings_hash()
-    )
-
-
-@pytest.mark.parametrize("limit", [1, 2, 3])
-def test_max_claims_per_field(limit: int) -> None:
-    summary = ExtractiveBackend(max_claims_per_field=limit).summarize_sync(make_doc(REVIEW))
-    for section in SECTIONS:
-        assert len(summary.section(section)) <= limit
-    assert any(summary.section(section) for section in SECTIONS)
-    assert verify_summary(summary, REVIEW) == []
 
 
 def quoted_words(summary: DocumentSummary) -> int:
@@ -276,8 +144,7 @@ def test_word_budget_short_document() -> None:
 
 
 def test_word_budget_long_document() -> None:
-    body = REVIEW.split("\n\n", 1)[1]
-    text = "\n\n".join(body.replace("STING", f"STING{i}") for i in range(8))
+    text = long_review(8)
     words = len(text.split())
     assert words > 1500
     summary = ExtractiveBackend(quote_share=0.25).summarize_sync(make_doc(text))
@@ -286,44 +153,7 @@ def test_word_budget_long_document() -> None:
     assert verify_summary(summary, text) == []
 
 
-def test_bad_parameters() -> None:
-    with pytest.raises(ValueError):
-        ExtractiveBackend(max_claims_per_field=0)
-
-
-def test_long_document_is_capped_and_linear() -> None:
-    body = REVIEW.split("\n\n", 1)[1]
-    text = "\n\n".join(body.replace("STING", f"STING{i}") for i in range(150))  # ~230k chars
-    start = time.perf_counter()
-    summary = ExtractiveBackend().summarize_sync(make_doc(text))
-    assert time.perf_counter() - start < 5.0  # O(n): ~0.2 s; quadratic would take minutes
-    assert verify_summary(summary, text) == []
-    for section in SECTIONS:
-        assert len(summary.section(section)) <= 5
-    assert any(summary.section(section) for section in SECTIONS)
-
-
 # --- degenerate input -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "Cancer.",
-        "Immune checkpoints matter.",
-        "Introduction\n\nResults\n\nFig. 2: Overview of the pathway.",
-        "What drives immune escape in tumours with high mutational burden?",
-        "1. Smith J, Doe A. Tumour immunity. Nature 2019;12:345-350.",
-    ],
-)
-def test_empty_ish_documents(backend: ExtractiveBackend, text: str) -> None:
-    summary = backend.summarize_sync(make_doc(text, title="A title"))
-    assert verify_summary(summary, text) == []
-    assert not list(summary.iter_claims())
-    assert len(summary.warnings) == 3
-    assert "no therapeutic-implication sentence found" in summary.warnings
-    assert isinstance(summary.tldr, str)
 
 
 def test_one_sentence_document() -> None:
@@ -353,13 +183,7 @@ def test_inline_section_labels() -> None:
     assert verify_summary(summary, text) == []
     for _, _, claim in summary.iter_claims():  # objectives and search methods are no claims
         assert not claim.quotes[0].text.startswith(("To assess", "We searched"))
-    section, i = claim_for(summary, "Across the 12 trials")
-    assert section == "evidence"
-    assert summary.evidence[i].evidence_kind is EvidenceKind.META_ANALYSIS
-    section, _ = claim_for(summary, "The vaccine may reduce infections")
-    assert section == "therapeutic_implication"
-    for _, _, claim in summary.iter_claims():
-        assert not claim.quotes[0].text.startswith(("Main results", "Authors'"))
+    check_inline_labels(summary, "Across the 12 trials")
 
 
 # --- shared corpora -------------------------------------------------------------------------
@@ -368,25 +192,15 @@ def test_inline_section_labels() -> None:
 @pytest.mark.shared
 def test_seeds(seeds_dir: Path) -> None:
     backend = ExtractiveBackend()
-    docs = [
-        d
-        for d in iter_documents(sorted(seeds_dir.glob("*.txt")), Settings())
-        if isinstance(d, Document)
-    ]
+    docs = seed_documents(seeds_dir)
     assert len(docs) == 5
     with_claims = 0
     for doc in docs:
         summary = backend.summarize_sync(doc)
-        assert verify_summary(summary, doc.text) == [], doc.source
-        filled = [s for s in SECTIONS if summary.section(s)]
+        filled = check_seed_claims(doc, summary)
         # An empty field carries a warning instead of a sentence of another role.
         assert len(summary.warnings) == 3 - len(filled), doc.source
         with_claims += bool(filled)
-        assert summary.tldr
-        for _, _, claim in summary.iter_claims():
-            quote = claim.quotes[0].text
-            assert not quote.startswith(("Fig.", "Abstract |")), quote
-            assert "http" not in quote and "Register for free" not in quote
     # Seed 002 is a four-sentence abstract (background, two hedged claims, "Here, we
     # discuss"): the classifier is unsure of both claims, so it has none.
     assert with_claims >= 4
@@ -394,33 +208,16 @@ def test_seeds(seeds_dir: Path) -> None:
 
 @pytest.mark.shared
 def test_cochrane_abstracts(shared_dir: Path) -> None:
-    source = shared_dir / "corpus" / "cochrane" / "test.source"
-    if not source.is_file():
-        pytest.skip("no Cochrane corpus")
-    docs = []
-    for i, line in enumerate(source.read_text(encoding="utf-8").splitlines()):
-        text, _ = clean_text(line, CleanMode.SCRAPED)
-        docs.append(make_doc(text, source=f"test.source#{i + 1}"))
-    assert len(docs) == 480
-    backend = ExtractiveBackend()
-    rate = 0.0
-    for _ in range(2):  # best of two, CPU time: a busy CI machine should not fail this
-        start = time.process_time()
-        summaries = [backend.summarize_sync(d) for d in docs]
-        rate = max(rate, len(docs) / max(time.process_time() - start, 1e-9))
+    docs = cochrane_documents(shared_dir)
+    summaries, rate = summarize_timed(ExtractiveBackend().summarize_sync, docs)
     # A guard against pathological slowdowns, not a benchmark (`make bench` measures speed
     # beside sumy LexRank): ~250 docs/s of CPU time measured on a loaded 2-core machine.
     assert rate >= 50, f"{rate:.0f} docs/s"
-    with_evidence = with_implication = 0
-    for doc, summary in zip(docs, summaries, strict=True):
-        assert verify_summary(summary, doc.text) == [], doc.source
-        with_evidence += bool(summary.evidence)
-        with_implication += bool(summary.therapeutic_implication)
     # Results with figures → evidence. Authors' conclusions that only restate an effect are
     # evidence too (training/LABELLING.md, rule 4); recommendations → implication, which
     # about 60% of these abstracts make.
-    assert with_evidence >= 0.95 * len(docs)
-    assert with_implication >= 0.5 * len(docs)
+    assert sum(bool(s.evidence) for s in summaries) >= 0.95 * len(docs)
+    assert sum(bool(s.therapeutic_implication) for s in summaries) >= 0.5 * len(docs)
 
 
 def _cue_scores_reference(sentence: str, lower: str, words: set[str]) -> list[float]:
@@ -441,9 +238,13 @@ def _cue_scores_reference(sentence: str, lower: str, words: set[str]) -> list[fl
 def test_speedups_change_no_score() -> None:
     """The gated/indexed/cached paths give what the plain computations give, on the sentences
     of the bundled examples and of the invented review."""
-    from litdigest.summarize.backends.extractive_cues import CUE_TOKEN_RE, cue_scores
+    from litdigest.summarize.backends.extractive_common import STOPWORDS, stem, terms
+    from litdigest.summarize.backends.extractive_cues import (
+        CLAIM_CUE_ROLES,
+        CUE_TOKEN_RE,
+        cue_scores,
+    )
     from litdigest.summarize.backends.extractive_kinds import _ONE_STUDY_RE, _scores
-    from litdigest.summarize.backends.extractive_v3 import _STOPWORDS, _stem, _terms
 
     texts = [REVIEW] + [
         d.text
@@ -456,11 +257,73 @@ def test_speedups_change_no_score() -> None:
     for sentence in sentences:
         lower = sentence.lower()
         words = set(CUE_TOKEN_RE.findall(lower))
-        assert cue_scores(sentence, lower, words) == _cue_scores_reference(sentence, lower, words)
+        reference = _cue_scores_reference(sentence, lower, words)
+        assert cue_scores(sentence, lower, words) == reference
+        assert cue_scores(sentence, lower, words, CLAIM_CUE_ROLES) == reference[:CLAIM_CUE_ROLES]
         tokens = CUE_TOKEN_RE.findall(lower)
-        assert _terms(tokens) == Counter(
-            _stem(t) for t in tokens if t not in _STOPWORDS and not t[0].isdigit() and len(t) > 1
+        assert terms(tokens) == Counter(
+            stem(t) for t in tokens if t not in STOPWORDS and not t[0].isdigit() and len(t) > 1
         )
         one_study = _ONE_STUDY_RE.search(sentence) and not _scores(sentence)[meta]
         expected = EvidenceKind.CLINICAL_TRIAL if one_study else meta
         assert evidence_kind_of(sentence, None, meta) is expected
+
+
+# --- capitalised labels, resource papers, empty fields ----------------------------------------
+
+TOOL_ABSTRACT = """\
+CellAtlasKit: a Python package for labelling immune cell states.
+
+SUMMARY: We present CellAtlasKit, an open-source Python library that assigns immune cell states to single-cell expression profiles. Profiles were normalised to ten thousand counts per cell and clustered with the Leiden algorithm at a resolution of one. CellAtlasKit can be used to label two million cells on a laptop in under ten minutes. In a benchmark of six annotated tumour atlases, the package agreed with expert labels for 91% of cells. The library reads the common single-cell file formats and is freely available for Linux, Windows and macOS.
+"""
+
+
+def test_capitalised_labels_are_cut_and_set_the_section() -> None:
+    text = (
+        "BACKGROUND: Tumours that lose MHC class I hide from cytotoxic T cells in most patients. "
+        "METHODS: We enrolled 120 patients and measured tumour MHC class I by immunostaining. "
+        "RESULTS: Loss of MHC class I was associated with shorter survival (HR 1.8, 95% CI 1.2 "
+        "to 2.7). CONCLUSIONS: Therapies that do not depend on MHC class I could benefit these "
+        "patients and should be tested in trials."
+    )
+    summary = ExtractiveBackend().summarize_sync(make_doc(text))
+    assert verify_summary(summary, text) == []
+    for _, _, claim in summary.iter_claims():
+        assert not claim.quotes[0].text.startswith(("BACKGROUND", "RESULTS", "CONCLUSIONS"))
+    assert field_of(summary, "Loss of MHC class I") == "evidence"
+    assert field_of(summary, "Therapies that do not depend") == "therapeutic_implication"
+
+
+def test_resource_paper_finding_is_evidence_and_use_implication() -> None:
+    from litdigest.summarize.backends.extractive_genre import resource_names, resource_role
+
+    assert resource_names(REVIEW) is None  # a review of findings is no resource paper
+    assert resource_names(TOOL_ABSTRACT) == ("CellAtlasKit",)
+    summary = ExtractiveBackend().summarize_sync(make_doc(TOOL_ABSTRACT))
+    assert verify_summary(summary, TOOL_ABSTRACT) == []
+    evidence = [c.quotes[0].text for c in summary.evidence]
+    assert any(q.startswith("We present CellAtlasKit") for q in evidence)
+    assert any(q.startswith("In a benchmark of six") for q in evidence)
+    assert field_of(summary, "The library reads") == "therapeutic_implication"
+    # Methods detail never becomes a claim, in a resource paper either.
+    assert field_of(summary, "Profiles were normalised") is None
+    assert resource_role("Profiles were normalised and clustered.", ("CellAtlasKit",)) is None
+
+
+def test_an_empty_field_takes_a_claim_another_field_can_spare() -> None:
+    from litdigest.summarize.backends.extractive_v3 import _fill_empty, _Sentence
+
+    def sentence(index: int, fields: list[float]) -> _Sentence:
+        return _Sentence(0, 0, index, index, 0, False, 0, 0, None, "", "", set(), 10,
+                         importance=0.2, fields=fields)  # fmt: skip
+
+    both = sentence(0, [1.8, 0.1, 0.6])  # a mechanism that also fits implication
+    other = sentence(1, [0.6, 0.4, 0.0])
+    lone = sentence(2, [0.1, 1.0, 0.5])
+    chosen = {"mechanism": [both, other], "evidence": [lone], "therapeutic_implication": []}
+    _fill_empty(chosen)  # type: ignore[arg-type]
+    assert chosen == {"mechanism": [other], "evidence": [lone], "therapeutic_implication": [both]}
+    weak = sentence(3, [1.8, 0.1, 0.3])  # under FILL_RATIO of its own score: stays
+    chosen = {"mechanism": [weak, other], "evidence": [lone], "therapeutic_implication": []}
+    _fill_empty(chosen)  # type: ignore[arg-type]
+    assert chosen["therapeutic_implication"] == []

@@ -29,6 +29,7 @@ __all__ = ["EvalOptions", "EvalOutcome", "eval_command", "run_eval"]
 class EvalBackend(StrEnum):
     AUTO = "auto"
     EXTRACTIVE = "extractive"
+    EXTRACTIVE_V2 = "extractive-v2"
     EXTRACTIVE_V3 = "extractive-v3"
     OPENAI = "openai"
 
@@ -174,7 +175,11 @@ def _summary_line(outcome: EvalOutcome) -> str:
 
 _Golden = Annotated[list[Path], typer.Argument(help="Golden-set YAML files.", show_default=False)]
 _Backend = Annotated[
-    EvalBackend, typer.Option("--backend", help="auto, extractive, extractive-v3 or openai.")
+    EvalBackend,
+    typer.Option(
+        "--backend",
+        help="auto, extractive (= extractive-v3), extractive-v2, extractive-v3 or openai.",
+    ),
 ]
 _Model = Annotated[str | None, typer.Option("--model", help="Model name for the openai backend.")]
 _BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")]

@@ -153,6 +153,7 @@ def _print_chunks(
 class BackendChoice(StrEnum):
     AUTO = "auto"
     EXTRACTIVE = "extractive"
+    EXTRACTIVE_V2 = "extractive-v2"
     EXTRACTIVE_V3 = "extractive-v3"
     OPENAI = "openai"
 
@@ -381,7 +382,8 @@ def summarize(
         typer.Option(
             "--backend",
             help="auto (openai when an API key or base URL is set, else extractive), "
-            "extractive (offline), extractive-v3 (offline, learned sentence roles), or openai.",
+            "extractive (offline: extractive-v3, learned sentence roles; extractive-v2 the "
+            "older sentence scorer), or openai.",
             show_default=False,
         ),
     ] = None,

@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["CUE_ROLES", "CUE_TOKEN_RE", "cue_scores"]
+from litdigest.summarize.backends.extractive_common import DIGIT_RE
+
+__all__ = ["CLAIM_CUE_ROLES", "CUE_ROLES", "CUE_TOKEN_RE", "cue_scores"]
 
 Cues = tuple[tuple[str, float], ...]
 # Phrase cues: (regex, weight, gate). The regex runs only when the sentence has one of the gate's
@@ -391,7 +393,6 @@ _LEXICONS: Final[tuple[_Lexicon, ...]] = (
     _Lexicon.build(_OTHER_WORDS, _OTHER_PHRASES),
 )
 CUE_TOKEN_RE: Final = re.compile(r"[a-z0-9]+")
-_DIGIT_RE: Final = re.compile(r"\d")
 _WORD_CACHE: dict[str, tuple[tuple[int, str], ...]] = {}
 _WORD_CACHE_MAX: Final = 200_000
 
@@ -412,12 +413,15 @@ def _word_cues(word: str) -> tuple[tuple[int, str], ...]:
     return hit
 
 
-def _phrase_index() -> tuple[
+_Index = tuple[
     tuple[tuple[int, _Phrase], ...], dict[str, tuple[int, ...]], tuple[int, ...], tuple[int, ...]
-]:
-    """Every phrase cue in lexicon order as (role index, phrase), with the positions of those
-    that each gate word, a digit and a percent sign open."""
-    flat = tuple((ri, ph) for ri, lexicon in enumerate(_LEXICONS) for ph in lexicon.phrases)
+]
+
+
+def _phrase_index(lexicons: tuple[_Lexicon, ...]) -> _Index:
+    """Every phrase cue of ``lexicons`` in their order as (role index, phrase), with the
+    positions of those that each gate word, a digit and a percent sign open."""
+    flat = tuple((ri, ph) for ri, lexicon in enumerate(lexicons) for ph in lexicon.phrases)
     by_word: dict[str, list[int]] = {}
     for k, (_, ph) in enumerate(flat):
         for w in ph.words:
@@ -427,29 +431,33 @@ def _phrase_index() -> tuple[
     return flat, {w: tuple(ks) for w, ks in by_word.items()}, digit, percent
 
 
-_PHRASES, _PHRASES_BY_WORD, _DIGIT_PHRASES, _PERCENT_PHRASES = _phrase_index()
+CLAIM_CUE_ROLES: Final = 3  # the first three roles: mechanism, evidence, implication
+_INDEXES: Final = {n: _phrase_index(_LEXICONS[:n]) for n in (CLAIM_CUE_ROLES, len(_LEXICONS))}
 
 
-def cue_scores(sentence: str, lower: str, words: set[str]) -> list[float]:
+def cue_scores(
+    sentence: str, lower: str, words: set[str], n_roles: int = len(CUE_ROLES)
+) -> list[float]:
     """Cue score per role of ``CUE_ROLES`` (``lower``: the sentence lower-cased; ``words``: its
-    ``CUE_TOKEN_RE`` tokens)."""
+    ``CUE_TOKEN_RE`` tokens); with ``n_roles=CLAIM_CUE_ROLES``, of the three claim roles only."""
+    phrases, by_word, digit_phrases, percent_phrases = _INDEXES[n_roles]
     seen: set[tuple[int, str]] = set()
     open_: set[int] = set()
-    by_word = _PHRASES_BY_WORD
     for word in words:
         seen.update(_word_cues(word))
         hit = by_word.get(word)
         if hit is not None:
             open_.update(hit)
-    totals = [0.0] * len(_LEXICONS)
+    totals = [0.0] * n_roles
     for ri, group in seen:
-        totals[ri] += _LEXICONS[ri].weights[group]
-    if _DIGIT_RE.search(sentence):
-        open_.update(_DIGIT_PHRASES)
+        if ri < n_roles:
+            totals[ri] += _LEXICONS[ri].weights[group]
+    if DIGIT_RE.search(sentence):
+        open_.update(digit_phrases)
     if "%" in sentence or "/" in sentence:
-        open_.update(_PERCENT_PHRASES)
+        open_.update(percent_phrases)
     for k in sorted(open_):  # lexicon order: the same sums as one pass over every phrase
-        ri, phrase = _PHRASES[k]
+        ri, phrase = phrases[k]
         if phrase.pattern.search(lower if phrase.on_lower else sentence):
             totals[ri] += phrase.weight
     return totals

@@ -12,18 +12,23 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["statement"]
+__all__ = ["CONNECTIVE_V2_RE", "finish_statement", "statement"]
 
-_CONNECTIVE_RE: Final = re.compile(
-    r"^(?:(?:Moreover|Furthermore|However|In addition|Additionally|Indeed|Importantly|Notably|"
+_CONNECTIVES: Final = (
+    r"Moreover|Furthermore|However|In addition|Additionally|Indeed|Importantly|Notably|"
     r"Interestingly|Conversely|Similarly|Likewise|Thus|Therefore|Hence|Consequently|"
     r"Accordingly|Of course|In particular|In contrast|By contrast|Finally|First(?:ly)?|"
     r"Second(?:ly)?|Third(?:ly)?|Lastly|Also|Briefly|Strikingly|Remarkably|Encouragingly|"
     r"Nevertheless|Nonetheless|For example|For instance|Specifically|As such|Here|Mechanistically|"
-    r"Taken together|Together|Overall|In summary|In conclusion|Collectively|"
-    r"In this (?:Review|review|article|Perspective|perspective|study|Focus|paper))"
-    r"(?:,\s*|\s+(?=we\b)))+"
 )
+_SUMMING_UP: Final = r"Taken together|Together|Overall|In summary|In conclusion|Collectively|"
+_IN_THIS: Final = r"In this (?:Review|review|article|Perspective|perspective|study|Focus|paper)"
+_CONNECTIVE_END: Final = r"(?:,\s*|\s+(?=we\b))"
+_CONNECTIVE_RE: Final = re.compile(
+    rf"^(?:(?:{_CONNECTIVES}{_SUMMING_UP}{_IN_THIS}){_CONNECTIVE_END})+"
+)
+# The leading connectives of the v2 backend's statements (no summing-up phrases).
+CONNECTIVE_V2_RE: Final = re.compile(rf"^(?:(?:{_CONNECTIVES}{_IN_THIS}){_CONNECTIVE_END})+")
 # One numbered citation group: [12], [3-5], [3–5, 9], [1], [2] ...; not after a letter or digit
 # (F[1,3]) and not before a comparison (x[2] = 4).
 _NUMBERED: Final = r"\[\d{1,3}(?:\s?[–-]\s?\d{1,3})?(?:\s?,\s?\d{1,3}(?:\s?[–-]\s?\d{1,3})?)*\]"
@@ -51,6 +56,12 @@ def statement(sentence: str) -> str:
     trimmed = _AUTHOR_YEAR_RE.sub("", trimmed)
     trimmed = _EMPTY_PARENS_RE.sub("", trimmed)
     trimmed = " ".join(_SPACE_BEFORE_PUNCT_RE.sub(r"\1", trimmed).split())
+    return finish_statement(flat, trimmed)
+
+
+def finish_statement(flat: str, trimmed: str) -> str:
+    """``trimmed`` (the sentence ``flat`` trimmed) without an unbalanced quote mark and with a
+    capital first letter; ``flat`` itself when under 4 words are left."""
     # A sentence cut out of a longer quotation keeps an unbalanced quote mark: drop it.
     if trimmed.startswith("“") and "”" not in trimmed:
         trimmed = trimmed[1:]

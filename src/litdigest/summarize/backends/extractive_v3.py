@@ -5,7 +5,8 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
 1. **Sentences.** The cleaned text is split into paragraphs (lines) and sentences
    (``chunk.sentence_spans``). Short lines without final punctuation are headings: never
    quoted, they set the *section* of what follows. An inline label (``Abstract |``,
-   ``Main results:``) is kept out of the quote and sets the section too.
+   ``Main results:``, a structured abstract's ``RESULTS:``) is kept out of the quote and sets
+   the section too.
 2. **Candidates.** Captions, reference-like lines, boilerplate, questions, truncated sentences
    and sentences under 6 or over 80 words are dropped; back matter is never quoted.
 3. **Rhetorical roles.** A multinomial logistic regression (``extractive_roles``, trained by
@@ -16,7 +17,9 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    methods or meta-discourse is never a claim, nor is one whose three claim roles together
    stay under 0.2. Meta-discourse needs a meta cue in the sentence itself, and review framing,
    statements of aim, bench procedure, funding and ethics are never claims
-   (``_NEVER_CLAIM_RE``).
+   (``_NEVER_CLAIM_RE``). In a resource paper (a tool, package, database or method:
+   ``extractive_genre``) a sentence called methods, meta or other that states what the
+   resource is or does is evidence, and one that states its use or availability implication.
 4. **Fields.** Per field a score: the classifier's probability + 0.5 × the sentence's cue
    score, implication raised in conclusions and at the end of the document. A sentence joins
    its best field; it may also fill another field that its score there fits nearly as well
@@ -33,8 +36,10 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    goes empty because another took the words first; then claims are taken greedily: the
    next is the fitting option with the best rank per (square-root damped) word, divided by
    1 + the claims its field already has, passing over one that repeats a claim of its field
-   (``REPEAT_SHARE``). Each field lists its claims best first. A field without a fitting
-   sentence stays empty, with a warning.
+   (``REPEAT_SHARE``). Each field lists its claims best first. An empty field then takes a
+   claim that a field with two or more can spare, if it fits the empty field nearly as well
+   (``_fill_empty``, as v2 does); a field without a fitting sentence stays empty, with a
+   warning.
 7. **Claims.** The quote is the chosen span, an exact slice of the text: the sentence without
    its lead-in framing ("These results suggest that", "Although …,") and pointer tails
    ("(Fig. 2)", ", as described previously"), never cutting a number or its bracket; the
@@ -51,12 +56,26 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final
 
-from litdigest.chunk.chunker import sentence_spans
-from litdigest.summarize.backends.base import stable_hash
+from litdigest.summarize.backends.extractive_common import (
+    ANY_LABEL_RE,
+    BACK_MATTER,
+    CAPTION,
+    CLOSERS,
+    CONCLUSION,
+    CONCLUSION_START_RE,
+    HEADING,
+    ExtractiveBase,
+    assemble,
+    candidate,
+    claims_tldr,
+    pick_tldr,
+    pieces,
+    score_importance,
+    terms,
+)
 from litdigest.summarize.backends.extractive_cues import CUE_ROLES, CUE_TOKEN_RE
 from litdigest.summarize.backends.extractive_features import (
     BACK,
@@ -66,6 +85,7 @@ from litdigest.summarize.backends.extractive_features import (
     feature_matrix,
     next_section,
 )
+from litdigest.summarize.backends.extractive_genre import resource_names, resource_role
 from litdigest.summarize.backends.extractive_kinds import document_kind, evidence_kinds
 from litdigest.summarize.backends.extractive_roles import ROLES, role_model
 from litdigest.summarize.backends.extractive_spans import (
@@ -80,21 +100,23 @@ from litdigest.summarize.schema import (
     DocumentSummary,
     Quote,
     Section,
-    TldrCitation,
-    Usage,
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from litdigest.config import SummarizeSettings
-    from litdigest.documents import Chunk, Document
-    from litdigest.summarize.backends.base import CallContext
+    from litdigest.documents import Document
 
 __all__ = ["ExtractiveV3Backend", "sentence_fields", "sentence_roles"]
 
 VERSION: Final = "extractive-v3"
+# Raised whenever the rules change the output, so that the summary cache (keyed by the
+# settings hash) does not serve summaries of older rules. 2: capitalised labels, resource
+# papers, empty fields filled.
+RULES_REVISION: Final = 2
 
-MIN_WORDS: Final = 6
-MAX_WORDS: Final = 80
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
 SHORT_DOC_CLAIMS: Final = 3
 # Quoted words / document words. The issue asks 0.30 (0.45 under 300 words). With informative
@@ -107,7 +129,6 @@ TINY_DOC_WORDS: Final = 300
 TINY_QUOTE_SHARE: Final = 1.0
 MIN_CLAIM_PROBABILITY: Final = 0.2  # mechanism + evidence + implication probability
 _NEVER_ROLES: Final = frozenset({"methods", "meta"})  # a sentence of these roles is no claim
-TLDR_MAX_WORDS: Final = 60
 MAX_FALLBACK_SENTENCES: Final = 40  # evidence sentences that vote for the document's study kind
 # Field of each claim role (model role name -> summary section).
 _FIELD_ROLES: Final[tuple[tuple[Section, int], ...]] = (
@@ -118,144 +139,6 @@ _FIELD_ROLES: Final[tuple[tuple[Section, int], ...]] = (
 _ROLE_OF: Final[dict[Section, int]] = dict(_FIELD_ROLES)
 _META: Final = ROLES.index("meta")
 _META_CUE_COLUMN: Final = EMBED_DIM + CUE_ROLES.index("meta")
-_DIGIT_RE: Final = re.compile(r"\d")
-
-
-# --------------------------------------------------------------------------------------------
-# Sentence filters and sections
-# --------------------------------------------------------------------------------------------
-
-_CLOSERS: Final = "\"'”’)]"
-_CAPTION_RE: Final = re.compile(
-    r"^(?:Fig(?:ure)?s?\.?|Table|Box|Supplementary|Extended Data|Scheme|Video|Panel)\s*"
-    r"[A-Z]?\d*[A-Za-z]?\s*[:.|—–-]",
-)
-# Reference-like sentences always have a digit or "et al"; boilerplate has one of these words.
-_REFERENCE_RE: Final = re.compile(
-    r"\bet al\.?|\bdoi\s*:|\b(?:19|20)\d\d\b[;.,)]|;\s*\d+\s*[:(]\s*\d+|\bPMID\b|\bpp?\.\s?\d"
-    r"|\b[A-Z][a-z]+ [A-Z]{1,2},",
-)
-_BOILERPLATE_RE: Final = re.compile(
-    r"\bthis article (?:is|was|has)\b|\bcopyright\b|©|\ball rights reserved\b|\blicen[cs]\w*|"
-    r"creative commons|\bhttps?://|\bwww\.|\b(?:accessed|available) (?:for free|online|at)\b|"
-    r"\bsubscri\w+|\bclick here\b|\bdownload\w*|\bpublished (?:online|by)\b|"
-    r"\b(?:received|accepted|revised):|\bcompeting interests?\b|\bconflicts? of interest\b|"
-    r"\bauthor contributions\b|\bthe authors? (?:declare|thank|acknowledge|would like)\b|"
-    r"\bwe thank\b|\bgrant (?:no|number)\b|\bfunded by\b|\bcorresponding author\b|"
-    r"\bthanks to support\b|\bcookies?\b|\bsign (?:in|up)\b|\bpermissions?\b|\breprints?\b|"
-    r"\bpeer review information\b|\bcite this article\b|\bsupplementary (?:information|material)\b",
-    re.IGNORECASE,
-)
-_BOILERPLATE_WORDS: Final = frozenset(
-    """article copyright rights licence license licensed licenses licensing creative http https
-    www accessed available subscribe subscribed subscriber subscribers subscription click
-    download downloaded downloads published received accepted revised competing conflict
-    conflicts contributions authors author thank thanks grant funded corresponding cookie
-    cookies sign permission permissions reprint reprints peer cite supplementary""".split()
-)
-_LABELS: Final = (
-    r"Abstract|Summary|Background|Introduction|Objectives?|Aims?|Purpose|Methods?|"
-    r"Materials and methods|Search (?:methods|strategy)|Selection criteria|"
-    r"Data collection and analysis|Main results|Results|Findings|Discussion|"
-    r"Authors'? conclusions|Conclusions?|Interpretation|Significance|Implications(?: for [a-z]+)?|"
-    r"Key points|Perspectives?|Outlook"
-)
-_INLINE_LABEL_RE: Final = re.compile(rf"(?P<label>{_LABELS})\s*(?:[:|—–]\s*|-\s+|\.\s+)")
-_SECTION_HEADING_RE: Final = re.compile(
-    r"^(?:\d+(?:\.\d+)*\.?\s+)?(?P<h>[A-Z][^\n]{0,80})$",
-)
-_CONCLUSION_HEAD_RE: Final = re.compile(
-    r"conclu|implication|significance|outlook|perspective|future|summary|interpretation|"
-    r"discussion|closing|remarks|therapeutic|clinical|treatment|targeting",
-    re.IGNORECASE,
-)
-_ABSTRACT_HEAD_RE: Final = re.compile(r"^(?:abstract|summary|background|key points)\b", re.I)
-_RESULTS_HEAD_RE: Final = re.compile(r"\bresults?\b|\bfindings\b", re.IGNORECASE)
-_METHODS_HEAD_RE: Final = re.compile(
-    r"\bmethods?\b|\bprocedures?\b|\bprotocol\b|\bstatistical analys|\bsearch strategy|"
-    r"\bselection criteria|\bdata collection|\bmaterials\b|\bexperimental design",
-    re.IGNORECASE,
-)
-_BACK_MATTER_HEAD_RE: Final = re.compile(
-    r"^(?:appendi\w+|supplement\w*|acknowledg\w+|references?|bibliography|funding|"
-    r"author (?:contributions|information)|competing interests|conflicts? of interest|"
-    r"abbreviations|data availability|ethics|additional information|notes?)\b",
-    re.IGNORECASE,
-)
-_CONCLUSION_START_RE: Final = re.compile(
-    r"^(?:in (?:conclusion|summary|sum)|to (?:conclude|summari[sz]e)|taken together|overall|"
-    r"collectively|altogether|together,|these (?:data|results|findings|observations) "
-    r"(?:suggest|indicate|imply|support|show)|our (?:data|results|findings) (?:suggest|indicate))",
-    re.IGNORECASE,
-)
-
-
-_STOPWORDS: Final = frozenset(
-    """a about above after again against all also although am among an and any are as at be
-    because been before being below between both but by can could did do does doing down
-    during each either et few for from further had has have having he her here hers him his
-    how however i if in into is it its itself may might more most much must my no nor not of
-    off on once only or other our ours out over own per same she should so some such than that
-    the their theirs them then there these they this those through to too under until up upon
-    very was we were what when where whether which while who whom why will with within without
-    would yet you your al use used using also well one two three four five six seven eight nine
-    ten include included including study studies review fig figure table""".split()
-)
-
-
-def _stem(token: str) -> str:
-    if len(token) > 4 and token.endswith("ies"):
-        return token[:-3] + "y"
-    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
-        return token[:-1]
-    return token
-
-
-_TERM_CACHE: dict[str, str] = {}  # token -> its stem, "" for a stopword, number or letter
-_TERM_CACHE_MAX: Final = 200_000
-
-
-def _terms(tokens: list[str]) -> Counter[str]:
-    """Counts of the stemmed content words among a sentence's tokens (cached per token)."""
-    cache = _TERM_CACHE
-    out: list[str] = []
-    for t in tokens:
-        term = cache.get(t)
-        if term is None:
-            keep = t not in _STOPWORDS and not t[0].isdigit() and len(t) > 1
-            term = _stem(t) if keep else ""
-            if len(cache) >= _TERM_CACHE_MAX:
-                cache.clear()
-            cache[t] = term
-        if term:
-            out.append(term)
-    return Counter(out)
-
-
-# Section kinds, as set by headings and inline labels.
-_BODY, _ABSTRACT, _RESULTS, _CONCLUSION, _METHODS, _BACK = range(6)
-_SECTION_WEIGHT: Final = {
-    _BODY: 1.0,
-    _ABSTRACT: 1.35,
-    _RESULTS: 1.0,
-    _CONCLUSION: 1.25,
-    _METHODS: 0.45,
-    _BACK: 0.0,
-}
-
-
-def _heading_kind(heading: str) -> int:
-    if _BACK_MATTER_HEAD_RE.search(heading):
-        return _BACK
-    if _ABSTRACT_HEAD_RE.search(heading):
-        return _ABSTRACT
-    if _METHODS_HEAD_RE.search(heading):
-        return _METHODS
-    if _CONCLUSION_HEAD_RE.search(heading):
-        return _CONCLUSION
-    if _RESULTS_HEAD_RE.search(heading):
-        return _RESULTS
-    return _BODY
 
 
 @dataclass(slots=True)
@@ -289,10 +172,10 @@ class _Sentence:
         return ROLES[self.role_index] if self.role_index >= 0 else "other"
 
 
-class ExtractiveV3Backend:
+class ExtractiveV3Backend(ExtractiveBase):
     """Role-classifier extractive summarizer with a budget (see the module docstring)."""
 
-    name = "extractive-v3"
+    name = "extractive"  # the family; the version is the model and prompt version
     model = VERSION
     prompt_version = VERSION
 
@@ -321,25 +204,13 @@ class ExtractiveV3Backend:
     def from_settings(cls, settings: SummarizeSettings) -> ExtractiveV3Backend:
         return cls(max_claims_per_field=settings.max_claims_per_field)
 
-    def settings_hash(self) -> str:
-        return stable_hash(
-            {
-                "backend": self.name,
-                "model": self.model,
-                "prompt_version": self.prompt_version,
-                "max_claims_per_field": self.max_claims_per_field,
-                "short_doc_claims": self.short_doc_claims,
-                "tldr_sentences": self.tldr_sentences,
-                "quote_share": self.quote_share,
-                "tiny_quote_share": self.tiny_quote_share,
-                "tldr": "composed from the claims",
-            }
-        )
-
-    async def summarize(
-        self, doc: Document, chunks: list[Chunk], ctx: CallContext
-    ) -> DocumentSummary:
-        return self.summarize_sync(doc)
+    def extra_settings(self) -> dict[str, float]:
+        return {
+            "short_doc_claims": self.short_doc_claims,
+            "quote_share": self.quote_share,
+            "tiny_quote_share": self.tiny_quote_share,
+            "rules": RULES_REVISION,
+        }
 
     def claims_per_field(self, doc_words: int) -> int:
         if doc_words < SHORT_DOC_WORDS:
@@ -356,9 +227,10 @@ class ExtractiveV3Backend:
         text = doc.text
         sentences, n_all = _candidates(text)
         _score(sentences)
-        _classify(sentences, n_all)
+        _classify(sentences, n_all, text)
         doc_words = len(text.split())
         fields = self._select(sentences, doc_words)
+        _fill_empty(fields)
         claims = {section: [_claim(s) for s in fields[section]] for section in SECTIONS}
         if fields["evidence"]:
             document = document_kind(text)
@@ -368,27 +240,9 @@ class ExtractiveV3Backend:
             )
             for claim, kind in zip(claims["evidence"], kinds, strict=True):
                 claim.evidence_kind = kind
-        warnings = [
-            f"no {section.replace('_', '-')} sentence found"
-            for section in SECTIONS
-            if not claims[section]
-        ]
-        tldr, citations = self._claims_tldr(claims)
-        return DocumentSummary(
-            doc_id=doc.doc_id,
-            source=doc.source,
-            metadata=doc.metadata,
-            tldr=tldr or self._tldr(fields, sentences, doc.metadata.title),
-            tldr_citations=citations,
-            mechanism=claims["mechanism"],
-            evidence=claims["evidence"],
-            therapeutic_implication=claims["therapeutic_implication"],
-            backend=self.name,
-            model=self.model,
-            prompt_version=self.prompt_version,
-            usage=Usage(),
-            warnings=warnings,
-        )
+        tldr, citations = claims_tldr(claims, self.tldr_sentences)
+        tldr = tldr or self._tldr(fields, sentences, doc.metadata.title)
+        return assemble(self, doc, claims, tldr, citations)
 
     def _select(self, sentences: list[_Sentence], doc_words: int) -> dict[Section, list[_Sentence]]:
         """Greedy under the budget: the next claim is the best-ranked fitting span (a
@@ -440,20 +294,6 @@ class ExtractiveV3Backend:
         # best first: the reader (and the eval's budget) sees the first claims
         return {section: [o.narrowed() for o in chosen[section]] for section in SECTIONS}
 
-    def _claims_tldr(self, claims: dict[Section, list[Claim]]) -> tuple[str, list[TldrCitation]]:
-        """The TL;DR composed from the claims (issue 14): mechanism and implication first,
-        evidence only when they are missing; every term of it is in a cited claim's quote."""
-        from litdigest.summarize.support import compose_cited_tldr
-
-        first: dict[Section, list[Claim]] = {
-            "mechanism": claims["mechanism"],
-            "therapeutic_implication": claims["therapeutic_implication"],
-        }
-        tldr, citations = compose_cited_tldr(first, self.tldr_sentences)
-        if len(citations) < self.tldr_sentences:
-            tldr, citations = compose_cited_tldr(claims, self.tldr_sentences)
-        return tldr, citations
-
     def _tldr(
         self,
         fields: dict[Section, list[_Sentence]],
@@ -473,21 +313,14 @@ class ExtractiveV3Backend:
             pool = [
                 (sum(s.probs[:3]) * (0.25 + s.importance), s)
                 for s in sentences
-                if s.role not in ("methods", "meta") and s.section != _BACK and not _never_claim(s)
+                if s.role not in ("methods", "meta")
+                and s.section != BACK_MATTER
+                and not _never_claim(s)
             ]
         if not pool:
             return title or ""
         pool.sort(key=lambda rs: (-rs[0], rs[1].index))
-        picked = [pool[0][1]]
-        words = picked[0].n_words
-        for _, s in pool[1:]:
-            if len(picked) >= self.tldr_sentences:
-                break
-            if words + s.n_words <= TLDR_MAX_WORDS:
-                picked.append(s)
-                words += s.n_words
-        picked.sort(key=lambda s: s.index)
-        return " ".join(" ".join(s.text.split()) for s in picked)
+        return pick_tldr([s for _, s in pool], self.tldr_sentences)
 
 
 def sentence_fields(text: str) -> list[tuple[str, str | None]]:
@@ -495,10 +328,10 @@ def sentence_fields(text: str) -> list[tuple[str, str | None]]:
     decision of the backend (classifier, cues, position), for the bench."""
     sentences, n_all = _candidates(text)
     _score(sentences)
-    _classify(sentences, n_all)
+    _classify(sentences, n_all, text)
     out: list[tuple[str, str | None]] = []
     for s in sentences:
-        f = None if s.section == _BACK else _field_of(s)
+        f = None if s.section == BACK_MATTER else _field_of(s)
         out.append((s.text, None if f is None else SECTIONS[f]))
     return out
 
@@ -506,7 +339,7 @@ def sentence_fields(text: str) -> list[tuple[str, str | None]]:
 def sentence_roles(text: str) -> list[tuple[int, int, str, float]]:
     """(start, end, role, probability) of every candidate sentence of a cleaned text."""
     sentences, n_all = _candidates(text)
-    _classify(sentences, n_all)
+    _classify(sentences, n_all, text)
     return [(s.start, s.end, s.role, s.probs[s.role_index]) for s in sentences]
 
 
@@ -515,63 +348,11 @@ def sentence_roles(text: str) -> list[tuple[int, int, str, float]]:
 # --------------------------------------------------------------------------------------------
 
 
-def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
-    pos = 0
-    n = len(text)
-    while pos < n:
-        nl = text.find("\n", pos)
-        end = n if nl < 0 else nl
-        a, b = pos, end
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if a < b:
-            yield a, b
-        pos = end + 1
-
-
-def _is_heading(line: str, n_words: int) -> bool:
-    return n_words <= 14 and len(line) <= 120 and line.rstrip(_CLOSERS)[-1:] not in (".", "!", "?")
-
-
-def _quotable(sentence: str) -> bool:
-    """A complete declarative sentence: final period or "!", not truncated, not a question."""
-    core = sentence.rstrip(_CLOSERS)
-    if core[-1:] not in (".", "!") or core.endswith(("...", "…", "[…]", "[...]")):
-        return False
-    if _CAPTION_RE.match(sentence):
-        return False
-    letters = sum(map(str.isalpha, sentence))
-    return letters >= 0.5 * len(sentence)  # not a table row, formula or list of numbers
-
-
-# Note-keeping fields at the start of a line ("Status: draft, ...", "Tags: ...").
-_NOTE_FIELD_RE: Final = re.compile(
-    r"(?:status|tags?|keywords?|updated|last updated|reviewed|date|todo|note to self|"
-    r"read on|source|url)\s*:",
-    re.IGNORECASE,
-)
-
-
 # A reference's author list ("Smith J, Doe A. Title.").
 _AUTHORS_RE: Final = re.compile(r"(?:\d+\.\s+)?[A-Z][a-z]+ [A-Z]{1,2}, [A-Z][a-z]+ [A-Z]{1,2}\b")
 
 
-def _unwanted(sentence: str, lower: str, words: set[str]) -> bool:
-    """Boilerplate, a note-keeping field or a reference-list entry."""
-    if _NOTE_FIELD_RE.match(sentence) or _AUTHORS_RE.match(sentence):
-        return True
-    if ("©" in sentence or not _BOILERPLATE_WORDS.isdisjoint(words)) and _BOILERPLATE_RE.search(
-        sentence
-    ):
-        return True
-    return ("et" in words or _DIGIT_RE.search(sentence) is not None) and len(
-        _REFERENCE_RE.findall(sentence)
-    ) >= 2
-
-
-def _classify(sentences: list[_Sentence], n_all: int) -> None:
+def _classify(sentences: list[_Sentence], n_all: int, text: str) -> None:
     if not sentences:
         return
     last = max(n_all - 1, 1)
@@ -587,13 +368,49 @@ def _classify(sentences: list[_Sentence], n_all: int) -> None:
     choice = probs.copy()
     choice[unmarked, _META] = -1.0
     roles = choice.argmax(axis=1).tolist()
+    names = resource_names(text)
+    found = _resource_roles(sentences, probs, roles, names) if names is not None else set()
     cues = x[:, EMBED_DIM : EMBED_DIM + len(CUE_ROLES)].tolist()
     last = len(sentences) - 1
     for i, (s, row, role) in enumerate(zip(sentences, probs.tolist(), roles, strict=True)):
         s.probs = row
         s.role_index = role
         s.cues = cues[i]
-        s.fields = _field_scores(s, i == last, i >= (1 - TAIL_SHARE) * len(sentences))
+        # What a resource does is its finding wherever the abstract says it (no tail bonus).
+        ending = i not in found
+        s.fields = _field_scores(
+            s, ending and i == last, ending and i >= (1 - TAIL_SHARE) * len(sentences)
+        )
+
+
+# In a resource paper (``extractive_genre``), a sentence the classifier calls methods,
+# meta-discourse or other but that states the contribution, what the resource does or its use
+# takes that probability as evidence or implication.
+_RESOURCE_FROM: Final = tuple(ROLES.index(r) for r in ("methods", "meta", "other"))
+
+
+def _resource_roles(
+    sentences: list[_Sentence],
+    probs: npt.NDArray[np.float32],
+    roles: list[int],
+    names: tuple[str, ...],
+) -> set[int]:
+    """Moves the roles in place; returns the indices of the sentences now evidence."""
+    found: set[int] = set()
+    for i, s in enumerate(sentences):
+        if roles[i] not in _RESOURCE_FROM:
+            continue
+        target = resource_role(s.text, names)
+        if target is None:
+            continue
+        to = ROLES.index(target)
+        for r in _RESOURCE_FROM:
+            probs[i, to] += probs[i, r]
+            probs[i, r] = 0.0
+        roles[i] = to
+        if target == "evidence":
+            found.add(i)
+    return found
 
 
 # Sentences that are never claims whatever the classifier says: review framing and
@@ -654,7 +471,7 @@ def _field_scores(s: _Sentence, last: bool, tail: bool) -> list[float]:
     """Per field: the classifier's probability plus the cue evidence of the sentence; the
     conclusion of a document leans towards implication."""
     out = [s.probs[r] + CUE_WEIGHT * s.cues[r] for _, r in _FIELD_ROLES]
-    if s.section == _CONCLUSION or last or _CONCLUSION_START_RE.match(s.text):
+    if s.section == CONCLUSION or last or CONCLUSION_START_RE.match(s.text):
         out[2] += CONCLUSION_BONUS
     if tail:
         out[2] += TAIL_BONUS
@@ -694,7 +511,7 @@ def _pools(sentences: list[_Sentence]) -> dict[Section, list[tuple[float, _Sente
         return 1.0 + LEAD_BONUS * max(0.0, 1.0 - s.ordinal / LEAD_SENTENCES)
 
     for s in sentences:
-        if s.section == _BACK or s.lower in seen:
+        if s.section == BACK_MATTER or s.lower in seen:
             continue  # back matter, or a sentence repeated (abstract and conclusions)
         seen.add(s.lower)
         f = _field_of(s)
@@ -712,11 +529,37 @@ def _pools(sentences: list[_Sentence]) -> dict[Section, list[tuple[float, _Sente
     return pools
 
 
+def _fill_empty(chosen: dict[Section, list[_Sentence]]) -> None:
+    """An empty field takes a claim of a field with two claims or more (as v2 does) whose
+    score in it reaches FILL_MIN and FILL_RATIO of its score in its own field: a sentence that
+    fits two fields goes where it is the only claim, rather than leave one field empty and
+    give the other one more. The best-ranked such move first, until none is left."""
+    while True:
+        best: tuple[float, int, Section, _Sentence] | None = None
+        for g, section in enumerate(SECTIONS):
+            if chosen[section]:
+                continue
+            for f, owner in enumerate(SECTIONS):
+                if len(chosen[owner]) < 2:
+                    continue
+                for s in chosen[owner]:
+                    if s.fields[g] < max(FILL_MIN, FILL_RATIO * s.fields[f]):
+                        continue
+                    rank = s.fields[g] * (0.25 + s.importance)
+                    if best is None or rank > best[0]:
+                        best = (rank, g, owner, s)
+        if best is None:
+            return
+        _, g, owner, s = best
+        chosen[owner].remove(s)
+        chosen[SECTIONS[g]] = [s]
+
+
 def _claim(s: _Sentence) -> Claim:
     """The claim of a (narrowed) sentence: the quote is its text, an exact slice; the
     statement is trimmed from it (and ends as a sentence when the quote is a clause)."""
     said = statement(s.text)
-    if said and said.rstrip(_CLOSERS)[-1:] not in (".", "!", "?"):
+    if said and said.rstrip(CLOSERS)[-1:] not in (".", "!", "?"):
         said += "."
     return Claim(statement=said, quotes=[Quote(text=s.text, start=s.start, end=s.end)])
 
@@ -748,8 +591,8 @@ class _Option:
 
 def _content(text: str) -> tuple[frozenset[str], float]:
     """The content terms of a span, and its content value (terms + 2 per number)."""
-    terms = _terms(CUE_TOKEN_RE.findall(text.lower()))
-    return frozenset(terms), sum(terms.values()) + 2.0 * len(_NUMBER_RE.findall(text))
+    counts = terms(CUE_TOKEN_RE.findall(text.lower()))
+    return frozenset(counts), sum(counts.values()) + 2.0 * len(_NUMBER_RE.findall(text))
 
 
 def _options(pool: list[tuple[float, _Sentence]]) -> list[_Option]:
@@ -809,99 +652,46 @@ def _rank(s: _Sentence, section: Section) -> float:
 def _candidates(text: str) -> tuple[list[_Sentence], int]:
     """Candidate sentences, and the number of sentences of the document (all of them)."""
     out: list[_Sentence] = []
-    section, category = _BODY, NONE
+    category = NONE
     heading: str | None = None
-    paragraph = -1
     ordinal = 0
-    for p_start, p_end in _paragraphs(text):
-        line = text[p_start:p_end]
-        n_line_words = len(line.split()) if len(line) <= 200 else 99
-        if _is_heading(line, n_line_words):
-            if _SECTION_HEADING_RE.match(line):
-                kind = _heading_kind(line)
-                # A subsection heading ("Study population") stays in its section; only the
-                # abstract ends at any heading.
-                if kind != _BODY or section == _ABSTRACT:
-                    section = kind
-                category = next_section(category, line)
-            heading = line
+    for piece in pieces(text, ANY_LABEL_RE):
+        if piece.kind == HEADING:
+            if piece.label is not None:
+                category = next_section(category, piece.label)
+            heading = text[piece.start : piece.end]
             continue
-        if _CAPTION_RE.match(line):
-            ordinal += 1
-            continue  # figure legend or table title, whatever its length
-        paragraph += 1
-        first = True
-        for s_start, s_end in sentence_spans(text, p_start, p_end):
-            ordinal += 1
-            m = _INLINE_LABEL_RE.match(text, s_start, s_end)
-            if m:
-                section = _heading_kind(m.group("label"))
-                category = next_section(category, m.group("label"))
-                heading = m.group("label")
-                s_start = m.end()
-            sentence = text[s_start:s_end]
-            n_words = len(sentence.split())
-            if MIN_WORDS <= n_words <= MAX_WORDS and _quotable(sentence):
-                lower = sentence.lower()
-                words = set(CUE_TOKEN_RE.findall(lower))
-                if not _unwanted(sentence, lower, words):
-                    out.append(
-                        _Sentence(
-                            start=s_start,
-                            end=s_end,
-                            index=len(out),
-                            ordinal=ordinal - 1,
-                            paragraph=paragraph,
-                            first_in_paragraph=first,
-                            section=_BACK if category == BACK else section,
-                            category=category,
-                            heading=heading,
-                            text=sentence,
-                            lower=lower,
-                            words=words,
-                            n_words=n_words,
-                        )
-                    )
-            first = False
+        ordinal += 1
+        if piece.kind == CAPTION:
+            continue
+        if piece.label is not None:
+            category = next_section(category, piece.label)
+            heading = piece.label
+        sentence = text[piece.start : piece.end]
+        fit = candidate(sentence)
+        if fit is None or _AUTHORS_RE.match(sentence):
+            continue
+        lower, words, n_words = fit
+        out.append(
+            _Sentence(
+                start=piece.start,
+                end=piece.end,
+                index=len(out),
+                ordinal=ordinal - 1,
+                paragraph=piece.paragraph,
+                first_in_paragraph=piece.first,
+                section=BACK_MATTER if category == BACK else piece.section,
+                category=category,
+                heading=heading,
+                text=sentence,
+                lower=lower,
+                words=words,
+                n_words=n_words,
+            )
+        )
     return out, ordinal
 
 
 def _score(sentences: list[_Sentence]) -> None:
     """Importance: leave-one-out TF-IDF centrality × position/section weight."""
-    if not sentences:
-        return
-    n = len(sentences)
-    df: Counter[str] = Counter()
-    for s in sentences:
-        s.tokens = _terms(CUE_TOKEN_RE.findall(s.lower))
-        df.update(s.tokens.keys())
-    idf = {t: math.log((n + 1) / (c + 0.5)) + 0.1 for t, c in df.items()}
-    vectors: list[dict[str, float]] = []
-    centroid: dict[str, float] = {}
-    for s in sentences:
-        vec = {t: (1 + math.log(c)) * idf[t] for t, c in s.tokens.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        vec = {t: v / norm for t, v in vec.items()}
-        vectors.append(vec)
-        for t, v in vec.items():
-            centroid[t] = centroid.get(t, 0.0) + v
-    c_norm2 = sum(v * v for v in centroid.values())
-    single_paragraph = sentences[0].paragraph == sentences[-1].paragraph
-    for i, (s, vec) in enumerate(zip(sentences, vectors, strict=True)):
-        dot = sum(v * centroid[t] for t, v in vec.items())
-        self_norm2 = sum(v * v for v in vec.values())
-        rest_norm2 = max(c_norm2 - 2 * dot + self_norm2, 0.0)
-        centrality = (dot - self_norm2) / math.sqrt(rest_norm2) if rest_norm2 > 1e-12 else 0.5
-        if n == 1:
-            centrality = 0.5
-        weight = _SECTION_WEIGHT[s.section]
-        if i == 0:
-            weight *= 1.25
-        elif s.paragraph == 0 and not single_paragraph:
-            weight *= 1.15
-        if s.first_in_paragraph and not single_paragraph:
-            weight *= 1.1
-        if _CONCLUSION_START_RE.match(s.text):
-            weight *= 1.2
-        length = min(1.0, s.n_words / 12)  # very short sentences carry little
-        s.importance = (0.15 + max(centrality, 0.0)) * weight * length
+    score_importance(sentences)

@@ -32,7 +32,8 @@ BackendFactory = Callable[["Settings"], "Backend"]
 
 # Used only when litdigest's own entry points are missing (src/ on sys.path, not installed).
 _BUILTIN: Final[dict[str, str]] = {
-    "extractive": "litdigest.summarize.backends.builtin:extractive",
+    "extractive": "litdigest.summarize.backends.builtin:extractive_v3",
+    "extractive-v2": "litdigest.summarize.backends.builtin:extractive",
     "extractive-v3": "litdigest.summarize.backends.builtin:extractive_v3",
     "openai": "litdigest.summarize.backends.builtin:openai",
 }

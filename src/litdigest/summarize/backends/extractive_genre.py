@@ -1,0 +1,83 @@
+"""Resource papers: abstracts whose contribution is a tool, a software package, a database or a
+method. Their sentences read as methods ("We have implemented ...", "The parser deals with
+...") and the role model, trained mostly on reviews and trials, calls them methods or
+meta-discourse, so such a paper had no claim at all. In a resource paper what the resource
+is and does (and how it was validated) is the finding, and its use is the implication:
+
+* ``resource_names`` tells a resource paper from its opening (title and abstract): the authors
+  present, implement or develop a tool, package, library, pipeline, database, method...; or the
+  title says "implemented in <language>"; or the abstract has an "Availability" or
+  "Implementation" part. It returns the resource's names (the title's "Name: a ..." prefix).
+* ``resource_role`` gives a sentence of such a paper its role: implication for its use or
+  availability ("users can now ...", "is freely available", "makes ... easier"), evidence for
+  the contribution ("we have implemented a library ...") and for what the resource does (the
+  resource or its name, then a present-tense capability: "provides", "deals with", "may be
+  used to"); None for the rest. Procedure ("were embedded", "was solved using") stays
+  methods, and the never-claim rules of the backend still apply.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = ["resource_names", "resource_role"]
+
+HEAD_CHARS: Final = 2500  # the title and abstract: where a paper says what it contributes
+
+_NOUNS: Final = (
+    r"(?:tool(?:kit)?s?|packages?|software|librar(?:y|ies)|modules?|pipelines?|programs?|"
+    r"(?:web )?servers?|databases?|APIs?|interfaces?|frameworks?|platforms?|applications?|"
+    r"parsers?|plug-?ins?|workflows?|algorithms?|methods?|resources?|compendium|classes)"
+)
+_CONTRIBUTION: Final = (
+    r"\bwe (?:have )?(?:present(?:ed)?|describe[d]?|introduce[d]?|implement(?:ed)?|"
+    r"develop(?:ed)?|design(?:ed)?|create[d]?|buil[td]|generate[d]?|wr(?:o|i)te|written|"
+    r"extend(?:ed)?)\b[^.;]{0,120}?\b" + _NOUNS + r"\b"
+)
+_RESOURCE_PAPER_RE: Final = re.compile(
+    _CONTRIBUTION + r"|\bimplemented in (?:python|perl|java|r|c\+\+|c|matlab|javascript)\b|"
+    r"(?:^|\n)(?:availability|implementation)(?: and (?:implementation|availability))?\s*:",
+    re.IGNORECASE,
+)
+_CONTRIBUTION_RE: Final = re.compile(_CONTRIBUTION, re.IGNORECASE)
+# The resource's own name: a title "GenomeDiagram: a python package for ...".
+_TITLE_NAME_RE: Final = re.compile(r"^\s*([A-Z][\w.+-]*(?: [A-Z][\w.+-]*){0,2}):\s")
+_CAPABILITY: Final = (
+    r"\b(?:provides?|enables?|allows?|makes?|generates?|produces?|supports?|performs?|"
+    r"handles?|deals? with|contains?|offers?|computes?|outputs?|returns?|visuali[sz]es?|"
+    r"plots?|integrates?|implements?|detects?|identifies|predicts?|exposes?|"
+    r"(?:can|could|may) be used)\b"
+)
+_USE_RE: Final = re.compile(
+    r"\b(?:is|are) (?:now |freely |publicly |also )*available\b|"
+    r"\b(?:users|researchers|biologists|clinicians|investigators|programmers) (?:can|could|may|"
+    r"will)\b|\bmakes? [^.;]{0,60}\b(?:easier|simpler|faster|more (?:principled|efficient|"
+    r"accessible|reproducible|robust))\b|\bfor (?:use in|use by|point-of-care|routine use|"
+    r"clinical use)\b",
+    re.IGNORECASE,
+)
+
+
+def resource_names(text: str) -> tuple[str, ...] | None:
+    """The names of the resource a resource paper presents (maybe none); None for a paper of
+    another kind."""
+    head = text[:HEAD_CHARS]
+    if not _RESOURCE_PAPER_RE.search(head):
+        return None
+    m = _TITLE_NAME_RE.match(head)
+    return (m.group(1),) if m else ()
+
+
+def resource_role(sentence: str, names: tuple[str, ...]) -> str | None:
+    """ "implication", "evidence" or None for a sentence of a resource paper (see the module
+    docstring)."""
+    if _USE_RE.search(sentence):
+        return "implication"
+    if _CONTRIBUTION_RE.search(sentence):
+        return "evidence"
+    subject = "|".join([_NOUNS, *(re.escape(n) for n in names)])
+    capability = rf"(?:\b(?:{subject}))\b[^.;]{{0,80}}?{_CAPABILITY}"
+    if re.search(capability, sentence, re.IGNORECASE):
+        return "evidence"
+    return None
