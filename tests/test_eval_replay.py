@@ -121,12 +121,14 @@ def test_replay_dir_missing_and_record_with_extractive_exit_2(
     for argv in (
         ["eval", str(golden), "--backend", "openai", "--replay", str(eval_env / "none")],
         ["eval", str(golden), "--backend", "extractive", "--record", str(eval_env / "r")],
+        ["eval", str(golden), "--backend", "extractive-v2", "--replay", str(eval_env / "r")],
     ):
         with pytest.raises(SystemExit) as exc:
             main(argv)
         assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "no such recording directory" in err and "not extractive" in err
+    assert "not extractive-v2" in err
 
 
 def test_committed_recording_has_no_secret() -> None:

@@ -201,8 +201,8 @@ def build_backend(
     if record is None and replay is None:
         chosen, _ = choose_backend(name, settings)
         return get_backend(chosen, settings), None
-    if name == "extractive":
-        raise UsageError("--record and --replay apply to the openai backend, not extractive")
+    if name.startswith("extractive"):
+        raise UsageError(f"--record and --replay apply to the openai backend, not {name}")
     from litdigest.evaluate.replay import (
         Cassette,
         RecordingTransport,

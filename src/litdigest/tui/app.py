@@ -362,7 +362,8 @@ class ReviewApp(App[None]):
             raise LitdigestError(f"document {doc_id} is not in the store")
         backend = get_backend(backend_name, settings)
         chunks = await asyncio.to_thread(Chunker(settings.chunk).chunk_document, document)
-        offline = backend_name == "extractive"  # CPU-bound and store-free: off the UI thread
+        # extractive backends are CPU-bound and store-free: off the UI thread
+        offline = backend_name.startswith("extractive")
         context = (  # network-bound: on the event loop, with the store's call log and cache
             CallContext()
             if offline
