@@ -52,7 +52,7 @@ from litdigest.errors import InputError  # noqa: E402
 from litdigest.prepare import iter_documents  # noqa: E402
 from litdigest.store.store import Store  # noqa: E402
 from litdigest.summarize.backends.base import Budget  # noqa: E402
-from litdigest.summarize.backends.extractive import ExtractiveBackend  # noqa: E402
+from litdigest.summarize.backends.extractive_v3 import ExtractiveV3Backend  # noqa: E402
 from litdigest.summarize.backends.openai import OpenAIBackend  # noqa: E402
 from litdigest.summarize.runner import run_batch  # noqa: E402
 from litdigest.summarize.schema import DocumentSummary, SupportLog  # noqa: E402
@@ -218,7 +218,7 @@ def run_openai(
 def run_extractive(docs: list[Document], tmp: Path) -> dict[str, Any]:
     db = tmp / "extractive.db"
     settings = Settings(store={"db_path": db})
-    backend = ExtractiveBackend(settings.summarize.max_claims_per_field)
+    backend = ExtractiveV3Backend.from_settings(settings.summarize)
     with Store(db) as store:
         summaries = asyncio.run(_run(docs, backend, store, settings))
     claims = unsupported = tldr_bad = 0

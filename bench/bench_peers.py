@@ -38,7 +38,7 @@ from sumy.utils import get_stop_words
 from litdigest.chunk.chunker import Chunker, sentence_spans
 from litdigest.clean import clean_record
 from litdigest.documents import Format, RawRecord
-from litdigest.summarize.backends.extractive import ExtractiveBackend
+from litdigest.summarize.backends.extractive_v3 import ExtractiveV3Backend
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import DocumentSummary
 
@@ -111,7 +111,7 @@ def quotes_text(summary: DocumentSummary, text: str) -> str:
 
 def ours(sources: Sequence[str]) -> tuple[list[str], list[int], list[str], float]:
     """Our extractive backend end to end; (texts, sentence counts, tldr+quotes texts, s)."""
-    backend = ExtractiveBackend()
+    backend = ExtractiveV3Backend()
     chunker = Chunker()
     chunker.split("warm up the tokenizer")
     texts: list[str] = []

@@ -30,7 +30,7 @@ from litdigest.errors import InputError
 from litdigest.prepare import iter_documents
 from litdigest.store.store import Store
 from litdigest.summarize.backends.base import Budget
-from litdigest.summarize.backends.extractive import ExtractiveBackend
+from litdigest.summarize.backends.extractive_v3 import ExtractiveV3Backend
 from litdigest.summarize.backends.openai import OpenAIBackend
 from litdigest.summarize.runner import BatchResult, run_batch
 from litdigest.summarize.schema import DocumentSummary
@@ -256,7 +256,7 @@ def raw_sdk_throughput(
 
 
 def extractive_speed(docs: list[Document], tmp: Path) -> dict[str, Any]:
-    backend = ExtractiveBackend()
+    backend = ExtractiveV3Backend()
     start = time.perf_counter()
     for doc in docs:
         backend.summarize_sync(doc)
