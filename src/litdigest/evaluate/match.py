@@ -66,7 +66,7 @@ TERM_GATE: Final = 0.5
 # The in-order share of the key point's words must reach this fraction of the shared share.
 ORDER_GATE: Final = 0.5
 # Calibrated on the train pairs of evals/calibration/pairs.yaml (see the module docstring).
-MATCH_THRESHOLD: Final = 0.26
+MATCH_THRESHOLD: Final = 0.25
 
 STOPWORDS: Final = frozenset(
     """a about above after again against all also although among an and any are as at be
@@ -114,6 +114,76 @@ def stem(word: str) -> str:
     return word.rstrip("e") if len(word) > 4 else word
 
 
+# Expansions and variants rewritten to one form in both texts before any comparison (the
+# ``litdigest.terms`` folding knows the commonest; these are the eval's own additions).
+_MATCH_SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
+    (r"\bPD-?\(L\)1\b", "PD-1/PD-L1"),
+    (r"\bsPD-?L1\b", "soluble PD-L1"),
+    (r"\bneutrophil[- ]to[- ]lymphocyte ratios?\b", "NLR"),
+    (r"\btissue[- ]resident memory(?: T)?(?: cells?)?\b|\bTRM cells?\b", "TRM cells"),
+    (r"\bgranulocyte[- ]macrophage colony[- ]stimulating factor\b", "GM-CSF"),
+    (r"\bgranulocyte colony[- ]stimulating factor\b", "G-CSF"),
+    (r"\bcolony[- ]stimulating factor[- ]1 receptor\b", "CSF1R"),
+    (r"\bcolony[- ]stimulating factor[- ]1\b", "CSF1"),
+    (r"\bindoleamine[- ]2,3[- ]dioxygenase(?:[- ]1)?\b", "IDO1"),
+    (r"\bvascular endothelial growth factors?\b", "VEGF"),
+    (r"\bhuman epidermal growth factor receptor[- ]2\b", "HER2"),
+    (r"\bepidermal growth factor receptors?\b", "EGFR"),
+    (r"\bmetastatic castration[- ]resistant prostate cancers?\b", "mCRPC"),
+    (r"\bcastration[- ]resistant prostate cancers?\b", "CRPC"),
+    (r"\bB[- ]ALL\b", "B-cell ALL"),
+    (r"\bacute lymphoblastic leuka?emias?\b", "ALL"),
+    (r"\bacute myeloid leuka?emias?\b", "AML"),
+    (r"\bchronic lymphocytic leuka?emias?\b", "CLL"),
+    (r"\bdiffuse large B[- ]cell lymphomas?\b", "DLBCL"),
+    (r"(?<!non-)(?<!non )\bsmall[- ]cell lung cancers?\b", "SCLC"),
+    (r"\bhead and neck squamous[- ]cell carcinomas?\b|\bHNSCCs?\b", "head and neck cancer"),
+    (r"\bpancreatic ductal adenocarcinomas?\b|\bPDACs?\b", "pancreatic cancer"),
+    (r"\bTregs? cells?\b", "Treg"),
+    (r"\bconventional type[- ]?(?:1|I) dendritic[- ]cells?\b", "cDC1"),
+    (r"\bdendritic[- ]cells?\b", "DC"),
+    (r"\bT[- ]lymphocytes?\b", "T cells"),
+    (r"\bTcf7\b", "TCF1"),
+    (r"\brenal[- ]cell carcinomas?\b", "RCC"),
+    (r"\btriple[- ]negative breast cancers?\b", "TNBC"),
+    (r"\bcytotoxic T[- ]lymphocytes?\b|\bcytotoxic T[- ]cells?\b|\bCTLs?\b", "CD8+ T cells"),
+    (r"\bimmune checkpoint inhibitors?\b|\bICIs?\b", "checkpoint blockade"),
+    (r"\bGBM\b", "glioblastoma"),
+    (r"\bstereotactic body radiation therapy\b|\bstereotactic body radiotherapy\b", "SBRT"),
+    (r"\bneutrophil extracellular traps?\b", "NETs"),
+    (r"\bmajor histocompatibility complex\b", "MHC"),
+    (r"\bhuman leukocyte antigens?\b", "HLA"),
+    (r"\bantibody[- ]drug conjugates?\b", "ADC"),
+    (r"\bbispecific T[- ]cell engagers?\b", "BiTE"),
+    (r"\bdisease[- ]free survival\b", "DFS"),
+    (r"\b(?:recurrence|relapse)[- ]free survival\b", "RFS"),
+    (r"\bpathologic(?:al)? complete responses?\b", "pCR"),
+    (r"\btumou?r microenvironments?\b", "TME"),
+    (r"\bstimulator of interferon genes?\b", "STING"),
+    (r"\bcyclic GMP[- ]AMP synthase\b", "cGAS"),
+    (r"\btoll[- ]like receptor[- ]?(\d+)\b", r"TLR\1"),
+    (r"\bjanus kinase[- ]?(\d)\b", r"JAK\1"),
+    (r"\bhypoxia[- ]inducible factor[- ]1[- ]?(?:alpha|α)\b", "HIF-1α"),
+    (r"\b(?:beta|β)[- ]?2[- ]microglobulin\b", "B2M"),
+    (r"\bepithelial[- ](?:to[- ])?mesenchymal transitions?\b", "EMT"),
+    (r"\breactive oxygen species\b", "ROS"),
+    (r"\bhuman papillomavirus(?:es)?\b", "HPV"),
+    (r"\bEpstein[- ]Barr virus\b", "EBV"),
+    (r"\blymphocyte[- ]activation gene[- ]3\b", "LAG-3"),
+    (r"\blow[- ]level laser therapy\b|\bLLLT\b", "photobiomodulation"),
+    (r"\bmutational load\b", "TMB"),
+)
+_MATCH_SYNONYM_RES: Final = tuple((re.compile(p, re.IGNORECASE), r) for p, r in _MATCH_SYNONYMS)
+
+
+@lru_cache(maxsize=16384)
+def match_form(text: str) -> str:
+    """``text`` with the eval's extra expansions and variants rewritten (``_MATCH_SYNONYMS``)."""
+    for pattern, replacement in _MATCH_SYNONYM_RES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def content_tokens(text: str) -> list[str]:
     """Stemmed content words of ``text``, in order (numbers kept, stop words dropped)."""
     return [stem(t) for t in _TOKEN_RE.findall(text.lower()) if t not in STOPWORDS]
@@ -123,13 +193,41 @@ _UP_WORDS: Final = """increase increases increased increasing raise raised raise
 enhances higher longer more greater promote promotes promoted improve improves improved
 improving extend extended extends expand expands expanded stimulate stimulates stimulated
 activate activates activated boost boosted boosts prolong prolonged prolongs better restore
-restores restored restoring upregulate upregulates upregulated upregulating""".split()
+restores restored restoring upregulate upregulates upregulated upregulating preserve preserves
+preserved sensitive sensitises sensitizes sensitised sensitized""".split()
 _DOWN_WORDS: Final = """decrease decreases decreased reduce reduces reduced reducing lower
 lowered lowers shorter less fewer inhibit inhibits inhibited suppress suppresses suppressed
 block blocks blocked impair impairs impaired prevent prevents prevented worse blunt blunts
 blunted abolish abolished diminish diminished downregulate downregulates downregulated
-downregulating""".split()
-_NEGATIONS: Final = frozenset({"not", "no", "without", "neither", "nor", "never", "cannot"})
+downregulating halve halves halved resistant resistance""".split()
+_NEGATIONS: Final = frozenset(
+    {"not", "no", "without", "neither", "nor", "never", "cannot", "failed", "fails", "fail",
+     "avoid", "avoiding", "avoided", "lack", "lacks", "lacked", "lacking"}
+)  # fmt: skip
+# "X, but not Y, ..." / "X, not Y, ..." / "X rather than Y": a contrast, not a negation of
+# the statement (its words are dropped before the direction is read).
+_CONTRAST_RE: Final = re.compile(
+    r",\s*not\b[^,;.]*,|\b(?:but not|rather than|unlike|instead of)\b[^,;.]*(?:,|$)|"
+    r"\b(?:with|versus|vs|to|than) no\b",
+    re.IGNORECASE,
+)
+_AGENT_NOUN_RE: Final = re.compile(r"(?:ions?|itors?|ators?|ckers?)$")
+# A statement of no effect / no association ("did not differ", "no significant difference").
+_NULL_RE: Final = re.compile(
+    r"\b(?:no|not)\b(?:\s+\w+){0,2}\s+(?:associated|associat\w*|correlat\w*|differ\w*|"
+    r"significant\w*|effect\w*|benefit\w*|impact\w*|change\w*|linked|related)\b|"
+    r"\bsimilar\b|\bcomparable\b|\bno clear\b|\bdid not\b|\bdoes not\b|\bfailed to\b",
+    re.IGNORECASE,
+)
+_UNCERTAIN_RE: Final = re.compile(
+    r"\buncertain\w*|\blow[- ](?:certainty|quality)\b|\bvery low\b|\binsufficient\b|"
+    r"\bunclear\b|\blimited evidence\b",
+    re.IGNORECASE,
+)
+_CERTAIN_RE: Final = re.compile(
+    r"\bhigh[- ](?:certainty|quality)\b|\bstrong evidence\b|\bclearly\b|\bconclusive\w*",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=1)
@@ -141,16 +239,68 @@ def polarity(text: str) -> int:
     """+1 / -1 when ``text`` states an increase / a decrease (negations flip it), else 0.
 
     A crude, purely lexical cue: "X raises Y" vs "X lowers Y" (or "does not raise Y")
-    share their content words and embed alike, but state opposite things.
+    share their content words and embed alike, but state opposite things. Contrasts
+    ("X, not Y, raises Z") are dropped first.
     """
     up, down = _direction_stems()
-    words = _TOKEN_RE.findall(text.lower())
-    stems = [stem(w) for w in words]
+    words = _TOKEN_RE.findall(_CONTRAST_RE.sub(" ", text).lower())
+    # process and agent nouns ("CSF1R inhibition", "inhibitors") name the intervention
+    stems = [stem(w) for w in words if not _AGENT_NOUN_RE.search(w)]
     balance = sum(s in up for s in stems) - sum(s in down for s in stems)
     if balance == 0:
         return 0
     sign = 1 if balance > 0 else -1
     return -sign if sum(w in _NEGATIONS for w in words) % 2 else sign
+
+
+_RELATION_WORDS: Final[dict[str, str]] = {
+    **dict.fromkeys(
+        """secrete secretes secreted secreting release
+        releases released source sources generate generates generated express expresses
+        expressed expressing derived""".split(),
+        "source",
+    ),
+    **dict.fromkeys(
+        """associate associated association correlate correlated correlates correlation
+        predict predicts predicted predictive prognostic marker markers linked""".split(),
+        "assoc",
+    ),
+    **dict.fromkeys(
+        """induce induces induced drive drives drove trigger triggers triggered cause causes
+        caused license licenses recruit recruits recruited attract attracts kill kills killed
+        exclude excludes excluded deplete depletes depleted require requires required
+        essential escape escaped evade evades mediate mediates respond responds responded
+        benefit beat confer confers""".split(),
+        "effect",
+    ),
+}
+
+
+def relations(text: str) -> frozenset[str]:
+    """The relation classes ``text`` states: ``source`` (X makes Y), ``assoc`` (X goes with
+    Y), ``effect`` (X changes Y; every direction word counts)."""
+    up, down = _direction_stems()
+    out: set[str] = set()
+    for word in _TOKEN_RE.findall(text.lower()):
+        if word in _RELATION_WORDS:
+            out.add(_RELATION_WORDS[word])
+        elif stem(word) in up or stem(word) in down:
+            out.add("effect")
+    return frozenset(out)
+
+
+def relation_conflict(claim: str, key_point: str) -> bool:
+    a, b = relations(claim), relations(key_point)
+    if not a or not b or a & b:
+        return False
+    return "source" in a | b
+
+
+def stance(text: str) -> tuple[bool, int]:
+    """(states no effect, certainty: -1 uncertain / +1 certain / 0 unsaid) of ``text``."""
+    text = _CONTRAST_RE.sub(" ", text)
+    certainty = (1 if _CERTAIN_RE.search(text) else 0) - (1 if _UNCERTAIN_RE.search(text) else 0)
+    return bool(_NULL_RE.search(text)), certainty
 
 
 def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
@@ -204,9 +354,17 @@ def combine(cosine: float, containment: float, order: float, terms: float = 1.0)
 
 
 def conflicting(claim: str, key_point: str) -> bool:
-    """True when claim and key point state opposite directions (see ``polarity``)."""
+    """True when claim and key point state opposite directions (see ``polarity``), one states
+    no effect and the other an effect, or one calls the evidence certain, the other not."""
     a, b = polarity(claim), polarity(key_point)
-    return a != 0 and b != 0 and a != b
+    if a != 0 and b != 0 and a != b:
+        return True
+    (null_a, sure_a), (null_b, sure_b) = stance(claim), stance(key_point)
+    if null_a != null_b and (a if null_b else b) != 0:
+        return True
+    if relation_conflict(claim, key_point):
+        return True
+    return sure_a * sure_b < 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,9 +433,30 @@ class MatchParts:
         }
 
 
+_FAMILY_RE: Final = re.compile(r"[a-z]+")
+
+
+def _family(key: str) -> str:
+    m = _FAMILY_RE.match(key)
+    return m.group() if m and len(m.group()) >= 2 and m.group() != key else ""
+
+
+def _substituted(absent: Sequence[Term], claim: str, key_point: str) -> bool:
+    """True when a name the key point states is absent from the claim and the claim names
+    another member of its family instead (IL-12 for IL-2, PD-L2 for PD-L1, CD4 for CD8)."""
+    if not absent:
+        return False
+    kp_keys = term_keys(key_point)
+    others = {
+        _family(t.key) for t in salient_terms(claim) if t.kind == "symbol" and t.key not in kp_keys
+    }
+    return any(_family(t.key) and _family(t.key) in others for t in absent)
+
+
 @lru_cache(maxsize=65536)
 def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -> MatchParts:
     """Parts of one comparison; ``evidence`` (the claim's quotes) also counts for the terms."""
+    claim, key_point, evidence = match_form(claim), match_form(key_point), match_form(evidence)
     kp = KeyPointTerms.of(key_point)
     keys = term_keys(f"{claim}\n{evidence}" if evidence else claim)
     own = term_keys(claim)  # the score reads the statement; the gate also its quotes
@@ -287,6 +466,9 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
     names = found[: len(kp.names)]
     nums = found[len(kp.names) + len(kp.words) :]
     missing = tuple(t.key for t, ok in zip(wanted, found, strict=True) if not ok)
+    swapped = _substituted(
+        [t for t, ok in zip(kp.names, names, strict=True) if not ok], claim, key_point
+    )
     containment, order = lexical_features(claim, key_point)
     # a key point without salient terms earns no free term credit: its words must be there
     terms = sum(said) / len(said) if said else containment
@@ -297,7 +479,7 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
         terms=terms,
         names=sum(names) / len(names) if names else 1.0,
         numbers_ok=all(nums),
-        conflict=conflicting(claim, key_point),
+        conflict=swapped or conflicting(claim, key_point),
         missing=missing,
         score=combine(cosine, containment, order, terms),
     )
