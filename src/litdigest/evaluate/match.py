@@ -172,6 +172,7 @@ _MATCH_SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"\blymphocyte[- ]activation gene[- ]3\b", "LAG-3"),
     (r"\blow[- ]level laser therapy\b|\bLLLT\b", "photobiomodulation"),
     (r"\bmutational load\b", "TMB"),
+    (r"\bradiotherapy\b|\bradiation therapy\b|\birradiation\b", "radiation"),
 )
 _MATCH_SYNONYM_RES: Final = tuple((re.compile(p, re.IGNORECASE), r) for p, r in _MATCH_SYNONYMS)
 
@@ -315,6 +316,43 @@ def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
     return prev[-1]
 
 
+# Words every key point of the field uses: they say which field, not which point.
+_GENERIC_WORDS: Final = """tumour tumours tumor tumors tumoural cancer cancers cell cells immune
+immunity immunological antitumour antitumor anticancer patient patients therapy therapies
+treatment treatments treated treating immunotherapy immunotherapies response responses effect
+effects role roles mechanism mechanisms clinical disease study studies trial trials evidence
+malignant malignancy shape act acts make makes use used using new""".split()
+
+
+@lru_cache(maxsize=1)
+def _generic_stems() -> frozenset[str]:
+    return frozenset(map(stem, _GENERIC_WORDS))
+
+
+def specific_coverage(claim: str, key_point: str) -> float:
+    """Share of the key point's specific content words (not ``_GENERIC_WORDS``) in the claim
+    (1.0 when it has none)."""
+    generic = _generic_stems()
+    words = _TOKEN_RE.findall(key_point.lower())
+    wanted = {w for w in words if w not in STOPWORDS and stem(w) not in generic and w.isalpha()}
+    if not wanted:
+        return 1.0
+    said = {w for w in _TOKEN_RE.findall(claim.lower()) if w not in STOPWORDS}
+    stems = {stem(w) for w in said}
+    found = sum(stem(w) in stems or any(_akin(w, x) for x in said) for w in wanted)
+    return found / len(wanted)
+
+
+def _akin(a: str, b: str) -> bool:
+    """Two words of one family: a shared head of 5+ letters, all but 3 of the shorter one."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n >= max(5, min(len(a), len(b)) - 3)
+
+
 def lexical_features(claim: str, key_point: str) -> tuple[float, float]:
     """(containment, lcs_recall) of the key point's content words in the claim."""
     kp = content_tokens(key_point)
@@ -398,6 +436,7 @@ class MatchParts:
     names: float  # share of its names (symbols, cell types, drugs) present (1 if none)
     numbers_ok: bool  # every number of the key point is present
     conflict: bool
+    specific: float  # share of its specific words present (1 when it names something)
     missing: tuple[str, ...]  # keys of the absent salient terms and numbers
     score: float
 
@@ -412,6 +451,7 @@ class MatchParts:
             self.names >= TERM_GATE - 1e-9
             and self.numbers_ok
             and not self.conflict
+            and self.specific > 0
             and self.in_order
         )
 
@@ -428,6 +468,7 @@ class MatchParts:
             "names": round(self.names, 4),
             "numbers_ok": self.numbers_ok,
             "conflict": self.conflict,
+            "specific": round(self.specific, 4),
             "in_order": self.in_order,
             "missing_terms": list(self.missing),
         }
@@ -470,6 +511,7 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
         [t for t, ok in zip(kp.names, names, strict=True) if not ok], claim, key_point
     )
     containment, order = lexical_features(claim, key_point)
+    specific = specific_coverage(claim, key_point)
     # a key point without salient terms earns no free term credit: its words must be there
     terms = sum(said) / len(said) if said else containment
     return MatchParts(
@@ -480,6 +522,7 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
         names=sum(names) / len(names) if names else 1.0,
         numbers_ok=all(nums),
         conflict=swapped or conflicting(claim, key_point),
+        specific=specific if not kp.names else 1.0,
         missing=missing,
         score=combine(cosine, containment, order, terms),
     )
