@@ -15,8 +15,11 @@ from litdigest.evaluate.match import (
     content_tokens,
     lexical_features,
     load_pairs,
+    match_form,
     match_score,
     polarity,
+    relations,
+    stance,
     stem,
 )
 from litdigest.llm import embed as embed_module
@@ -43,6 +46,59 @@ def test_polarity() -> None:
     assert polarity("lactate reduced IFN-γ release") == -1
     assert polarity("the antagonist did not extend survival") == -1
     assert polarity("CD73 converts AMP into adenosine") == 0
+
+
+def test_polarity_skips_contrasts_and_intervention_nouns() -> None:
+    assert polarity("oxaliplatin, but not cisplatin, increases calreticulin exposure") == 1
+    assert polarity("TCF1+ cells, not terminal cells, expand after PD-1 blockade") == 1
+    assert polarity("CSF1R inhibition enhances T-cell therapy") == 1  # "inhibition" = the drug
+    assert polarity("compared with no treatment, the rinse reduced mucositis") == -1
+    assert polarity("soluble PD-L1 fell as tumours progressed") == -1
+
+
+def test_stance_and_relations() -> None:
+    assert stance("steroid use was not associated with survival (HR 1.05)") == (True, 0)
+    assert stance("G-CSF roughly halves febrile neutropenia") == (False, 0)
+    assert stance("it remains uncertain whether acupuncture helps")[1] == -1
+    assert stance("high-quality evidence shows that acupuncture helps")[1] == 1
+    assert relations("NK cells are the main source of IL-2") == {"source"}
+    assert relations("IL-2 increases NK-cell expansion") == {"effect"}
+
+
+def test_match_form_folds_expansions() -> None:
+    assert match_form("a high neutrophil-to-lymphocyte ratio") == "a high NLR"
+    assert match_form("indoleamine 2,3-dioxygenase 1 makes kynurenine") == "IDO1 makes kynurenine"
+    assert match_form("non-small cell lung cancer") == "non-small cell lung cancer"
+    assert match_form("relapsed small-cell lung cancer") == "relapsed SCLC"
+
+
+@pytest.mark.parametrize(
+    ("claim", "key_point"),
+    [
+        (  # the claim names a sibling of the key point's name (IL-12 for IL-2)
+            "IL-12 raises the proliferation of NK cells.",
+            "interleukin 2 increases natural killer cell expansion",
+        ),
+        (  # no effect vs an effect
+            "Compared with placebo, G-CSF did not reduce febrile neutropenia (RR 0.95).",
+            "G-CSF roughly halves the risk of febrile neutropenia versus placebo",
+        ),
+        (  # certain vs uncertain evidence
+            "High-quality evidence from large trials shows that acupuncture reduces cancer pain.",
+            "it remains uncertain whether acupuncture reduces pain in people with cancer",
+        ),
+        (  # X makes Y vs Y acts on X
+            "Natural killer cells are the main source of IL-2 in tumours.",
+            "interleukin 2 increases natural killer cell expansion",
+        ),
+        (  # a key point naming nothing: none of its specific words is there
+            "Dormant leftover tumour cells are reawakened by immune-derived cues and regrow.",
+            "recurring tumour cells send their own signals that hide them from immune cells",
+        ),
+    ],
+)
+def test_hard_negatives_fail_the_gate(claim: str, key_point: str) -> None:
+    assert not Matcher().parts([claim], [key_point])[0][0].gated
 
 
 def test_embedding_similarity_paraphrase_vs_unrelated() -> None:

@@ -195,12 +195,13 @@ enhances higher longer more greater promote promotes promoted improve improves i
 improving extend extended extends expand expands expanded stimulate stimulates stimulated
 activate activates activated boost boosted boosts prolong prolonged prolongs better restore
 restores restored restoring upregulate upregulates upregulated upregulating preserve preserves
-preserved sensitive sensitises sensitizes sensitised sensitized""".split()
+preserved sensitive sensitises sensitizes sensitised sensitized rise rises rose risen""".split()
 _DOWN_WORDS: Final = """decrease decreases decreased reduce reduces reduced reducing lower
 lowered lowers shorter less fewer inhibit inhibits inhibited suppress suppresses suppressed
 block blocks blocked impair impairs impaired prevent prevents prevented worse blunt blunts
 blunted abolish abolished diminish diminished downregulate downregulates downregulated
-downregulating halve halves halved resistant resistance""".split()
+downregulating halve halves halved resistant resistance fall falls fell fallen decline
+declines declined drop drops dropped""".split()
 _NEGATIONS: Final = frozenset(
     {"not", "no", "without", "neither", "nor", "never", "cannot", "failed", "fails", "fail",
      "avoid", "avoiding", "avoided", "lack", "lacks", "lacked", "lacking"}
@@ -398,7 +399,9 @@ def conflicting(claim: str, key_point: str) -> bool:
     if a != 0 and b != 0 and a != b:
         return True
     (null_a, sure_a), (null_b, sure_b) = stance(claim), stance(key_point)
-    if null_a != null_b and (a if null_b else b) != 0:
+    if null_a != null_b and (
+        (a if null_b else b) != 0 or "effect" in relations(claim if null_b else key_point)
+    ):
         return True
     if relation_conflict(claim, key_point):
         return True
