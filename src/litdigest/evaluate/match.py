@@ -5,9 +5,14 @@ A claim *covers* a key point when both hold:
 * the **salient-term gate**: the key point's salient terms (``litdigest.terms``: gene,
   protein, cytokine, cell-type, drug and pathway names, rare domain words) are present in the
   claim or its quotes — at least ``TERM_GATE`` of its names (symbols, cell types, drugs) and
-  *every* number it states; the claim does not state the opposite direction
-  (``polarity``); and the shared words come mostly in the key point's order (``ORDER_GATE``:
-  a word salad does not match);
+  *every* number it states — and an absent name is not replaced by a sibling (IL-12 for IL-2,
+  PD-L2 for PD-L1); a key point naming nothing needs one of its specific words (not a
+  ``_GENERIC_WORDS`` field word) in the claim; the two do not conflict (``conflicting``:
+  opposite direction, ``polarity``; an effect vs no effect or certain vs uncertain evidence,
+  ``stance``; "X makes Y" vs "Y changes X", ``relations``); and the shared words come mostly
+  in the key point's order (``ORDER_GATE``: a word salad does not match). Both texts are
+  first put in one form (``match_form``: expansions and variants the ``litdigest.terms``
+  folding lacks, e.g. ``neutrophil-to-lymphocyte ratio`` = ``NLR``);
 * the **score** reaches ``MATCH_THRESHOLD``:
   ``W_EMBED * cosine + W_CONTAIN * containment + W_ORDER * lcs_recall + W_TERMS * terms``,
   where ``cosine`` is the static WordLlama embedding similarity (``litdigest.llm.embed``,
@@ -53,7 +58,11 @@ __all__ = [
     "evaluate_pairs",
     "lexical_features",
     "load_pairs",
+    "match_form",
     "match_score",
+    "polarity",
+    "relations",
+    "stance",
     "stem",
 ]
 
@@ -438,7 +447,8 @@ class MatchParts:
     terms: float  # share of the key point's salient terms and numbers in the statement
     names: float  # share of its names (symbols, cell types, drugs) present (1 if none)
     numbers_ok: bool  # every number of the key point is present
-    conflict: bool
+    conflict: bool  # opposite direction, effect vs no effect, certainty or relation class
+    substituted: bool  # the claim names a sibling of an absent name (IL-12 for IL-2)
     specific: float  # share of its specific words present (1 when it names something)
     missing: tuple[str, ...]  # keys of the absent salient terms and numbers
     score: float
@@ -454,6 +464,7 @@ class MatchParts:
             self.names >= TERM_GATE - 1e-9
             and self.numbers_ok
             and not self.conflict
+            and not self.substituted
             and self.specific > 0
             and self.in_order
         )
@@ -471,6 +482,7 @@ class MatchParts:
             "names": round(self.names, 4),
             "numbers_ok": self.numbers_ok,
             "conflict": self.conflict,
+            "substituted": self.substituted,
             "specific": round(self.specific, 4),
             "in_order": self.in_order,
             "missing_terms": list(self.missing),
@@ -510,9 +522,6 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
     names = found[: len(kp.names)]
     nums = found[len(kp.names) + len(kp.words) :]
     missing = tuple(t.key for t, ok in zip(wanted, found, strict=True) if not ok)
-    swapped = _substituted(
-        [t for t, ok in zip(kp.names, names, strict=True) if not ok], claim, key_point
-    )
     containment, order = lexical_features(claim, key_point)
     specific = specific_coverage(claim, key_point)
     # a key point without salient terms earns no free term credit: its words must be there
@@ -524,7 +533,10 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
         terms=terms,
         names=sum(names) / len(names) if names else 1.0,
         numbers_ok=all(nums),
-        conflict=swapped or conflicting(claim, key_point),
+        conflict=conflicting(claim, key_point),
+        substituted=_substituted(
+            [t for t, ok in zip(kp.names, names, strict=True) if not ok], claim, key_point
+        ),
         specific=specific if not kp.names else 1.0,
         missing=missing,
         score=combine(cosine, containment, order, terms),
