@@ -17,6 +17,7 @@ from litdigest.evaluate.match import (
     load_pairs,
     match_form,
     match_score,
+    number_words_ok,
     polarity,
     relations,
     stance,
@@ -63,6 +64,15 @@ def test_stance_and_relations() -> None:
     assert stance("high-quality evidence shows that acupuncture helps")[1] == 1
     assert relations("NK cells are the main source of IL-2") == {"source"}
     assert relations("IL-2 increases NK-cell expansion") == {"effect"}
+
+
+def test_numbers_in_words_must_be_stated() -> None:
+    key_point = "G-CSF roughly halves the risk of febrile neutropenia versus placebo"
+    assert number_words_ok("G-CSF cut febrile neutropenia (RR 0.52, 95% CI 0.4 to 0.6)", key_point)
+    assert not number_words_ok("G-CSF reduced febrile neutropenia by about 10%", key_point)
+    assert number_words_ok("48% responded", "nearly half of the patients responded")
+    assert not number_words_ok("a single 8 Gy fraction", "8 Gy given in three fractions")
+    assert number_words_ok("8 Gy in 3 fractions", "8 Gy given in three fractions")
 
 
 def test_match_form_folds_expansions() -> None:

@@ -60,6 +60,7 @@ __all__ = [
     "load_pairs",
     "match_form",
     "match_score",
+    "number_words_ok",
     "polarity",
     "relations",
     "stance",
@@ -354,13 +355,17 @@ def specific_coverage(claim: str, key_point: str) -> float:
 
 
 def _akin(a: str, b: str) -> bool:
-    """Two words of one family: a shared head of 5+ letters, all but 3 of the shorter one."""
+    """Two words of one family: a shared head of 5+ letters, all but 3 of the shorter one,
+    or the shorter one (6+ letters) ending the longer."""
     n = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1
-    return n >= max(5, min(len(a), len(b)) - 3)
+    if n >= max(5, min(len(a), len(b)) - 3):
+        return True
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 6 and long.endswith(short)  # markers / biomarkers
 
 
 def lexical_features(claim: str, key_point: str) -> tuple[float, float]:
@@ -489,6 +494,47 @@ class MatchParts:
         }
 
 
+# Numbers written as words in a key point: integers must be stated (as word or digits);
+# fractions may also be given as a percentage or as a ratio (RR 0.52 "halves" the risk).
+_INTEGER_WORDS: Final = {
+    w: i for i, w in enumerate("two three four five six seven eight nine ten".split(), 2)
+}
+_FRACTION_RE: Final = re.compile(
+    r"\b(?:(?P<half>half|halve[sd]?|halving)|(?:a|one)[- ](?P<part>third|quarter|fifth)|"
+    r"one in (?P<den>two|three|four|five|six|ten))\b",
+    re.IGNORECASE,
+)
+_PARTS: Final = {"third": 3, "quarter": 4, "fifth": 5}
+_FRACTION_SLACK: Final = 0.1
+
+
+def _fraction(m: re.Match[str]) -> float:
+    if m.group("half"):
+        return 0.5
+    if m.group("part"):
+        return 1 / _PARTS[m.group("part").lower()]
+    return 1 / _INTEGER_WORDS[m.group("den").lower()]
+
+
+def number_words_ok(claim: str, key_point: str) -> bool:
+    """True unless the key point states a number in words the claim does not state."""
+    said = set(_TOKEN_RE.findall(claim.lower()))
+    values = [float(n.value) for n in numbers(claim)]
+    shares = [v / 100 if v > 1 else v for v in values]
+    for m in _FRACTION_RE.finditer(key_point):
+        if _FRACTION_RE.search(claim):
+            continue
+        f = _fraction(m)
+        if not any(min(abs(x - f), abs(1 - x - f)) <= _FRACTION_SLACK for x in shares):
+            return False
+    kp_rest = _FRACTION_RE.sub(" ", key_point.lower())
+    for word in _TOKEN_RE.findall(kp_rest):
+        n = _INTEGER_WORDS.get(word)
+        if n is not None and word not in said and float(n) not in values:
+            return False
+    return True
+
+
 _FAMILY_RE: Final = re.compile(r"[a-z]+")
 
 
@@ -532,7 +578,7 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
         order=order,
         terms=terms,
         names=sum(names) / len(names) if names else 1.0,
-        numbers_ok=all(nums),
+        numbers_ok=all(nums) and number_words_ok(claim, key_point),
         conflict=conflicting(claim, key_point),
         substituted=_substituted(
             [t for t, ok in zip(kp.names, names, strict=True) if not ok], claim, key_point
