@@ -89,6 +89,10 @@ def test_match_form_folds_expansions() -> None:
             "IL-12 raises the proliferation of NK cells.",
             "interleukin 2 increases natural killer cell expansion",
         ),
+        (  # another checkpoint than the key point's
+            "CXCR4 inhibition with plerixafor acts synergistically with CTLA-4 blockade.",
+            "CXCR4 inhibition with plerixafor acts synergistically with PD-L1 blockade",
+        ),
         (  # no effect vs an effect
             "Compared with placebo, G-CSF did not reduce febrile neutropenia (RR 0.95).",
             "G-CSF roughly halves the risk of febrile neutropenia versus placebo",

@@ -538,14 +538,24 @@ def number_words_ok(claim: str, key_point: str) -> bool:
 _FAMILY_RE: Final = re.compile(r"[a-z]+")
 
 
+# Names of one kind that a claim may swap for one another (beyond a shared letter prefix).
+_SIBLINGS: Final[dict[str, str]] = {
+    **dict.fromkeys(("pd1", "pdl1", "pdl2", "ctla4", "lag3", "tim3", "tigit"), "checkpoint"),
+    **dict.fromkeys(("ifnalpha", "ifnbeta", "ifngamma", "ifni", "ifnlambda"), "ifn"),
+    **dict.fromkeys(("nsclc", "sclc"), "lungcancer"),
+}
+
+
 def _family(key: str) -> str:
+    if key in _SIBLINGS:
+        return _SIBLINGS[key]
     m = _FAMILY_RE.match(key)
     return m.group() if m and len(m.group()) >= 2 and m.group() != key else ""
 
 
 def _substituted(absent: Sequence[Term], claim: str, key_point: str) -> bool:
     """True when a name the key point states is absent from the claim and the claim names
-    another member of its family instead (IL-12 for IL-2, PD-L2 for PD-L1, CD4 for CD8)."""
+    another member of its family instead (IL-12 for IL-2, CD4 for CD8, CTLA-4 for PD-L1)."""
     if not absent:
         return False
     kp_keys = term_keys(key_point)
