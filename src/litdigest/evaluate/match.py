@@ -247,6 +247,7 @@ def _direction_stems() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(map(stem, _UP_WORDS)), frozenset(map(stem, _DOWN_WORDS))
 
 
+@lru_cache(maxsize=16384)
 def polarity(text: str) -> int:
     """+1 / -1 when ``text`` states an increase / a decrease (negations flip it), else 0.
 
@@ -288,6 +289,7 @@ _RELATION_WORDS: Final[dict[str, str]] = {
 }
 
 
+@lru_cache(maxsize=16384)
 def relations(text: str) -> frozenset[str]:
     """The relation classes ``text`` states: ``source`` (X makes Y), ``assoc`` (X goes with
     Y), ``effect`` (X changes Y; every direction word counts)."""
@@ -308,6 +310,7 @@ def relation_conflict(claim: str, key_point: str) -> bool:
     return "source" in a | b
 
 
+@lru_cache(maxsize=16384)
 def stance(text: str) -> tuple[bool, int]:
     """(states no effect, certainty: -1 uncertain / +1 certain / 0 unsaid) of ``text``."""
     text = _CONTRAST_RE.sub(" ", text)
@@ -344,25 +347,33 @@ def specific_coverage(claim: str, key_point: str) -> float:
     """Share of the key point's specific content words (not ``_GENERIC_WORDS``) in the claim
     (1.0 when it has none)."""
     generic = _generic_stems()
-    words = _TOKEN_RE.findall(key_point.lower())
-    wanted = {w for w in words if w not in STOPWORDS and stem(w) not in generic and w.isalpha()}
+    wanted = {w for w in _words(key_point) if stem(w) not in generic and w.isalpha()}
     if not wanted:
         return 1.0
-    said = {w for w in _TOKEN_RE.findall(claim.lower()) if w not in STOPWORDS}
+    said = _words(claim)
     stems = {stem(w) for w in said}
     found = sum(stem(w) in stems or any(_akin(w, x) for x in said) for w in wanted)
     return found / len(wanted)
 
 
-def _akin(a: str, b: str) -> bool:
-    """Two words of one family: a shared head of 5+ letters, all but 3 of the shorter one,
-    or the shorter one (6+ letters) ending the longer."""
+@lru_cache(maxsize=16384)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(w for w in _TOKEN_RE.findall(text.lower()) if w not in STOPWORDS)
+
+
+def _common_head(a: str, b: str) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1
-    if n >= max(5, min(len(a), len(b)) - 3):
+    return n
+
+
+def _akin(a: str, b: str) -> bool:
+    """Two words of one family: a shared head of 5+ letters, all but 3 of the shorter one,
+    or the shorter one (6+ letters) ending the longer."""
+    if a[:5] == b[:5] and _common_head(a, b) >= max(5, min(len(a), len(b)) - 3):
         return True
     short, long = sorted((a, b), key=len)
     return len(short) >= 6 and long.endswith(short)  # markers / biomarkers
@@ -579,7 +590,7 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
     nums = found[len(kp.names) + len(kp.words) :]
     missing = tuple(t.key for t, ok in zip(wanted, found, strict=True) if not ok)
     containment, order = lexical_features(claim, key_point)
-    specific = specific_coverage(claim, key_point)
+    specific = specific_coverage(claim, key_point) if not kp.names else 1.0
     # a key point without salient terms earns no free term credit: its words must be there
     terms = sum(said) / len(said) if said else containment
     return MatchParts(
@@ -593,7 +604,7 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
         substituted=_substituted(
             [t for t, ok in zip(kp.names, names, strict=True) if not ok], claim, key_point
         ),
-        specific=specific if not kp.names else 1.0,
+        specific=specific,
         missing=missing,
         score=combine(cosine, containment, order, terms),
     )
