@@ -199,7 +199,7 @@ def test_stored_threshold_is_still_the_calibrated_best() -> None:
     assert abs(best.threshold - MATCH_THRESHOLD) <= 0.03
     assert f1_stored >= best.f1 - 0.01
     heldout = match.evaluate_pairs([p for p in pairs if p.split == "heldout"], MATCH_THRESHOLD)
-    assert heldout["f1"] >= 0.65  # measured 0.672 (target 0.85 not reached: README)
+    assert heldout["f1"] >= 0.68  # measured 0.702, train 0.853 (target 0.85 not reached: README)
     easy = [p for p in train if p.kind in {"paraphrase", "detail", "unrelated"}]
     assert calibrate(easy).f1 >= 0.9
 
@@ -226,15 +226,11 @@ def test_load_pairs_rejects_bad_file(tmp_path: Path) -> None:
         load_pairs(bad)
 
 
-# Cross-case rate allowed per set; seeds' broad key points (five overlapping reviews) still
-# match each other at 0.18 (target 0.05 not reached there: README "Evaluation").
-CROSS_CASE_MAX: dict[str, float] = {"seeds": 0.2}
-
-
 def test_key_points_stay_with_their_own_case() -> None:
     """Cross-case match rate over the committed golden sets (key points of different cases
-    of a set matching each other): measured 0.013 or less on every set but seeds (0.18);
-    pooled 0.011."""
+    of a set matching each other): at most 0.05 on every set; measured 0.012 or less on
+    every set but seeds (0.034; 0.18 before the specific-word gate and two sharper seeds
+    key points), pooled 0.007."""
     from litdigest.evaluate.calibration import cross_case_counts
     from litdigest.evaluate.runner import load_sets
 
@@ -244,9 +240,5 @@ def test_key_points_stay_with_their_own_case() -> None:
     total = sum(t for _, t in counts.values())
     assert total > 10_000
     assert hits / total <= 0.05
-    too_high = {
-        name: round(h / t, 3)
-        for name, (h, t) in counts.items()
-        if t and h / t > CROSS_CASE_MAX.get(name, 0.05)
-    }
+    too_high = {name: round(h / t, 3) for name, (h, t) in counts.items() if t and h / t > 0.05}
     assert not too_high
