@@ -73,6 +73,7 @@ def test_numbers_in_words_must_be_stated() -> None:
     assert number_words_ok("48% responded", "nearly half of the patients responded")
     assert not number_words_ok("a single 8 Gy fraction", "8 Gy given in three fractions")
     assert number_words_ok("8 Gy in 3 fractions", "8 Gy given in three fractions")
+    assert number_words_ok("change ±3 points in a third of patients", "a third of patients")
 
 
 def test_match_form_folds_expansions() -> None:

@@ -530,7 +530,7 @@ def _fraction(m: re.Match[str]) -> float:
 def number_words_ok(claim: str, key_point: str) -> bool:
     """True unless the key point states a number in words the claim does not state."""
     said = set(_TOKEN_RE.findall(claim.lower()))
-    values = [float(n.value) for n in numbers(claim)]
+    values = [abs(float(n.value.lstrip("±"))) for n in numbers(claim)]
     shares = [v / 100 if v > 1 else v for v in values]
     for m in _FRACTION_RE.finditer(key_point):
         if _FRACTION_RE.search(claim):
