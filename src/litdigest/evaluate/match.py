@@ -151,7 +151,7 @@ _MATCH_SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"\bpancreatic ductal adenocarcinomas?\b|\bPDACs?\b", "pancreatic cancer"),
     (r"\bTregs? cells?\b", "Treg"),
     (r"\bconventional type[- ]?(?:1|I) dendritic[- ]cells?\b", "cDC1"),
-    (r"\bdendritic[- ]cells?\b", "DC"),
+    (r"\bdendritic-cells?\b", "dendritic cell"),
     (r"\bT[- ]lymphocytes?\b", "T cells"),
     (r"\bTcf7\b", "TCF1"),
     (r"\brenal[- ]cell carcinomas?\b", "RCC"),
@@ -231,6 +231,7 @@ _NULL_RE: Final = re.compile(
     r"\bsimilar\b|\bcomparable\b|\bno clear\b|\bdid not\b|\bdoes not\b|\bfailed to\b",
     re.IGNORECASE,
 )
+_MIXED_RE: Final = re.compile(r"\b(?:but|whereas|while|although)\b", re.IGNORECASE)
 _UNCERTAIN_RE: Final = re.compile(
     r"\buncertain\w*|\blow[- ](?:certainty|quality)\b|\bvery low\b|\binsufficient\b|"
     r"\bunclear\b|\blimited evidence\b",
@@ -268,7 +269,7 @@ def polarity(text: str) -> int:
 
 _RELATION_WORDS: Final[dict[str, str]] = {
     **dict.fromkeys(
-        """secrete secretes secreted secreting release
+        """secrete secretes secreted secreting secretion production release
         releases released source sources generate generates generated express expresses
         expressed expressing derived""".split(),
         "source",
@@ -312,10 +313,13 @@ def relation_conflict(claim: str, key_point: str) -> bool:
 
 @lru_cache(maxsize=16384)
 def stance(text: str) -> tuple[bool, int]:
-    """(states no effect, certainty: -1 uncertain / +1 certain / 0 unsaid) of ``text``."""
+    """(states no effect, certainty: -1 uncertain / +1 certain / 0 unsaid) of ``text``; a
+    statement of no effect joined to another ("no gain in survival but more responses") is
+    mixed and does not count as one."""
     text = _CONTRAST_RE.sub(" ", text)
     certainty = (1 if _CERTAIN_RE.search(text) else 0) - (1 if _UNCERTAIN_RE.search(text) else 0)
-    return bool(_NULL_RE.search(text)), certainty
+    null = bool(_NULL_RE.search(text)) and not _MIXED_RE.search(text)
+    return null, certainty
 
 
 def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
@@ -512,10 +516,16 @@ _INTEGER_WORDS: Final = {
 }
 _FRACTION_RE: Final = re.compile(
     r"\b(?:(?P<half>half|halve[sd]?|halving)|(?:a|one)[- ](?P<part>third|quarter|fifth)|"
-    r"one in (?P<den>two|three|four|five|six|ten))\b",
+    r"one in (?P<den>two|three|four|five|six|seven|eight|nine|ten))\b",
     re.IGNORECASE,
 )
 _PARTS: Final = {"third": 3, "quarter": 4, "fifth": 5}
+# An integer word counts as a number before a unit ("three fractions", "two to three weeks"),
+# not as a count of listed items ("in three ways").
+_COUNT_RE: Final = re.compile(
+    r"\b(" + "|".join(_INTEGER_WORDS) + r")\b(?:\s*(?:to|or|-)\s*\w+)?\s+"
+    r"(?:months?|years?|weeks?|days?|hours?|fractions?|doses?|cycles?|courses?|times|fold|gy)\b"
+)
 _FRACTION_SLACK: Final = 0.1
 
 
@@ -539,9 +549,9 @@ def number_words_ok(claim: str, key_point: str) -> bool:
         if not any(min(abs(x - f), abs(1 - x - f)) <= _FRACTION_SLACK for x in shares):
             return False
     kp_rest = _FRACTION_RE.sub(" ", key_point.lower())
-    for word in _TOKEN_RE.findall(kp_rest):
-        n = _INTEGER_WORDS.get(word)
-        if n is not None and word not in said and float(n) not in values:
+    for m in _COUNT_RE.finditer(kp_rest):
+        n = _INTEGER_WORDS[m.group(1)]
+        if m.group(1) not in said and float(n) not in values:
             return False
     return True
 
