@@ -15,8 +15,12 @@ from litdigest.evaluate.match import (
     content_tokens,
     lexical_features,
     load_pairs,
+    match_form,
     match_score,
+    number_words_ok,
     polarity,
+    relations,
+    stance,
     stem,
 )
 from litdigest.llm import embed as embed_module
@@ -43,6 +47,73 @@ def test_polarity() -> None:
     assert polarity("lactate reduced IFN-γ release") == -1
     assert polarity("the antagonist did not extend survival") == -1
     assert polarity("CD73 converts AMP into adenosine") == 0
+
+
+def test_polarity_skips_contrasts_and_intervention_nouns() -> None:
+    assert polarity("oxaliplatin, but not cisplatin, increases calreticulin exposure") == 1
+    assert polarity("TCF1+ cells, not terminal cells, expand after PD-1 blockade") == 1
+    assert polarity("CSF1R inhibition enhances T-cell therapy") == 1  # "inhibition" = the drug
+    assert polarity("compared with no treatment, the rinse reduced mucositis") == -1
+    assert polarity("soluble PD-L1 fell as tumours progressed") == -1
+
+
+def test_stance_and_relations() -> None:
+    assert stance("steroid use was not associated with survival (HR 1.05)") == (True, 0)
+    assert stance("G-CSF roughly halves febrile neutropenia") == (False, 0)
+    assert stance("it remains uncertain whether acupuncture helps")[1] == -1
+    assert stance("high-quality evidence shows that acupuncture helps")[1] == 1
+    assert relations("NK cells are the main source of IL-2") == {"source"}
+    assert relations("IL-2 increases NK-cell expansion") == {"effect"}
+
+
+def test_numbers_in_words_must_be_stated() -> None:
+    key_point = "G-CSF roughly halves the risk of febrile neutropenia versus placebo"
+    assert number_words_ok("G-CSF cut febrile neutropenia (RR 0.52, 95% CI 0.4 to 0.6)", key_point)
+    assert not number_words_ok("G-CSF reduced febrile neutropenia by about 10%", key_point)
+    assert number_words_ok("48% responded", "nearly half of the patients responded")
+    assert not number_words_ok("a single 8 Gy fraction", "8 Gy given in three fractions")
+    assert number_words_ok("8 Gy in 3 fractions", "8 Gy given in three fractions")
+    assert number_words_ok("change ±3 points in a third of patients", "a third of patients")
+
+
+def test_match_form_folds_expansions() -> None:
+    assert match_form("a high neutrophil-to-lymphocyte ratio") == "a high NLR"
+    assert match_form("indoleamine 2,3-dioxygenase 1 makes kynurenine") == "IDO1 makes kynurenine"
+    assert match_form("non-small cell lung cancer") == "non-small cell lung cancer"
+    assert match_form("relapsed small-cell lung cancer") == "relapsed SCLC"
+
+
+@pytest.mark.parametrize(
+    ("claim", "key_point"),
+    [
+        (  # the claim names a sibling of the key point's name (IL-12 for IL-2)
+            "IL-12 raises the proliferation of NK cells.",
+            "interleukin 2 increases natural killer cell expansion",
+        ),
+        (  # another checkpoint than the key point's
+            "CXCR4 inhibition with plerixafor acts synergistically with CTLA-4 blockade.",
+            "CXCR4 inhibition with plerixafor acts synergistically with PD-L1 blockade",
+        ),
+        (  # no effect vs an effect
+            "Compared with placebo, G-CSF did not reduce febrile neutropenia (RR 0.95).",
+            "G-CSF roughly halves the risk of febrile neutropenia versus placebo",
+        ),
+        (  # certain vs uncertain evidence
+            "High-quality evidence from large trials shows that acupuncture reduces cancer pain.",
+            "it remains uncertain whether acupuncture reduces pain in people with cancer",
+        ),
+        (  # X makes Y vs Y acts on X
+            "Natural killer cells are the main source of IL-2 in tumours.",
+            "interleukin 2 increases natural killer cell expansion",
+        ),
+        (  # a key point naming nothing: none of its specific words is there
+            "Dormant leftover tumour cells are reawakened by immune-derived cues and regrow.",
+            "recurring tumour cells send their own signals that hide them from immune cells",
+        ),
+    ],
+)
+def test_hard_negatives_fail_the_gate(claim: str, key_point: str) -> None:
+    assert not Matcher().parts([claim], [key_point])[0][0].gated
 
 
 def test_embedding_similarity_paraphrase_vs_unrelated() -> None:
@@ -129,7 +200,7 @@ def test_stored_threshold_is_still_the_calibrated_best() -> None:
     assert abs(best.threshold - MATCH_THRESHOLD) <= 0.03
     assert f1_stored >= best.f1 - 0.01
     heldout = match.evaluate_pairs([p for p in pairs if p.split == "heldout"], MATCH_THRESHOLD)
-    assert heldout["f1"] >= 0.65  # measured 0.672 (target 0.85 not reached: README)
+    assert heldout["f1"] >= 0.68  # measured 0.702, train 0.854 (target 0.85 not reached: README)
     easy = [p for p in train if p.kind in {"paraphrase", "detail", "unrelated"}]
     assert calibrate(easy).f1 >= 0.9
 
@@ -156,15 +227,11 @@ def test_load_pairs_rejects_bad_file(tmp_path: Path) -> None:
         load_pairs(bad)
 
 
-# Cross-case rate allowed per set; seeds' broad key points (five overlapping reviews) still
-# match each other at 0.18 (target 0.05 not reached there: README "Evaluation").
-CROSS_CASE_MAX: dict[str, float] = {"seeds": 0.2}
-
-
 def test_key_points_stay_with_their_own_case() -> None:
     """Cross-case match rate over the committed golden sets (key points of different cases
-    of a set matching each other): measured 0.013 or less on every set but seeds (0.18);
-    pooled 0.011."""
+    of a set matching each other): at most 0.05 on every set; measured 0.012 or less on
+    every set but seeds (0.034; 0.18 before the specific-word gate and two sharper seeds
+    key points), pooled 0.007."""
     from litdigest.evaluate.calibration import cross_case_counts
     from litdigest.evaluate.runner import load_sets
 
@@ -174,9 +241,5 @@ def test_key_points_stay_with_their_own_case() -> None:
     total = sum(t for _, t in counts.values())
     assert total > 10_000
     assert hits / total <= 0.05
-    too_high = {
-        name: round(h / t, 3)
-        for name, (h, t) in counts.items()
-        if t and h / t > CROSS_CASE_MAX.get(name, 0.05)
-    }
+    too_high = {name: round(h / t, 3) for name, (h, t) in counts.items() if t and h / t > 0.05}
     assert not too_high

@@ -5,9 +5,14 @@ A claim *covers* a key point when both hold:
 * the **salient-term gate**: the key point's salient terms (``litdigest.terms``: gene,
   protein, cytokine, cell-type, drug and pathway names, rare domain words) are present in the
   claim or its quotes — at least ``TERM_GATE`` of its names (symbols, cell types, drugs) and
-  *every* number it states; the claim does not state the opposite direction
-  (``polarity``); and the shared words come mostly in the key point's order (``ORDER_GATE``:
-  a word salad does not match);
+  *every* number it states — and an absent name is not replaced by a sibling (IL-12 for IL-2,
+  PD-L2 for PD-L1); a key point naming nothing needs one of its specific words (not a
+  ``_GENERIC_WORDS`` field word) in the claim; the two do not conflict (``conflicting``:
+  opposite direction, ``polarity``; an effect vs no effect or certain vs uncertain evidence,
+  ``stance``; "X makes Y" vs "Y changes X", ``relations``); and the shared words come mostly
+  in the key point's order (``ORDER_GATE``: a word salad does not match). Both texts are
+  first put in one form (``match_form``: expansions and variants the ``litdigest.terms``
+  folding lacks, e.g. ``neutrophil-to-lymphocyte ratio`` = ``NLR``);
 * the **score** reaches ``MATCH_THRESHOLD``:
   ``W_EMBED * cosine + W_CONTAIN * containment + W_ORDER * lcs_recall + W_TERMS * terms``,
   where ``cosine`` is the static WordLlama embedding similarity (``litdigest.llm.embed``,
@@ -53,7 +58,12 @@ __all__ = [
     "evaluate_pairs",
     "lexical_features",
     "load_pairs",
+    "match_form",
     "match_score",
+    "number_words_ok",
+    "polarity",
+    "relations",
+    "stance",
     "stem",
 ]
 
@@ -66,7 +76,7 @@ TERM_GATE: Final = 0.5
 # The in-order share of the key point's words must reach this fraction of the shared share.
 ORDER_GATE: Final = 0.5
 # Calibrated on the train pairs of evals/calibration/pairs.yaml (see the module docstring).
-MATCH_THRESHOLD: Final = 0.26
+MATCH_THRESHOLD: Final = 0.25
 
 STOPWORDS: Final = frozenset(
     """a about above after again against all also although among an and any are as at be
@@ -114,6 +124,77 @@ def stem(word: str) -> str:
     return word.rstrip("e") if len(word) > 4 else word
 
 
+# Expansions and variants rewritten to one form in both texts before any comparison (the
+# ``litdigest.terms`` folding knows the commonest; these are the eval's own additions).
+_MATCH_SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
+    (r"\bPD-?\(L\)1\b", "PD-1/PD-L1"),
+    (r"\bsPD-?L1\b", "soluble PD-L1"),
+    (r"\bneutrophil[- ]to[- ]lymphocyte ratios?\b", "NLR"),
+    (r"\btissue[- ]resident memory(?: T)?(?: cells?)?\b|\bTRM cells?\b", "TRM cells"),
+    (r"\bgranulocyte[- ]macrophage colony[- ]stimulating factor\b", "GM-CSF"),
+    (r"\bgranulocyte colony[- ]stimulating factor\b", "G-CSF"),
+    (r"\bcolony[- ]stimulating factor[- ]1 receptor\b", "CSF1R"),
+    (r"\bcolony[- ]stimulating factor[- ]1\b", "CSF1"),
+    (r"\bindoleamine[- ]2,3[- ]dioxygenase(?:[- ]1)?\b", "IDO1"),
+    (r"\bvascular endothelial growth factors?\b", "VEGF"),
+    (r"\bhuman epidermal growth factor receptor[- ]2\b", "HER2"),
+    (r"\bepidermal growth factor receptors?\b", "EGFR"),
+    (r"\bmCRPC\b", "metastatic castration-resistant prostate cancer"),
+    (r"\bCRPC\b", "castration-resistant prostate cancer"),
+    (r"\bB[- ]ALL\b", "B-cell ALL"),
+    (r"\bacute lymphoblastic leuka?emias?\b", "ALL"),
+    (r"\bAML\b", "acute myeloid leukemia"),
+    (r"\bCLL\b", "chronic lymphocytic leukemia"),
+    (r"\bDLBCL\b", "diffuse large B-cell lymphoma"),
+    (r"(?<!non-)(?<!non )\bsmall[- ]cell lung cancers?\b", "SCLC"),
+    (r"\bhead and neck squamous[- ]cell carcinomas?\b|\bHNSCCs?\b", "head and neck cancer"),
+    (r"\bpancreatic ductal adenocarcinomas?\b|\bPDACs?\b", "pancreatic cancer"),
+    (r"\bTregs? cells?\b", "Treg"),
+    (r"\bconventional type[- ]?(?:1|I) dendritic[- ]cells?\b", "cDC1"),
+    (r"\bdendritic-cells?\b", "dendritic cell"),
+    (r"\bT[- ]lymphocytes?\b", "T cells"),
+    (r"\bTcf7\b", "TCF1"),
+    (r"\bRCC\b", "renal cell carcinoma"),
+    (r"\btriple[- ]negative breast cancers?\b", "TNBC"),
+    (r"\bcytotoxic T[- ]lymphocytes?\b|\bcytotoxic T[- ]cells?\b|\bCTLs?\b", "CD8+ T cells"),
+    (r"\bimmune checkpoint inhibitors?\b|\bICIs?\b", "checkpoint blockade"),
+    (r"\bGBM\b", "glioblastoma"),
+    (r"\bstereotactic body radiation therapy\b|\bstereotactic body radiotherapy\b", "SBRT"),
+    (r"\bneutrophil extracellular traps?\b", "NETs"),
+    (r"\bmajor histocompatibility complex\b", "MHC"),
+    (r"\bhuman leukocyte antigens?\b", "HLA"),
+    (r"\bantibody[- ]drug conjugates?\b", "ADC"),
+    (r"\bbispecific T[- ]cell engagers?\b", "BiTE"),
+    (r"\bdisease[- ]free survival\b", "DFS"),
+    (r"\b(?:recurrence|relapse)[- ]free survival\b", "RFS"),
+    (r"\bpathologic(?:al)? complete responses?\b", "pCR"),
+    (r"\btumou?r microenvironments?\b", "TME"),
+    (r"\bstimulator of interferon genes?\b", "STING"),
+    (r"\bcyclic GMP[- ]AMP synthase\b", "cGAS"),
+    (r"\btoll[- ]like receptor[- ]?(\d+)\b", r"TLR\1"),
+    (r"\bjanus kinase[- ]?(\d)\b", r"JAK\1"),
+    (r"\bhypoxia[- ]inducible factor[- ]1[- ]?(?:alpha|α)\b", "HIF-1α"),
+    (r"\b(?:beta|β)[- ]?2[- ]microglobulin\b", "B2M"),
+    (r"\bepithelial[- ](?:to[- ])?mesenchymal transitions?\b", "EMT"),
+    (r"\breactive oxygen species\b", "ROS"),
+    (r"\bhuman papillomavirus(?:es)?\b", "HPV"),
+    (r"\bEpstein[- ]Barr virus\b", "EBV"),
+    (r"\blymphocyte[- ]activation gene[- ]3\b", "LAG-3"),
+    (r"\blow[- ]level laser therapy\b|\bLLLT\b", "photobiomodulation"),
+    (r"\bmutational load\b", "TMB"),
+    (r"\bradiotherapy\b|\bradiation therapy\b|\birradiation\b", "radiation"),
+)
+_MATCH_SYNONYM_RES: Final = tuple((re.compile(p, re.IGNORECASE), r) for p, r in _MATCH_SYNONYMS)
+
+
+@lru_cache(maxsize=16384)
+def match_form(text: str) -> str:
+    """``text`` with the eval's extra expansions and variants rewritten (``_MATCH_SYNONYMS``)."""
+    for pattern, replacement in _MATCH_SYNONYM_RES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def content_tokens(text: str) -> list[str]:
     """Stemmed content words of ``text``, in order (numbers kept, stop words dropped)."""
     return [stem(t) for t in _TOKEN_RE.findall(text.lower()) if t not in STOPWORDS]
@@ -123,13 +204,43 @@ _UP_WORDS: Final = """increase increases increased increasing raise raised raise
 enhances higher longer more greater promote promotes promoted improve improves improved
 improving extend extended extends expand expands expanded stimulate stimulates stimulated
 activate activates activated boost boosted boosts prolong prolonged prolongs better restore
-restores restored restoring upregulate upregulates upregulated upregulating""".split()
+restores restored restoring upregulate upregulates upregulated upregulating preserve preserves
+preserved sensitive sensitises sensitizes sensitised sensitized rise rises rose risen""".split()
 _DOWN_WORDS: Final = """decrease decreases decreased reduce reduces reduced reducing lower
 lowered lowers shorter less fewer inhibit inhibits inhibited suppress suppresses suppressed
 block blocks blocked impair impairs impaired prevent prevents prevented worse blunt blunts
 blunted abolish abolished diminish diminished downregulate downregulates downregulated
-downregulating""".split()
-_NEGATIONS: Final = frozenset({"not", "no", "without", "neither", "nor", "never", "cannot"})
+downregulating halve halves halved resistant resistance fall falls fell fallen decline
+declines declined drop drops dropped""".split()
+_NEGATIONS: Final = frozenset(
+    {"not", "no", "without", "neither", "nor", "never", "cannot", "failed", "fails", "fail",
+     "avoid", "avoiding", "avoided", "lack", "lacks", "lacked", "lacking"}
+)  # fmt: skip
+# "X, but not Y, ..." / "X, not Y, ..." / "X rather than Y": a contrast, not a negation of
+# the statement (its words are dropped before the direction is read).
+_CONTRAST_RE: Final = re.compile(
+    r",\s*not\b[^,;.]*,|\b(?:but not|rather than|unlike|instead of)\b[^,;.]*(?:,|$)|"
+    r"\b(?:with|versus|vs|to|than) no\b",
+    re.IGNORECASE,
+)
+_AGENT_NOUN_RE: Final = re.compile(r"(?:ions?|itors?|ators?|ckers?)$")
+# A statement of no effect / no association ("did not differ", "no significant difference").
+_NULL_RE: Final = re.compile(
+    r"\b(?:no|not)\b(?:\s+\w+){0,2}\s+(?:associated|associat\w*|correlat\w*|differ\w*|"
+    r"significant\w*|effect\w*|benefit\w*|impact\w*|change\w*|linked|related)\b|"
+    r"\bsimilar\b|\bcomparable\b|\bno clear\b|\bdid not\b|\bdoes not\b|\bfailed to\b",
+    re.IGNORECASE,
+)
+_MIXED_RE: Final = re.compile(r"\b(?:but|whereas|while|although)\b", re.IGNORECASE)
+_UNCERTAIN_RE: Final = re.compile(
+    r"\buncertain\w*|\blow[- ](?:certainty|quality)\b|\bvery low\b|\binsufficient\b|"
+    r"\bunclear\b|\blimited evidence\b",
+    re.IGNORECASE,
+)
+_CERTAIN_RE: Final = re.compile(
+    r"\bhigh[- ](?:certainty|quality)\b|\bstrong evidence\b|\bclearly\b|\bconclusive\w*",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=1)
@@ -137,20 +248,78 @@ def _direction_stems() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(map(stem, _UP_WORDS)), frozenset(map(stem, _DOWN_WORDS))
 
 
+@lru_cache(maxsize=16384)
 def polarity(text: str) -> int:
     """+1 / -1 when ``text`` states an increase / a decrease (negations flip it), else 0.
 
     A crude, purely lexical cue: "X raises Y" vs "X lowers Y" (or "does not raise Y")
-    share their content words and embed alike, but state opposite things.
+    share their content words and embed alike, but state opposite things. Contrasts
+    ("X, not Y, raises Z") are dropped first.
     """
     up, down = _direction_stems()
-    words = _TOKEN_RE.findall(text.lower())
-    stems = [stem(w) for w in words]
+    words = _TOKEN_RE.findall(_CONTRAST_RE.sub(" ", text).lower())
+    # process and agent nouns ("CSF1R inhibition", "inhibitors") name the intervention
+    stems = [stem(w) for w in words if not _AGENT_NOUN_RE.search(w)]
     balance = sum(s in up for s in stems) - sum(s in down for s in stems)
     if balance == 0:
         return 0
     sign = 1 if balance > 0 else -1
     return -sign if sum(w in _NEGATIONS for w in words) % 2 else sign
+
+
+_RELATION_WORDS: Final[dict[str, str]] = {
+    **dict.fromkeys(
+        """secrete secretes secreted secreting secretion production release
+        releases released source sources generate generates generated express expresses
+        expressed expressing derived""".split(),
+        "source",
+    ),
+    **dict.fromkeys(
+        """associate associated association correlate correlated correlates correlation
+        predict predicts predicted predictive prognostic marker markers linked""".split(),
+        "assoc",
+    ),
+    **dict.fromkeys(
+        """induce induces induced drive drives drove trigger triggers triggered cause causes
+        caused license licenses recruit recruits recruited attract attracts kill kills killed
+        exclude excludes excluded deplete depletes depleted require requires required
+        essential escape escaped evade evades mediate mediates respond responds responded
+        benefit beat confer confers""".split(),
+        "effect",
+    ),
+}
+
+
+@lru_cache(maxsize=16384)
+def relations(text: str) -> frozenset[str]:
+    """The relation classes ``text`` states: ``source`` (X makes Y), ``assoc`` (X goes with
+    Y), ``effect`` (X changes Y; every direction word counts)."""
+    up, down = _direction_stems()
+    out: set[str] = set()
+    for word in _TOKEN_RE.findall(text.lower()):
+        if word in _RELATION_WORDS:
+            out.add(_RELATION_WORDS[word])
+        elif stem(word) in up or stem(word) in down:
+            out.add("effect")
+    return frozenset(out)
+
+
+def relation_conflict(claim: str, key_point: str) -> bool:
+    a, b = relations(claim), relations(key_point)
+    if not a or not b or a & b:
+        return False
+    return "source" in a | b
+
+
+@lru_cache(maxsize=16384)
+def stance(text: str) -> tuple[bool, int]:
+    """(states no effect, certainty: -1 uncertain / +1 certain / 0 unsaid) of ``text``; a
+    statement of no effect joined to another ("no gain in survival but more responses") is
+    mixed and does not count as one."""
+    text = _CONTRAST_RE.sub(" ", text)
+    certainty = (1 if _CERTAIN_RE.search(text) else 0) - (1 if _UNCERTAIN_RE.search(text) else 0)
+    null = bool(_NULL_RE.search(text)) and not _MIXED_RE.search(text)
+    return null, certainty
 
 
 def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
@@ -163,6 +332,55 @@ def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
             cur.append(prev[j - 1] + 1 if x == y else max(prev[j], cur[j - 1]))
         prev = cur
     return prev[-1]
+
+
+# Words every key point of the field uses: they say which field, not which point.
+_GENERIC_WORDS: Final = """tumour tumours tumor tumors tumoural cancer cancers cell cells immune
+immunity immunological antitumour antitumor anticancer patient patients therapy therapies
+treatment treatments treated treating immunotherapy immunotherapies response responses effect
+effects role roles mechanism mechanisms clinical disease study studies trial trials evidence
+malignant malignancy shape act acts make makes use used using new""".split()
+
+
+@lru_cache(maxsize=1)
+def _generic_stems() -> frozenset[str]:
+    return frozenset(map(stem, _GENERIC_WORDS))
+
+
+def specific_coverage(claim: str, key_point: str) -> float:
+    """Share of the key point's specific content words (not ``_GENERIC_WORDS``) in the claim
+    (1.0 when it has none)."""
+    generic = _generic_stems()
+    wanted = {w for w in _words(key_point) if stem(w) not in generic and w.isalpha()}
+    if not wanted:
+        return 1.0
+    said = _words(claim)
+    stems = {stem(w) for w in said}
+    found = sum(stem(w) in stems or any(_akin(w, x) for x in said) for w in wanted)
+    return found / len(wanted)
+
+
+@lru_cache(maxsize=16384)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(w for w in _TOKEN_RE.findall(text.lower()) if w not in STOPWORDS)
+
+
+def _common_head(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _akin(a: str, b: str) -> bool:
+    """Two words of one family: a shared head of 5+ letters, all but 3 of the shorter one,
+    or the shorter one (6+ letters) ending the longer."""
+    if a[:5] == b[:5] and _common_head(a, b) >= max(5, min(len(a), len(b)) - 3):
+        return True
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 6 and long.endswith(short)  # markers / biomarkers
 
 
 def lexical_features(claim: str, key_point: str) -> tuple[float, float]:
@@ -204,9 +422,19 @@ def combine(cosine: float, containment: float, order: float, terms: float = 1.0)
 
 
 def conflicting(claim: str, key_point: str) -> bool:
-    """True when claim and key point state opposite directions (see ``polarity``)."""
+    """True when claim and key point state opposite directions (see ``polarity``), one states
+    no effect and the other an effect, or one calls the evidence certain, the other not."""
     a, b = polarity(claim), polarity(key_point)
-    return a != 0 and b != 0 and a != b
+    if a != 0 and b != 0 and a != b:
+        return True
+    (null_a, sure_a), (null_b, sure_b) = stance(claim), stance(key_point)
+    if null_a != null_b and (
+        (a if null_b else b) != 0 or "effect" in relations(claim if null_b else key_point)
+    ):
+        return True
+    if relation_conflict(claim, key_point):
+        return True
+    return sure_a * sure_b < 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +467,9 @@ class MatchParts:
     terms: float  # share of the key point's salient terms and numbers in the statement
     names: float  # share of its names (symbols, cell types, drugs) present (1 if none)
     numbers_ok: bool  # every number of the key point is present
-    conflict: bool
+    conflict: bool  # opposite direction, effect vs no effect, certainty or relation class
+    substituted: bool  # the claim names a sibling of an absent name (IL-12 for IL-2)
+    specific: float  # share of its specific words present (1 when it names something)
     missing: tuple[str, ...]  # keys of the absent salient terms and numbers
     score: float
 
@@ -254,6 +484,8 @@ class MatchParts:
             self.names >= TERM_GATE - 1e-9
             and self.numbers_ok
             and not self.conflict
+            and not self.substituted
+            and self.specific > 0
             and self.in_order
         )
 
@@ -270,14 +502,94 @@ class MatchParts:
             "names": round(self.names, 4),
             "numbers_ok": self.numbers_ok,
             "conflict": self.conflict,
+            "substituted": self.substituted,
+            "specific": round(self.specific, 4),
             "in_order": self.in_order,
             "missing_terms": list(self.missing),
         }
 
 
+# Numbers written as words in a key point: integers must be stated (as word or digits);
+# fractions may also be given as a percentage or as a ratio (RR 0.52 "halves" the risk).
+_INTEGER_WORDS: Final = {
+    w: i for i, w in enumerate("two three four five six seven eight nine ten".split(), 2)
+}
+_FRACTION_RE: Final = re.compile(
+    r"\b(?:(?P<half>half|halve[sd]?|halving)|(?:a|one)[- ](?P<part>third|quarter|fifth)|"
+    r"one in (?P<den>two|three|four|five|six|seven|eight|nine|ten))\b",
+    re.IGNORECASE,
+)
+_PARTS: Final = {"third": 3, "quarter": 4, "fifth": 5}
+# An integer word counts as a number before a unit ("three fractions", "two to three weeks"),
+# not as a count of listed items ("in three ways").
+_COUNT_RE: Final = re.compile(
+    r"\b(" + "|".join(_INTEGER_WORDS) + r")\b(?:\s*(?:to|or|-)\s*\w+)?\s+"
+    r"(?:months?|years?|weeks?|days?|hours?|fractions?|doses?|cycles?|courses?|times|fold|gy)\b"
+)
+_FRACTION_SLACK: Final = 0.1
+
+
+def _fraction(m: re.Match[str]) -> float:
+    if m.group("half"):
+        return 0.5
+    if m.group("part"):
+        return 1 / _PARTS[m.group("part").lower()]
+    return 1 / _INTEGER_WORDS[m.group("den").lower()]
+
+
+def number_words_ok(claim: str, key_point: str) -> bool:
+    """True unless the key point states a number in words the claim does not state."""
+    said = set(_TOKEN_RE.findall(claim.lower()))
+    values = [abs(float(n.value.lstrip("±"))) for n in numbers(claim)]
+    shares = [v / 100 if v > 1 else v for v in values]
+    for m in _FRACTION_RE.finditer(key_point):
+        if _FRACTION_RE.search(claim):
+            continue
+        f = _fraction(m)
+        if not any(min(abs(x - f), abs(1 - x - f)) <= _FRACTION_SLACK for x in shares):
+            return False
+    kp_rest = _FRACTION_RE.sub(" ", key_point.lower())
+    for m in _COUNT_RE.finditer(kp_rest):
+        n = _INTEGER_WORDS[m.group(1)]
+        if m.group(1) not in said and float(n) not in values:
+            return False
+    return True
+
+
+_FAMILY_RE: Final = re.compile(r"[a-z]+")
+
+
+# Names of one kind that a claim may swap for one another (beyond a shared letter prefix).
+_SIBLINGS: Final[dict[str, str]] = {
+    **dict.fromkeys(("pd1", "pdl1", "pdl2", "ctla4", "lag3", "tim3", "tigit"), "checkpoint"),
+    **dict.fromkeys(("ifnalpha", "ifnbeta", "ifngamma", "ifni", "ifnlambda"), "ifn"),
+    **dict.fromkeys(("nsclc", "sclc"), "lungcancer"),
+}
+
+
+def _family(key: str) -> str:
+    if key in _SIBLINGS:
+        return _SIBLINGS[key]
+    m = _FAMILY_RE.match(key)
+    return m.group() if m and len(m.group()) >= 2 and m.group() != key else ""
+
+
+def _substituted(absent: Sequence[Term], claim: str, key_point: str) -> bool:
+    """True when a name the key point states is absent from the claim and the claim names
+    another member of its family instead (IL-12 for IL-2, CD4 for CD8, CTLA-4 for PD-L1)."""
+    if not absent:
+        return False
+    kp_keys = term_keys(key_point)
+    others = {
+        _family(t.key) for t in salient_terms(claim) if t.kind == "symbol" and t.key not in kp_keys
+    }
+    return any(_family(t.key) and _family(t.key) in others for t in absent)
+
+
 @lru_cache(maxsize=65536)
 def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -> MatchParts:
     """Parts of one comparison; ``evidence`` (the claim's quotes) also counts for the terms."""
+    claim, key_point, evidence = match_form(claim), match_form(key_point), match_form(evidence)
     kp = KeyPointTerms.of(key_point)
     keys = term_keys(f"{claim}\n{evidence}" if evidence else claim)
     own = term_keys(claim)  # the score reads the statement; the gate also its quotes
@@ -288,6 +600,7 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
     nums = found[len(kp.names) + len(kp.words) :]
     missing = tuple(t.key for t, ok in zip(wanted, found, strict=True) if not ok)
     containment, order = lexical_features(claim, key_point)
+    specific = specific_coverage(claim, key_point) if not kp.names else 1.0
     # a key point without salient terms earns no free term credit: its words must be there
     terms = sum(said) / len(said) if said else containment
     return MatchParts(
@@ -296,8 +609,12 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
         order=order,
         terms=terms,
         names=sum(names) / len(names) if names else 1.0,
-        numbers_ok=all(nums),
+        numbers_ok=all(nums) and number_words_ok(claim, key_point),
         conflict=conflicting(claim, key_point),
+        substituted=_substituted(
+            [t for t, ok in zip(kp.names, names, strict=True) if not ok], claim, key_point
+        ),
+        specific=specific,
         missing=missing,
         score=combine(cosine, containment, order, terms),
     )
