@@ -327,3 +327,25 @@ def test_an_empty_field_takes_a_claim_another_field_can_spare() -> None:
     chosen = {"mechanism": [weak, other], "evidence": [lone], "therapeutic_implication": []}
     _fill_empty(chosen)  # type: ignore[arg-type]
     assert chosen["therapeutic_implication"] == []
+
+
+NEWS_PAGE = """\
+Leftover tumour cells hide from immunity after surgery, mouse study finds
+
+Researchers report that melanoma cells left behind after surgery switch off antigen presentation and so escape T cells in mice. Treating the mice with checkpoint antibodies after surgery stopped the tumours from coming back in most animals. “It is now clear that the immune system decides whether a cancer returns,” said one of the study's authors. "We were surprised by how quickly the cells went quiet," the lead author added. Blocking the escape signal could be combined with surgery to prevent relapse in patients.
+"""
+
+
+def test_press_quotes_never_become_claims() -> None:
+    """Direct speech in a news page is someone's comment, not a claim of the document."""
+    from litdigest.summarize.backends.extractive_v3 import _PRESS_QUOTE_RE
+
+    summary = ExtractiveBackend().summarize_sync(make_doc(NEWS_PAGE))
+    assert verify_summary(summary, NEWS_PAGE) == []
+    quotes = [c.quotes[0].text for _, _, c in summary.iter_claims()]
+    assert quotes and not any(q.lstrip().startswith(("“", '"')) for q in quotes)
+    assert not any("said one of" in q or "author added" in q for q in quotes)
+    assert field_of(summary, "Treating the mice") is not None
+    # An apostrophe or a quoted term inside a sentence is no press quote.
+    assert _PRESS_QUOTE_RE.search("The patients’ tumours were noted to shrink.") is None
+    assert _PRESS_QUOTE_RE.search("So-called “cold” tumours lack T cells.") is None
