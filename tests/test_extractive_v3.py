@@ -349,3 +349,34 @@ def test_press_quotes_never_become_claims() -> None:
     # An apostrophe or a quoted term inside a sentence is no press quote.
     assert _PRESS_QUOTE_RE.search("The patients’ tumours were noted to shrink.") is None
     assert _PRESS_QUOTE_RE.search("So-called “cold” tumours lack T cells.") is None
+
+
+def test_budget_settings_reach_the_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LITDIGEST_SUMMARIZE__QUOTE_SHARE etc. configure the default extractive backend."""
+    from litdigest.summarize.backends import get_backend
+
+    doc = make_doc(REVIEW)
+    words = len(REVIEW.split())
+
+    def quoted_share(settings: Settings) -> float:
+        backend = get_backend("extractive", settings)
+        assert isinstance(backend, ExtractiveBackend)
+        summary = backend.summarize_sync(doc)
+        assert verify_summary(summary, REVIEW) == []
+        return sum(len(c.quotes[0].text.split()) for _, _, c in summary.iter_claims()) / words
+
+    free = quoted_share(Settings())
+    free_hash = get_backend("extractive", Settings()).settings_hash()
+    monkeypatch.setenv("LITDIGEST_SUMMARIZE__QUOTE_SHARE", "0.15")
+    monkeypatch.setenv("LITDIGEST_SUMMARIZE__TINY_QUOTE_SHARE", "0.15")  # REVIEW: < 300 words
+    monkeypatch.setenv("LITDIGEST_SUMMARIZE__SHORT_DOC_CLAIMS", "1")
+    capped = Settings()
+    backend = get_backend("extractive", capped)
+    assert isinstance(backend, ExtractiveBackend)
+    assert (backend.quote_share, backend.tiny_quote_share, backend.short_doc_claims) == (
+        0.15,
+        0.15,
+        1,
+    )
+    assert backend.settings_hash() != free_hash  # no cached uncapped summary is reused
+    assert quoted_share(capped) <= 0.15 < free

@@ -146,6 +146,27 @@ class SummarizeSettings(_Section):
         description="Token budget of the reduce step's input (never overflows).",
     )
     max_claims_per_field: int = Field(default=5, ge=1, le=20, description="Claims kept per field.")
+    short_doc_claims: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="extractive: claims kept per field for documents under 1,500 words"
+        " (max_claims_per_field above).",
+    )
+    quote_share: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=1.0,
+        description="extractive: cap on quoted words / document words (1.0: no cap; issue 13"
+        " asks 0.30). Fields keep their first claim within the cap before any gets a second.",
+    )
+    tiny_quote_share: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=1.0,
+        description="extractive: the quote_share cap for documents under 300 words (issue 13"
+        " asks 0.45).",
+    )
 
 
 class SupportSettings(_Section):

@@ -202,7 +202,12 @@ class ExtractiveV3Backend(ExtractiveBase):
 
     @classmethod
     def from_settings(cls, settings: SummarizeSettings) -> ExtractiveV3Backend:
-        return cls(max_claims_per_field=settings.max_claims_per_field)
+        return cls(
+            max_claims_per_field=settings.max_claims_per_field,
+            short_doc_claims=settings.short_doc_claims,
+            quote_share=settings.quote_share,
+            tiny_quote_share=settings.tiny_quote_share,
+        )
 
     def extra_settings(self) -> dict[str, float]:
         return {
