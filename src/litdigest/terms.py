@@ -41,6 +41,7 @@ __all__ = [
     "NumberKind",
     "Term",
     "TermKind",
+    "common_prefix",
     "fold",
     "is_rare",
     "missing_terms",
@@ -521,7 +522,8 @@ def _sorted_keys(keys: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted(k for k in keys if k.isalpha()))
 
 
-def _common_prefix(a: str, b: str) -> int:
+def common_prefix(a: str, b: str) -> int:
+    """Length of the longest shared start of ``a`` and ``b``."""
     n = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
@@ -540,7 +542,7 @@ def _prefix_present(word: str, keys: frozenset[str]) -> bool:
     i = bisect_left(ordered, head)
     while i < len(ordered) and ordered[i].startswith(head):
         other = ordered[i]
-        shared = _common_prefix(word, other)
+        shared = common_prefix(word, other)
         if shared >= max(5, min(len(word), len(other)) - 3):
             return True
         i += 1

@@ -38,7 +38,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from litdigest.terms import Number, Term, numbers, present, salient_terms, term_keys
+from litdigest.terms import (
+    Number,
+    Term,
+    common_prefix,
+    numbers,
+    present,
+    salient_terms,
+    term_keys,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -365,19 +373,10 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(w for w in _TOKEN_RE.findall(text.lower()) if w not in STOPWORDS)
 
 
-def _common_head(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def _akin(a: str, b: str) -> bool:
     """Two words of one family: a shared head of 5+ letters, all but 3 of the shorter one,
     or the shorter one (6+ letters) ending the longer."""
-    if a[:5] == b[:5] and _common_head(a, b) >= max(5, min(len(a), len(b)) - 3):
+    if a[:5] == b[:5] and common_prefix(a, b) >= max(5, min(len(a), len(b)) - 3):
         return True
     short, long = sorted((a, b), key=len)
     return len(short) >= 6 and long.endswith(short)  # markers / biomarkers
