@@ -253,21 +253,30 @@ def test_palette_offers_openai_when_configured(
     app.store.close()
 
 
-def test_summarize_again_runs_in_a_worker(db: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("choice", "model"), [("extractive", "extractive-v3"), ("extractive-v2", "extractive-v2")]
+)
+def test_summarize_again_runs_in_a_worker(
+    db: Path, tmp_path: Path, choice: str, model: str
+) -> None:
+    """Each offline backend the palette offers runs off the UI thread and is stored under
+    its own model (v2 and v3 share the backend name ``extractive``)."""
+
     async def script(pilot: Pilot[None], screen: ReviewScreen) -> None:
         before = screen.reviewer.summary_id(screen.doc_id or "")
-        await palette(pilot, "summarize: re-run the selected document with extractive")
+        await palette(pilot, f"summarize: re-run the selected document with {choice}")
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         after = screen.reviewer.summary_id(screen.doc_id or "")
         assert after is not None and after != before
         assert screen.current is not None and screen.current.summary.backend == "extractive"
+        assert screen.current.summary.model == model
         assert not screen.query_one("#progress").has_class("-running")
 
     drive(make_app(db, tmp_path), script)
     with Store(db) as store:
-        backends = {s.backend for s in store.iter_summaries()}
-    assert backends == {"fake", "extractive"}
+        stored = {(s.backend, s.model) for s in store.iter_summaries()}
+    assert ("extractive", model) in stored and len(stored) == 2
 
 
 def test_summarize_failure_is_a_notification(
