@@ -114,8 +114,8 @@ __all__ = ["ExtractiveV3Backend", "sentence_fields", "sentence_roles"]
 VERSION: Final = "extractive-v3"
 # Raised whenever the rules change the output, so that the summary cache (keyed by the
 # settings hash) does not serve summaries of older rules. 2: capitalised labels, resource
-# papers, empty fields filled.
-RULES_REVISION: Final = 3
+# papers, empty fields filled. 4: what a resource does is its mechanism.
+RULES_REVISION: Final = 4
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
 SHORT_DOC_CLAIMS: Final = 3
@@ -389,9 +389,11 @@ def _classify(sentences: list[_Sentence], n_all: int, text: str) -> None:
 
 
 # In a resource paper (``extractive_genre``), a sentence the classifier calls methods,
-# meta-discourse or other but that states the contribution, what the resource does or its use
-# takes that probability as evidence or implication.
+# meta-discourse or other (or evidence, for what the resource does) but that states the
+# contribution, what the resource does, its testing or its use takes that probability as
+# mechanism, evidence or implication.
 _RESOURCE_FROM: Final = tuple(ROLES.index(r) for r in ("methods", "meta", "other"))
+_EVIDENCE: Final = ROLES.index("evidence")
 
 
 def _resource_roles(
@@ -400,20 +402,27 @@ def _resource_roles(
     roles: list[int],
     names: tuple[str, ...],
 ) -> set[int]:
-    """Moves the roles in place; returns the indices of the sentences now evidence."""
+    """Moves the roles in place; returns the indices of the sentences now mechanism or
+    evidence (what a resource does is its finding wherever the abstract says it)."""
     found: set[int] = set()
     for i, s in enumerate(sentences):
-        if roles[i] not in _RESOURCE_FROM:
+        if roles[i] not in _RESOURCE_FROM and roles[i] != _EVIDENCE:
             continue
         target = resource_role(s.text, names)
-        if target is None:
+        if roles[i] == _EVIDENCE:
+            # evidence of a resource paper is its testing; the rest is how it was built
+            target = "methods" if target is None else target
+            if target == "implication":
+                continue
+        elif target is None:
             continue
         to = ROLES.index(target)
-        for r in _RESOURCE_FROM:
-            probs[i, to] += probs[i, r]
-            probs[i, r] = 0.0
+        for r in (*_RESOURCE_FROM, _EVIDENCE):
+            if r != to:
+                probs[i, to] += probs[i, r]
+                probs[i, r] = 0.0
         roles[i] = to
-        if target == "evidence":
+        if target in ("mechanism", "evidence"):
             found.add(i)
     return found
 
