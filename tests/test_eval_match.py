@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from litdigest.errors import ConfigError
-from litdigest.evaluate import match
+from litdigest.evaluate import match, roles
 from litdigest.evaluate.match import (
     MATCH_THRESHOLD,
     Matcher,
@@ -114,6 +114,33 @@ def test_match_form_folds_expansions() -> None:
 )
 def test_hard_negatives_fail_the_gate(claim: str, key_point: str) -> None:
     assert not Matcher().parts([claim], [key_point])[0][0].gated
+
+
+@pytest.mark.parametrize(
+    ("claim", "key_point", "expected"),
+    [
+        # two names swap agent and patient
+        ("NK cells kill CD4+ T cells in the tumour.", "CD4+ T cells suppress NK cells", True),
+        # a passive keeps the roles: no swap
+        ("NK cells are suppressed by CD4+ T cells.", "CD4+ T cells suppress NK cells", False),
+        # the reduced passive "X made by Y" alone also reads as Y acting on X
+        ("IL-10 made by Tregs.", "IL-10 inhibits Tregs", True),
+        # a participle modifying the subject is passed over for the main verb
+        (
+            "IL-10 released by Tregs inhibits dendritic cells.",
+            "Tregs inhibit dendritic cells",
+            False,
+        ),
+        # one name moving sides is not a swap ("IFN-γ from T cells" vs "T cells release IFN-γ")
+        ("T cells release IFN-γ that induces PD-L1.", "IFN-γ from T cells induces PD-L1", False),
+        # no relation verb: no reading
+        ("CD4+ T cells and NK cells in tumours.", "NK cells suppress CD4+ T cells", False),
+    ],
+)
+def test_role_swaps(claim: str, key_point: str, expected: bool) -> None:
+    assert roles.swapped(claim, key_point) is expected
+    parts = Matcher().parts([claim], [key_point])[0][0]
+    assert parts.swapped is expected and (not parts.gated if expected else True)
 
 
 def test_embedding_similarity_paraphrase_vs_unrelated() -> None:

@@ -9,7 +9,9 @@ A claim *covers* a key point when both hold:
   PD-L2 for PD-L1); a key point naming nothing needs one of its specific words (not a
   ``_GENERIC_WORDS`` field word) in the claim; the two do not conflict (``conflicting``:
   opposite direction, ``polarity``; an effect vs no effect or certain vs uncertain evidence,
-  ``stance``; "X makes Y" vs "Y changes X", ``relations``); and the shared words come mostly
+  ``stance``; "X makes Y" vs "Y changes X", ``relations``); no two names swap agent and
+  patient roles (``roles.swapped``: "CD8 T cells kill TAMs" vs "TAMs suppress CD8 T cells");
+  and the shared words come mostly
   in the key point's order (``ORDER_GATE``: a word salad does not match). Both texts are
   first put in one form (``match_form``: expansions and variants the ``litdigest.terms``
   folding lacks, e.g. ``neutrophil-to-lymphocyte ratio`` = ``NLR``);
@@ -38,6 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from litdigest.evaluate.roles import swapped
 from litdigest.terms import (
     Number,
     Term,
@@ -84,7 +87,7 @@ TERM_GATE: Final = 0.5
 # The in-order share of the key point's words must reach this fraction of the shared share.
 ORDER_GATE: Final = 0.5
 # Calibrated on the train pairs of evals/calibration/pairs.yaml (see the module docstring).
-MATCH_THRESHOLD: Final = 0.25
+MATCH_THRESHOLD: Final = 0.26
 
 STOPWORDS: Final = frozenset(
     """a about above after again against all also although among an and any are as at be
@@ -159,6 +162,7 @@ _MATCH_SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"\bpancreatic ductal adenocarcinomas?\b|\bPDACs?\b", "pancreatic cancer"),
     (r"\bTregs? cells?\b", "Treg"),
     (r"\bconventional type[- ]?(?:1|I) dendritic[- ]cells?\b", "cDC1"),
+    (r"\btype[- ]?(?:1|I) conventional (?:dendritic[- ]cells?|DCs?)\b", "cDC1"),
     (r"\bdendritic-cells?\b", "dendritic cell"),
     (r"\bT[- ]lymphocytes?\b", "T cells"),
     (r"\bTcf7\b", "TCF1"),
@@ -468,6 +472,7 @@ class MatchParts:
     numbers_ok: bool  # every number of the key point is present
     conflict: bool  # opposite direction, effect vs no effect, certainty or relation class
     substituted: bool  # the claim names a sibling of an absent name (IL-12 for IL-2)
+    swapped: bool  # two names swap agent and patient roles (``roles.swapped``)
     specific: float  # share of its specific words present (1 when it names something)
     missing: tuple[str, ...]  # keys of the absent salient terms and numbers
     score: float
@@ -484,6 +489,7 @@ class MatchParts:
             and self.numbers_ok
             and not self.conflict
             and not self.substituted
+            and not self.swapped
             and self.specific > 0
             and self.in_order
         )
@@ -502,6 +508,7 @@ class MatchParts:
             "numbers_ok": self.numbers_ok,
             "conflict": self.conflict,
             "substituted": self.substituted,
+            "swapped": self.swapped,
             "specific": round(self.specific, 4),
             "in_order": self.in_order,
             "missing_terms": list(self.missing),
@@ -613,6 +620,7 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
         substituted=_substituted(
             [t for t, ok in zip(kp.names, names, strict=True) if not ok], claim, key_point
         ),
+        swapped=swapped(claim, key_point),
         specific=specific,
         missing=missing,
         score=combine(cosine, containment, order, terms),
