@@ -232,6 +232,16 @@ def test_stored_threshold_is_still_the_calibrated_best() -> None:
     assert calibrate(easy).f1 >= 0.9
 
 
+def test_cross_validation_scores_the_procedure() -> None:
+    """The threshold chosen on 4 folds and scored on the fifth: within the train pairs it must
+    stay close to the in-sample figure (a threshold that only fits its own pairs would not)."""
+    train = [p for p in load_pairs(PAIRS) if p.split == "train"]
+    cv = match.cross_validate(train, seeds=2)
+    assert cv["pairs"] == len(train)
+    assert cv["f1"] >= calibrate(train).f1 - 0.03
+    assert cv["f1"] >= 0.83
+
+
 def test_embedder_load_failure_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import wordllama
 
