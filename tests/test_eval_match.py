@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from litdigest.errors import ConfigError
-from litdigest.evaluate import match
+from litdigest.evaluate import match, roles
 from litdigest.evaluate.match import (
     MATCH_THRESHOLD,
     Matcher,
@@ -116,6 +116,33 @@ def test_hard_negatives_fail_the_gate(claim: str, key_point: str) -> None:
     assert not Matcher().parts([claim], [key_point])[0][0].gated
 
 
+@pytest.mark.parametrize(
+    ("claim", "key_point", "expected"),
+    [
+        # two names swap agent and patient
+        ("NK cells kill CD4+ T cells in the tumour.", "CD4+ T cells suppress NK cells", True),
+        # a passive keeps the roles: no swap
+        ("NK cells are suppressed by CD4+ T cells.", "CD4+ T cells suppress NK cells", False),
+        # the reduced passive "X made by Y" alone also reads as Y acting on X
+        ("IL-10 made by Tregs.", "IL-10 inhibits Tregs", True),
+        # a participle modifying the subject is passed over for the main verb
+        (
+            "IL-10 released by Tregs inhibits dendritic cells.",
+            "Tregs inhibit dendritic cells",
+            False,
+        ),
+        # one name moving sides is not a swap ("IFN-γ from T cells" vs "T cells release IFN-γ")
+        ("T cells release IFN-γ that induces PD-L1.", "IFN-γ from T cells induces PD-L1", False),
+        # no relation verb: no reading
+        ("CD4+ T cells and NK cells in tumours.", "NK cells suppress CD4+ T cells", False),
+    ],
+)
+def test_role_swaps(claim: str, key_point: str, expected: bool) -> None:
+    assert roles.swapped(claim, key_point) is expected
+    parts = Matcher().parts([claim], [key_point])[0][0]
+    assert parts.swapped is expected and (not parts.gated if expected else True)
+
+
 def test_embedding_similarity_paraphrase_vs_unrelated() -> None:
     close = embed_module.similarity(
         "cytotoxic drugs induce immunogenic death of tumour cells",
@@ -200,9 +227,21 @@ def test_stored_threshold_is_still_the_calibrated_best() -> None:
     assert abs(best.threshold - MATCH_THRESHOLD) <= 0.03
     assert f1_stored >= best.f1 - 0.01
     heldout = match.evaluate_pairs([p for p in pairs if p.split == "heldout"], MATCH_THRESHOLD)
-    assert heldout["f1"] >= 0.68  # measured 0.702, train 0.854 (target 0.85 not reached: README)
+    # measured 0.735 on the 150 held-out pairs (0.714 on the first 118), train 0.862 (target 0.85
+    # not reached: README)
+    assert heldout["f1"] >= 0.7
     easy = [p for p in train if p.kind in {"paraphrase", "detail", "unrelated"}]
     assert calibrate(easy).f1 >= 0.9
+
+
+def test_cross_validation_scores_the_procedure() -> None:
+    """The threshold chosen on 4 folds and scored on the fifth: within the train pairs it must
+    stay close to the in-sample figure (a threshold that only fits its own pairs would not)."""
+    train = [p for p in load_pairs(PAIRS) if p.split == "train"]
+    cv = match.cross_validate(train, seeds=2)
+    assert cv["pairs"] == len(train)
+    assert cv["f1"] >= calibrate(train).f1 - 0.03
+    assert cv["f1"] >= 0.83
 
 
 def test_embedder_load_failure_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:

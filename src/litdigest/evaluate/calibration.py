@@ -1,7 +1,8 @@
 """How far the matcher can be trusted, reported with every eval run.
 
 * ``pair_report`` — precision, recall and F1 at the stored threshold on the labelled pairs
-  of ``evals/calibration/pairs.yaml``, per split (``train`` calibrates; ``heldout`` reports);
+  of ``evals/calibration/pairs.yaml``, per split (``train`` calibrates; ``heldout`` reports),
+  and ``train-cv``: the threshold chosen on 4 of 5 folds of the train pairs, scored on the fifth;
 * ``cross_case_rate`` — the share of (key point, key point) pairs of *different* cases of
   one golden set that the matcher says cover each other: key points should stay with their
   own document, so this should be near 0.
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from litdigest.evaluate.golden import GoldenSet
-from litdigest.evaluate.match import Matcher, evaluate_pairs, load_pairs
+from litdigest.evaluate.match import Matcher, cross_validate, evaluate_pairs, load_pairs
 
 __all__ = [
     "DEFAULT_PAIRS",
@@ -34,6 +35,9 @@ def pair_report(path: Path, threshold: float) -> dict[str, dict[str, float]]:
         chosen = [p for p in pairs if p.split == split]
         if chosen:
             out[split] = {k: round(v, 4) for k, v in evaluate_pairs(chosen, threshold).items()}
+        if chosen and split == "train":
+            # the calibration procedure cross-validated within the train pairs
+            out["train-cv"] = {k: round(v, 4) for k, v in cross_validate(chosen).items()}
     return out
 
 
