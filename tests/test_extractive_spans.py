@@ -203,7 +203,7 @@ def test_word_budget_holds_and_every_field_keeps_a_claim(
     monkeypatch.setattr(extractive_v3, "_fill_empty", lambda chosen: None)
     words = len(NOTE.split())
     assert words < 300
-    full = _summary()
+    full = _summary(quote_share=1.0, tiny_quote_share=1.0)  # the default is capped
     capped = _summary(quote_share=share, tiny_quote_share=tiny)
     assert _quoted_words(capped) <= tiny * words < _quoted_words(full)
     assert verify_summary(capped, NOTE) == []
