@@ -73,6 +73,12 @@ _LEAD_RES: Final = (
         r"implies|shows|means) that)\s+",
         re.IGNORECASE,
     ),
+    # A factual frame of a few words without a number: "One of the studies found that",
+    # "Lineage tracing showed that" (a hedge such as "suggest" or "appears" stays).
+    re.compile(
+        r"(?:[A-Z][\w'’+-]*)(?: [\w'’+-]+){0,5} (?:also |further )?(?:found|showed|demonstrated|"
+        r"revealed|confirmed|established|observed|reported) that\s+"
+    ),
 )
 _CONCESSIVE_RE: Final = re.compile(r"(?:Although|Though|Even though|While|Whilst|Despite)\s")
 _COORDINATOR_RE: Final = re.compile(r"(?:and|or|but|as well as|nor|etc\.?)\b")
@@ -206,8 +212,9 @@ def near_repeat(terms: AbstractSet[str], earlier: Sequence[AbstractSet[str]], sh
 # Where a sentence splits into two claims: a semicolon, or a comma before a contrast or a
 # consequence ("…, so …", "…, suggesting that …"): both sides are clauses.
 _SPLIT_RE: Final = re.compile(
-    r";\s+|,\s+(?:whereas|while|but|although|so|thus|therefore|hence|and (?:thus|therefore|"
-    r"hence|so))\s+|,\s+(?:suggesting|indicating|showing|implying|demonstrating) that\s+"
+    r";\s+|:\s+(?=[a-z])|\s[—–]\s|,\s+(?:whereas|while|but|although|so|thus|therefore|"
+    r"hence|and (?:thus|therefore|hence|so))\s+|"
+    r",\s+(?:suggesting|indicating|showing|implying|demonstrating) that\s+"
 )
 # Where a clause may end early: before a trailing relative, result or "with" phrase (the part
 # before it is a clause; the part after is not).
