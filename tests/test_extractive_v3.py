@@ -299,7 +299,7 @@ def test_capitalised_labels_are_cut_and_set_the_section() -> None:
     assert field_of(summary, "Therapies that do not depend") == "therapeutic_implication"
 
 
-def test_resource_paper_finding_is_evidence_and_use_implication() -> None:
+def test_resource_paper_contribution_is_mechanism_finding_evidence_use_implication() -> None:
     from litdigest.summarize.backends.extractive_genre import resource_names, resource_role
 
     assert resource_names(REVIEW) is None  # a review of findings is no resource paper
@@ -308,8 +308,12 @@ def test_resource_paper_finding_is_evidence_and_use_implication() -> None:
     uncapped = ExtractiveBackend(quote_share=1.0, tiny_quote_share=1.0)
     summary = uncapped.summarize_sync(make_doc(TOOL_ABSTRACT))
     assert verify_summary(summary, TOOL_ABSTRACT) == []
+    # What the resource is (its contribution) is its mechanism, as the golden sets label
+    # resource papers; what it does and how it was validated, its evidence.
+    assert field_of(summary, "We present CellAtlasKit") == "mechanism"
+    contribution = "We have implemented a Python library that labels immune cell states."
+    assert resource_role(contribution, ("CellAtlasKit",)) == "mechanism"
     evidence = [c.quotes[0].text for c in summary.evidence]
-    assert any(q.startswith("We present CellAtlasKit") for q in evidence)
     assert any(q.startswith("In a benchmark of six") for q in evidence)
     assert field_of(summary, "The library reads") == "therapeutic_implication"
     # Methods detail never becomes a claim, in a resource paper either.

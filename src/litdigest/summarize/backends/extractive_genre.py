@@ -2,17 +2,18 @@
 method. Their sentences read as methods ("We have implemented ...", "The parser deals with
 ...") and the role model, trained mostly on reviews and trials, calls them methods or
 meta-discourse, so such a paper had no claim at all. In a resource paper what the resource
-is and does (and how it was validated) is the finding, and its use is the implication:
+is (its contribution: how it works) is the mechanism, what it does and how it was validated
+the evidence, and its use the implication (as our golden sets label such papers):
 
 * ``resource_names`` tells a resource paper from its opening (title and abstract): the authors
   present, implement or develop a tool, package, library, pipeline, database, method...; or the
   title says "implemented in <language>"; or the abstract has an "Availability" or
   "Implementation" part. It returns the resource's names (the title's "Name: a ..." prefix).
 * ``resource_role`` gives a sentence of such a paper its role: implication for its use or
-  availability ("users can now ...", "is freely available", "makes ... easier"), evidence for
-  the contribution ("we have implemented a library ...") and for what the resource does (the
-  resource or its name, then a present-tense capability: "provides", "deals with", "may be
-  used to"); None for the rest. Procedure ("were embedded", "was solved using") stays
+  availability ("users can now ...", "is freely available", "makes ... easier"), mechanism
+  for the contribution ("we have implemented a library ..."), evidence for what the resource
+  does (the resource or its name, then a present-tense capability: "provides", "deals with",
+  "may be used to"); None for the rest. Procedure ("were embedded", "was solved using") stays
   methods, and the never-claim rules of the backend still apply.
 """
 
@@ -70,12 +71,12 @@ def resource_names(text: str) -> tuple[str, ...] | None:
 
 
 def resource_role(sentence: str, names: tuple[str, ...]) -> str | None:
-    """ "implication", "evidence" or None for a sentence of a resource paper (see the module
+    """ "implication", "mechanism", "evidence" or None for a sentence of a resource paper (see the module
     docstring)."""
     if _USE_RE.search(sentence):
         return "implication"
     if _CONTRIBUTION_RE.search(sentence):
-        return "evidence"
+        return "mechanism"
     subject = "|".join([_NOUNS, *(re.escape(n) for n in names)])
     capability = rf"(?:\b(?:{subject}))\b[^.;]{{0,80}}?{_CAPABILITY}"
     if re.search(capability, sentence, re.IGNORECASE):

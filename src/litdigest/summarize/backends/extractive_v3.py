@@ -19,7 +19,8 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    statements of aim, bench procedure, funding and ethics are never claims
    (``_NEVER_CLAIM_RE``). In a resource paper (a tool, package, database or method:
    ``extractive_genre``) a sentence called methods, meta or other that states what the
-   resource is or does is evidence, and one that states its use or availability implication.
+   resource is (its contribution) is mechanism, what it does evidence, and its use or
+   availability implication.
 4. **Fields.** Per field a score: the classifier's probability + 0.5 × the sentence's cue
    score, implication raised in conclusions and at the end of the document. A sentence joins
    its best field; it may also fill another field that its score there fits nearly as well
@@ -115,7 +116,8 @@ __all__ = ["ExtractiveV3Backend", "sentence_fields", "sentence_roles"]
 VERSION: Final = "extractive-v3"
 # Raised whenever the rules change the output, so that the summary cache (keyed by the
 # settings hash) does not serve summaries of older rules. 2: capitalised labels, resource
-# papers, empty fields filled. 4: the word budget on by default (issue 13), spans by density.
+# papers, empty fields filled. 4: the word budget on by default (issue 13), spans by density,
+# a resource paper's contribution is mechanism.
 RULES_REVISION: Final = 4
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
@@ -389,7 +391,7 @@ def _classify(sentences: list[_Sentence], n_all: int, text: str) -> None:
 
 # In a resource paper (``extractive_genre``), a sentence the classifier calls methods,
 # meta-discourse or other but that states the contribution, what the resource does or its use
-# takes that probability as evidence or implication.
+# takes that probability as mechanism, evidence or implication.
 _RESOURCE_FROM: Final = tuple(ROLES.index(r) for r in ("methods", "meta", "other"))
 
 
@@ -399,7 +401,8 @@ def _resource_roles(
     roles: list[int],
     names: tuple[str, ...],
 ) -> set[int]:
-    """Moves the roles in place; returns the indices of the sentences now evidence."""
+    """Moves the roles in place; returns the indices of the sentences now mechanism or
+    evidence (what the resource is and does)."""
     found: set[int] = set()
     for i, s in enumerate(sentences):
         if roles[i] not in _RESOURCE_FROM:
@@ -412,7 +415,7 @@ def _resource_roles(
             probs[i, to] += probs[i, r]
             probs[i, r] = 0.0
         roles[i] = to
-        if target == "evidence":
+        if target in ("mechanism", "evidence"):
             found.add(i)
     return found
 
@@ -432,7 +435,8 @@ _NEVER_CLAIM_RE: Final = re.compile(
     r"^to (?:test|determine|assess|investigate|examine|evaluate|explore|establish) "
     r"(?:whether|if|how|the)\b|\bwe (?:tested|asked|examined) whether\b|"
     r"\b(?:was|were) (?:then |subsequently )?(?:incubated|centrifuged|washed|stained|diluted|"
-    r"purchased|stored at|homogeni[sz]ed|transfected|resuspended|fixed in|cloned into)\b|"
+    r"purchased|stored at|homogeni[sz]ed|transfected|resuspended|fixed in|cloned into|"
+    r"normali[sz]ed to)\b|"
     r"\baccording to the manufacturer|\bwe searched\b|\b\d+\s?°C\b|\b\d+ ?rpm\b|"
     r"\bstatistical analys[ie]s (?:was|were) performed\b|\bexpression of recombinant\b|"
     r"\b(?:was|were) (?:supported|funded) by\b|\bapproved by the\b.{0,40}\bcommittee\b",
@@ -443,8 +447,8 @@ _NEVER_CLAIM_RE: Final = re.compile(
 _NEVER_GATE: Final = frozenset(
     """here herein we they authors researchers colleagues this aim aims objective objectives
     purpose goal goals incubated centrifuged washed stained diluted purchased stored homogenized
-    homogenised transfected resuspended fixed cloned manufacturer c rpm statistical recombinant
-    supported funded committee""".split()
+    homogenised transfected resuspended fixed cloned normalised normalized manufacturer c rpm
+    statistical recombinant supported funded committee""".split()
 )
 
 
