@@ -135,6 +135,12 @@ def test_clauses_split_at_a_colon_or_a_spaced_dash() -> None:
         "TGF-beta builds a collagen barrier around nests",
         "T cells stay in the stroma outside.",
     ]
+    # "…, while avoiding X, …" is a participle phrase, no clause: no split there.
+    participle = (
+        "Stool profiling may predict checkpoint response, and bacterial consortia, while "
+        "avoiding antibiotics around treatment, deserve testing as adjuncts to PD-1 blockade."
+    )
+    assert clause_spans(participle) == ()
     # A colon before a capital (a label, a list heading) is no split.
     assert clause_spans("Main findings: Tumours grew slowly in all treated mice over time.") == ()
 

@@ -209,11 +209,12 @@ def near_repeat(terms: AbstractSet[str], earlier: Sequence[AbstractSet[str]], sh
     return any(len(terms & e) >= share * len(terms) for e in earlier)
 
 
-# Where a sentence splits into two claims: a semicolon, or a comma before a contrast or a
-# consequence ("…, so …", "…, suggesting that …"): both sides are clauses.
+# Where a sentence splits into two claims: a semicolon, a colon before a lower-case word, a
+# spaced dash, or a comma before a contrast or a consequence ("…, so …", "…, suggesting that
+# …"), not before a participle ("…, while avoiding X, …" is no clause): both sides are clauses.
 _SPLIT_RE: Final = re.compile(
     r";\s+|:\s+(?=[a-z])|\s[—–]\s|,\s+(?:whereas|while|but|although|so|thus|therefore|"
-    r"hence|and (?:thus|therefore|hence|so))\s+|"
+    r"hence|and (?:thus|therefore|hence|so))\s+(?!\w+ing\b)|"
     r",\s+(?:suggesting|indicating|showing|implying|demonstrating) that\s+"
 )
 # Where a clause may end early: before a trailing relative, result or "with" phrase (the part
