@@ -135,6 +135,12 @@ def test_clauses_split_at_a_colon_or_a_spaced_dash() -> None:
         "TGF-beta builds a collagen barrier around nests",
         "T cells stay in the stroma outside.",
     ]
+    # Paired dashes hold an aside: no split at either.
+    aside = (
+        "Several anticancer agents — including classical chemotherapeutics and targeted "
+        "compounds — stimulate tumour-specific immune responses in many patients."
+    )
+    assert clause_spans(aside) == ()
     # "…, while avoiding X, …" is a participle phrase, no clause: no split there.
     participle = (
         "Stool profiling may predict checkpoint response, and bacterial consortia, while "

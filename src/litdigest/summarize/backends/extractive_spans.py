@@ -217,6 +217,7 @@ _SPLIT_RE: Final = re.compile(
     r"hence|and (?:thus|therefore|hence|so))\s+(?!\w+ing\b)|"
     r",\s+(?:suggesting|indicating|showing|implying|demonstrating) that\s+"
 )
+_DASH_RE: Final = re.compile(r"\s[—–]\s")
 # Where a clause may end early: before a trailing relative, result or "with" phrase (the part
 # before it is a clause; the part after is not).
 _TAIL_SPLIT_RE: Final = re.compile(
@@ -271,7 +272,10 @@ def _split(sentence: str, a: int, b: int) -> list[tuple[int, int]]:
     empty when it is one clause."""
     parts: list[tuple[int, int]] = []
     start = a
+    paired = len(_DASH_RE.findall(sentence, a, b)) > 1  # "X — an aside — Y": no split there
     for m in _top_level(sentence, a, b, _SPLIT_RE):
+        if paired and _DASH_RE.fullmatch(m.group()):
+            continue
         if _words(sentence[start : m.start()]) >= MIN_SPAN_WORDS and (
             _words(sentence[m.end() : b]) >= MIN_SPAN_WORDS
         ):
