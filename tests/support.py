@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,17 @@ _END_OF_RUN = re.compile(r"^litdigest: [\d,]+ summarized\b")
 def failure_lines(stderr: str) -> list[str]:
     """The stderr lines of a run without its end-of-run summary line (issue 17)."""
     return [ln for ln in stderr.splitlines() if not _END_OF_RUN.match(ln)]
+
+
+def committed_doc_ids(db: Path) -> set[str]:
+    """doc_ids with a committed summary, read without creating or locking the database
+    (empty when it or its schema does not exist yet, e.g. a run killed early)."""
+    if not db.exists():
+        return set()
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return {row[0] for row in conn.execute("SELECT doc_id FROM summaries")}
+    except sqlite3.OperationalError:  # killed before the schema was created
+        return set()
+    finally:
+        conn.close()
