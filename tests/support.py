@@ -46,7 +46,9 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str], timeout: float = 180, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """``litdigest ARGS`` in a subprocess (output captured as text)."""
     return subprocess.run(
         [sys.executable, "-m", "litdigest", *args],
@@ -54,6 +56,7 @@ def run(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.Com
         text=True,
         env=env,
         timeout=timeout,
+        cwd=cwd,
     )
 
 
