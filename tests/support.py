@@ -10,7 +10,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+from litdigest.summarize.schema import DocumentSummary
+
 REPO = Path(__file__).resolve().parents[1]
+
+
+class ListSink:
+    """A summary sink that keeps what it is given, in order, and whether it was closed."""
+
+    def __init__(self) -> None:
+        self.items: list[DocumentSummary] = []
+        self.closed = False
+
+    def write(self, summary: DocumentSummary) -> None:
+        self.items.append(summary)
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def shared_root() -> Path:

@@ -31,7 +31,7 @@ from litdigest.summarize.sinks import (
     render_markdown,
     safe_doc_filename,
 )
-from tests.support import committed_doc_ids
+from tests.support import ListSink, committed_doc_ids
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -128,18 +128,6 @@ class FakeBackend:
             bad = Quote(text="X" + quote.text[1:], start=quote.start, end=quote.end)
             summary.mechanism[0] = Claim(statement="tampered", quotes=[bad])
         return summary
-
-
-class ListSink:
-    def __init__(self) -> None:
-        self.items: list[DocumentSummary] = []
-        self.closed = False
-
-    def write(self, summary: DocumentSummary) -> None:
-        self.items.append(summary)
-
-    def close(self) -> None:
-        self.closed = True
 
 
 class ListReporter:
