@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from litdigest.digest.model import DigestClaim
 from litdigest.summarize.schema import DocumentSummary
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,3 +128,11 @@ def committed_doc_ids(db: Path) -> set[str]:
         return set()
     finally:
         conn.close()
+
+
+def digest_claims(*statements: str) -> dict[int, DigestClaim]:
+    """Pending evidence claims 1..n, claim i from document ``d<i>``, as a synthesis may cite."""
+    return {
+        i: DigestClaim(i, f"d{i}", i, "evidence", 0, s, s, None, "pending", False)
+        for i, s in enumerate(statements, 1)
+    }
