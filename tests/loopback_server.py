@@ -772,24 +772,23 @@ def _rewrite_two_objects(srv: LoopbackServer, body: JSON, completion: JSON) -> J
     return completion
 
 
-def _rewrite_empty_statement(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
-    def edit(answer: JSON) -> None:
-        for claims in _claim_lists(answer):
-            if "statement" in claims[0]:
-                claims[0]["statement"] = ""
-                return
+def _set_first_statement(answer: JSON, statement: str) -> None:
+    """Replace the first statement found at the head of a claim list (in answer order)."""
+    for claims in _claim_lists(answer):
+        if "statement" in claims[0]:
+            claims[0]["statement"] = statement
+            return
 
-    return _edit_answer(completion, edit)
+
+def _rewrite_empty_statement(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
+    return _edit_answer(completion, lambda answer: _set_first_statement(answer, ""))
 
 
 def _rewrite_blank_fields(srv: LoopbackServer, body: JSON, completion: JSON) -> JSON:
     def edit(answer: JSON) -> None:
         if "tldr" in answer:
             answer["tldr"] = ""
-        for claims in _claim_lists(answer):
-            if "statement" in claims[0]:
-                claims[0]["statement"] = "   "
-                return
+        _set_first_statement(answer, "   ")
 
     return _edit_answer(completion, edit)
 

@@ -24,15 +24,16 @@ class Line:
     justified: bool = False
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """``text`` as the inside of a PDF literal string."""
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
 def _show(line: Line) -> str:
     if not line.justified:
-        return f"({_escape(line.text)}) Tj"
+        return f"({escape(line.text)}) Tj"
     # Word gaps as kerning (thousandths of the font size): no space glyphs in the stream.
-    parts = " -200 ".join(f"({_escape(w)})" for w in line.text.split())
+    parts = " -200 ".join(f"({escape(w)})" for w in line.text.split())
     return f"[{parts}] TJ"
 
 
@@ -45,23 +46,34 @@ def _content(lines: list[Line]) -> bytes:
 
 
 def make_pdf(pages: list[list[Line]], info: dict[str, str] | None = None) -> bytes:
-    """A PDF with one Helvetica font; xref offsets computed by hand."""
-    n_pages = len(pages)
+    """A PDF of positioned lines in one Helvetica font (WinAnsi encoding)."""
+    return pages_pdf([_content(lines) for lines in pages], info)
+
+
+def pages_pdf(
+    streams: list[bytes],
+    info: dict[str, str] | None = None,
+    *,
+    encoding: str | None = "WinAnsiEncoding",
+) -> bytes:
+    """A PDF whose page i draws content stream ``streams[i]`` with one Helvetica font /F1
+    (``encoding=None``: no /Encoding entry); xref offsets computed by hand."""
+    n_pages = len(streams)
     font_id = 3 + 2 * n_pages
     kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n_pages))
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         f"<< /Type /Pages /Kids [{kids}] /Count {n_pages} >>".encode(),
     ]
-    for i, lines in enumerate(pages):
-        stream = _content(lines)
+    for i, stream in enumerate(streams):
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] "
             f"/Contents {4 + 2 * i} 0 R /Resources << /Font << /F1 {font_id} 0 R >> >> >>".encode()
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    font_encoding = f" /Encoding /{encoding}" if encoding else ""
     objects.append(
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+        f"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica{font_encoding} >>".encode()
     )
     return assemble(objects, info)
 
@@ -70,7 +82,7 @@ def assemble(objects: list[bytes], info: dict[str, str] | None = None) -> bytes:
     """A PDF file from its numbered objects (1: catalog), with an optional /Info dictionary."""
     trailer_extra = b""
     if info:
-        entries = " ".join(f"/{k} ({_escape(v)})" for k, v in info.items())
+        entries = " ".join(f"/{k} ({escape(v)})" for k, v in info.items())
         objects.append(f"<< {entries} >>".encode("latin-1"))
         trailer_extra = b" /Info %d 0 R" % len(objects)
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")

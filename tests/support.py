@@ -5,11 +5,29 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+from litdigest.digest.model import DigestClaim
+from litdigest.summarize.schema import DocumentSummary
+
 REPO = Path(__file__).resolve().parents[1]
+
+
+class ListSink:
+    """A summary sink that keeps what it is given, in order, and whether it was closed."""
+
+    def __init__(self) -> None:
+        self.items: list[DocumentSummary] = []
+        self.closed = False
+
+    def write(self, summary: DocumentSummary) -> None:
+        self.items.append(summary)
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def shared_root() -> Path:
@@ -45,7 +63,9 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str], timeout: float = 180, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """``litdigest ARGS`` in a subprocess (output captured as text)."""
     return subprocess.run(
         [sys.executable, "-m", "litdigest", *args],
@@ -53,6 +73,7 @@ def run(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.Com
         text=True,
         env=env,
         timeout=timeout,
+        cwd=cwd,
     )
 
 
@@ -93,3 +114,25 @@ _END_OF_RUN = re.compile(r"^litdigest: [\d,]+ summarized\b")
 def failure_lines(stderr: str) -> list[str]:
     """The stderr lines of a run without its end-of-run summary line (issue 17)."""
     return [ln for ln in stderr.splitlines() if not _END_OF_RUN.match(ln)]
+
+
+def committed_doc_ids(db: Path) -> set[str]:
+    """doc_ids with a committed summary, read without creating or locking the database
+    (empty when it or its schema does not exist yet, e.g. a run killed early)."""
+    if not db.exists():
+        return set()
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return {row[0] for row in conn.execute("SELECT doc_id FROM summaries")}
+    except sqlite3.OperationalError:  # killed before the schema was created
+        return set()
+    finally:
+        conn.close()
+
+
+def digest_claims(*statements: str) -> dict[int, DigestClaim]:
+    """Pending evidence claims 1..n, claim i from document ``d<i>``, as a synthesis may cite."""
+    return {
+        i: DigestClaim(i, f"d{i}", i, "evidence", 0, s, s, None, "pending", False)
+        for i, s in enumerate(statements, 1)
+    }

@@ -31,6 +31,7 @@ from litdigest.summarize.sinks import (
     render_markdown,
     safe_doc_filename,
 )
+from tests.support import ListSink, committed_doc_ids
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -127,18 +128,6 @@ class FakeBackend:
             bad = Quote(text="X" + quote.text[1:], start=quote.start, end=quote.end)
             summary.mechanism[0] = Claim(statement="tampered", quotes=[bad])
         return summary
-
-
-class ListSink:
-    def __init__(self) -> None:
-        self.items: list[DocumentSummary] = []
-        self.closed = False
-
-    def write(self, summary: DocumentSummary) -> None:
-        self.items.append(summary)
-
-    def close(self) -> None:
-        self.closed = True
 
 
 class ListReporter:
@@ -482,24 +471,11 @@ def _write_corpus(root: Path, n: int) -> None:
     (root / "zz-copy-of-doc0007.txt").write_bytes((root / "doc0007.txt").read_bytes())
 
 
-def _finished(db: Path) -> set[str]:
-    """doc_ids with a committed summary, read without creating or locking the database."""
-    if not db.exists():
-        return set()
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-    try:
-        return {row[0] for row in conn.execute("SELECT doc_id FROM summaries")}
-    except sqlite3.OperationalError:  # killed before the schema was created
-        return set()
-    finally:
-        conn.close()
-
-
 def _kill_when(proc: subprocess.Popen[bytes], db: Path, target: int, deadline_s: float) -> bool:
     """SIGKILL ``proc`` once ``target`` summaries are committed (or at the deadline)."""
     end = time.monotonic() + deadline_s
     while proc.poll() is None:
-        if len(_finished(db)) >= target or time.monotonic() > end:
+        if len(committed_doc_ids(db)) >= target or time.monotonic() > end:
             os.kill(proc.pid, signal.SIGKILL)
             return True
         time.sleep(0.002)
@@ -567,7 +543,7 @@ def test_kill_9_at_random_moments_then_resume(backend: str, tmp_path: Path) -> N
         if backend == "fake" and log.exists():
             called = set(log.read_text().split())
             assert not called & finished, f"re-sent finished documents (seed {seed})"
-        now = _finished(db)
+        now = committed_doc_ids(db)
         assert finished <= now  # nothing committed is ever lost
         finished = now
         progress.append(len(finished))

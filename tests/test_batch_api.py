@@ -35,7 +35,7 @@ from litdigest.summarize.openai_batch import (
 )
 from litdigest.summarize.schema import DocumentSummary
 from tests.loopback_server import BatchPlan, Fault, LoopbackServer
-from tests.support import clean_env, cochrane_or_examples, run
+from tests.support import ListSink, clean_env, cochrane_or_examples, run
 
 KEY = "sk-test-BATCH-SECRET-0123456789"
 MODEL = "gpt-4o-mini"  # a priced model name, so batch pricing shows in the costs
@@ -50,17 +50,6 @@ def _settings(base_url: str, **summarize: object) -> Settings:
 
 def _docs(folder: Path, settings: Settings) -> list[Document]:
     return [d for d in iter_documents([folder], settings) if not isinstance(d, InputError)]
-
-
-class ListSink:
-    def __init__(self) -> None:
-        self.items: list[DocumentSummary] = []
-
-    def write(self, summary: DocumentSummary) -> None:
-        self.items.append(summary)
-
-    def close(self) -> None:
-        pass
 
 
 class Failures:

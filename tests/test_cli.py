@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from litdigest.cli.common import printable
+from tests import support
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -20,15 +20,8 @@ EXAMPLES = REPO / "examples"
 def run(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "litdigest", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=120,
-    )
+    """``litdigest ARGS`` with ``env`` on top of this process's environment."""
+    return support.run(*args, env={**os.environ, **(env or {})}, timeout=120, cwd=cwd)
 
 
 def docs(stdout: str) -> list[dict[str, Any]]:

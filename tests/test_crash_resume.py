@@ -22,7 +22,7 @@ import pytest
 
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import DocumentSummary
-from tests.support import clean_env
+from tests.support import clean_env, committed_doc_ids
 
 N_DOCS = 400
 KILLS = 20
@@ -57,18 +57,6 @@ def _cmd(db: Path, *paths: Path, extra: tuple[str, ...] = ()) -> list[str]:
         "8",
         *extra,
     ]
-
-
-def _committed(db: Path) -> set[str]:
-    if not db.exists():
-        return set()
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-    try:
-        return {row[0] for row in conn.execute("SELECT doc_id FROM summaries")}
-    except sqlite3.OperationalError:  # killed before the schema existed
-        return set()
-    finally:
-        conn.close()
 
 
 def _check_store(db: Path, context: str) -> set[str]:
@@ -122,7 +110,7 @@ def _orphans(marker: str) -> list[int]:
 def _kill_when(proc: subprocess.Popen[bytes], db: Path, target: int, deadline: float) -> bool:
     end = time.monotonic() + deadline
     while proc.poll() is None:
-        if time.monotonic() > end or len(_committed(db)) >= target:
+        if time.monotonic() > end or len(committed_doc_ids(db)) >= target:
             os.kill(proc.pid, signal.SIGKILL)
             return True
         time.sleep(0.002)

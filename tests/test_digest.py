@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from litdigest.config import OpenAISettings, Settings, SummarizeSettings
 from litdigest.digest.build import build_digest
 from litdigest.digest.cluster import cluster
-from litdigest.digest.model import Digest, DigestClaim, Sentence, topic_text
+from litdigest.digest.model import Digest, Sentence, topic_text
 from litdigest.digest.polarity import compare_claims
 from litdigest.digest.render_html import render_html
 from litdigest.digest.render_md import render_json, render_markdown
@@ -25,7 +25,7 @@ from litdigest.summarize.backends.base import CallContext
 from litdigest.summarize.backends.openai import OpenAIBackend
 from litdigest.summarize.schema import Claim, DocumentSummary, EvidenceKind, Quote
 from tests.loopback_server import LoopbackServer
-from tests.support import clean_env, run
+from tests.support import clean_env, digest_claims, run
 
 DOC_A = """Interferon signalling and T cell infiltration in melanoma
 
@@ -242,15 +242,8 @@ def test_query_filters_claims(contra_db: Path) -> None:
 # ---- synthesis: every sentence cites claims ---------------------------------------------------
 
 
-def _claims(*statements: str) -> dict[int, DigestClaim]:
-    return {
-        i: DigestClaim(i, f"d{i}", i, "evidence", 0, s, s, None, "pending", False)
-        for i, s in enumerate(statements, 1)
-    }
-
-
 def test_check_sentence_requires_valid_citations() -> None:
-    allowed = _claims(
+    allowed = digest_claims(
         "STAT1-high tumours had longer survival (HR 0.62).", "STAT1 is linked to worse survival."
     )
     ok = check_sentence("Two reports disagree on STAT1 and survival [C1][C2].", [], allowed)

@@ -20,6 +20,7 @@ from litdigest.digest.render_html import render_html
 from litdigest.digest.render_md import render_csv, render_markdown
 from litdigest.digest.synthesis import check_sentence
 from litdigest.store.store import Store
+from tests.support import digest_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -204,15 +205,8 @@ def test_csv_cells_cannot_become_formulas() -> None:
 # ---- synthesis: cited and supported -------------------------------------------------------------
 
 
-def _claims(*statements: str) -> dict[int, DigestClaim]:
-    return {
-        i: DigestClaim(i, f"d{i}", i, "evidence", 0, s, s, None, "pending", False)
-        for i, s in enumerate(statements, 1)
-    }
-
-
 def test_synthesis_rejects_uncited_and_unsupported_sentences() -> None:
-    allowed = _claims(
+    allowed = digest_claims(
         "PD-1 blockade increased CD8+ T cell infiltration in melanoma.",
         "PD-1 blockade enhanced CD8+ T cell infiltration into melanoma lesions.",
     )
@@ -230,7 +224,7 @@ def test_synthesis_rejects_uncited_and_unsupported_sentences() -> None:
 
 
 def test_synthesis_allows_a_sentence_that_reports_one_side_of_a_disagreement() -> None:
-    allowed = _claims(
+    allowed = digest_claims(
         "PD-1 blockade increased CD8+ T cell infiltration in melanoma.",
         "PD-1 blockade decreased CD8+ T cell infiltration in melanoma.",
     )

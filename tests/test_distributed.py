@@ -68,6 +68,16 @@ def _comparable(summary_json: str) -> dict[str, Any]:
     return data
 
 
+def _loopback_settings(server: LoopbackServer, *, concurrency: int) -> Settings:
+    """The openai backend against the loopback server."""
+    return Settings.model_validate(
+        {
+            "openai": {"base_url": server.base_url, "api_key": "sk-test", "model": "loopback-1"},
+            "summarize": {"backend": "openai", "concurrency": concurrency},
+        }
+    )
+
+
 def _local(paths: list[Path], settings: Settings, backend: str, db: Path) -> dict[str, str]:
     sink = _Sink()
     with Store(db) as store:
@@ -172,16 +182,7 @@ def test_failures_become_rows_and_records_are_read(tmp_path: Path) -> None:
 
 def test_openai_backend_same_as_local_and_no_repeat(tmp_path: Path) -> None:
     with LoopbackServer() as server:
-        settings = Settings.model_validate(
-            {
-                "openai": {
-                    "base_url": server.base_url,
-                    "api_key": "sk-test-loopback",
-                    "model": "loopback-1",
-                },
-                "summarize": {"backend": "openai", "concurrency": 2},
-            }
-        )
+        settings = _loopback_settings(server, concurrency=2)
         local = _local([EXAMPLES], settings, "openai", tmp_path / "local.db")
         before = len(server.requests)
         out = tmp_path / "out"
@@ -234,16 +235,7 @@ def test_killed_job_resumes_without_repeating(tmp_path: Path) -> None:
         shutil.copy(EXAMPLES / name, corpus / name)
     out = tmp_path / "out"
     with LoopbackServer(latency_s=1.0) as server:
-        settings = Settings.model_validate(
-            {
-                "openai": {
-                    "base_url": server.base_url,
-                    "api_key": "sk-test",
-                    "model": "loopback-1",
-                },
-                "summarize": {"backend": "openai", "concurrency": 1},
-            }
-        )
+        settings = _loopback_settings(server, concurrency=1)
         (tmp_path / "settings.json").write_text(settings.model_dump_json())
         env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_ADDRESS": ""}
         job = subprocess.Popen(

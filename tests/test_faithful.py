@@ -207,28 +207,38 @@ def test_loopback_clean_reply_is_fully_supported() -> None:
 # ---- reviewers see it ------------------------------------------------------------------------
 
 
-def test_export_marks_unverified_claims(tmp_path: Path) -> None:
-    d = doc()
-    quote = Quote(text=S3, start=TEXT.index(S3), end=TEXT.index(S3) + len(S3))
-    unverified = Claim(
+def _unverified_claim() -> Claim:
+    """S3 restated without its negation, flagged by the support check."""
+    at = TEXT.index(S3)
+    return Claim(
         statement="Ipilimumab improved overall survival.",
-        quotes=[quote],
+        quotes=[Quote(text=S3, start=at, end=at + len(S3))],
         support="unverified",
         unsupported_terms=["negation dropped: the quote says 'not'"],
     )
+
+
+def _stored_summary(store: Store, mechanism: list[Claim]) -> DocumentSummary:
+    """An openai summary of ``doc()`` with these mechanism claims, added to ``store``."""
+    d = doc()
     summary = DocumentSummary(
         doc_id=d.doc_id,
         source=d.source,
         tldr="t",
-        mechanism=[unverified],
+        mechanism=mechanism,
         backend="openai",
         model="m",
         prompt_version="v",
     )
+    store.add_document(d)
+    store.put_summary(d.doc_id, "openai", "m", "v", "h", summary.model_dump_json())
+    return summary
+
+
+def test_export_marks_unverified_claims(tmp_path: Path) -> None:
     with Store(tmp_path / "s.db") as store:
-        store.add_document(d)
-        store.put_summary(d.doc_id, "openai", "m", "v", "h", summary.model_dump_json())
-        Reviewer(store).accept(d.doc_id, "mechanism", 0)
+        summary = _stored_summary(store, [_unverified_claim()])
+        Reviewer(store).accept(summary.doc_id, "mechanism", 0)
         md = export_digest(store, "md")
         data = json.loads(export_digest(store, "json"))
         csv_text = export_digest(store, "csv")
@@ -253,30 +263,12 @@ def test_review_app_shows_support_state_and_missing_terms(
     from tests.test_tui_support import isolate_env, make_settings
 
     isolate_env(monkeypatch, tmp_path)
-    d = doc()
-    at = TEXT.index(S3)
     supported = Claim(
         statement=S1, quotes=[Quote(text=S1, start=0, end=len(S1))], support="supported"
     )
-    unverified = Claim(
-        statement="Ipilimumab improved overall survival.",
-        quotes=[Quote(text=S3, start=at, end=at + len(S3))],
-        support="unverified",
-        unsupported_terms=["negation dropped: the quote says 'not'"],
-    )
-    summary = DocumentSummary(
-        doc_id=d.doc_id,
-        source=d.source,
-        tldr="t",
-        mechanism=[supported, unverified],
-        backend="openai",
-        model="m",
-        prompt_version="v",
-    )
     db = tmp_path / "tui.db"
     with Store(db) as store:
-        store.add_document(d)
-        store.put_summary(d.doc_id, "openai", "m", "v", "h", summary.model_dump_json())
+        _stored_summary(store, [supported, _unverified_claim()])
     app = ReviewApp(db, settings=make_settings(), state_dir=tmp_path / "s", export_dir=tmp_path)
 
     async def run() -> list[str]:

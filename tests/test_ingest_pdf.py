@@ -12,7 +12,7 @@ from litdigest.config import IngestSettings
 from litdigest.documents import CleanMode, Format
 from litdigest.errors import InputError
 from litdigest.ingest import read_bytes, read_file
-from tests.pdf_writer import assemble
+from tests.pdf_writer import escape, pages_pdf
 
 LINES = [
     "Immunogenic cell death releases calreticulin and ATP from dying tumour cells.",
@@ -21,29 +21,13 @@ LINES = [
 ]
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-
 def make_text_pdf(pages: list[list[str]], info: dict[str, str] | None = None) -> bytes:
-    """A minimal PDF with a Helvetica text layer, xref offsets computed by hand."""
-    n_pages = len(pages)
-    font_id = 3 + 2 * n_pages
-    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n_pages))
-    objects: list[bytes] = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{kids}] /Count {n_pages} >>".encode(),
-    ]
-    for i, lines in enumerate(pages):
-        ops = " ".join(f"({_escape(line)}) Tj T*" for line in lines)
-        stream = f"BT /F1 11 Tf 72 720 Td 14 TL {ops} ET".encode("latin-1")
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R"
-            f" /Resources << /Font << /F1 {font_id} 0 R >> >> >>".encode()
-        )
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    return assemble(objects, info)
+    """A minimal PDF with a Helvetica text layer, one line of ``pages[i]`` under the other."""
+    streams: list[bytes] = []
+    for lines in pages:
+        ops = " ".join(f"({escape(line)}) Tj T*" for line in lines)
+        streams.append(f"BT /F1 11 Tf 72 720 Td 14 TL {ops} ET".encode("latin-1"))
+    return pages_pdf(streams, info, encoding=None)
 
 
 def _blank_pdf(pages: int = 2, password: str | None = None, owner: str | None = None) -> bytes:

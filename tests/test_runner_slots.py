@@ -19,7 +19,8 @@ from litdigest.summarize.backends.openai import OpenAIBackend
 from litdigest.summarize.runner import INLINE_CHUNK_CHARS, headroom, run_batch
 from litdigest.summarize.schema import DocumentSummary, Usage
 from tests.loopback_server import LoopbackServer
-from tests.test_batch import FakeBackend, ListReporter, ListSink, fake_summary, make_doc
+from tests.support import ListSink
+from tests.test_batch import FakeBackend, ListReporter, fake_summary, make_doc
 from tests.test_openai_backend import chat_requests, make_backend
 from tests.test_openai_backend import make_doc as llm_doc
 

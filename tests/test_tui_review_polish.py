@@ -14,11 +14,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static, TextArea
 
 from litdigest.config import KeySettings
-from litdigest.documents import Document, Format, Metadata, content_hash
+from litdigest.documents import Metadata
 from litdigest.review.decisions import Reviewer
 from litdigest.store.rows import ClaimState
 from litdigest.store.store import Store
-from litdigest.summarize.schema import Claim, DocumentSummary, EvidenceKind
+from litdigest.summarize.schema import Claim, EvidenceKind
 from litdigest.tui.app import ReviewApp, ReviewScreen
 from litdigest.tui.screens import EditScreen, HelpScreen
 from litdigest.tui.text import evidence_label
@@ -32,6 +32,7 @@ from tests.test_tui_support import (
     quote,
     sample_store,
     screen_text,
+    store_summary,
 )
 
 # Our own short texts: the filter must find words that are only deep in the text.
@@ -60,12 +61,6 @@ def _document(
     tldr: str,
     warnings: list[str],
 ) -> str:
-    doc_id = content_hash(text)
-    store.add_document(
-        Document(
-            doc_id=doc_id, text=text, metadata=metadata, format=Format.TEXT, source=f"{doc_id}.txt"
-        )
-    )
     built = {
         field: [
             Claim(statement=statement, quotes=[quote(text, passage)], evidence_kind=kind)
@@ -73,19 +68,7 @@ def _document(
         ]
         for field, items in claims.items()
     }
-    summary = DocumentSummary(
-        doc_id=doc_id,
-        source=f"{doc_id}.txt",
-        metadata=metadata,
-        tldr=tldr,
-        warnings=warnings,
-        backend="fake",
-        model="fake-1",
-        prompt_version="v1",
-        **built,
-    )
-    store.put_summary(doc_id, "fake", "fake-1", "v1", "settings", summary.model_dump_json())
-    return doc_id
+    return store_summary(store, text, metadata, built, tldr=tldr, warnings=warnings)
 
 
 def polish_store(path: Path) -> tuple[str, str]:

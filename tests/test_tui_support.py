@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -95,11 +95,6 @@ def add_document(
     backend: str = "fake",
 ) -> str:
     """Store ``text`` and a summary: ``claims[field] = [(statement, quoted passage), ...]``."""
-    doc_id = content_hash(text)
-    metadata = Metadata(title=title, year=year)
-    store.add_document(
-        Document(doc_id=doc_id, text=text, metadata=metadata, format=Format.TEXT, source=source)
-    )
     built: dict[str, list[Claim]] = {}
     for field_name, items in claims.items():
         built[field_name] = [
@@ -110,14 +105,39 @@ def add_document(
             )
             for statement, passage in items
         ]
+    metadata = Metadata(title=title, year=year)
+    return store_summary(
+        store, text, metadata, built, source=source, tldr="A short summary.", backend=backend
+    )
+
+
+def store_summary(
+    store: Store,
+    text: str,
+    metadata: Metadata,
+    claims: dict[str, list[Claim]],
+    *,
+    source: str | None = None,
+    tldr: str,
+    warnings: Sequence[str] = (),
+    backend: str = "fake",
+) -> str:
+    """Store ``text`` (from ``source``, default ``<doc_id>.txt``) and a summary with these
+    claims per field, made by ``backend`` model ``fake-1``; returns the doc_id."""
+    doc_id = content_hash(text)
+    source = source if source is not None else f"{doc_id}.txt"
+    store.add_document(
+        Document(doc_id=doc_id, text=text, metadata=metadata, format=Format.TEXT, source=source)
+    )
     summary = DocumentSummary(
         doc_id=doc_id,
         source=source,
         metadata=metadata,
-        tldr="A short summary.",
-        mechanism=built.get("mechanism", []),
-        evidence=built.get("evidence", []),
-        therapeutic_implication=built.get("therapeutic_implication", []),
+        tldr=tldr,
+        warnings=list(warnings),
+        mechanism=claims.get("mechanism", []),
+        evidence=claims.get("evidence", []),
+        therapeutic_implication=claims.get("therapeutic_implication", []),
         backend=backend,
         model="fake-1",
         prompt_version="v1",
@@ -263,11 +283,15 @@ def make_app(db: Path, tmp_path: Path, export_dir: Path | None = None, **keys: s
     )
 
 
-def drive(app: ReviewApp, script: Callable[[Pilot[None], ReviewScreen], Awaitable[None]]) -> None:
-    """Run ``script`` against ``app`` (headless, ``SIZE``) once its review screen is up."""
+def drive(
+    app: ReviewApp,
+    script: Callable[[Pilot[None], ReviewScreen], Awaitable[None]],
+    size: tuple[int, int] = SIZE,
+) -> None:
+    """Run ``script`` against ``app`` (headless, ``size``) once its review screen is up."""
 
     async def run() -> None:
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=size) as pilot:
             await pilot.pause()
             screen = app.screen
             assert isinstance(screen, ReviewScreen)

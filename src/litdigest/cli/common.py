@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from litdigest.documents import Document
 
 __all__ = [
+    "ConfiguredDbOption",
     "DbOption",
     "IncludeAllOption",
     "PathsArg",
@@ -44,6 +45,10 @@ IncludeAllOption = Annotated[
     ),
 ]
 DbOption = Annotated[Path | None, typer.Option("--db", help="SQLite store.")]
+ConfiguredDbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="SQLite store (default: the configured store.db_path)."),
+]
 
 
 def printable(text: str) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from litdigest.cli.common import write_output
+from litdigest.cli.common import ConfiguredDbOption, write_output
 
 if TYPE_CHECKING:
     from litdigest.digest.model import Digest
@@ -19,10 +19,7 @@ __all__ = ["digest_command"]
 
 
 def digest_command(
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", help="SQLite store (default: the configured store.db_path)."),
-    ] = None,
+    db: ConfiguredDbOption = None,
     status: Annotated[
         str | None,
         typer.Option(

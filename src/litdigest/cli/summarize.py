@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from litdigest.chunk.chunker import Chunker
 from litdigest.cli.common import (
+    ConfiguredDbOption,
     IncludeAllOption,
     PathsArg,
     ProgressDisplay,
@@ -398,10 +399,7 @@ def summarize(
         int | None,
         typer.Option("--concurrency", min=1, max=256, help="Documents and requests in flight."),
     ] = None,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", help="SQLite store (default: the configured store.db_path)."),
-    ] = None,
+    db: ConfiguredDbOption = None,
     out: Annotated[
         Path | None,
         typer.Option(

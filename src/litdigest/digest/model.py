@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from litdigest.summarize.schema import Section
+from litdigest.summarize.schema import SECTION_TITLES, Section
 from litdigest.text import one_line
 
 __all__ = [
@@ -41,11 +41,7 @@ Polarity = Literal[-1, 0, 1]
 
 _HEADING_CHARS: Final = 140
 
-FIELD_TITLES: Final[dict[Section, str]] = {
-    "mechanism": "Mechanism",
-    "evidence": "Evidence",
-    "therapeutic_implication": "Therapeutic implication",
-}
+FIELD_TITLES: Final[dict[Section, str]] = SECTION_TITLES
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 
 from litdigest.review.decisions import DigestEntry, ExportStatus, Reviewer, build_digest
 from litdigest.store.store import Store
-from litdigest.summarize.schema import SECTIONS, Section, evidence_kind_label
+from litdigest.summarize.schema import SECTION_TITLES, SECTIONS, evidence_kind_label
 from litdigest.text import md_escape
 
 __all__ = [
@@ -35,12 +35,6 @@ __all__ = [
 ExportFormat = Literal["md", "json", "csv"]
 EXPORT_FORMATS: Final[tuple[ExportFormat, ...]] = ("md", "json", "csv")
 SUFFIXES: Final[dict[ExportFormat, str]] = {"md": ".md", "json": ".json", "csv": ".csv"}
-
-SECTION_TITLES: Final[dict[Section, str]] = {
-    "mechanism": "Mechanism",
-    "evidence": "Evidence",
-    "therapeutic_implication": "Therapeutic implication",
-}
 
 CSV_COLUMNS: Final[tuple[str, ...]] = (
     "field",

@@ -39,6 +39,7 @@ from litdigest.llm.usage import Usage
 
 __all__ = [
     "SECTIONS",
+    "SECTION_TITLES",
     "Claim",
     "DocumentSummary",
     "EvidenceKind",
@@ -64,6 +65,11 @@ __all__ = [
 
 Section = Literal["mechanism", "evidence", "therapeutic_implication"]
 SECTIONS: Final[tuple[Section, ...]] = ("mechanism", "evidence", "therapeutic_implication")
+SECTION_TITLES: Final[dict[Section, str]] = {
+    "mechanism": "Mechanism",
+    "evidence": "Evidence",
+    "therapeutic_implication": "Therapeutic implication",
+}
 SupportState = Literal["supported", "unverified"]
 
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Final, Literal, Protocol
 
-from litdigest.summarize.schema import SECTIONS, Claim, DocumentSummary, Section
+from litdigest.summarize.schema import SECTION_TITLES, SECTIONS, Claim, DocumentSummary
 from litdigest.text import md_escape, md_escape_lines
 
 __all__ = [
@@ -31,11 +31,6 @@ __all__ = [
 OutputFormat = Literal["jsonl", "json", "md"]
 FORMATS: Final[tuple[OutputFormat, ...]] = ("jsonl", "json", "md")
 
-_SECTION_TITLES: Final[dict[Section, str]] = {
-    "mechanism": "Mechanism",
-    "evidence": "Evidence",
-    "therapeutic_implication": "Therapeutic implication",
-}
 # doc_id is 16 hex digits; accept a little more, never a path separator or a dot.
 _SAFE_ID: Final = re.compile(r"[0-9A-Za-z_-]{1,64}")
 JSONL_FILENAME: Final = "summaries.jsonl"
@@ -94,7 +89,7 @@ def render_markdown(summary: DocumentSummary) -> str:
     )
     lines += ["", f"**TL;DR** {_md(summary.tldr)}" if summary.tldr else "**TL;DR** —"]
     for section in SECTIONS:
-        lines += ["", f"## {_SECTION_TITLES[section]}", ""]
+        lines += ["", f"## {SECTION_TITLES[section]}", ""]
         claims = summary.section(section)
         if not claims:
             lines.append("_No claims._")

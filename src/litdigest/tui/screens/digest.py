@@ -13,8 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from litdigest.review.decisions import DigestEntry, Selection
-from litdigest.review.export import SECTION_TITLES
-from litdigest.summarize.schema import SECTIONS
+from litdigest.summarize.schema import SECTION_TITLES, SECTIONS
 from litdigest.tui.messages import DigestExportRequested
 from litdigest.tui.screens._common import plain as _plain
 from litdigest.tui.text import ellipsize, evidence_label, one_line

@@ -23,8 +23,7 @@ from litdigest.review.decisions import (
     Reviewer,
     default_selection,
 )
-from litdigest.review.export import SECTION_TITLES
-from litdigest.summarize.schema import SECTIONS, DocumentSummary
+from litdigest.summarize.schema import SECTION_TITLES, SECTIONS, DocumentSummary
 from litdigest.tui.position import Position, PositionFile
 from litdigest.tui.screens.digest import DigestScreen
 from litdigest.tui.screens.edit import EditScreen
