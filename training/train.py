@@ -19,8 +19,9 @@ import argparse
 import json
 import pickle
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -36,10 +37,12 @@ import extract  # noqa: E402
 
 from litdigest.config import Settings  # noqa: E402
 from litdigest.summarize.backends.extractive_features import (  # noqa: E402
+    N_FEATURES,
     NONE,
     SentenceInput,
     feature_matrix,
     next_section,
+    ngram_features,
 )
 from litdigest.summarize.backends.extractive_kinds import (  # noqa: E402
     document_fallback,
@@ -57,6 +60,7 @@ from litdigest.summarize.backends.extractive_roles import (  # noqa: E402
 MODEL_PATH: Final = ROOT / "src" / "litdigest" / "summarize" / "backends" / "data" / MODEL_FILE
 LABELS: Final = HERE / "labels.jsonl"
 METRICS: Final = HERE / "metrics.json"
+C_GRID: Final = (0.001, 0.003, 0.01, 0.03)
 FIELD_OF: Final = {"mechanism": "mechanism", "evidence": "evidence", "implication": "implication"}
 
 
@@ -86,7 +90,9 @@ def document_inputs(sentences: Sequence[Any]) -> list[SentenceInput]:
     return out
 
 
-def load_dataset(shared: Path, labels: Path = LABELS) -> Dataset:
+def load_dataset(shared: Path, labels: Path = LABELS, ngrams: bool = False) -> Dataset:
+    """The labelled sentences' features; with ``ngrams`` the runtime features are followed by
+    ``ngram_features`` (an experiment: the shipped model does not use them)."""
     rows = [json.loads(x) for x in labels.read_text(encoding="utf-8").splitlines() if x.strip()]
     by_key = {(r["doc"], r["sha"]): r for r in rows}
     settings = Settings()
@@ -97,6 +103,8 @@ def load_dataset(shared: Path, labels: Path = LABELS) -> Dataset:
         sents = extract.sentences(doc, shared, settings)
         inputs = document_inputs(sents)
         feats = feature_matrix(inputs, len(sents))
+        if ngrams:
+            feats = np.hstack([feats, ngram_features([s.text for s in sents])])
         seen: set[str] = set()
         for i, (s, inp) in enumerate(zip(sents, inputs, strict=True)):
             row = by_key.get((doc, s.sha))
@@ -117,13 +125,30 @@ def load_dataset(shared: Path, labels: Path = LABELS) -> Dataset:
     return ds
 
 
-def fit(x: npt.NDArray[np.float32], y: npt.NDArray[np.int64], c: float) -> RoleModel:
+def fit(
+    x: npt.NDArray[np.float32],
+    y: npt.NDArray[np.int64],
+    c: float,
+    balanced: bool = False,
+    mechanism_weight: float = 1.0,
+) -> RoleModel:
+    """Optionally balanced class weights (times ``mechanism_weight`` for mechanism). The runtime
+    features are standardised; hashed n-gram columns after them (already scaled) are not."""
     from sklearn.linear_model import LogisticRegression
 
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
+    mean = np.zeros(x.shape[1], dtype=np.float32)
+    scale = np.ones(x.shape[1], dtype=np.float32)
+    mean[:N_FEATURES] = x[:, :N_FEATURES].mean(axis=0)
+    scale[:N_FEATURES] = x[:, :N_FEATURES].std(axis=0)
     scale[scale < 1e-6] = 1.0
-    clf = LogisticRegression(C=c, max_iter=5000)
+    counts = np.bincount(y, minlength=len(ROLES)).astype(np.float64)
+    weights = {
+        k: (len(y) / (len(counts[counts > 0]) * counts[k]) if balanced else 1.0)
+        * (mechanism_weight if ROLES[k] == "mechanism" else 1.0)
+        for k in range(len(ROLES))
+        if counts[k] > 0
+    }
+    clf = LogisticRegression(C=c, max_iter=5000, class_weight=weights)
     clf.fit((x - mean) / scale, y)
     coef = np.zeros((x.shape[1], len(ROLES)), dtype=np.float32)
     intercept = np.full(len(ROLES), -30.0, dtype=np.float32)  # a role absent from training
@@ -133,7 +158,12 @@ def fit(x: npt.NDArray[np.float32], y: npt.NDArray[np.int64], c: float) -> RoleM
     return RoleModel(mean, scale, coef, intercept, MODEL_VERSION)
 
 
-def choose_c(ds: Dataset, train: npt.NDArray[np.bool_], grid: Sequence[float]) -> float:
+def choose_c(
+    ds: Dataset,
+    train: npt.NDArray[np.bool_],
+    grid: Sequence[float],
+    fitter: Callable[..., RoleModel] = fit,
+) -> float:
     from sklearn.metrics import f1_score
     from sklearn.model_selection import GroupKFold
 
@@ -143,7 +173,7 @@ def choose_c(ds: Dataset, train: npt.NDArray[np.bool_], grid: Sequence[float]) -
     for c in grid:
         preds = np.zeros_like(y)
         for tr, va in GroupKFold(n_splits=5).split(x, y, groups):
-            model = fit(x[tr], y[tr], c)
+            model = fitter(x[tr], y[tr], c)
             preds[va] = model.probabilities(x[va]).argmax(axis=1)
         fields = np.mean([field(int(a)) == field(int(b)) for a, b in zip(preds, y, strict=True)])
         score = float(fields)
@@ -214,14 +244,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--c", type=float, help="L2 inverse strength (default: grouped CV)")
     ap.add_argument("--dry-run", action="store_true", help="do not write the model")
     ap.add_argument("--cache", type=Path, help="pickle of the features (reused when present)")
+    ap.add_argument("--ngrams", action="store_true", help="experiment: + hashed n-grams")
+    ap.add_argument("--balanced", action="store_true", help="balanced class weights")
+    ap.add_argument("--mechanism-weight", type=float, default=1.0, help="x mechanism's weight")
+    ap.add_argument("--out", type=Path, help="write the model here instead of the package")
     args = ap.parse_args(argv)
     if not args.shared.is_dir():
         print(f"{args.shared} is absent; cannot train", file=sys.stderr)
         return 1
+    if args.ngrams and not (args.dry_run or args.out):
+        print("the runtime has no n-gram features: use --dry-run or --out", file=sys.stderr)
+        return 2
     if args.cache and args.cache.is_file():
         ds = pickle.loads(args.cache.read_bytes())
     else:
-        ds = load_dataset(args.shared)
+        ds = load_dataset(args.shared, ngrams=args.ngrams)
         if args.cache:
             args.cache.write_bytes(pickle.dumps(ds))
     split = np.asarray(ds.split)
@@ -229,8 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{len(ds.y)} labelled sentences: {train.sum()} train, {test.sum()} test", file=sys.stderr
     )
-    c = args.c or choose_c(ds, train, (0.001, 0.003, 0.01, 0.03))
-    model = fit(ds.x[train], ds.y[train], c)
+    fitter = partial(fit, balanced=args.balanced, mechanism_weight=args.mechanism_weight)
+    c = args.c or choose_c(ds, train, C_GRID, fitter)
+    model = fitter(ds.x[train], ds.y[train], c)
     metrics = {
         "version": MODEL_VERSION,
         "c": c,
@@ -239,7 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         "evidence_kind": {"train": kind_accuracy(ds, "train"), "test": kind_accuracy(ds, "test")},
     }
     print(json.dumps(metrics, indent=1), file=sys.stderr)
-    if not args.dry_run:
+    if args.out and not args.dry_run:
+        save_model(str(args.out), model)
+    elif not args.dry_run:
         MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
         save_model(str(MODEL_PATH), model)
         METRICS.write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")

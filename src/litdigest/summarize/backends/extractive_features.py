@@ -5,13 +5,19 @@ run time: a WordLlama embedding of the sentence (mean of its token vectors, from
 and tokenizer inside the ``wordllama`` wheel, cached per word so a document costs one
 dictionary look-up per word), the cue-lexicon scores of ``extractive_cues``, the section the
 nearest heading opens, the sentence's relative position and a few surface counts.
+
+``ngram_features`` (hashed word and word-bigram indicators of a sentence and its neighbours) is
+measured by ``training/train.py --ngrams`` but not used by the shipped model (see
+``training/README.md``).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import threading
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -22,6 +28,7 @@ import numpy.typing as npt
 from litdigest.summarize.backends.extractive_cues import CUE_ROLES, CUE_TOKEN_RE, cue_scores
 
 __all__ = [
+    "NGRAM_DIM",
     "N_FEATURES",
     "SECTIONS",
     "SentenceInput",
@@ -29,6 +36,8 @@ __all__ = [
     "feature_matrix",
     "heading_section",
     "next_section",
+    "ngram_columns",
+    "ngram_features",
 ]
 
 # Section categories set by headings and inline labels ("Main results:").
@@ -214,6 +223,48 @@ _SURFACE: Final = 12
 N_CUES: Final = len(CUE_ROLES)
 # embedding | cues | cues of the previous and of the next sentence | section one-hot | surface
 N_FEATURES: Final = EMBED_DIM + 3 * N_CUES + len(SECTIONS) + _SURFACE
+# Hashed n-grams: lower-cased tokens, every number one token; a word's column is
+# crc32(word) % NGRAM_DIM, a bigram's (crc32(a) * 1000003 + crc32(b)) % NGRAM_DIM; a binary
+# bag, L2-normalised, times NGRAM_SCALE (a model does not standardise these columns).
+NGRAM_DIM: Final = 4096
+NGRAM_SCALE: Final = 20.0
+NEIGHBOUR_NGRAM_WEIGHT: Final = 0.25  # (previous + next sentence's bag) times this
+_NGRAM_TOKEN_RE: Final = re.compile(r"[a-z]+|[0-9]+")
+_CRC: dict[str, int] = {}
+
+
+def _crc(word: str) -> int:
+    value = _CRC.get(word)
+    if value is None:
+        if len(_CRC) > _MAX_WORDS:
+            _CRC.clear()
+        value = _CRC[word] = zlib.crc32(word.encode("utf-8"))
+    return value
+
+
+def ngram_columns(lower: str) -> list[int]:
+    """Sorted distinct hashed columns of a lower-cased sentence's words and word bigrams."""
+    hashes = [_crc("0" if w.isdigit() else w) for w in _NGRAM_TOKEN_RE.findall(lower)]
+    cols = {h % NGRAM_DIM for h in hashes}
+    cols.update((a * 1000003 + b) % NGRAM_DIM for a, b in itertools.pairwise(hashes))
+    return sorted(cols)
+
+
+def ngram_features(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """One row per sentence (document order): its hashed n-gram bag, then the previous and the
+    next sentence's bags summed times ``NEIGHBOUR_NGRAM_WEIGHT``."""
+    n = len(texts)
+    x = np.zeros((n, 2 * NGRAM_DIM), dtype=np.float32)
+    bags = x[:, :NGRAM_DIM]
+    for i, text in enumerate(texts):
+        cols = ngram_columns(text.lower())
+        if cols:
+            bags[i, cols] = NGRAM_SCALE / math.sqrt(len(cols))
+    around = x[:, NGRAM_DIM:]
+    around[1:] += bags[:-1]
+    around[:-1] += bags[1:]
+    around *= NEIGHBOUR_NGRAM_WEIGHT
+    return x
 
 
 def _surface(s: SentenceInput, lower: str, words: set[str], n_sentences: int) -> list[float]:
