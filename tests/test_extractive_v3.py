@@ -98,6 +98,23 @@ def test_evidence_kind_from_cues(prefix: str) -> None:
     assert evidence_kind_of(sentence, "Clinical evidence", document_kind(REVIEW)) is KINDS[prefix]
 
 
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        # lab words measured in people are no in-vitro study
+        ("Tumour-reactive T cells were detected in 58% of vaccinated patients.", "clinical_trial"),
+        ("Antigen-specific T cells were found in 40% of patients.", "patient_cohort"),
+        ("T cells from patients were expanded in vitro.", "in_vitro"),
+        # toxicity grades are not the GRADE rating of a systematic review
+        ("Cytokine release syndrome occurred in 49% of patients, mostly grade 1-2.",
+         "patient_cohort"),
+        ("Evidence was rated with GRADE; pooled results were heterogeneous.", "meta_analysis"),
+    ],
+)  # fmt: skip
+def test_evidence_kind_clashes(sentence: str, kind: str) -> None:
+    assert evidence_kind_of(sentence, None, None).value == kind
+
+
 def test_evidence_kind_of_chosen_evidence(review: DocumentSummary) -> None:
     for claim in review.evidence:
         prefix = next(p for p in KINDS if claim.quotes[0].text.startswith(p))

@@ -31,7 +31,7 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
         re.compile(
             r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[a-z]+-[a-z]+)"
             r" (?:included |eligible |randomi[sz]ed (?:controlled )?)?(?:studies|trials|RCTs)\b"
-            r"|\b(?:low|moderate|high|very low)[- ](?:quality|certainty) evidence\b|\bGRADE\b",
+            r"|\b(?:low|moderate|high|very low)[- ](?:quality|certainty) evidence\b|(?-i:\bGRADE\b)",
             _I,
         ),
         2.0,
@@ -50,6 +50,7 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
         re.compile(
             r"\b(?:patients|participants|subjects) (?:who )?(?:were |was )?(?:treated|"
             r"received|receiving|given|infused|reinfused|vaccinated)\b|\breinfus\w+|"
+            r"\b(?:vaccinated|infused|randomi[sz]ed) (?:patients|participants)\b|"
             r"\b(?:remissions?|objective responses?|response rates?)\b",
             _I,
         ),
@@ -184,6 +185,10 @@ def evidence_kind_of(
             scores[trial] += 3.0
         else:
             scores[cohort] = 0.0
+    elif scores[vitro] and (scores[cohort] or scores[trial]):
+        # lab words without a lab system ("T cells were detected in 58% of patients"):
+        # a measurement made in people
+        scores[vitro] = 0.0
     if (
         scores[animal]
         and scores[vitro]

@@ -117,8 +117,9 @@ VERSION: Final = "extractive-v3"
 # Raised whenever the rules change the output, so that the summary cache (keyed by the
 # settings hash) does not serve summaries of older rules. 2: capitalised labels, resource
 # papers, empty fields filled. 4: the word budget on by default (issue 13), spans by density;
-# in a resource paper what the resource is and does is its mechanism.
-RULES_REVISION: Final = 4
+# in a resource paper what the resource is and does is its mechanism. 5: evidence kinds (lab
+# words measured in patients, toxicity grades).
+RULES_REVISION: Final = 5
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
 SHORT_DOC_CLAIMS: Final = 3
