@@ -12,6 +12,7 @@ from litdigest.errors import InputError
 from litdigest.ingest import read_bytes, read_file, read_file_detailed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
+EXAMPLES = Path(__file__).parent.parent / "examples"
 SETTINGS = IngestSettings()
 
 
@@ -185,7 +186,7 @@ def test_jats_keeps_article_text_and_drops_back_matter() -> None:
 def test_markdown_to_plain_text() -> None:
     (record,) = read_file(FIXTURES / "review.md", SETTINGS)
     assert record.format is Format.MARKDOWN
-    assert record.clean_mode is CleanMode.SCRAPED
+    assert record.clean_mode is CleanMode.EXTRACTED
     assert record.metadata.title == "Myeloid-derived suppressor cells: a primer"
     text = record.text
     lines = text.split("\n")
@@ -199,6 +200,24 @@ def test_markdown_to_plain_text() -> None:
     assert "Targeting MDSCs may improve checkpoint blockade." in lines
     for junk in ("#", "**", "](", "http", "mdsc.png", "HIDDEN-COMMENT", "```", "---", "title:"):
         assert junk not in text.replace("# code fence content is kept", "")
+
+
+def test_markdown_note_keeps_its_dense_lists_and_last_sections() -> None:
+    """A reading note's terse bullets (figures, arrows, few stop words) are content: the
+    main-content search of scraped pages once cut everything after its mouse results."""
+    from litdigest.clean import clean_record
+
+    (record,) = read_file(EXAMPLES / "notes.md", SETTINGS)
+    text = clean_record(record).text
+    for kept in (
+        "Retrospective cohort of 231 resected PDAC cases",
+        "objective response rate 18% (7/38)",
+        "Therapeutic implication",
+        "makes room for checkpoint blockade to work",
+        "whether CXCR1/2 dual inhibition or arginase inhibitors do better.",
+    ):
+        assert kept in text
+    assert "Reviewer:" not in text  # the byline is still residual boilerplate
 
 
 def test_plain_text_is_scraped_text() -> None:

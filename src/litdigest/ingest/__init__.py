@@ -32,7 +32,11 @@ _DEFAULTS = IngestSettings()
 
 
 def _single(
-    text: str, source: str, fmt: Format, metadata: Metadata | None = None
+    text: str,
+    source: str,
+    fmt: Format,
+    metadata: Metadata | None = None,
+    mode: CleanMode = CleanMode.SCRAPED,
 ) -> list[RawRecord]:
     return [
         RawRecord(
@@ -40,7 +44,7 @@ def _single(
             metadata=metadata or Metadata(),
             format=fmt,
             source=source,
-            clean_mode=CleanMode.SCRAPED,
+            clean_mode=mode,
         )
     ]
 
@@ -106,7 +110,9 @@ def read_bytes_detailed(
         plain, meta = markdown_to_text(text)
         if not plain:
             raise InputError(source, "Markdown file has no text")
-        return _single(plain, source, Format.MARKDOWN, metadata=meta), []
+        # Markdown is authored (a note, or a page already reduced to its content): no page
+        # chrome to cut around, so the main-content search would only cut dense lists away.
+        return _single(plain, source, Format.MARKDOWN, meta, CleanMode.EXTRACTED), []
     return _single(text, source, Format.TEXT), []
 
 
