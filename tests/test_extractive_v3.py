@@ -136,6 +136,23 @@ def test_statements_are_trimmed_sentences(review: DocumentSummary) -> None:
         assert said in " ".join(claim.quotes[0].text.split()) + "."
 
 
+def test_a_figure_at_the_end_is_evidence_and_advice_is_implication() -> None:
+    # The conclusion bonus lifts a document's last quarter towards implication; a result
+    # reported with its figure and no advice stays evidence wherever it stands.
+    text = (
+        "Tumour cells secrete CXCL5, which recruits suppressive myeloid cells through CXCR2. "
+        "These myeloid cells deplete arginine and so stop T-cell receptor signalling. "
+        "Blocking CXCR2 removed 78% of the myeloid cells from pancreatic tumours in mice. "
+        "With anti-PD-1, the combination extended median survival to 89 days in mice."
+    )
+    uncapped = ExtractiveBackend(quote_share=1.0, tiny_quote_share=1.0)
+    summary = uncapped.summarize_sync(make_doc(text))
+    assert field_of(summary, "With anti-PD-1, the combination") == "evidence"
+    advice = text + " Combining CXCR2 blockade with anti-PD-1 should be tested in patients."
+    summary = uncapped.summarize_sync(make_doc(advice))
+    assert field_of(summary, "Combining CXCR2 blockade") == "therapeutic_implication"
+
+
 def test_claims_best_first() -> None:
     # A field lists its claims best first (the reader, and the eval's budget, see the first
     # ones): the mechanism sentence with the most cues leads, wherever it stands.

@@ -118,7 +118,7 @@ VERSION: Final = "extractive-v3"
 # settings hash) does not serve summaries of older rules. 2: capitalised labels, resource
 # papers, empty fields filled. 4: the word budget on by default (issue 13), spans by density;
 # in a resource paper what the resource is and does is its mechanism. 5: evidence kinds (lab
-# words measured in patients, toxicity grades).
+# words measured in patients, toxicity grades); a figure without advice gets no conclusion bonus.
 RULES_REVISION: Final = 5
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
@@ -501,11 +501,31 @@ def _field_scores(s: _Sentence, last: bool, tail: bool) -> list[float]:
     """Per field: the classifier's probability plus the cue evidence of the sentence; the
     conclusion of a document leans towards implication."""
     out = [s.probs[r] + CUE_WEIGHT * s.cues[r] for _, r in _FIELD_ROLES]
+    if _measured_result(s.text):
+        return out  # a figure reported without advice is evidence wherever it stands
     if s.section == CONCLUSION or last or CONCLUSION_START_RE.match(s.text):
         out[2] += CONCLUSION_BONUS
     if tail:
         out[2] += TAIL_BONUS
     return out
+
+
+# A measured result: a figure with its unit or statistic ("89 days", "25%", "HR 0.52") ...
+_FIGURE_RE: Final = re.compile(
+    r"\d(?:\.\d+)?\s?(?:%|-?fold\b|(?:days?|weeks?|months?|years?)\b)|"
+    r"\b(?:HR|OR|RR|CI|hazard ratio|odds ratio)\b|\bp\s?[<=]"
+)
+# ... stated without advice or outlook (which makes it an implication).
+_ADVICE_RE: Final = re.compile(
+    r"\b(?:may|might|could|should|would|suggest\w*|warrant\w*|promis\w+|support\w*|"
+    r"need\w*|recommend\w*|potential\w*|implication\w*|future|consider\w*|indicat\w+|"
+    r"conclu\w+)\b",
+    re.IGNORECASE,
+)
+
+
+def _measured_result(text: str) -> bool:
+    return _FIGURE_RE.search(text) is not None and _ADVICE_RE.search(text) is None
 
 
 # In a long document (LEAD_MIN_SENTENCES or more) the opening sentences (title, abstract) say
