@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain, repeat
 from typing import Final
 
 from litdigest.summarize.backends.extractive_common import DIGIT_RE
@@ -20,7 +21,9 @@ __all__ = ["CLAIM_CUE_ROLES", "CUE_ROLES", "CUE_TOKEN_RE", "cue_scores"]
 Cues = tuple[tuple[str, float], ...]
 # Phrase cues: (regex, weight, gate). The regex runs only when the sentence has one of the gate's
 # words (space-separated lower-case tokens), a digit ("#") or a "%" ("%"): cheap pre-filters
-# that keep the scan O(sentence) without one big, slow alternation.
+# that keep the scan O(sentence) without one big, slow alternation. A gate entry "+s" further
+# needs the substring s ("_" for a space; one of them when several) in the text the regex
+# searches: every match of the regex contains one.
 Phrases = tuple[tuple[str, float, str], ...]
 
 _MECHANISM_WORDS: Final[Cues] = (
@@ -101,8 +104,8 @@ _EVIDENCE_PHRASES: Final[Phrases] = (
         1.5,
         "#",
     ),
-    (r"\bn\s?=\s?\d", 2.0, "#"),
-    (r"\bp\s?[<=>≤≥]\s?0?\.\d", 2.0, "#"),
+    (r"\bn\s?=\s?\d", 2.0, "# +="),
+    (r"\bp\s?[<=>≤≥]\s?0?\.\d", 2.0, "# +< += +> +≤ +≥"),
     (
         r"\b(?:hazard|odds|risk|rate) ratios?\b|\brelative risk\b|\bmean difference\b",
         2.0,
@@ -188,6 +191,7 @@ class _Phrase:
     digit: bool
     percent: bool
     on_lower: bool  # matched against the lower-cased sentence (no case-sensitive parts)
+    needs: tuple[str, ...]  # one of these substrings is in every match ("+" gates); () none
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,10 +210,11 @@ class _Lexicon:
                 _Phrase(
                     re.compile(pattern) if on_lower else re.compile(pattern, re.IGNORECASE),
                     weight,
-                    frozenset(g for g in gates if g not in ("#", "%")),
+                    frozenset(g for g in gates if g not in ("#", "%") and g[0] != "+"),
                     "#" in gates,
                     "%" in gates,
                     on_lower,
+                    tuple(g[1:].replace("_", " ") for g in gates if g[0] == "+"),
                 )
             )
         return cls(
@@ -294,7 +299,7 @@ _METHODS_PHRASES: Final[Phrases] = (
         2.0,
         "was were",
     ),
-    (r"\b\d+\s?°\s?c\b|°c\b|\bx ?g\b|\b\d+ ?rpm\b", 1.5, "#"),
+    (r"\b\d+\s?°\s?c\b|°c\b|\bx ?g\b|\b\d+ ?rpm\b", 1.5, "# +° +xg +x_g +rpm"),
     (
         r"\bstatistical(?:ly)? analys|\bmodels? (?:was|were) (?:fitted|used)",
         1.5,
@@ -441,13 +446,13 @@ def cue_scores(
     """Cue score per role of ``CUE_ROLES`` (``lower``: the sentence lower-cased; ``words``: its
     ``CUE_TOKEN_RE`` tokens); with ``n_roles=CLAIM_CUE_ROLES``, of the three claim roles only."""
     phrases, by_word, digit_phrases, percent_phrases = _INDEXES[n_roles]
-    seen: set[tuple[int, str]] = set()
-    open_: set[int] = set()
-    for word in words:
-        seen.update(_word_cues(word))
-        hit = by_word.get(word)
-        if hit is not None:
-            open_.update(hit)
+    for word in words.difference(_WORD_CACHE):
+        _word_cues(word)
+    # The word cues enter ``seen`` word by word in the order of ``words``, as a loop of
+    # ``seen.update(_word_cues(word))`` would add them (the same set, summed in the same order),
+    # without a Python-level loop over the words.
+    seen = set(chain.from_iterable(map(_WORD_CACHE.__getitem__, words)))
+    open_ = set(chain.from_iterable(map(by_word.get, words, repeat(()))))
     totals = [0.0] * n_roles
     for ri, group in seen:
         if ri < n_roles:
@@ -458,6 +463,9 @@ def cue_scores(
         open_.update(percent_phrases)
     for k in sorted(open_):  # lexicon order: the same sums as one pass over every phrase
         ri, phrase = phrases[k]
-        if phrase.pattern.search(lower if phrase.on_lower else sentence):
+        target = lower if phrase.on_lower else sentence
+        if phrase.needs and not any(n in target for n in phrase.needs):
+            continue  # the pattern cannot match without one of these substrings
+        if phrase.pattern.search(target):
             totals[ri] += phrase.weight
     return totals
