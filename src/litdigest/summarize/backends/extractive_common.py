@@ -11,6 +11,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from operator import mul
 from typing import TYPE_CHECKING, Final, NamedTuple, Protocol, TypeVar
 
 from litdigest.chunk.chunker import sentence_spans
@@ -290,21 +291,23 @@ _TERM_CACHE: dict[str, str] = {}  # token -> its stem, "" for a stopword, number
 _TERM_CACHE_MAX: Final = 200_000
 
 
+def _term(token: str) -> str:
+    """The stem of a content word, "" for a stopword, number or letter; cached."""
+    keep = token not in STOPWORDS and not token[0].isdigit() and len(token) > 1
+    term = stem(token) if keep else ""
+    if len(_TERM_CACHE) >= _TERM_CACHE_MAX:
+        _TERM_CACHE.clear()
+    _TERM_CACHE[token] = term
+    return term
+
+
 def terms(tokens: list[str]) -> Counter[str]:
-    """Counts of the stemmed content words among a sentence's tokens (cached per token)."""
-    cache = _TERM_CACHE
-    out: list[str] = []
-    for t in tokens:
-        term = cache.get(t)
-        if term is None:
-            keep = t not in STOPWORDS and not t[0].isdigit() and len(t) > 1
-            term = stem(t) if keep else ""
-            if len(cache) >= _TERM_CACHE_MAX:
-                cache.clear()
-            cache[t] = term
-        if term:
-            out.append(term)
-    return Counter(out)
+    """Counts of the stemmed content words among a sentence's tokens (cached per token), in
+    the order of their first occurrence."""
+    found = list(map(_TERM_CACHE.get, tokens))
+    if None in found:  # a token not seen yet
+        found = [v if (v := _TERM_CACHE.get(t)) is not None else _term(t) for t in tokens]
+    return Counter(filter(None, found))
 
 
 class Scored(Protocol):
@@ -331,18 +334,21 @@ def _centralities(sentences: Sequence[Scored]) -> list[float]:
     idf = {t: math.log((n + 1) / (c + 0.5)) + 0.1 for t, c in df.items()}
     vectors: list[dict[str, float]] = []
     centroid: dict[str, float] = {}
+    # The sums below run over the same values in the same order as plain generator sums
+    # (``map``/``operator.mul`` only spare the Python-level loop): the same floats.
     for s in sentences:
         vec = {t: (1 + math.log(c)) * idf[t] for t, c in s.tokens.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        values = vec.values()
+        norm = math.sqrt(sum(map(mul, values, values))) or 1.0
         vec = {t: v / norm for t, v in vec.items()}
         vectors.append(vec)
         for t, v in vec.items():
             centroid[t] = centroid.get(t, 0.0) + v
-    c_norm2 = sum(v * v for v in centroid.values())
+    c_norm2 = sum(map(mul, centroid.values(), centroid.values()))
     out: list[float] = []
     for vec in vectors:
-        dot = sum(v * centroid[t] for t, v in vec.items())
-        self_norm2 = sum(v * v for v in vec.values())
+        dot = sum(map(mul, vec.values(), map(centroid.__getitem__, vec)))
+        self_norm2 = sum(map(mul, vec.values(), vec.values()))
         rest_norm2 = max(c_norm2 - 2 * dot + self_norm2, 0.0)
         centrality = (dot - self_norm2) / math.sqrt(rest_norm2) if rest_norm2 > 1e-12 else 0.5
         out.append(0.5 if n == 1 else centrality)
