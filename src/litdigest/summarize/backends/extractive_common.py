@@ -41,6 +41,7 @@ __all__ = [
     "SECTION_HEADING_RE",
     "SECTION_WEIGHT",
     "STOPWORDS",
+    "GatedPattern",
     "heading_kind",
     "is_heading",
     "paragraphs",
@@ -285,6 +286,33 @@ def pieces(text: str, labels: re.Pattern[str] = INLINE_LABEL_RE) -> Iterator[Pie
                 s_start = m.end()
             yield Piece(SENTENCE, s_start, s_end, section, paragraph, first, label)
             first = False
+
+
+# Characters that re.IGNORECASE matches to an ASCII letter but str.lower() does not turn into
+# that letter (long s, dotless i, dotted capital I, Kelvin sign): with one of them in a text,
+# lower-case substring pre-filters do not hold.
+_FOLD_SPECIALS: Final = frozenset("\u017f\u0131\u0130\u212a")
+Needs = tuple[tuple[str, ...], ...]
+
+
+class GatedPattern:
+    """A case-insensitive regex given as its top-level alternatives, each with the lower-case
+    substrings every match of it holds (one of each group), tried in ``order``: ``found`` is
+    ``whole.search(text) is not None``, without the scans that cannot match."""
+
+    def __init__(self, parts: tuple[tuple[str, Needs], ...], order: tuple[int, ...]) -> None:
+        self.whole = re.compile("|".join(p for p, _ in parts), re.IGNORECASE)
+        self.parts = tuple((re.compile(parts[i][0], re.IGNORECASE), parts[i][1]) for i in order)
+        assert sorted(order) == list(range(len(parts)))
+
+    def found(self, text: str, lower: str) -> bool:
+        """``lower``: ``text.lower()``."""
+        if not _FOLD_SPECIALS.isdisjoint(text):
+            return self.whole.search(text) is not None
+        for pattern, needs in self.parts:
+            if all(any(n in lower for n in group) for group in needs) and pattern.search(text):
+                return True
+        return False
 
 
 _TERM_CACHE: dict[str, str] = {}  # token -> its stem, "" for a stopword, number or letter

@@ -70,6 +70,8 @@ from litdigest.summarize.backends.extractive_common import (
     CONCLUSION_START_RE,
     HEADING,
     ExtractiveBase,
+    GatedPattern,
+    Needs,
     assemble,
     candidate,
     claims_tldr,
@@ -430,26 +432,74 @@ def _resource_roles(
 
 # Sentences that are never claims whatever the classifier says: review framing and
 # statements of aim (meta-discourse), bench procedure (methods), funding and ethics.
-_NEVER_CLAIM_RE: Final = re.compile(
-    r"\b(?:here|herein),? we (?:review|discuss|describe|summari[sz]e|outline|highlight|"
-    r"consider|explore|examine|extend|focus|provide|present)\b|"
-    r"\b(?:we|they|the authors|researchers|colleagues) (?:also |further |then )?(?:discuss|"
-    r"review|describe|outline|summari[sz]e|highlight|consider|extend the discussion)\b|"
-    r"\bin this (?:joint )?(?:focus|issue|review|article|perspective|special issue|series)\b|"
-    r"\bthis (?:review|article|focus|perspective|chapter) (?:discusses|describes|summari[sz]es|"
-    r"outlines|highlights|considers|focuses|provides|presents|examines)\b|"
-    r"\b(?:the )?(?:aims?|objectives?|purpose|goals?) of (?:this|the present|our|the current) "
-    r"(?:study|review|work|paper|article)\b|\bwe (?:aimed|sought|set out) to\b|"
-    r"^to (?:test|determine|assess|investigate|examine|evaluate|explore|establish) "
-    r"(?:whether|if|how|the)\b|\bwe (?:tested|asked|examined) whether\b|"
-    r"\b(?:was|were) (?:then |subsequently )?(?:incubated|centrifuged|washed|stained|diluted|"
-    r"purchased|stored at|homogeni[sz]ed|transfected|resuspended|fixed in|cloned into|"
-    r"normali[sz]ed to)\b|"
-    r"\baccording to the manufacturer|\bwe searched\b|\b\d+\s?°C\b|\b\d+ ?rpm\b|"
-    r"\bstatistical analys[ie]s (?:was|were) performed\b|\bexpression of recombinant\b|"
-    r"\b(?:was|were) (?:supported|funded) by\b|\bapproved by the\b.{0,40}\bcommittee\b",
-    re.IGNORECASE,
+_WE: Final = ("we ",)
+_WAS: Final = ("was ", "were ")
+_NEVER_CLAIM_PARTS: Final[tuple[tuple[str, Needs], ...]] = (
+    (
+        r"\b(?:here|herein),? we (?:review|discuss|describe|summari[sz]e|outline|highlight|"
+        r"consider|explore|examine|extend|focus|provide|present)\b",
+        (("here",), _WE),
+    ),
+    (
+        r"\b(?:we|they|the authors|researchers|colleagues) (?:also |further |then )?(?:discuss|"
+        r"review|describe|outline|summari[sz]e|highlight|consider|extend the discussion)\b",
+        (
+            ("we ", "they ", "the authors ", "researchers ", "colleagues "),
+            ("discuss", "review", "describe", "outline", "summari", "highlight", "consider"),
+        ),
+    ),
+    (
+        r"\bin this (?:joint )?(?:focus|issue|review|article|perspective|special issue|series)\b",
+        (("in this ",),),
+    ),
+    (
+        r"\bthis (?:review|article|focus|perspective|chapter) (?:discusses|describes|"
+        r"summari[sz]es|outlines|highlights|considers|focuses|provides|presents|examines)\b",
+        (
+            ("this ",),
+            (
+                "discusses",
+                "describes",
+                "summari",
+                "outlines",
+                "highlights",
+                "considers",
+                "focuses",
+                "provides",
+                "presents",
+                "examines",
+            ),
+        ),
+    ),
+    (
+        r"\b(?:the )?(?:aims?|objectives?|purpose|goals?) of (?:this|the present|our|the current) "
+        r"(?:study|review|work|paper|article)\b",
+        (("aim", "objective", "purpose", "goal"), (" of ",)),
+    ),
+    (r"\bwe (?:aimed|sought|set out) to\b", (("we aimed", "we sought", "we set out"),)),
+    (
+        r"^to (?:test|determine|assess|investigate|examine|evaluate|explore|establish) "
+        r"(?:whether|if|how|the)\b",
+        (("to ",),),
+    ),
+    (r"\bwe (?:tested|asked|examined) whether\b", (_WE, (" whether",))),
+    (
+        r"\b(?:was|were) (?:then |subsequently )?(?:incubated|centrifuged|washed|stained|diluted|"
+        r"purchased|stored at|homogeni[sz]ed|transfected|resuspended|fixed in|cloned into|"
+        r"normali[sz]ed to)\b",
+        (_WAS,),
+    ),
+    (r"\baccording to the manufacturer", (("according to the manufacturer",),)),
+    (r"\bwe searched\b", (("we searched",),)),
+    (r"\b\d+\s?°C\b", (("°",),)),
+    (r"\b\d+ ?rpm\b", (("rpm",),)),
+    (r"\bstatistical analys[ie]s (?:was|were) performed\b", (("statistical analys",),)),
+    (r"\bexpression of recombinant\b", (("expression of recombinant",),)),
+    (r"\b(?:was|were) (?:supported|funded) by\b", (_WAS, (" by",))),
+    (r"\bapproved by the\b.{0,40}\bcommittee\b", (("approved by the",), ("committee",))),
 )
+_NEVER_CLAIM: Final = GatedPattern(_NEVER_CLAIM_PARTS, tuple(range(len(_NEVER_CLAIM_PARTS))))
+_NEVER_CLAIM_RE: Final = _NEVER_CLAIM.whole
 # Every alternative of _NEVER_CLAIM_RE needs one of these words (or starts with "to "): a
 # set test spares the regex on most sentences.
 _NEVER_GATE: Final = frozenset(
@@ -476,7 +526,7 @@ def _never_claim(s: _Sentence) -> bool:
         return True
     if s.words.isdisjoint(_NEVER_GATE) and not s.lower.startswith("to "):
         return False
-    return _NEVER_CLAIM_RE.search(s.text) is not None
+    return _NEVER_CLAIM.found(s.text, s.lower)
 
 
 # Field scores: the classifier's probability + CUE_WEIGHT × the sentence's scaled cue score,
