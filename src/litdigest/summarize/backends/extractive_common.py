@@ -207,8 +207,18 @@ def quotable(sentence: str) -> bool:
         return False
     if CAPTION_RE.match(sentence):
         return False
-    letters = sum(map(str.isalpha, sentence))
-    return letters >= 0.5 * len(sentence)  # not a table row, formula or list of numbers
+    return _letters(sentence) >= 0.5 * len(sentence)  # not a table row, formula or numbers
+
+
+# Every byte but the ASCII letters (what str.isalpha is on an ASCII string).
+_NON_LETTERS: Final = bytes(c for c in range(256) if not chr(c).isascii() or not chr(c).isalpha())
+
+
+def _letters(text: str) -> int:
+    """The number of alphabetic characters (``str.isalpha``) of ``text``."""
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _NON_LETTERS))
+    return sum(map(str.isalpha, text))
 
 
 def unwanted(sentence: str, words: set[str]) -> bool:

@@ -68,6 +68,7 @@ from litdigest.summarize.backends.extractive_common import (
     CLOSERS,
     CONCLUSION,
     CONCLUSION_START_RE,
+    DIGIT_RE,
     HEADING,
     ExtractiveBase,
     GatedPattern,
@@ -668,10 +669,14 @@ class _Option:
         )
 
 
-def _content(text: str) -> tuple[frozenset[str], float]:
-    """The content terms of a span, and its content value (terms + 2 per number)."""
-    counts = terms(CUE_TOKEN_RE.findall(text.lower()))
-    return frozenset(counts), sum(counts.values()) + 2.0 * len(_NUMBER_RE.findall(text))
+def _content(s: _Sentence, a: int, b: int, digits: bool) -> tuple[frozenset[str], float]:
+    """The content terms of the span ``s.text[a:b]``, and its content value (terms + 2 per
+    number; ``digits``: the sentence has a digit)."""
+    text = s.text[a:b]
+    # The whole sentence's terms are its ``tokens`` (``score_importance``: the same count).
+    counts = s.tokens if len(text) == len(s.text) else terms(CUE_TOKEN_RE.findall(text.lower()))
+    numbers = len(_NUMBER_RE.findall(text)) if digits else 0
+    return frozenset(counts), sum(counts.values()) + 2.0 * numbers
 
 
 def _options(pool: list[tuple[float, _Sentence]]) -> list[_Option]:
@@ -679,11 +684,12 @@ def _options(pool: list[tuple[float, _Sentence]]) -> list[_Option]:
     at the sentence's rank × its share of the sentence's content), best first."""
     out: list[_Option] = []
     for rank, s in pool:
+        digits = DIGIT_RE.search(s.text) is not None
         a, b = informative_span(s.text)
-        terms, value = _content(s.text[a:b])
+        terms, value = _content(s, a, b, digits)
         out.append(_Option(rank, s, a, b, len(s.text[a:b].split()), terms))
         for c_start, c_end in clause_spans(s.text):
-            c_terms, c_value = _content(s.text[c_start:c_end])
+            c_terms, c_value = _content(s, c_start, c_end, digits)
             share = c_value / value if value > 0 else 0.0
             words = len(s.text[c_start:c_end].split())
             out.append(_Option(rank * share**CLAUSE_POWER, s, c_start, c_end, words, c_terms))
