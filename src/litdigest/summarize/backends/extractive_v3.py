@@ -705,24 +705,29 @@ FIRST_OPTIONS: Final = 6
 def _first_claims(options: dict[Section, list[_Option]], budget: int) -> dict[Section, _Option]:
     """One claim per field, the fields together: so that no field is left out because
     another took the budget first (see ``FIRST_OPTIONS``)."""
-    choices: list[list[_Option | None]] = [
-        [*options[section][:FIRST_OPTIONS], None] for section in SECTIONS
+    # Per option (words, density, span), computed once; None: the field left out.
+    choices = [
+        [
+            *((o, o.words, _density(o), (o.sentence.index, o.start, o.end)) for o in opts),
+            None,
+        ]
+        for opts in (options[section][:FIRST_OPTIONS] for section in SECTIONS)
     ]
     best: tuple[float, tuple[_Option | None, ...]] = (0.0, (None,) * len(SECTIONS))
     for combo in itertools.product(*choices):
-        picked = [o for o in combo if o is not None]
-        if sum(o.words for o in picked) > budget:
+        picked = [c for c in combo if c is not None]
+        if sum(c[1] for c in picked) > budget:
             continue
-        spans = [(o.sentence.index, o.start, o.end) for o in picked]
+        spans = [c[3] for c in picked]
         if any(
             i == j and a < d and c < b
             for n, (i, a, b) in enumerate(spans)
             for j, c, d in spans[n + 1 :]
         ):
             continue
-        total = sum(_density(o) for o in picked)
+        total = sum(c[2] for c in picked)  # the densities in field order, as summed before
         if total > best[0]:
-            best = (total, combo)
+            best = (total, tuple(None if c is None else c[0] for c in combo))
     return {section: o for section, o in zip(SECTIONS, best[1], strict=True) if o is not None}
 
 
