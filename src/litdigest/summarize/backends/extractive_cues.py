@@ -109,7 +109,7 @@ _EVIDENCE_PHRASES: Final[Phrases] = (
     (
         r"\b(?:hazard|odds|risk|rate) ratios?\b|\brelative risk\b|\bmean difference\b",
         2.0,
-        "ratio ratios risk difference",
+        "ratio ratios risk difference +_ratio +relative_risk +mean_difference",
     ),
     (r"(?-i:\b(?:HR|OR|RR|MD|SMD|RD|aOR|aHR|IRR)\b)\s?[\d(=:,]", 2.0, "#"),
     (r"(?-i:\bCIs?\b)|\bconfidence intervals?\b|(?-i:\bI2\b|\bI²)", 1.5, "ci cis confidence i2 i"),
@@ -125,7 +125,7 @@ _EVIDENCE_PHRASES: Final[Phrases] = (
         1.0,
         "associated compared likely",
     ),
-    (r"\bknocked out\b|-/-", 1.0, "knocked %"),
+    (r"\bknocked out\b|-/-", 1.0, "knocked % +knocked_out +-/-"),
     (r"\bmeta-analys", 1.0, "meta"),
 )
 
@@ -167,12 +167,13 @@ _IMPLICATION_PHRASES: Final[Phrases] = (
         r"\b(?:further|more|future|additional|larger|well[- ]designed|high[- ]quality)\s+"
         r"(?:research|studies|trials|investigation|evidence|work)\b",
         1.5,
-        "further more future additional larger designed quality",
+        "further more future additional larger designed quality +research +studies +trials "
+        "+investigation +evidence +work",
     ),
     (
         r"\bno (?:clear )?evidence\b|\blimited evidence\b|\bcannot be drawn\b",
         1.0,
-        "evidence drawn",
+        "evidence drawn +no_evidence +no_clear_evidence +limited_evidence +cannot_be_drawn",
     ),
     (r"\bpatients (?:may|might|could|would) benefit\b", 2.0, "benefit"),
     (r"(?-i:\b(?:PD-1|PD-L1|CTLA-4|CAR[- ]T)\b)", 0.8, "pd ctla car"),
@@ -237,20 +238,23 @@ _META_PHRASES: Final[Phrases] = (
         r"\b(?:here|herein|in this (?:review|article|paper|focus|issue|perspective|chapter)),? "
         r"(?:we|i|the authors|they)\b",
         3.0,
-        "here herein this",
+        "here herein this +here +in_this_",
     ),
     (
         r"\b(?:we|they|authors?|colleagues|researchers) (?:also |then |further |briefly )?"
         r"(?:discuss|review|describe|outline|summari[sz]e|highlight|consider|explore|examine|"
         r"present|propose|extend|focus|address|provide|argue|emphasi[sz]e|speculate|introduce)",
         2.5,
-        "we they author authors colleagues researchers",
+        "we they author authors colleagues researchers +discuss +review +describe +outline "
+        "+summari +highlight +consider +explore +examine +present +propose +extend +focus "
+        "+address +provide +argue +emphasi +speculate +introduce",
     ),
     (
         r"\b(?:this|the present|our|the current|these) (?:review|article|paper|focus|perspective|"
         r"commentary|editorial|issue|chapter|special issue|series|collection)\b",
         2.0,
-        "this present our current these",
+        "this present our current these +review +article +paper +focus +perspective "
+        "+commentary +editorial +issue +chapter +series +collection",
     ),
     (
         r"\b(?:aims?|objectives?|purpose|goals?) (?:of|was|were|is)\b|\bwe (?:aimed|sought|"
@@ -305,7 +309,11 @@ _METHODS_PHRASES: Final[Phrases] = (
         1.5,
         "statistical statistically model models",
     ),
-    (r"\btwo (?:review )?authors\b|\breview authors\b|\brisk of bias\b", 1.5, "two authors risk"),
+    (
+        r"\btwo (?:review )?authors\b|\breview authors\b|\brisk of bias\b",
+        1.5,
+        "two authors risk +authors +risk_of_bias",
+    ),
     (r"\baccording to (?:the )?manufacturer", 2.0, "according"),
     (
         r"\bcochrane (?:library|central|register)|\bsearch(?:ed)? (?:date|strategy|up to)",
@@ -328,7 +336,7 @@ _BACKGROUND_PHRASES: Final[Phrases] = (
         r"\b(?:is|are) (?:one of|among) the\b|\b(?:is|are) (?:a|an) (?:major|common|leading|"
         r"important|serious|significant|frequent)\b",
         1.5,
-        "is are",
+        "is are +one_of +among +_a_ +_an_",
     ),
     (
         r"\b(?:has|have) (?:long )?been (?:shown|reported|described|proposed|suggested|"
