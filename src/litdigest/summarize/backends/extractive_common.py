@@ -238,12 +238,19 @@ def unwanted(sentence: str, words: set[str]) -> bool:
 def candidate(sentence: str) -> tuple[str, set[str], int] | None:
     """(lower-cased, its ``CUE_TOKEN_RE`` tokens, word count) of a sentence fit to quote: of
     MIN_WORDS to MAX_WORDS words, quotable, no boilerplate; None for another."""
+    fit = candidate_tokens(sentence)
+    return None if fit is None else (fit[0], fit[2], fit[3])
+
+
+def candidate_tokens(sentence: str) -> tuple[str, list[str], set[str], int] | None:
+    """``candidate``, with the list of the tokens (in order, repeated) too."""
     n_words = len(sentence.split())
     if not (MIN_WORDS <= n_words <= MAX_WORDS and quotable(sentence)):
         return None
     lower = sentence.lower()
-    words = set(_TOKEN_RE.findall(lower))
-    return None if unwanted(sentence, words) else (lower, words, n_words)
+    tokens = _TOKEN_RE.findall(lower)
+    words = set(tokens)
+    return None if unwanted(sentence, words) else (lower, tokens, words, n_words)
 
 
 _TOKEN_RE: Final = re.compile(r"[a-z0-9]+")  # extractive_cues.CUE_TOKEN_RE
@@ -361,13 +368,16 @@ class Scored(Protocol):
     importance: float
 
 
-def _centralities(sentences: Sequence[Scored]) -> list[float]:
+def _centralities(
+    sentences: Sequence[Scored], tokens: Sequence[list[str]] | None = None
+) -> list[float]:
     """TF-IDF cosine of each sentence to the centroid of the others (O(n): leave-one-out from
-    one centroid); sets each sentence's ``tokens``."""
+    one centroid); sets each sentence's ``tokens`` (the terms of ``tokens[i]``, its
+    ``_TOKEN_RE`` tokens when the caller has them)."""
     n = len(sentences)
     df: Counter[str] = Counter()
-    for s in sentences:
-        s.tokens = terms(_TOKEN_RE.findall(s.lower))
+    for i, s in enumerate(sentences):
+        s.tokens = terms(_TOKEN_RE.findall(s.lower) if tokens is None else tokens[i])
         df.update(s.tokens.keys())
     idf = {t: math.log((n + 1) / (c + 0.5)) + 0.1 for t, c in df.items()}
     vectors: list[dict[str, float]] = []
@@ -375,7 +385,8 @@ def _centralities(sentences: Sequence[Scored]) -> list[float]:
     # The sums below run over the same values in the same order as plain generator sums
     # (``map``/``operator.mul`` only spare the Python-level loop): the same floats.
     for s in sentences:
-        vec = {t: (1 + math.log(c)) * idf[t] for t, c in s.tokens.items()}
+        # (1 + log 1) × idf is idf exactly: the log only for repeated terms
+        vec = {t: idf[t] if c == 1 else (1 + math.log(c)) * idf[t] for t, c in s.tokens.items()}
         values = vec.values()
         norm = math.sqrt(sum(map(mul, values, values))) or 1.0
         vec = {t: v / norm for t, v in vec.items()}
@@ -393,7 +404,12 @@ def _centralities(sentences: Sequence[Scored]) -> list[float]:
     return out
 
 
-def score_importance(sentences: Sequence[Scored], *, ends: bool = False) -> None:
+def score_importance(
+    sentences: Sequence[Scored],
+    *,
+    ends: bool = False,
+    tokens: Sequence[list[str]] | None = None,
+) -> None:
     """Each sentence's ``importance``: leave-one-out TF-IDF centrality × position/section weight
     × length. ``ends``: also raise the end of a one-paragraph text (an abstract's conclusions)
     and the last paragraph of a longer one (v2)."""
@@ -402,7 +418,9 @@ def score_importance(sentences: Sequence[Scored], *, ends: bool = False) -> None
     n = len(sentences)
     last_paragraph = sentences[-1].paragraph
     single_paragraph = sentences[0].paragraph == last_paragraph
-    for i, (s, centrality) in enumerate(zip(sentences, _centralities(sentences), strict=True)):
+    for i, (s, centrality) in enumerate(
+        zip(sentences, _centralities(sentences, tokens), strict=True)
+    ):
         weight = SECTION_WEIGHT[s.section]
         if i == 0:
             weight *= 1.25

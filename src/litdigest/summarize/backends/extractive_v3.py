@@ -74,7 +74,7 @@ from litdigest.summarize.backends.extractive_common import (
     GatedPattern,
     Needs,
     assemble,
-    candidate,
+    candidate_tokens,
     claims_tldr,
     pick_tldr,
     pieces,
@@ -161,6 +161,7 @@ class _Sentence:
     lower: str
     words: set[str]
     n_words: int
+    token_list: list[str] = field(default_factory=list)  # ``CUE_TOKEN_RE`` tokens of ``lower``
     tokens: Counter[str] = field(default_factory=Counter)
     importance: float = 0.0
     probs: list[float] = field(default_factory=list)  # per role of ``ROLES``
@@ -771,10 +772,10 @@ def _candidates(text: str) -> tuple[list[_Sentence], int]:
             category = next_section(category, piece.label)
             heading = piece.label
         sentence = text[piece.start : piece.end]
-        fit = candidate(sentence)
+        fit = candidate_tokens(sentence)
         if fit is None or _AUTHORS_RE.match(sentence):
             continue
-        lower, words, n_words = fit
+        lower, token_list, words, n_words = fit
         out.append(
             _Sentence(
                 start=piece.start,
@@ -790,6 +791,7 @@ def _candidates(text: str) -> tuple[list[_Sentence], int]:
                 lower=lower,
                 words=words,
                 n_words=n_words,
+                token_list=token_list,
             )
         )
     return out, ordinal
@@ -797,4 +799,4 @@ def _candidates(text: str) -> tuple[list[_Sentence], int]:
 
 def _score(sentences: list[_Sentence]) -> None:
     """Importance: leave-one-out TF-IDF centrality × position/section weight."""
-    score_importance(sentences)
+    score_importance(sentences, tokens=[s.token_list for s in sentences])
