@@ -64,16 +64,68 @@ _REFERENCE_RE: Final = re.compile(
     r"\bet al\.?|\bdoi\s*:|\b(?:19|20)\d\d\b[;.,)]|;\s*\d+\s*[:(]\s*\d+|\bPMID\b|\bpp?\.\s?\d"
     r"|\b[A-Z][a-z]+ [A-Z]{1,2},",
 )
-_BOILERPLATE_RE: Final = re.compile(
-    r"\bthis article (?:is|was|has)\b|\bcopyright\b|©|\ball rights reserved\b|\blicen[cs]\w*|"
-    r"creative commons|\bhttps?://|\bwww\.|\b(?:accessed|available) (?:for free|online|at)\b|"
-    r"\bsubscri\w+|\bclick here\b|\bdownload\w*|\bpublished (?:online|by)\b|"
-    r"\b(?:received|accepted|revised):|\bcompeting interests?\b|\bconflicts? of interest\b|"
-    r"\bauthor contributions\b|\bthe authors? (?:declare|thank|acknowledge|would like)\b|"
-    r"\bwe thank\b|\bgrant (?:no|number)\b|\bfunded by\b|\bcorresponding author\b|"
-    r"\bthanks to support\b|\bcookies?\b|\bsign (?:in|up)\b|\bpermissions?\b|\breprints?\b|"
-    r"\bpeer review information\b|\bcite this article\b|\bsupplementary (?:information|material)\b",
-    re.IGNORECASE,
+# Characters that re.IGNORECASE matches to an ASCII letter but str.lower() does not turn into
+# that letter (long s, dotless i, dotted capital I, Kelvin sign): with one of them in a text,
+# lower-case substring pre-filters do not hold.
+_FOLD_SPECIALS: Final = frozenset("\u017f\u0131\u0130\u212a")
+Needs = tuple[tuple[str, ...], ...]
+
+
+class GatedPattern:
+    """A case-insensitive regex given as its top-level alternatives, each with the lower-case
+    substrings every match of it holds (one of each group), tried in ``order``: ``found`` is
+    ``whole.search(text) is not None``, without the scans that cannot match."""
+
+    def __init__(self, parts: tuple[tuple[str, Needs], ...], order: tuple[int, ...]) -> None:
+        self.whole = re.compile("|".join(p for p, _ in parts), re.IGNORECASE)
+        self.parts = tuple((re.compile(parts[i][0], re.IGNORECASE), parts[i][1]) for i in order)
+        assert sorted(order) == list(range(len(parts)))
+
+    def found(self, text: str, lower: str) -> bool:
+        """``lower``: ``text.lower()``."""
+        if not _FOLD_SPECIALS.isdisjoint(text):
+            return self.whole.search(text) is not None
+        for pattern, needs in self.parts:
+            if all(any(n in lower for n in group) for group in needs) and pattern.search(text):
+                return True
+        return False
+
+
+# Boilerplate: each alternative with the lower-case substrings every match of it holds.
+_BOILERPLATE_PARTS: Final[tuple[tuple[str, Needs], ...]] = (
+    (r"\bthis article (?:is|was|has)\b", (("this article ",),)),
+    (r"\bcopyright\b", (("copyright",),)),
+    (r"©", (("©",),)),
+    (r"\ball rights reserved\b", (("all rights reserved",),)),
+    (r"\blicen[cs]\w*", (("licen",),)),
+    (r"creative commons", (("creative commons",),)),
+    (r"\bhttps?://", (("://",),)),
+    (r"\bwww\.", (("www.",),)),
+    (r"\b(?:accessed|available) (?:for free|online|at)\b", (("accessed ", "available "),)),
+    (r"\bsubscri\w+", (("subscri",),)),
+    (r"\bclick here\b", (("click here",),)),
+    (r"\bdownload\w*", (("download",),)),
+    (r"\bpublished (?:online|by)\b", (("published ",),)),
+    (r"\b(?:received|accepted|revised):", (("received:", "accepted:", "revised:"),)),
+    (r"\bcompeting interests?\b", (("competing interest",),)),
+    (r"\bconflicts? of interest\b", ((" of interest",),)),
+    (r"\bauthor contributions\b", (("author contributions",),)),
+    (
+        r"\bthe authors? (?:declare|thank|acknowledge|would like)\b",
+        (("the author",), ("declare", "thank", "acknowledge", "would like")),
+    ),
+    (r"\bwe thank\b", (("we thank",),)),
+    (r"\bgrant (?:no|number)\b", (("grant n",),)),
+    (r"\bfunded by\b", (("funded by",),)),
+    (r"\bcorresponding author\b", (("corresponding author",),)),
+    (r"\bthanks to support\b", (("thanks to support",),)),
+    (r"\bcookies?\b", (("cookie",),)),
+    (r"\bsign (?:in|up)\b", (("sign in", "sign up"),)),
+    (r"\bpermissions?\b", (("permission",),)),
+    (r"\breprints?\b", (("reprint",),)),
+    (r"\bpeer review information\b", (("peer review information",),)),
+    (r"\bcite this article\b", (("cite this article",),)),
+    (r"\bsupplementary (?:information|material)\b", (("supplementary ",),)),
 )
 _BOILERPLATE_WORDS: Final = frozenset(
     """article copyright rights licence license licensed licenses licensing creative http https
@@ -226,13 +278,33 @@ def unwanted(sentence: str, words: set[str]) -> bool:
     lower-case alphanumeric tokens)."""
     if _NOTE_FIELD_RE.match(sentence):
         return True
-    if ("©" in sentence or not _BOILERPLATE_WORDS.isdisjoint(words)) and _BOILERPLATE_RE.search(
-        sentence
+    if ("©" in sentence or not _BOILERPLATE_WORDS.isdisjoint(words)) and _BOILERPLATE.found(
+        sentence, sentence.lower()
     ):
         return True
-    return ("et" in words or DIGIT_RE.search(sentence) is not None) and len(
-        _REFERENCE_RE.findall(sentence)
-    ) >= 2
+    return (
+        ("et" in words or DIGIT_RE.search(sentence) is not None)
+        and _reference_bound(sentence) >= 2
+        and len(_REFERENCE_RE.findall(sentence)) >= 2
+    )
+
+
+_CAPITAL_COMMA_RE: Final = re.compile(r"[A-Z],")
+
+
+def _reference_bound(sentence: str) -> int:
+    """At least the number of ``_REFERENCE_RE`` matches: each (they do not overlap) holds its
+    own "et al", "doi", "19" or "20" (a year), ";", "PMID", "p." or capital-and-comma."""
+    return (
+        sentence.count("et al")
+        + sentence.count("doi")
+        + sentence.count("19")
+        + sentence.count("20")
+        + sentence.count(";")
+        + sentence.count("PMID")
+        + sentence.count("p.")
+        + len(_CAPITAL_COMMA_RE.findall(sentence))
+    )
 
 
 def candidate(sentence: str) -> tuple[str, set[str], int] | None:
@@ -305,31 +377,8 @@ def pieces(text: str, labels: re.Pattern[str] = INLINE_LABEL_RE) -> Iterator[Pie
             first = False
 
 
-# Characters that re.IGNORECASE matches to an ASCII letter but str.lower() does not turn into
-# that letter (long s, dotless i, dotted capital I, Kelvin sign): with one of them in a text,
-# lower-case substring pre-filters do not hold.
-_FOLD_SPECIALS: Final = frozenset("\u017f\u0131\u0130\u212a")
-Needs = tuple[tuple[str, ...], ...]
-
-
-class GatedPattern:
-    """A case-insensitive regex given as its top-level alternatives, each with the lower-case
-    substrings every match of it holds (one of each group), tried in ``order``: ``found`` is
-    ``whole.search(text) is not None``, without the scans that cannot match."""
-
-    def __init__(self, parts: tuple[tuple[str, Needs], ...], order: tuple[int, ...]) -> None:
-        self.whole = re.compile("|".join(p for p, _ in parts), re.IGNORECASE)
-        self.parts = tuple((re.compile(parts[i][0], re.IGNORECASE), parts[i][1]) for i in order)
-        assert sorted(order) == list(range(len(parts)))
-
-    def found(self, text: str, lower: str) -> bool:
-        """``lower``: ``text.lower()``."""
-        if not _FOLD_SPECIALS.isdisjoint(text):
-            return self.whole.search(text) is not None
-        for pattern, needs in self.parts:
-            if all(any(n in lower for n in group) for group in needs) and pattern.search(text):
-                return True
-        return False
+_BOILERPLATE: Final = GatedPattern(_BOILERPLATE_PARTS, tuple(range(len(_BOILERPLATE_PARTS))))
+_BOILERPLATE_RE: Final = _BOILERPLATE.whole
 
 
 _TERM_CACHE: dict[str, str] = {}  # token -> its stem, "" for a stopword, number or letter
