@@ -86,8 +86,15 @@ class GatedPattern:
         if not _FOLD_SPECIALS.isdisjoint(text):
             return self.whole.search(text) is not None
         for pattern, needs in self.parts:
-            if all(any(n in lower for n in group) for group in needs) and pattern.search(text):
-                return True
+            for group in needs:  # plain loops: generators cost more than these tests
+                for n in group:
+                    if n in lower:
+                        break
+                else:
+                    break  # no substring of this group: the alternative cannot match
+            else:
+                if pattern.search(text):
+                    return True
         return False
 
 
