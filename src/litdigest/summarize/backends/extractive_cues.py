@@ -472,8 +472,12 @@ def cue_scores(
     for k in sorted(open_):  # lexicon order: the same sums as one pass over every phrase
         ri, phrase = phrases[k]
         target = lower if phrase.on_lower else sentence
-        if phrase.needs and not any(n in target for n in phrase.needs):
-            continue  # the pattern cannot match without one of these substrings
+        for need in phrase.needs:  # a plain loop: a generator costs more than these tests
+            if need in target:
+                break
+        else:
+            if phrase.needs:
+                continue  # the pattern cannot match without one of these substrings
         if phrase.pattern.search(target):
             totals[ri] += phrase.weight
     return totals
