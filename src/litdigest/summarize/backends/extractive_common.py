@@ -11,6 +11,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from operator import mul
 from typing import TYPE_CHECKING, Final, NamedTuple, Protocol, TypeVar
 
 from litdigest.chunk.chunker import sentence_spans
@@ -40,6 +41,7 @@ __all__ = [
     "SECTION_HEADING_RE",
     "SECTION_WEIGHT",
     "STOPWORDS",
+    "GatedPattern",
     "heading_kind",
     "is_heading",
     "paragraphs",
@@ -62,16 +64,75 @@ _REFERENCE_RE: Final = re.compile(
     r"\bet al\.?|\bdoi\s*:|\b(?:19|20)\d\d\b[;.,)]|;\s*\d+\s*[:(]\s*\d+|\bPMID\b|\bpp?\.\s?\d"
     r"|\b[A-Z][a-z]+ [A-Z]{1,2},",
 )
-_BOILERPLATE_RE: Final = re.compile(
-    r"\bthis article (?:is|was|has)\b|\bcopyright\b|©|\ball rights reserved\b|\blicen[cs]\w*|"
-    r"creative commons|\bhttps?://|\bwww\.|\b(?:accessed|available) (?:for free|online|at)\b|"
-    r"\bsubscri\w+|\bclick here\b|\bdownload\w*|\bpublished (?:online|by)\b|"
-    r"\b(?:received|accepted|revised):|\bcompeting interests?\b|\bconflicts? of interest\b|"
-    r"\bauthor contributions\b|\bthe authors? (?:declare|thank|acknowledge|would like)\b|"
-    r"\bwe thank\b|\bgrant (?:no|number)\b|\bfunded by\b|\bcorresponding author\b|"
-    r"\bthanks to support\b|\bcookies?\b|\bsign (?:in|up)\b|\bpermissions?\b|\breprints?\b|"
-    r"\bpeer review information\b|\bcite this article\b|\bsupplementary (?:information|material)\b",
-    re.IGNORECASE,
+# Characters that re.IGNORECASE matches to an ASCII letter but str.lower() does not turn into
+# that letter (long s, dotless i, dotted capital I, Kelvin sign): with one of them in a text,
+# lower-case substring pre-filters do not hold.
+_FOLD_SPECIALS: Final = frozenset("\u017f\u0131\u0130\u212a")
+Needs = tuple[tuple[str, ...], ...]
+
+
+class GatedPattern:
+    """A case-insensitive regex given as its top-level alternatives, each with the lower-case
+    substrings every match of it holds (one of each group), tried in ``order``: ``found`` is
+    ``whole.search(text) is not None``, without the scans that cannot match."""
+
+    def __init__(self, parts: tuple[tuple[str, Needs], ...], order: tuple[int, ...]) -> None:
+        self.whole = re.compile("|".join(p for p, _ in parts), re.IGNORECASE)
+        self.parts = tuple((re.compile(parts[i][0], re.IGNORECASE), parts[i][1]) for i in order)
+        assert sorted(order) == list(range(len(parts)))
+
+    def found(self, text: str, lower: str) -> bool:
+        """``lower``: ``text.lower()``."""
+        if not _FOLD_SPECIALS.isdisjoint(text):
+            return self.whole.search(text) is not None
+        for pattern, needs in self.parts:
+            for group in needs:  # plain loops: generators cost more than these tests
+                for n in group:
+                    if n in lower:
+                        break
+                else:
+                    break  # no substring of this group: the alternative cannot match
+            else:
+                if pattern.search(text):
+                    return True
+        return False
+
+
+# Boilerplate: each alternative with the lower-case substrings every match of it holds.
+_BOILERPLATE_PARTS: Final[tuple[tuple[str, Needs], ...]] = (
+    (r"\bthis article (?:is|was|has)\b", (("this article ",),)),
+    (r"\bcopyright\b", (("copyright",),)),
+    (r"©", (("©",),)),
+    (r"\ball rights reserved\b", (("all rights reserved",),)),
+    (r"\blicen[cs]\w*", (("licen",),)),
+    (r"creative commons", (("creative commons",),)),
+    (r"\bhttps?://", (("://",),)),
+    (r"\bwww\.", (("www.",),)),
+    (r"\b(?:accessed|available) (?:for free|online|at)\b", (("accessed ", "available "),)),
+    (r"\bsubscri\w+", (("subscri",),)),
+    (r"\bclick here\b", (("click here",),)),
+    (r"\bdownload\w*", (("download",),)),
+    (r"\bpublished (?:online|by)\b", (("published ",),)),
+    (r"\b(?:received|accepted|revised):", (("received:", "accepted:", "revised:"),)),
+    (r"\bcompeting interests?\b", (("competing interest",),)),
+    (r"\bconflicts? of interest\b", ((" of interest",),)),
+    (r"\bauthor contributions\b", (("author contributions",),)),
+    (
+        r"\bthe authors? (?:declare|thank|acknowledge|would like)\b",
+        (("the author",), ("declare", "thank", "acknowledge", "would like")),
+    ),
+    (r"\bwe thank\b", (("we thank",),)),
+    (r"\bgrant (?:no|number)\b", (("grant n",),)),
+    (r"\bfunded by\b", (("funded by",),)),
+    (r"\bcorresponding author\b", (("corresponding author",),)),
+    (r"\bthanks to support\b", (("thanks to support",),)),
+    (r"\bcookies?\b", (("cookie",),)),
+    (r"\bsign (?:in|up)\b", (("sign in", "sign up"),)),
+    (r"\bpermissions?\b", (("permission",),)),
+    (r"\breprints?\b", (("reprint",),)),
+    (r"\bpeer review information\b", (("peer review information",),)),
+    (r"\bcite this article\b", (("cite this article",),)),
+    (r"\bsupplementary (?:information|material)\b", (("supplementary ",),)),
 )
 _BOILERPLATE_WORDS: Final = frozenset(
     """article copyright rights licence license licensed licenses licensing creative http https
@@ -205,8 +266,18 @@ def quotable(sentence: str) -> bool:
         return False
     if CAPTION_RE.match(sentence):
         return False
-    letters = sum(map(str.isalpha, sentence))
-    return letters >= 0.5 * len(sentence)  # not a table row, formula or list of numbers
+    return _letters(sentence) >= 0.5 * len(sentence)  # not a table row, formula or numbers
+
+
+# Every byte but the ASCII letters (what str.isalpha is on an ASCII string).
+_NON_LETTERS: Final = bytes(c for c in range(256) if not chr(c).isascii() or not chr(c).isalpha())
+
+
+def _letters(text: str) -> int:
+    """The number of alphabetic characters (``str.isalpha``) of ``text``."""
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _NON_LETTERS))
+    return sum(map(str.isalpha, text))
 
 
 def unwanted(sentence: str, words: set[str]) -> bool:
@@ -214,24 +285,51 @@ def unwanted(sentence: str, words: set[str]) -> bool:
     lower-case alphanumeric tokens)."""
     if _NOTE_FIELD_RE.match(sentence):
         return True
-    if ("©" in sentence or not _BOILERPLATE_WORDS.isdisjoint(words)) and _BOILERPLATE_RE.search(
-        sentence
+    if ("©" in sentence or not _BOILERPLATE_WORDS.isdisjoint(words)) and _BOILERPLATE.found(
+        sentence, sentence.lower()
     ):
         return True
-    return ("et" in words or DIGIT_RE.search(sentence) is not None) and len(
-        _REFERENCE_RE.findall(sentence)
-    ) >= 2
+    return (
+        ("et" in words or DIGIT_RE.search(sentence) is not None)
+        and _reference_bound(sentence) >= 2
+        and len(_REFERENCE_RE.findall(sentence)) >= 2
+    )
+
+
+_CAPITAL_COMMA_RE: Final = re.compile(r"[A-Z],")
+
+
+def _reference_bound(sentence: str) -> int:
+    """At least the number of ``_REFERENCE_RE`` matches: each (they do not overlap) holds its
+    own "et al", "doi", "19" or "20" (a year), ";", "PMID", "p." or capital-and-comma."""
+    return (
+        sentence.count("et al")
+        + sentence.count("doi")
+        + sentence.count("19")
+        + sentence.count("20")
+        + sentence.count(";")
+        + sentence.count("PMID")
+        + sentence.count("p.")
+        + len(_CAPITAL_COMMA_RE.findall(sentence))
+    )
 
 
 def candidate(sentence: str) -> tuple[str, set[str], int] | None:
     """(lower-cased, its ``CUE_TOKEN_RE`` tokens, word count) of a sentence fit to quote: of
     MIN_WORDS to MAX_WORDS words, quotable, no boilerplate; None for another."""
+    fit = candidate_tokens(sentence)
+    return None if fit is None else (fit[0], fit[2], fit[3])
+
+
+def candidate_tokens(sentence: str) -> tuple[str, list[str], set[str], int] | None:
+    """``candidate``, with the list of the tokens (in order, repeated) too."""
     n_words = len(sentence.split())
     if not (MIN_WORDS <= n_words <= MAX_WORDS and quotable(sentence)):
         return None
     lower = sentence.lower()
-    words = set(_TOKEN_RE.findall(lower))
-    return None if unwanted(sentence, words) else (lower, words, n_words)
+    tokens = _TOKEN_RE.findall(lower)
+    words = set(tokens)
+    return None if unwanted(sentence, words) else (lower, tokens, words, n_words)
 
 
 _TOKEN_RE: Final = re.compile(r"[a-z0-9]+")  # extractive_cues.CUE_TOKEN_RE
@@ -286,25 +384,31 @@ def pieces(text: str, labels: re.Pattern[str] = INLINE_LABEL_RE) -> Iterator[Pie
             first = False
 
 
+_BOILERPLATE: Final = GatedPattern(_BOILERPLATE_PARTS, tuple(range(len(_BOILERPLATE_PARTS))))
+_BOILERPLATE_RE: Final = _BOILERPLATE.whole
+
+
 _TERM_CACHE: dict[str, str] = {}  # token -> its stem, "" for a stopword, number or letter
 _TERM_CACHE_MAX: Final = 200_000
 
 
+def _term(token: str) -> str:
+    """The stem of a content word, "" for a stopword, number or letter; cached."""
+    keep = token not in STOPWORDS and not token[0].isdigit() and len(token) > 1
+    term = stem(token) if keep else ""
+    if len(_TERM_CACHE) >= _TERM_CACHE_MAX:
+        _TERM_CACHE.clear()
+    _TERM_CACHE[token] = term
+    return term
+
+
 def terms(tokens: list[str]) -> Counter[str]:
-    """Counts of the stemmed content words among a sentence's tokens (cached per token)."""
-    cache = _TERM_CACHE
-    out: list[str] = []
-    for t in tokens:
-        term = cache.get(t)
-        if term is None:
-            keep = t not in STOPWORDS and not t[0].isdigit() and len(t) > 1
-            term = stem(t) if keep else ""
-            if len(cache) >= _TERM_CACHE_MAX:
-                cache.clear()
-            cache[t] = term
-        if term:
-            out.append(term)
-    return Counter(out)
+    """Counts of the stemmed content words among a sentence's tokens (cached per token), in
+    the order of their first occurrence."""
+    found = list(map(_TERM_CACHE.get, tokens))
+    if None in found:  # a token not seen yet
+        found = [v if (v := _TERM_CACHE.get(t)) is not None else _term(t) for t in tokens]
+    return Counter(filter(None, found))
 
 
 class Scored(Protocol):
@@ -320,36 +424,48 @@ class Scored(Protocol):
     importance: float
 
 
-def _centralities(sentences: Sequence[Scored]) -> list[float]:
+def _centralities(
+    sentences: Sequence[Scored], tokens: Sequence[list[str]] | None = None
+) -> list[float]:
     """TF-IDF cosine of each sentence to the centroid of the others (O(n): leave-one-out from
-    one centroid); sets each sentence's ``tokens``."""
+    one centroid); sets each sentence's ``tokens`` (the terms of ``tokens[i]``, its
+    ``_TOKEN_RE`` tokens when the caller has them)."""
     n = len(sentences)
     df: Counter[str] = Counter()
-    for s in sentences:
-        s.tokens = terms(_TOKEN_RE.findall(s.lower))
+    for i, s in enumerate(sentences):
+        s.tokens = terms(_TOKEN_RE.findall(s.lower) if tokens is None else tokens[i])
         df.update(s.tokens.keys())
     idf = {t: math.log((n + 1) / (c + 0.5)) + 0.1 for t, c in df.items()}
     vectors: list[dict[str, float]] = []
     centroid: dict[str, float] = {}
+    # The sums below run over the same values in the same order as plain generator sums
+    # (``map``/``operator.mul`` only spare the Python-level loop): the same floats.
     for s in sentences:
-        vec = {t: (1 + math.log(c)) * idf[t] for t, c in s.tokens.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        # (1 + log 1) × idf is idf exactly: the log only for repeated terms
+        vec = {t: idf[t] if c == 1 else (1 + math.log(c)) * idf[t] for t, c in s.tokens.items()}
+        values = vec.values()
+        norm = math.sqrt(sum(map(mul, values, values))) or 1.0
         vec = {t: v / norm for t, v in vec.items()}
         vectors.append(vec)
         for t, v in vec.items():
             centroid[t] = centroid.get(t, 0.0) + v
-    c_norm2 = sum(v * v for v in centroid.values())
+    c_norm2 = sum(map(mul, centroid.values(), centroid.values()))
     out: list[float] = []
     for vec in vectors:
-        dot = sum(v * centroid[t] for t, v in vec.items())
-        self_norm2 = sum(v * v for v in vec.values())
+        dot = sum(map(mul, vec.values(), map(centroid.__getitem__, vec)))
+        self_norm2 = sum(map(mul, vec.values(), vec.values()))
         rest_norm2 = max(c_norm2 - 2 * dot + self_norm2, 0.0)
         centrality = (dot - self_norm2) / math.sqrt(rest_norm2) if rest_norm2 > 1e-12 else 0.5
         out.append(0.5 if n == 1 else centrality)
     return out
 
 
-def score_importance(sentences: Sequence[Scored], *, ends: bool = False) -> None:
+def score_importance(
+    sentences: Sequence[Scored],
+    *,
+    ends: bool = False,
+    tokens: Sequence[list[str]] | None = None,
+) -> None:
     """Each sentence's ``importance``: leave-one-out TF-IDF centrality × position/section weight
     × length. ``ends``: also raise the end of a one-paragraph text (an abstract's conclusions)
     and the last paragraph of a longer one (v2)."""
@@ -358,7 +474,9 @@ def score_importance(sentences: Sequence[Scored], *, ends: bool = False) -> None
     n = len(sentences)
     last_paragraph = sentences[-1].paragraph
     single_paragraph = sentences[0].paragraph == last_paragraph
-    for i, (s, centrality) in enumerate(zip(sentences, _centralities(sentences), strict=True)):
+    for i, (s, centrality) in enumerate(
+        zip(sentences, _centralities(sentences, tokens), strict=True)
+    ):
         weight = SECTION_WEIGHT[s.section]
         if i == 0:
             weight *= 1.25

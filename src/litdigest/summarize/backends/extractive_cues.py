@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain, repeat
 from typing import Final
 
 from litdigest.summarize.backends.extractive_common import DIGIT_RE
@@ -20,7 +21,9 @@ __all__ = ["CLAIM_CUE_ROLES", "CUE_ROLES", "CUE_TOKEN_RE", "cue_scores"]
 Cues = tuple[tuple[str, float], ...]
 # Phrase cues: (regex, weight, gate). The regex runs only when the sentence has one of the gate's
 # words (space-separated lower-case tokens), a digit ("#") or a "%" ("%"): cheap pre-filters
-# that keep the scan O(sentence) without one big, slow alternation.
+# that keep the scan O(sentence) without one big, slow alternation. A gate entry "+s" further
+# needs the substring s ("_" for a space; one of them when several) in the text the regex
+# searches: every match of the regex contains one.
 Phrases = tuple[tuple[str, float, str], ...]
 
 _MECHANISM_WORDS: Final[Cues] = (
@@ -101,12 +104,12 @@ _EVIDENCE_PHRASES: Final[Phrases] = (
         1.5,
         "#",
     ),
-    (r"\bn\s?=\s?\d", 2.0, "#"),
-    (r"\bp\s?[<=>≤≥]\s?0?\.\d", 2.0, "#"),
+    (r"\bn\s?=\s?\d", 2.0, "# +="),
+    (r"\bp\s?[<=>≤≥]\s?0?\.\d", 2.0, "# +< += +> +≤ +≥"),
     (
         r"\b(?:hazard|odds|risk|rate) ratios?\b|\brelative risk\b|\bmean difference\b",
         2.0,
-        "ratio ratios risk difference",
+        "ratio ratios risk difference +_ratio +relative_risk +mean_difference",
     ),
     (r"(?-i:\b(?:HR|OR|RR|MD|SMD|RD|aOR|aHR|IRR)\b)\s?[\d(=:,]", 2.0, "#"),
     (r"(?-i:\bCIs?\b)|\bconfidence intervals?\b|(?-i:\bI2\b|\bI²)", 1.5, "ci cis confidence i2 i"),
@@ -122,7 +125,7 @@ _EVIDENCE_PHRASES: Final[Phrases] = (
         1.0,
         "associated compared likely",
     ),
-    (r"\bknocked out\b|-/-", 1.0, "knocked %"),
+    (r"\bknocked out\b|-/-", 1.0, "knocked % +knocked_out +-/-"),
     (r"\bmeta-analys", 1.0, "meta"),
 )
 
@@ -164,12 +167,13 @@ _IMPLICATION_PHRASES: Final[Phrases] = (
         r"\b(?:further|more|future|additional|larger|well[- ]designed|high[- ]quality)\s+"
         r"(?:research|studies|trials|investigation|evidence|work)\b",
         1.5,
-        "further more future additional larger designed quality",
+        "further more future additional larger designed quality +research +studies +trials "
+        "+investigation +evidence +work",
     ),
     (
         r"\bno (?:clear )?evidence\b|\blimited evidence\b|\bcannot be drawn\b",
         1.0,
-        "evidence drawn",
+        "evidence drawn +no_evidence +no_clear_evidence +limited_evidence +cannot_be_drawn",
     ),
     (r"\bpatients (?:may|might|could|would) benefit\b", 2.0, "benefit"),
     (r"(?-i:\b(?:PD-1|PD-L1|CTLA-4|CAR[- ]T)\b)", 0.8, "pd ctla car"),
@@ -188,6 +192,7 @@ class _Phrase:
     digit: bool
     percent: bool
     on_lower: bool  # matched against the lower-cased sentence (no case-sensitive parts)
+    needs: tuple[str, ...]  # one of these substrings is in every match ("+" gates); () none
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,10 +211,11 @@ class _Lexicon:
                 _Phrase(
                     re.compile(pattern) if on_lower else re.compile(pattern, re.IGNORECASE),
                     weight,
-                    frozenset(g for g in gates if g not in ("#", "%")),
+                    frozenset(g for g in gates if g not in ("#", "%") and g[0] != "+"),
                     "#" in gates,
                     "%" in gates,
                     on_lower,
+                    tuple(g[1:].replace("_", " ") for g in gates if g[0] == "+"),
                 )
             )
         return cls(
@@ -232,20 +238,23 @@ _META_PHRASES: Final[Phrases] = (
         r"\b(?:here|herein|in this (?:review|article|paper|focus|issue|perspective|chapter)),? "
         r"(?:we|i|the authors|they)\b",
         3.0,
-        "here herein this",
+        "here herein this +here +in_this_",
     ),
     (
         r"\b(?:we|they|authors?|colleagues|researchers) (?:also |then |further |briefly )?"
         r"(?:discuss|review|describe|outline|summari[sz]e|highlight|consider|explore|examine|"
         r"present|propose|extend|focus|address|provide|argue|emphasi[sz]e|speculate|introduce)",
         2.5,
-        "we they author authors colleagues researchers",
+        "we they author authors colleagues researchers +discuss +review +describe +outline "
+        "+summari +highlight +consider +explore +examine +present +propose +extend +focus "
+        "+address +provide +argue +emphasi +speculate +introduce",
     ),
     (
         r"\b(?:this|the present|our|the current|these) (?:review|article|paper|focus|perspective|"
         r"commentary|editorial|issue|chapter|special issue|series|collection)\b",
         2.0,
-        "this present our current these",
+        "this present our current these +review +article +paper +focus +perspective "
+        "+commentary +editorial +issue +chapter +series +collection",
     ),
     (
         r"\b(?:aims?|objectives?|purpose|goals?) (?:of|was|were|is)\b|\bwe (?:aimed|sought|"
@@ -294,13 +303,17 @@ _METHODS_PHRASES: Final[Phrases] = (
         2.0,
         "was were",
     ),
-    (r"\b\d+\s?°\s?c\b|°c\b|\bx ?g\b|\b\d+ ?rpm\b", 1.5, "#"),
+    (r"\b\d+\s?°\s?c\b|°c\b|\bx ?g\b|\b\d+ ?rpm\b", 1.5, "# +° +xg +x_g +rpm"),
     (
         r"\bstatistical(?:ly)? analys|\bmodels? (?:was|were) (?:fitted|used)",
         1.5,
         "statistical statistically model models",
     ),
-    (r"\btwo (?:review )?authors\b|\breview authors\b|\brisk of bias\b", 1.5, "two authors risk"),
+    (
+        r"\btwo (?:review )?authors\b|\breview authors\b|\brisk of bias\b",
+        1.5,
+        "two authors risk +authors +risk_of_bias",
+    ),
     (r"\baccording to (?:the )?manufacturer", 2.0, "according"),
     (
         r"\bcochrane (?:library|central|register)|\bsearch(?:ed)? (?:date|strategy|up to)",
@@ -323,7 +336,7 @@ _BACKGROUND_PHRASES: Final[Phrases] = (
         r"\b(?:is|are) (?:one of|among) the\b|\b(?:is|are) (?:a|an) (?:major|common|leading|"
         r"important|serious|significant|frequent)\b",
         1.5,
-        "is are",
+        "is are +one_of +among +_a_ +_an_",
     ),
     (
         r"\b(?:has|have) (?:long )?been (?:shown|reported|described|proposed|suggested|"
@@ -441,13 +454,13 @@ def cue_scores(
     """Cue score per role of ``CUE_ROLES`` (``lower``: the sentence lower-cased; ``words``: its
     ``CUE_TOKEN_RE`` tokens); with ``n_roles=CLAIM_CUE_ROLES``, of the three claim roles only."""
     phrases, by_word, digit_phrases, percent_phrases = _INDEXES[n_roles]
-    seen: set[tuple[int, str]] = set()
-    open_: set[int] = set()
-    for word in words:
-        seen.update(_word_cues(word))
-        hit = by_word.get(word)
-        if hit is not None:
-            open_.update(hit)
+    for word in words.difference(_WORD_CACHE):
+        _word_cues(word)
+    # The word cues enter ``seen`` word by word in the order of ``words``, as a loop of
+    # ``seen.update(_word_cues(word))`` would add them (the same set, summed in the same order),
+    # without a Python-level loop over the words.
+    seen = set(chain.from_iterable(map(_WORD_CACHE.__getitem__, words)))
+    open_ = set(chain.from_iterable(map(by_word.get, words, repeat(()))))
     totals = [0.0] * n_roles
     for ri, group in seen:
         if ri < n_roles:
@@ -458,6 +471,13 @@ def cue_scores(
         open_.update(percent_phrases)
     for k in sorted(open_):  # lexicon order: the same sums as one pass over every phrase
         ri, phrase = phrases[k]
-        if phrase.pattern.search(lower if phrase.on_lower else sentence):
+        target = lower if phrase.on_lower else sentence
+        for need in phrase.needs:  # a plain loop: a generator costs more than these tests
+            if need in target:
+                break
+        else:
+            if phrase.needs:
+                continue  # the pattern cannot match without one of these substrings
+        if phrase.pattern.search(target):
             totals[ri] += phrase.weight
     return totals

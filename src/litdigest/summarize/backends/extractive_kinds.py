@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from functools import lru_cache
 from typing import Final
 
+from litdigest.summarize.backends.extractive_common import GatedPattern, Needs
 from litdigest.summarize.schema import EvidenceKind
 
 __all__ = ["document_fallback", "document_kind", "evidence_kind_of", "evidence_kinds"]
@@ -92,18 +93,40 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
         1.0,
     ),
 )
-_SYSTEMATIC_REVIEW_RE: Final = re.compile(
-    r"\b(?:this|our|the present|we (?:performed|conducted|undertook) a) "
-    r"(?:systematic review|meta-?analysis|cochrane review)\b|"
-    r"\b(?:we )?included (?:\d+|[a-z-]+) (?:randomi[sz]ed )?(?:controlled )?(?:studies|trials|RCTs)\b|"
-    r"\b(?:\d+|[a-z-]+) (?:randomi[sz]ed )?(?:controlled )?(?:studies|trials|RCTs)"
-    r"(?:,| with| involving| including)? .{0,40}\b(?:were|was|met|are) (?:included|eligible)\b|"
-    r"\bsearch(?:ed)? .{0,60}\b(?:MEDLINE|EMBASE|CENTRAL)\b|\breview authors\b|"
-    r"\b(?:low|moderate|high|very low)[- ](?:quality|certainty) evidence\b|"
-    r"\(\d+ (?:studies|trials|RCTs)[;,] ",
-    _I,
+_STUDIES: Final = ("studies", "trials", "rcts")
+# The alternatives of the systematic-review pattern, each with the lower-case substrings that
+# every text it matches holds (all of the groups: one substring of each), so that the costly
+# scans of a long opening run only when they can match.
+_SYSTEMATIC_REVIEW_PARTS: Final[tuple[tuple[str, Needs], ...]] = (
+    (
+        r"\b(?:this|our|the present|we (?:performed|conducted|undertook) a) "
+        r"(?:systematic review|meta-?analysis|cochrane review)\b",
+        (("systematic review", "meta-analysis", "metaanalysis", "cochrane review"),),
+    ),
+    (
+        r"\b(?:we )?included (?:\d+|[a-z-]+) (?:randomi[sz]ed )?(?:controlled )?"
+        r"(?:studies|trials|RCTs)\b",
+        (("included ",), _STUDIES),
+    ),
+    (
+        r"\b(?:\d+|[a-z-]+) (?:randomi[sz]ed )?(?:controlled )?(?:studies|trials|RCTs)"
+        r"(?:,| with| involving| including)? .{0,40}\b(?:were|was|met|are) (?:included|eligible)\b",
+        (_STUDIES, (" included", " eligible")),
+    ),
+    (
+        r"\bsearch(?:ed)? .{0,60}\b(?:MEDLINE|EMBASE|CENTRAL)\b",
+        (("search",), ("medline", "embase", "central")),
+    ),
+    (r"\breview authors\b", (("review authors",),)),
+    (
+        r"\b(?:low|moderate|high|very low)[- ](?:quality|certainty) evidence\b",
+        (("quality evidence", "certainty evidence"),),
+    ),
+    (r"\(\d+ (?:studies|trials|RCTs)[;,] ", (("(",), _STUDIES)),
 )
-# One of these occurs in every text that _SYSTEMATIC_REVIEW_RE matches (a cheap pre-filter).
+# Tried cheapest and likeliest first (the 3rd, a scan at every word, last).
+_SYSTEMATIC_REVIEW: Final = GatedPattern(_SYSTEMATIC_REVIEW_PARTS, (6, 4, 5, 1, 0, 3, 2))
+# One of these occurs in every text that _SYSTEMATIC_REVIEW matches (a cheap pre-filter).
 _SYSTEMATIC_REVIEW_WORDS: Final = (
     "systematic",
     "meta-analysis",
@@ -141,7 +164,7 @@ def document_kind(text: str) -> EvidenceKind | None:
     lower = head.lower()
     if not any(w in lower for w in _SYSTEMATIC_REVIEW_WORDS):
         return None
-    return EvidenceKind.META_ANALYSIS if _SYSTEMATIC_REVIEW_RE.search(head) else None
+    return EvidenceKind.META_ANALYSIS if _SYSTEMATIC_REVIEW.found(head, lower) else None
 
 
 @lru_cache(maxsize=4096)

@@ -52,9 +52,12 @@ def statement(sentence: str) -> str:
     """The claim statement of a quoted sentence (see the module docstring)."""
     flat = " ".join(sentence.split())
     trimmed = _CONNECTIVE_RE.sub("", flat)
-    trimmed = _NUMBERED_RE.sub("", trimmed)
-    trimmed = _AUTHOR_YEAR_RE.sub("", trimmed)
-    trimmed = _EMPTY_PARENS_RE.sub("", trimmed)
+    # Each pattern needs its bracket: a substring test spares it on most sentences.
+    if "[" in trimmed:
+        trimmed = _NUMBERED_RE.sub("", trimmed)
+    if "(" in trimmed:
+        trimmed = _AUTHOR_YEAR_RE.sub("", trimmed)
+        trimmed = _EMPTY_PARENS_RE.sub("", trimmed)
     trimmed = " ".join(_SPACE_BEFORE_PUNCT_RE.sub(r"\1", trimmed).split())
     return finish_statement(flat, trimmed)
 

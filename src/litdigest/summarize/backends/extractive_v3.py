@@ -68,10 +68,13 @@ from litdigest.summarize.backends.extractive_common import (
     CLOSERS,
     CONCLUSION,
     CONCLUSION_START_RE,
+    DIGIT_RE,
     HEADING,
     ExtractiveBase,
+    GatedPattern,
+    Needs,
     assemble,
-    candidate,
+    candidate_tokens,
     claims_tldr,
     pick_tldr,
     pieces,
@@ -159,6 +162,7 @@ class _Sentence:
     lower: str
     words: set[str]
     n_words: int
+    token_list: list[str] = field(default_factory=list)  # ``CUE_TOKEN_RE`` tokens of ``lower``
     tokens: Counter[str] = field(default_factory=Counter)
     importance: float = 0.0
     probs: list[float] = field(default_factory=list)  # per role of ``ROLES``
@@ -431,26 +435,74 @@ def _resource_roles(
 
 # Sentences that are never claims whatever the classifier says: review framing and
 # statements of aim (meta-discourse), bench procedure (methods), funding and ethics.
-_NEVER_CLAIM_RE: Final = re.compile(
-    r"\b(?:here|herein),? we (?:review|discuss|describe|summari[sz]e|outline|highlight|"
-    r"consider|explore|examine|extend|focus|provide|present)\b|"
-    r"\b(?:we|they|the authors|researchers|colleagues) (?:also |further |then )?(?:discuss|"
-    r"review|describe|outline|summari[sz]e|highlight|consider|extend the discussion)\b|"
-    r"\bin this (?:joint )?(?:focus|issue|review|article|perspective|special issue|series)\b|"
-    r"\bthis (?:review|article|focus|perspective|chapter) (?:discusses|describes|summari[sz]es|"
-    r"outlines|highlights|considers|focuses|provides|presents|examines)\b|"
-    r"\b(?:the )?(?:aims?|objectives?|purpose|goals?) of (?:this|the present|our|the current) "
-    r"(?:study|review|work|paper|article)\b|\bwe (?:aimed|sought|set out) to\b|"
-    r"^to (?:test|determine|assess|investigate|examine|evaluate|explore|establish) "
-    r"(?:whether|if|how|the)\b|\bwe (?:tested|asked|examined) whether\b|"
-    r"\b(?:was|were) (?:then |subsequently )?(?:incubated|centrifuged|washed|stained|diluted|"
-    r"purchased|stored at|homogeni[sz]ed|transfected|resuspended|fixed in|cloned into|"
-    r"normali[sz]ed to)\b|"
-    r"\baccording to the manufacturer|\bwe searched\b|\b\d+\s?°C\b|\b\d+ ?rpm\b|"
-    r"\bstatistical analys[ie]s (?:was|were) performed\b|\bexpression of recombinant\b|"
-    r"\b(?:was|were) (?:supported|funded) by\b|\bapproved by the\b.{0,40}\bcommittee\b",
-    re.IGNORECASE,
+_WE: Final = ("we ",)
+_WAS: Final = ("was ", "were ")
+_NEVER_CLAIM_PARTS: Final[tuple[tuple[str, Needs], ...]] = (
+    (
+        r"\b(?:here|herein),? we (?:review|discuss|describe|summari[sz]e|outline|highlight|"
+        r"consider|explore|examine|extend|focus|provide|present)\b",
+        (("here",), _WE),
+    ),
+    (
+        r"\b(?:we|they|the authors|researchers|colleagues) (?:also |further |then )?(?:discuss|"
+        r"review|describe|outline|summari[sz]e|highlight|consider|extend the discussion)\b",
+        (
+            ("we ", "they ", "the authors ", "researchers ", "colleagues "),
+            ("discuss", "review", "describe", "outline", "summari", "highlight", "consider"),
+        ),
+    ),
+    (
+        r"\bin this (?:joint )?(?:focus|issue|review|article|perspective|special issue|series)\b",
+        (("in this ",),),
+    ),
+    (
+        r"\bthis (?:review|article|focus|perspective|chapter) (?:discusses|describes|"
+        r"summari[sz]es|outlines|highlights|considers|focuses|provides|presents|examines)\b",
+        (
+            ("this ",),
+            (
+                "discusses",
+                "describes",
+                "summari",
+                "outlines",
+                "highlights",
+                "considers",
+                "focuses",
+                "provides",
+                "presents",
+                "examines",
+            ),
+        ),
+    ),
+    (
+        r"\b(?:the )?(?:aims?|objectives?|purpose|goals?) of (?:this|the present|our|the current) "
+        r"(?:study|review|work|paper|article)\b",
+        (("aim", "objective", "purpose", "goal"), (" of ",)),
+    ),
+    (r"\bwe (?:aimed|sought|set out) to\b", (("we aimed", "we sought", "we set out"),)),
+    (
+        r"^to (?:test|determine|assess|investigate|examine|evaluate|explore|establish) "
+        r"(?:whether|if|how|the)\b",
+        (("to ",),),
+    ),
+    (r"\bwe (?:tested|asked|examined) whether\b", (_WE, (" whether",))),
+    (
+        r"\b(?:was|were) (?:then |subsequently )?(?:incubated|centrifuged|washed|stained|diluted|"
+        r"purchased|stored at|homogeni[sz]ed|transfected|resuspended|fixed in|cloned into|"
+        r"normali[sz]ed to)\b",
+        (_WAS,),
+    ),
+    (r"\baccording to the manufacturer", (("according to the manufacturer",),)),
+    (r"\bwe searched\b", (("we searched",),)),
+    (r"\b\d+\s?°C\b", (("°",),)),
+    (r"\b\d+ ?rpm\b", (("rpm",),)),
+    (r"\bstatistical analys[ie]s (?:was|were) performed\b", (("statistical analys",),)),
+    (r"\bexpression of recombinant\b", (("expression of recombinant",),)),
+    (r"\b(?:was|were) (?:supported|funded) by\b", (_WAS, (" by",))),
+    (r"\bapproved by the\b.{0,40}\bcommittee\b", (("approved by the",), ("committee",))),
 )
+_NEVER_CLAIM: Final = GatedPattern(_NEVER_CLAIM_PARTS, tuple(range(len(_NEVER_CLAIM_PARTS))))
+_NEVER_CLAIM_RE: Final = _NEVER_CLAIM.whole
 # Every alternative of _NEVER_CLAIM_RE needs one of these words (or starts with "to "): a
 # set test spares the regex on most sentences.
 _NEVER_GATE: Final = frozenset(
@@ -477,7 +529,7 @@ def _never_claim(s: _Sentence) -> bool:
         return True
     if s.words.isdisjoint(_NEVER_GATE) and not s.lower.startswith("to "):
         return False
-    return _NEVER_CLAIM_RE.search(s.text) is not None
+    return _NEVER_CLAIM.found(s.text, s.lower)
 
 
 # Field scores: the classifier's probability + CUE_WEIGHT × the sentence's scaled cue score,
@@ -639,10 +691,14 @@ class _Option:
         )
 
 
-def _content(text: str) -> tuple[frozenset[str], float]:
-    """The content terms of a span, and its content value (terms + 2 per number)."""
-    counts = terms(CUE_TOKEN_RE.findall(text.lower()))
-    return frozenset(counts), sum(counts.values()) + 2.0 * len(_NUMBER_RE.findall(text))
+def _content(s: _Sentence, a: int, b: int, digits: bool) -> tuple[frozenset[str], float]:
+    """The content terms of the span ``s.text[a:b]``, and its content value (terms + 2 per
+    number; ``digits``: the sentence has a digit)."""
+    text = s.text[a:b]
+    # The whole sentence's terms are its ``tokens`` (``score_importance``: the same count).
+    counts = s.tokens if len(text) == len(s.text) else terms(CUE_TOKEN_RE.findall(text.lower()))
+    numbers = len(_NUMBER_RE.findall(text)) if digits else 0
+    return frozenset(counts), sum(counts.values()) + 2.0 * numbers
 
 
 def _options(pool: list[tuple[float, _Sentence]]) -> list[_Option]:
@@ -650,11 +706,12 @@ def _options(pool: list[tuple[float, _Sentence]]) -> list[_Option]:
     at the sentence's rank × its share of the sentence's content), best first."""
     out: list[_Option] = []
     for rank, s in pool:
+        digits = DIGIT_RE.search(s.text) is not None
         a, b = informative_span(s.text)
-        terms, value = _content(s.text[a:b])
+        terms, value = _content(s, a, b, digits)
         out.append(_Option(rank, s, a, b, len(s.text[a:b].split()), terms))
         for c_start, c_end in clause_spans(s.text):
-            c_terms, c_value = _content(s.text[c_start:c_end])
+            c_terms, c_value = _content(s, c_start, c_end, digits)
             share = c_value / value if value > 0 else 0.0
             words = len(s.text[c_start:c_end].split())
             out.append(_Option(rank * share**CLAUSE_POWER, s, c_start, c_end, words, c_terms))
@@ -670,24 +727,29 @@ FIRST_OPTIONS: Final = 6
 def _first_claims(options: dict[Section, list[_Option]], budget: int) -> dict[Section, _Option]:
     """One claim per field, the fields together: so that no field is left out because
     another took the budget first (see ``FIRST_OPTIONS``)."""
-    choices: list[list[_Option | None]] = [
-        [*options[section][:FIRST_OPTIONS], None] for section in SECTIONS
+    # Per option (words, density, span), computed once; None: the field left out.
+    choices = [
+        [
+            *((o, o.words, _density(o), (o.sentence.index, o.start, o.end)) for o in opts),
+            None,
+        ]
+        for opts in (options[section][:FIRST_OPTIONS] for section in SECTIONS)
     ]
     best: tuple[float, tuple[_Option | None, ...]] = (0.0, (None,) * len(SECTIONS))
     for combo in itertools.product(*choices):
-        picked = [o for o in combo if o is not None]
-        if sum(o.words for o in picked) > budget:
+        picked = [c for c in combo if c is not None]
+        if sum(c[1] for c in picked) > budget:
             continue
-        spans = [(o.sentence.index, o.start, o.end) for o in picked]
+        spans = [c[3] for c in picked]
         if any(
             i == j and a < d and c < b
             for n, (i, a, b) in enumerate(spans)
             for j, c, d in spans[n + 1 :]
         ):
             continue
-        total = sum(_density(o) for o in picked)
+        total = sum(c[2] for c in picked)  # the densities in field order, as summed before
         if total > best[0]:
-            best = (total, combo)
+            best = (total, tuple(None if c is None else c[0] for c in combo))
     return {section: o for section, o in zip(SECTIONS, best[1], strict=True) if o is not None}
 
 
@@ -731,10 +793,10 @@ def _candidates(text: str) -> tuple[list[_Sentence], int]:
             category = next_section(category, piece.label)
             heading = piece.label
         sentence = text[piece.start : piece.end]
-        fit = candidate(sentence)
+        fit = candidate_tokens(sentence)
         if fit is None or _AUTHORS_RE.match(sentence):
             continue
-        lower, words, n_words = fit
+        lower, token_list, words, n_words = fit
         out.append(
             _Sentence(
                 start=piece.start,
@@ -750,6 +812,7 @@ def _candidates(text: str) -> tuple[list[_Sentence], int]:
                 lower=lower,
                 words=words,
                 n_words=n_words,
+                token_list=token_list,
             )
         )
     return out, ordinal
@@ -757,4 +820,4 @@ def _candidates(text: str) -> tuple[list[_Sentence], int]:
 
 def _score(sentences: list[_Sentence]) -> None:
     """Importance: leave-one-out TF-IDF centrality × position/section weight."""
-    score_importance(sentences)
+    score_importance(sentences, tokens=[s.token_list for s in sentences])
