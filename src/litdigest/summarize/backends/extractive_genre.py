@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from litdigest.summarize.backends.extractive_common import GatedPattern
+
 __all__ = ["resource_names", "resource_role"]
 
 HEAD_CHARS: Final = 2500  # the title and abstract: where a paper says what it contributes
@@ -37,10 +39,30 @@ _CONTRIBUTION: Final = (
     r"develop(?:ed)?|design(?:ed)?|create[d]?|buil[td]|generate[d]?|wr(?:o|i)te|written|"
     r"extend(?:ed)?)\b[^.;]{0,120}?\b" + _NOUNS + r"\b"
 )
-_RESOURCE_PAPER_RE: Final = re.compile(
-    _CONTRIBUTION + r"|\bimplemented in (?:python|perl|java|r|c\+\+|c|matlab|javascript)\b|"
-    r"(?:^|\n)(?:availability|implementation)(?: and (?:implementation|availability))?\s*:",
-    re.IGNORECASE,
+_CONTRIBUTION_VERBS: Final = (
+    "present", "describ", "introduc", "implement", "develop", "design", "creat", "buil",
+    "generat", "wrote", "write", "written", "extend",
+)  # fmt: skip
+_NOUN_WORDS: Final = (
+    "tool", "package", "software", "librar", "module", "pipeline", "program", "server",
+    "database", "api", "interface", "framework", "platform", "application", "parser", "plug",
+    "workflow", "algorithm", "method", "resource", "compendium", "classes",
+)  # fmt: skip
+# The three alternatives, each with the lower-case substrings its matches hold: most heads
+# (every trial or review abstract without "we <verb> ... <noun>") skip the regex scans.
+_RESOURCE_PAPER: Final = GatedPattern(
+    (
+        (_CONTRIBUTION, (("we ",), _CONTRIBUTION_VERBS, _NOUN_WORDS)),
+        (
+            r"\bimplemented in (?:python|perl|java|r|c\+\+|c|matlab|javascript)\b",
+            (("implemented in ",),),
+        ),
+        (
+            r"(?:^|\n)(?:availability|implementation)(?: and (?:implementation|availability))?\s*:",
+            (("availability", "implementation"), (":",)),
+        ),
+    ),
+    order=(1, 2, 0),
 )
 _CONTRIBUTION_RE: Final = re.compile(_CONTRIBUTION, re.IGNORECASE)
 # The resource's own name: a title "GenomeDiagram: a python package for ...".
@@ -72,7 +94,7 @@ def resource_names(text: str) -> tuple[str, ...] | None:
     """The names of the resource a resource paper presents (maybe none); None for a paper of
     another kind."""
     head = text[:HEAD_CHARS]
-    if not _RESOURCE_PAPER_RE.search(head):
+    if not _RESOURCE_PAPER.found(head, head.lower()):
         return None
     m = _TITLE_NAME_RE.match(head)
     return (m.group(1),) if m else ()
