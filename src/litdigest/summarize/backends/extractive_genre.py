@@ -23,8 +23,6 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from litdigest.summarize.backends.extractive_common import GatedPattern
-
 __all__ = ["resource_names", "resource_role"]
 
 HEAD_CHARS: Final = 2500  # the title and abstract: where a paper says what it contributes
@@ -39,31 +37,34 @@ _CONTRIBUTION: Final = (
     r"develop(?:ed)?|design(?:ed)?|create[d]?|buil[td]|generate[d]?|wr(?:o|i)te|written|"
     r"extend(?:ed)?)\b[^.;]{0,120}?\b" + _NOUNS + r"\b"
 )
-_CONTRIBUTION_VERBS: Final = (
-    "present", "describ", "introduc", "implement", "develop", "design", "creat", "buil",
-    "generat", "wrote", "write", "written", "extend",
-)  # fmt: skip
-_NOUN_WORDS: Final = (
-    "tool", "package", "software", "librar", "module", "pipeline", "program", "server",
-    "database", "api", "interface", "framework", "platform", "application", "parser", "plug",
-    "workflow", "algorithm", "method", "resource", "compendium", "classes",
-)  # fmt: skip
-# The three alternatives, each with the lower-case substrings its matches hold: most heads
-# (every trial or review abstract without "we <verb> ... <noun>") skip the regex scans.
-_RESOURCE_PAPER: Final = GatedPattern(
-    (
-        (_CONTRIBUTION, (("we ",), _CONTRIBUTION_VERBS, _NOUN_WORDS)),
-        (
-            r"\bimplemented in (?:python|perl|java|r|c\+\+|c|matlab|javascript)\b",
-            (("implemented in ",),),
-        ),
-        (
-            r"(?:^|\n)(?:availability|implementation)(?: and (?:implementation|availability))?\s*:",
-            (("availability", "implementation"), (":",)),
-        ),
-    ),
-    order=(1, 2, 0),
+_RESOURCE_PAPER_RE: Final = re.compile(
+    _CONTRIBUTION + r"|\bimplemented in (?:python|perl|java|r|c\+\+|c|matlab|javascript)\b|"
+    r"(?:^|\n)(?:availability|implementation)(?: and (?:implementation|availability))?\s*:",
+    re.IGNORECASE,
 )
+# What every match of _RESOURCE_PAPER_RE holds once lower-cased: a cheap scan of the head that
+# spares the regex on most documents (trials, reviews). It holds only where no character that
+# re.IGNORECASE matches to an ASCII letter stays apart under str.lower() (long s, dotless i,
+# dotted capital I, Kelvin sign).
+_CONTRIBUTION_HINT_RE: Final = re.compile(
+    r"we (?:have )?(?:present|describ|introduc|implement|develop|design|creat|buil|generat|"
+    r"wr[io]te|written|extend)"
+)
+_FOLD_SPECIALS: Final = ("\u017f", "\u0131", "\u0130", "\u212a")
+
+
+def _may_be_resource_paper(head: str) -> bool:
+    if not head.isascii() and any(c in head for c in _FOLD_SPECIALS):
+        return True
+    lower = head.lower()
+    return (
+        "implemented in " in lower
+        or "availability" in lower
+        or "implementation" in lower
+        or _CONTRIBUTION_HINT_RE.search(lower) is not None
+    )
+
+
 _CONTRIBUTION_RE: Final = re.compile(_CONTRIBUTION, re.IGNORECASE)
 # The resource's own name: a title "GenomeDiagram: a python package for ...".
 _TITLE_NAME_RE: Final = re.compile(r"^\s*([A-Z][\w.+-]*(?: [A-Z][\w.+-]*){0,2}):\s")
@@ -94,7 +95,7 @@ def resource_names(text: str) -> tuple[str, ...] | None:
     """The names of the resource a resource paper presents (maybe none); None for a paper of
     another kind."""
     head = text[:HEAD_CHARS]
-    if not _RESOURCE_PAPER.found(head, head.lower()):
+    if not (_may_be_resource_paper(head) and _RESOURCE_PAPER_RE.search(head)):
         return None
     m = _TITLE_NAME_RE.match(head)
     return (m.group(1),) if m else ()
