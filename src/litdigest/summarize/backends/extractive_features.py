@@ -274,8 +274,9 @@ def ngram_features(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     return x
 
 
-def _surface(s: SentenceInput, lower: str, words: set[str], n_sentences: int) -> list[float]:
+def _surface(s: SentenceInput, lower: str, words: set[str], doc_size: float) -> list[float]:
     text = s.text
+    position = s.position
     # A match of _WE_RE or _MODAL_RE is one of the sentence's CUE_TOKEN_RE tokens: a set test
     # spares the regex on most sentences.
     we = ("we" in words or "our" in words) and _WE_RE.search(lower) is not None
@@ -286,9 +287,9 @@ def _surface(s: SentenceInput, lower: str, words: set[str], n_sentences: int) ->
         ("ci" in lower or "\u0131" in lower) and _CI_RE.search(text) is not None
     )
     return [
-        s.position,
-        s.position * s.position,
-        1.0 if s.position == 0.0 else 0.0,
+        position,
+        position * position,
+        1.0 if position == 0.0 else 0.0,
         math.log1p(n_words) / 4.0,
         min(digits / max(len(text), 1) * 10.0, 1.0),
         1.0 if stat else 0.0,
@@ -297,7 +298,7 @@ def _surface(s: SentenceInput, lower: str, words: set[str], n_sentences: int) ->
         1.0 if "et al" in lower else 0.0,
         min(text.count("(") + text.count("["), 4) / 4.0,
         1.0 if modal else 0.0,
-        math.log1p(n_sentences) / 6.0,
+        doc_size,
     ]
 
 
@@ -310,11 +311,12 @@ def feature_matrix(sentences: Sequence[SentenceInput], n_sentences: int) -> npt.
     x[:, :EMBED_DIM] = embed_sentences([s.text for s in sentences])
     cue_rows: list[list[float]] = []
     surface_rows: list[list[float]] = []
+    doc_size = math.log1p(n_sentences) / 6.0  # the same for every sentence
     for s in sentences:
         lower = s.lower if s.lower is not None else s.text.lower()
         words = s.words if s.words is not None else set(CUE_TOKEN_RE.findall(lower))
         cue_rows.append(cue_scores(s.text, lower, words))
-        surface_rows.append(_surface(s, lower, words, n_sentences))
+        surface_rows.append(_surface(s, lower, words, doc_size))
     cues = np.minimum(np.asarray(cue_rows, dtype=np.float32), 8.0) / 4.0
     x[:, EMBED_DIM : EMBED_DIM + N_CUES] = cues
     x[1:, EMBED_DIM + N_CUES : EMBED_DIM + 2 * N_CUES] = cues[:-1]
