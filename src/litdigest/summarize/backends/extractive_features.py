@@ -121,7 +121,6 @@ class SentenceInput:
 # --------------------------------------------------------------------------------------------
 
 EMBED_DIM: Final = 256
-_WORD_RE: Final = re.compile(r"\S+")
 _MAX_WORDS: Final = 300_000  # words cached before the cache starts afresh
 _lock = threading.Lock()
 
@@ -173,17 +172,21 @@ class _WordEmbedder:
             self.counts[row] = len(ids)
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        tokenised = [_WORD_RE.findall(t) for t in texts]
-        index = self.index
-        unseen = sorted({w for words in tokenised for w in words if w not in index})
+        tokenised = [t.split() for t in texts]  # str.split() splits where \s does: \S+ words
+        distinct = set().union(*tokenised)
+        unseen = sorted(distinct.difference(self.index))
         if unseen:
             self._learn(unseen)
-            index = self.index
-            unseen = sorted({w for words in tokenised for w in words if w not in index})
+            unseen = sorted(distinct.difference(self.index))
             if unseen:  # the cache was reset mid-document
                 self._learn(unseen)
-        lengths = np.fromiter((len(w) for w in tokenised), dtype=np.int64, count=len(texts))
-        flat = np.fromiter((index[w] for words in tokenised for w in words), dtype=np.int64)
+        index = self.index
+        lengths = np.fromiter(map(len, tokenised), dtype=np.int64, count=len(texts))
+        flat = np.fromiter(
+            map(index.__getitem__, itertools.chain.from_iterable(tokenised)),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
         out = np.zeros((len(texts), EMBED_DIM), dtype=np.float32)
         nonempty = lengths > 0
         if flat.size:
@@ -214,7 +217,11 @@ def embed_sentences(texts: Sequence[str]) -> npt.NDArray[np.float32]:
 # Feature matrix
 # --------------------------------------------------------------------------------------------
 
-_STAT_CHARS_RE: Final = re.compile(r"[%=<>±≤≥]|\bCI\b|\bP\s?[<=>]", re.IGNORECASE)
+# The statistics test was one case-insensitive regex, [%=<>±≤≥]|\bCI\b|\bP\s?[<=>], whose
+# third alternative holds a symbol of the first: a symbol scan, then \bCI\b only where the
+# lower-cased text has "ci" (or a dotless i, which re.IGNORECASE matches to I).
+_STAT_SYMBOL_RE: Final = re.compile(r"[%=<>±≤≥]")
+_CI_RE: Final = re.compile(r"\bCI\b", re.IGNORECASE)
 _DIGITS_RE: Final = re.compile(r"\d")
 _WE_RE: Final = re.compile(r"\bwe\b|\bour\b")
 _MODAL_RE: Final = re.compile(r"\b(?:may|might|could|should|would)\b")
@@ -267,27 +274,31 @@ def ngram_features(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     return x
 
 
-def _surface(s: SentenceInput, lower: str, words: set[str], n_sentences: int) -> list[float]:
+def _surface(s: SentenceInput, lower: str, words: set[str], doc_size: float) -> list[float]:
     text = s.text
+    position = s.position
     # A match of _WE_RE or _MODAL_RE is one of the sentence's CUE_TOKEN_RE tokens: a set test
     # spares the regex on most sentences.
     we = ("we" in words or "our" in words) and _WE_RE.search(lower) is not None
     modal = not _MODALS.isdisjoint(words) and _MODAL_RE.search(lower) is not None
     n_words = text.count(" ") + 1
     digits = len(_DIGITS_RE.findall(text))
+    stat = _STAT_SYMBOL_RE.search(text) is not None or (
+        ("ci" in lower or "\u0131" in lower) and _CI_RE.search(text) is not None
+    )
     return [
-        s.position,
-        s.position * s.position,
-        1.0 if s.position == 0.0 else 0.0,
+        position,
+        position * position,
+        1.0 if position == 0.0 else 0.0,
         math.log1p(n_words) / 4.0,
         min(digits / max(len(text), 1) * 10.0, 1.0),
-        1.0 if _STAT_CHARS_RE.search(text) else 0.0,
+        1.0 if stat else 0.0,
         1.0 if we else 0.0,
         1.0 if text[:1].isupper() and text.rstrip("\"'”’)]")[-1:] in ".!?" else 0.0,
         1.0 if "et al" in lower else 0.0,
         min(text.count("(") + text.count("["), 4) / 4.0,
         1.0 if modal else 0.0,
-        math.log1p(n_sentences) / 6.0,
+        doc_size,
     ]
 
 
@@ -300,11 +311,12 @@ def feature_matrix(sentences: Sequence[SentenceInput], n_sentences: int) -> npt.
     x[:, :EMBED_DIM] = embed_sentences([s.text for s in sentences])
     cue_rows: list[list[float]] = []
     surface_rows: list[list[float]] = []
+    doc_size = math.log1p(n_sentences) / 6.0  # the same for every sentence
     for s in sentences:
         lower = s.lower if s.lower is not None else s.text.lower()
         words = s.words if s.words is not None else set(CUE_TOKEN_RE.findall(lower))
         cue_rows.append(cue_scores(s.text, lower, words))
-        surface_rows.append(_surface(s, lower, words, n_sentences))
+        surface_rows.append(_surface(s, lower, words, doc_size))
     cues = np.minimum(np.asarray(cue_rows, dtype=np.float32), 8.0) / 4.0
     x[:, EMBED_DIM : EMBED_DIM + N_CUES] = cues
     x[1:, EMBED_DIM + N_CUES : EMBED_DIM + 2 * N_CUES] = cues[:-1]

@@ -42,6 +42,29 @@ _RESOURCE_PAPER_RE: Final = re.compile(
     r"(?:^|\n)(?:availability|implementation)(?: and (?:implementation|availability))?\s*:",
     re.IGNORECASE,
 )
+# What every match of _RESOURCE_PAPER_RE holds once lower-cased: a cheap scan of the head that
+# spares the regex on most documents (trials, reviews). It holds only where no character that
+# re.IGNORECASE matches to an ASCII letter stays apart under str.lower() (long s, dotless i,
+# dotted capital I, Kelvin sign).
+_CONTRIBUTION_HINT_RE: Final = re.compile(
+    r"we (?:have )?(?:present|describ|introduc|implement|develop|design|creat|buil|generat|"
+    r"wr[io]te|written|extend)"
+)
+_FOLD_SPECIALS: Final = ("\u017f", "\u0131", "\u0130", "\u212a")
+
+
+def _may_be_resource_paper(head: str) -> bool:
+    if not head.isascii() and any(c in head for c in _FOLD_SPECIALS):
+        return True
+    lower = head.lower()
+    return (
+        "implemented in " in lower
+        or "availability" in lower
+        or "implementation" in lower
+        or _CONTRIBUTION_HINT_RE.search(lower) is not None
+    )
+
+
 _CONTRIBUTION_RE: Final = re.compile(_CONTRIBUTION, re.IGNORECASE)
 # The resource's own name: a title "GenomeDiagram: a python package for ...".
 _TITLE_NAME_RE: Final = re.compile(r"^\s*([A-Z][\w.+-]*(?: [A-Z][\w.+-]*){0,2}):\s")
@@ -72,7 +95,7 @@ def resource_names(text: str) -> tuple[str, ...] | None:
     """The names of the resource a resource paper presents (maybe none); None for a paper of
     another kind."""
     head = text[:HEAD_CHARS]
-    if not _RESOURCE_PAPER_RE.search(head):
+    if not (_may_be_resource_paper(head) and _RESOURCE_PAPER_RE.search(head)):
         return None
     m = _TITLE_NAME_RE.match(head)
     return (m.group(1),) if m else ()
