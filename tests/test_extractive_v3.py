@@ -105,6 +105,11 @@ def test_evidence_kind_from_cues(prefix: str) -> None:
         ("Tumour-reactive T cells were detected in 58% of vaccinated patients.", "clinical_trial"),
         ("Antigen-specific T cells were found in 40% of patients.", "patient_cohort"),
         ("T cells from patients were expanded in vitro.", "in_vitro"),
+        # adoptive transfer: grown in vitro, given to patients (issue 13's example)
+        ("In vitro expansion and reinfusion of a patient’s own T cells induced remissions.",
+         "clinical_trial"),
+        ("Adoptive T-cell therapy with cells grown in vitro helped some patients.",
+         "clinical_trial"),
         # toxicity grades are not the GRADE rating of a systematic review
         ("Cytokine release syndrome occurred in 49% of patients, mostly grade 1-2.",
          "patient_cohort"),

@@ -153,7 +153,9 @@ _IN_VITRO_OVER_PATIENTS_RE: Final = re.compile(
 )
 _PATIENT_TREATMENT_RE: Final = re.compile(
     r"\b(?:patients|participants)\b.{0,80}\b(?:treated|received|infused|reinfused|remissions?|"
-    r"responses?)\b|\b(?:reinfused|infused|transferred) into patients\b",
+    r"responses?)\b|\b(?:reinfused|infused|transferred) into patients\b|"
+    r"\b(?:re)?infusions? of (?:the |a )?patient(?:s|['’]s?)\b|\badoptive(?: cell| T-cell)? "
+    r"(?:transfer|therapy)\b.{0,80}\bpatients?\b",
     _I,
 )
 
