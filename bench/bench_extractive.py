@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bench.bench_peers import load_cochrane, sumy_system
-from litdigest.clean import clean_text
-from litdigest.documents import CleanMode, Document, Format, Metadata, content_hash
+from bench.support import line_documents
 from litdigest.summarize.backends.extractive_v3 import ExtractiveV3Backend
 
 ROOT: Final = Path(__file__).resolve().parents[1]
@@ -55,22 +54,6 @@ def classifier(shared: Path) -> dict[str, Any]:
             "train": train.kind_accuracy(ds, "train"),
         },
     }
-
-
-def _docs(sources: list[str]) -> list[Document]:
-    out = []
-    for i, raw in enumerate(sources):
-        text, _ = clean_text(raw, CleanMode.SCRAPED)
-        out.append(
-            Document(
-                doc_id=content_hash(text),
-                text=text,
-                metadata=Metadata(),
-                format=Format.TEXT,
-                source=f"test.source#{i + 1}",
-            )
-        )
-    return out
 
 
 _FIELD_OF_LABEL: Final = {
@@ -116,7 +99,7 @@ def speed(shared: Path) -> dict[str, Any] | None:
     if loaded is None:
         return None
     sources, _ = loaded
-    docs = _docs(sources)
+    docs = line_documents(sources)
     backend = ExtractiveV3Backend()
     for d in docs[:20]:
         backend.summarize_sync(d)

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 from typing import Final
 
-from litdigest.clean import clean_text
+from bench.support import line_documents
 from litdigest.config import Settings
-from litdigest.documents import CleanMode, Document, Format, Metadata, content_hash
+from litdigest.documents import Document
 from litdigest.prepare import iter_documents
 from litdigest.summarize.backends.extractive import ExtractiveBackend
 from litdigest.summarize.backends.extractive_v3 import ExtractiveV3Backend
@@ -31,19 +31,7 @@ SHARED: Final = ROOT.parent / "shared"
 
 def cochrane() -> list[Document]:
     lines = (SHARED / "corpus" / "cochrane" / "test.source").read_text("utf-8").splitlines()
-    docs = []
-    for i, line in enumerate(lines):
-        text, _ = clean_text(line, CleanMode.SCRAPED)
-        docs.append(
-            Document(
-                doc_id=content_hash(text),
-                text=text,
-                metadata=Metadata(),
-                format=Format.TEXT,
-                source=f"test.source#{i + 1}",
-            )
-        )
-    return docs
+    return line_documents(lines)
 
 
 def others() -> list[Document]:

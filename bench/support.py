@@ -5,11 +5,31 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from litdigest.clean import clean_text
 from litdigest.config import Settings
+from litdigest.documents import CleanMode, Document, Format, Metadata, content_hash
 from litdigest.errors import LitdigestError
 from litdigest.summarize.schema import DocumentSummary
 
-__all__ = ["CollectingFailures", "CollectingSink", "loopback_settings"]
+__all__ = ["CollectingFailures", "CollectingSink", "line_documents", "loopback_settings"]
+
+
+def line_documents(sources: list[str]) -> list[Document]:
+    """One cleaned document per line of a one-document-per-line corpus (Cochrane's
+    ``test.source``), sourced ``test.source#N``."""
+    out = []
+    for i, raw in enumerate(sources):
+        text, _ = clean_text(raw, CleanMode.SCRAPED)
+        out.append(
+            Document(
+                doc_id=content_hash(text),
+                text=text,
+                metadata=Metadata(),
+                format=Format.TEXT,
+                source=f"test.source#{i + 1}",
+            )
+        )
+    return out
 
 
 class CollectingSink:
