@@ -553,12 +553,14 @@ def _field_scores(s: _Sentence, last: bool, tail: bool) -> list[float]:
     """Per field: the classifier's probability plus the cue evidence of the sentence; the
     conclusion of a document leans towards implication."""
     out = [s.probs[r] + CUE_WEIGHT * s.cues[r] for _, r in _FIELD_ROLES]
-    if _measured_result(s.text):
-        return out  # a figure reported without advice is evidence wherever it stands
-    if s.section == CONCLUSION or last or CONCLUSION_START_RE.match(s.text):
-        out[2] += CONCLUSION_BONUS
-    if tail:
-        out[2] += TAIL_BONUS
+    concluding = s.section == CONCLUSION or last or CONCLUSION_START_RE.match(s.text) is not None
+    # a figure reported without advice is evidence wherever it stands (tested only where a
+    # bonus would apply: most sentences get none)
+    if (concluding or tail) and not _measured_result(s.text):
+        if concluding:
+            out[2] += CONCLUSION_BONUS
+        if tail:
+            out[2] += TAIL_BONUS
     return out
 
 
