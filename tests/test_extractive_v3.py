@@ -39,6 +39,11 @@ def backend() -> ExtractiveBackend:
     return ExtractiveBackend()
 
 
+def uncapped() -> ExtractiveBackend:
+    """The backend without the word budget (on by default), for tests of roles and labels."""
+    return ExtractiveBackend(quote_share=1.0, tiny_quote_share=1.0)
+
+
 def test_extractive_is_v3_and_v2_stays_available() -> None:
     from litdigest.summarize.backends import get_backend
 
@@ -150,11 +155,10 @@ def test_a_figure_at_the_end_is_evidence_and_advice_is_implication() -> None:
         "Blocking CXCR2 removed 78% of the myeloid cells from pancreatic tumours in mice. "
         "With anti-PD-1, the combination extended median survival to 89 days in mice."
     )
-    uncapped = ExtractiveBackend(quote_share=1.0, tiny_quote_share=1.0)
-    summary = uncapped.summarize_sync(make_doc(text))
+    summary = uncapped().summarize_sync(make_doc(text))
     assert field_of(summary, "With anti-PD-1, the combination") == "evidence"
     advice = text + " Combining CXCR2 blockade with anti-PD-1 should be tested in patients."
-    summary = uncapped.summarize_sync(make_doc(advice))
+    summary = uncapped().summarize_sync(make_doc(advice))
     assert field_of(summary, "Combining CXCR2 blockade") == "therapeutic_implication"
 
 
@@ -220,8 +224,7 @@ def test_inline_section_labels() -> None:
         "in children."
     )
     # The labels, not the budget, are under test: let every sentence be quotable.
-    backend = ExtractiveBackend(quote_share=1.0, tiny_quote_share=1.0)
-    summary = backend.summarize_sync(make_doc(text))
+    summary = uncapped().summarize_sync(make_doc(text))
     assert verify_summary(summary, text) == []
     for _, _, claim in summary.iter_claims():  # objectives and search methods are no claims
         assert not claim.quotes[0].text.startswith(("To assess", "We searched"))
@@ -329,8 +332,7 @@ def test_capitalised_labels_are_cut_and_set_the_section() -> None:
         "patients and should be tested in trials."
     )
     # The labels are under test, not the word budget (54 words: 45% leaves room for one claim).
-    uncapped = ExtractiveBackend(quote_share=1.0, tiny_quote_share=1.0)
-    summary = uncapped.summarize_sync(make_doc(text))
+    summary = uncapped().summarize_sync(make_doc(text))
     assert verify_summary(summary, text) == []
     for _, _, claim in summary.iter_claims():
         assert not claim.quotes[0].text.startswith(("BACKGROUND", "RESULTS", "CONCLUSIONS"))
@@ -344,8 +346,7 @@ def test_resource_paper_workings_mechanism_validation_evidence_use_implication()
     assert resource_names(REVIEW) is None  # a review of findings is no resource paper
     assert resource_names(TOOL_ABSTRACT) == ("CellAtlasKit",)
     # The roles are under test, not the word budget (on by default): no cap, every role shows.
-    uncapped = ExtractiveBackend(quote_share=1.0, tiny_quote_share=1.0)
-    summary = uncapped.summarize_sync(make_doc(TOOL_ABSTRACT))
+    summary = uncapped().summarize_sync(make_doc(TOOL_ABSTRACT))
     assert verify_summary(summary, TOOL_ABSTRACT) == []
     # What the resource is and does is how it works; how it was tested is the evidence.
     assert field_of(summary, "We present CellAtlasKit") == "mechanism"
