@@ -41,6 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from litdigest.evaluate.lexicon import canonical
 from litdigest.evaluate.roles import swapped
 from litdigest.terms import (
     Number,
@@ -90,6 +91,7 @@ TERM_GATE: Final = 0.5
 ORDER_GATE: Final = 0.5
 # Calibrated on the train pairs of evals/calibration/pairs.yaml (see the module docstring).
 MATCH_THRESHOLD: Final = 0.26
+USE_LEXICON = True
 
 STOPWORDS: Final = frozenset(
     """a about above after again against all also although among an and any are as at be
@@ -206,7 +208,7 @@ def match_form(text: str) -> str:
     """``text`` with the eval's extra expansions and variants rewritten (``_MATCH_SYNONYMS``)."""
     for pattern, replacement in _MATCH_SYNONYM_RES:
         text = pattern.sub(replacement, text)
-    return text
+    return canonical(text) if USE_LEXICON else text
 
 
 def content_tokens(text: str) -> list[str]:
