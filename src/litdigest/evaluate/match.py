@@ -221,13 +221,15 @@ enhances higher longer more greater promote promotes promoted improve improves i
 improving extend extended extends expand expands expanded stimulate stimulates stimulated
 activate activates activated boost boosted boosts prolong prolonged prolongs better restore
 restores restored restoring upregulate upregulates upregulated upregulating preserve preserves
-preserved sensitive sensitises sensitizes sensitised sensitized rise rises rose risen""".split()
+preserved sensitive sensitises sensitizes sensitised sensitized rise rises rose risen lengthen lengthens
+lengthened strengthen strengthens strengthened augment augments augmented amplify amplifies
+amplified elevate elevates elevated""".split()
 _DOWN_WORDS: Final = """decrease decreases decreased reduce reduces reduced reducing lower
 lowered lowers shorter less fewer inhibit inhibits inhibited suppress suppresses suppressed
 block blocks blocked impair impairs impaired prevent prevents prevented worse blunt blunts
 blunted abolish abolished diminish diminished downregulate downregulates downregulated
 downregulating halve halves halved resistant resistance fall falls fell fallen decline
-declines declined drop drops dropped""".split()
+declines declined drop drops dropped delay delays delayed slow slows slowed""".split()
 _NEGATIONS: Final = frozenset(
     {"not", "no", "without", "neither", "nor", "never", "cannot", "failed", "fails", "fail",
      "avoid", "avoiding", "avoided", "lack", "lacks", "lacked", "lacking"}
@@ -301,7 +303,8 @@ _RELATION_WORDS: Final[dict[str, str]] = {
         caused license licenses recruit recruits recruited attract attracts kill kills killed
         exclude excludes excluded deplete depletes depleted require requires required
         essential escape escaped evade evades mediate mediates respond responds responded
-        benefit beat confer confers""".split(),
+        benefit beat confer confers effective efficacious relieve relieves relieved cure cures
+        cured eradicate eradicates eradicated protect protects protected""".split(),
         "effect",
     ),
 }
