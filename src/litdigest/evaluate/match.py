@@ -223,7 +223,7 @@ activate activates activated boost boosted boosts prolong prolonged prolongs bet
 restores restored restoring upregulate upregulates upregulated upregulating preserve preserves
 preserved sensitive sensitises sensitizes sensitised sensitized rise rises rose risen lengthen lengthens
 lengthened strengthen strengthens strengthened augment augments augmented amplify amplifies
-amplified elevate elevates elevated""".split()
+amplified elevate elevates elevated respond responds responded responsive""".split()
 _DOWN_WORDS: Final = """decrease decreases decreased reduce reduces reduced reducing lower
 lowered lowers shorter less fewer inhibit inhibits inhibited suppress suppresses suppressed
 block blocks blocked impair impairs impaired prevent prevents prevented worse blunt blunts
@@ -590,13 +590,15 @@ def _family(key: str) -> str:
 
 def _substituted(absent: Sequence[Term], claim: str, key_point: str) -> bool:
     """True when a name the key point states is absent from the claim and the claim names
-    another member of its family instead (IL-12 for IL-2, CD4 for CD8, CTLA-4 for PD-L1)."""
+    another member of its family instead (IL-12 for IL-2, CD4 for CD8, CTLA-4 for PD-L1), or
+    another drug for an absent drug (cetuximab for temozolomide)."""
     if not absent:
         return False
     kp_keys = term_keys(key_point)
-    others = {
-        _family(t.key) for t in salient_terms(claim) if t.kind == "symbol" and t.key not in kp_keys
-    }
+    extra = [t for t in salient_terms(claim) if t.key not in kp_keys]
+    if any(t.kind == "drug" for t in absent) and any(t.kind == "drug" for t in extra):
+        return True
+    others = {_family(t.key) for t in extra if t.kind == "symbol"}
     return any(_family(t.key) and _family(t.key) in others for t in absent)
 
 
