@@ -181,7 +181,7 @@ ENTRIES: Final[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = (
                        "higher incidence of", "higher rates of"), ()),
     ("less frequent", ("less common", "rarer", "less often", "less frequently",
                        "lower incidence of", "lower rates of"), ()),
-    ("milder", ("less severe",), ()),
+    ("milder", ("less severe", "less severely"), ()),
     ("regress", ("shrink", "shrinks", "shrank", "shrunk"), ()),
     ("regression", ("shrinkage",), ()),
     ("lifespan", ("life span", "longevity", "life expectancy"), ()),
@@ -324,6 +324,18 @@ ENTRIES: Final[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = (
 
 # "1 in 9" is written "one in nine" so that ``match.number_words_ok`` reads it as a share.
 _ONE_IN_RE: Final = re.compile(r"\b1 in (10|[2-9])\b")
+_POINTS_RE: Final = re.compile(
+    r"\b(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten) "
+    r"(?:percentage points?|per ?cent|percent)\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS: Final = dict(
+    zip(
+        "one two three four five six seven eight nine ten".split(),
+        map(str, range(1, 11)),
+        strict=True,
+    )
+)
 _DIGIT_WORDS: Final = dict(zip("2 3 4 5 6 7 8 9 10".split(), "two three four five six seven "
                                 "eight nine ten".split(), strict=True))  # fmt: skip
 
@@ -367,4 +379,5 @@ def canonical(text: str) -> str:
         if new == text:
             break
         text = new
+    text = _POINTS_RE.sub(lambda m: _NUMBER_WORDS.get(m.group(1).lower(), m.group(1)) + "%", text)
     return _ONE_IN_RE.sub(lambda m: f"one in {_DIGIT_WORDS[m.group(1)]}", text)
