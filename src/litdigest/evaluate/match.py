@@ -14,7 +14,10 @@ A claim *covers* a key point when both hold:
   and the shared words come mostly
   in the key point's order (``ORDER_GATE``: a word salad does not match). Both texts are
   first put in one form (``match_form``: expansions and variants the ``litdigest.terms``
-  folding lacks, e.g. ``neutrophil-to-lymphocyte ratio`` = ``NLR``);
+  folding lacks, e.g. ``neutrophil-to-lymphocyte ratio`` = ``NLR``, and the general lay /
+  technical equivalences of ``litdigest.evaluate.lexicon``: ``hair loss`` = ``alopecia``,
+  ``hepatic`` = ``liver``, ``NNT`` = ``number needed to treat``); a claim naming another drug
+  in place of an absent one is a substitution too;
 * the **score** reaches ``MATCH_THRESHOLD``:
   ``W_EMBED * cosine + W_CONTAIN * containment + W_ORDER * lcs_recall + W_TERMS * terms``,
   where ``cosine`` is the static WordLlama embedding similarity (``litdigest.llm.embed``,
@@ -91,7 +94,6 @@ TERM_GATE: Final = 0.5
 ORDER_GATE: Final = 0.5
 # Calibrated on the train pairs of evals/calibration/pairs.yaml (see the module docstring).
 MATCH_THRESHOLD: Final = 0.26
-USE_LEXICON = True
 
 STOPWORDS: Final = frozenset(
     """a about above after again against all also although among an and any are as at be
@@ -205,10 +207,11 @@ _MATCH_SYNONYM_RES: Final = tuple((re.compile(p, re.IGNORECASE), r) for p, r in 
 
 @lru_cache(maxsize=16384)
 def match_form(text: str) -> str:
-    """``text`` with the eval's extra expansions and variants rewritten (``_MATCH_SYNONYMS``)."""
+    """``text`` with the eval's extra expansions and variants rewritten (``_MATCH_SYNONYMS``),
+    then its lay / technical variants put in one form (``lexicon.canonical``)."""
     for pattern, replacement in _MATCH_SYNONYM_RES:
         text = pattern.sub(replacement, text)
-    return canonical(text) if USE_LEXICON else text
+    return canonical(text)
 
 
 def content_tokens(text: str) -> list[str]:
