@@ -311,17 +311,16 @@ ENTRIES: Final[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = (
                   "sibling"), ()),
     ("clinicians", ("physicians", "doctors"), ()),
     ("mouse", ("mice", "murine"), ()),
-    # ---- numbers as words
-    ("2-fold", ("twofold", "two-fold"), ()),
-    ("3-fold", ("threefold", "three-fold"), ()),
-    ("4-fold", ("fourfold", "four-fold"), ()),
-    ("5-fold", ("fivefold", "five-fold"), ()),
-    ("6-fold", ("sixfold", "six-fold"), ()),
-    ("10-fold", ("tenfold", "ten-fold"), ()),
+    # ---- "n-fold" in words (a word, as a key point usually writes it, not a number to match)
+    ("twofold", ("2-fold", "two-fold"), ()),
+    ("threefold", ("3-fold", "three-fold"), ()),
+    ("fourfold", ("4-fold", "four-fold"), ()),
+    ("fivefold", ("5-fold", "five-fold"), ()),
+    ("sixfold", ("6-fold", "six-fold"), ()),
+    ("tenfold", ("10-fold", "ten-fold"), ()),
 )  # fmt: skip
 
-# "1 in 9" is written "one in nine" so that ``match.number_words_ok`` reads it as a share.
-_ONE_IN_RE: Final = re.compile(r"\b1 in (10|[2-9])\b")
+# "five percentage points" / "5 per cent" are written "5%" (a number the key point may state).
 _POINTS_RE: Final = re.compile(
     r"\b(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten) "
     r"(?:percentage points?|per ?cent|percent)\b",
@@ -334,8 +333,6 @@ _NUMBER_WORDS: Final = dict(
         strict=True,
     )
 )
-_DIGIT_WORDS: Final = dict(zip("2 3 4 5 6 7 8 9 10".split(), "two three four five six seven "
-                                "eight nine ten".split(), strict=True))  # fmt: skip
 
 
 def _alternation(variants: list[tuple[str, str]]) -> str:
@@ -377,5 +374,4 @@ def canonical(text: str) -> str:
         if new == text:
             break
         text = new
-    text = _POINTS_RE.sub(lambda m: _NUMBER_WORDS.get(m.group(1).lower(), m.group(1)) + "%", text)
-    return _ONE_IN_RE.sub(lambda m: f"one in {_DIGIT_WORDS[m.group(1)]}", text)
+    return _POINTS_RE.sub(lambda m: _NUMBER_WORDS.get(m.group(1).lower(), m.group(1)) + "%", text)

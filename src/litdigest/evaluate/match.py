@@ -226,13 +226,14 @@ activate activates activated boost boosted boosts prolong prolonged prolongs bet
 restores restored restoring upregulate upregulates upregulated upregulating preserve preserves
 preserved sensitive sensitises sensitizes sensitised sensitized rise rises rose risen lengthen lengthens
 lengthened strengthen strengthens strengthened augment augments augmented amplify amplifies
-amplified elevate elevates elevated respond responds responded responsive""".split()
+amplified elevate elevates elevated respond responds responded""".split()
 _DOWN_WORDS: Final = """decrease decreases decreased reduce reduces reduced reducing lower
 lowered lowers shorter less fewer inhibit inhibits inhibited suppress suppresses suppressed
 block blocks blocked impair impairs impaired prevent prevents prevented worse blunt blunts
 blunted abolish abolished diminish diminished downregulate downregulates downregulated
 downregulating halve halves halved resistant resistance fall falls fell fallen decline
 declines declined drop drops dropped delay delays delayed slow slows slowed""".split()
+NEGATION_REACH: Final = 8  # words before a direction word in which a negation flips it
 _NEGATIONS: Final = frozenset(
     {"not", "no", "without", "neither", "nor", "never", "cannot", "failed", "fails", "fail",
      "avoid", "avoiding", "avoided", "lack", "lacks", "lacked", "lacking"}
@@ -272,21 +273,27 @@ def _direction_stems() -> tuple[frozenset[str], frozenset[str]]:
 
 @lru_cache(maxsize=16384)
 def polarity(text: str) -> int:
-    """+1 / -1 when ``text`` states an increase / a decrease (negations flip it), else 0.
+    """+1 / -1 when ``text`` states an increase / a decrease, else 0: the sum of its direction
+    words, each flipped by the negations among the ``NEGATION_REACH`` words before it.
 
     A crude, purely lexical cue: "X raises Y" vs "X lowers Y" (or "does not raise Y")
     share their content words and embed alike, but state opposite things. Contrasts
-    ("X, not Y, raises Z") are dropped first.
+    ("X, not Y, raises Z") are dropped first; a negation far from the verb ("avoiding
+    steroids ... may extend the benefit") does not flip it.
     """
     up, down = _direction_stems()
     words = _TOKEN_RE.findall(_CONTRAST_RE.sub(" ", text).lower())
-    # process and agent nouns ("CSF1R inhibition", "inhibitors") name the intervention
-    stems = [stem(w) for w in words if not _AGENT_NOUN_RE.search(w)]
-    balance = sum(s in up for s in stems) - sum(s in down for s in stems)
-    if balance == 0:
-        return 0
-    sign = 1 if balance > 0 else -1
-    return -sign if sum(w in _NEGATIONS for w in words) % 2 else sign
+    total = 0
+    for i, word in enumerate(words):
+        # process and agent nouns ("CSF1R inhibition", "inhibitors") name the intervention
+        if _AGENT_NOUN_RE.search(word):
+            continue
+        s = stem(word)
+        direction = (s in up) - (s in down)
+        if direction:
+            negations = sum(w in _NEGATIONS for w in words[max(0, i - NEGATION_REACH) : i])
+            total += -direction if negations % 2 else direction
+    return (total > 0) - (total < 0)
 
 
 _RELATION_WORDS: Final[dict[str, str]] = {
