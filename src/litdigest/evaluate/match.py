@@ -14,7 +14,10 @@ A claim *covers* a key point when both hold:
   and the shared words come mostly
   in the key point's order (``ORDER_GATE``: a word salad does not match). Both texts are
   first put in one form (``match_form``: expansions and variants the ``litdigest.terms``
-  folding lacks, e.g. ``neutrophil-to-lymphocyte ratio`` = ``NLR``);
+  folding lacks, e.g. ``neutrophil-to-lymphocyte ratio`` = ``NLR``, and the general lay /
+  technical equivalences of ``litdigest.evaluate.lexicon``: ``hair loss`` = ``alopecia``,
+  ``hepatic`` = ``liver``, ``NNT`` = ``number needed to treat``); a claim naming another drug
+  in place of an absent one is a substitution too;
 * the **score** reaches ``MATCH_THRESHOLD``:
   ``W_EMBED * cosine + W_CONTAIN * containment + W_ORDER * lcs_recall + W_TERMS * terms``,
   where ``cosine`` is the static WordLlama embedding similarity (``litdigest.llm.embed``,
@@ -41,6 +44,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from litdigest.evaluate.lexicon import canonical
 from litdigest.evaluate.roles import swapped
 from litdigest.terms import (
     Number,
@@ -203,10 +207,11 @@ _MATCH_SYNONYM_RES: Final = tuple((re.compile(p, re.IGNORECASE), r) for p, r in 
 
 @lru_cache(maxsize=16384)
 def match_form(text: str) -> str:
-    """``text`` with the eval's extra expansions and variants rewritten (``_MATCH_SYNONYMS``)."""
+    """``text`` with the eval's extra expansions and variants rewritten (``_MATCH_SYNONYMS``),
+    then its lay / technical variants put in one form (``lexicon.canonical``)."""
     for pattern, replacement in _MATCH_SYNONYM_RES:
         text = pattern.sub(replacement, text)
-    return text
+    return canonical(text)
 
 
 def content_tokens(text: str) -> list[str]:
@@ -219,13 +224,16 @@ enhances higher longer more greater promote promotes promoted improve improves i
 improving extend extended extends expand expands expanded stimulate stimulates stimulated
 activate activates activated boost boosted boosts prolong prolonged prolongs better restore
 restores restored restoring upregulate upregulates upregulated upregulating preserve preserves
-preserved sensitive sensitises sensitizes sensitised sensitized rise rises rose risen""".split()
+preserved sensitive sensitises sensitizes sensitised sensitized rise rises rose risen lengthen lengthens
+lengthened strengthen strengthens strengthened augment augments augmented amplify amplifies
+amplified elevate elevates elevated respond responds responded""".split()
 _DOWN_WORDS: Final = """decrease decreases decreased reduce reduces reduced reducing lower
 lowered lowers shorter less fewer inhibit inhibits inhibited suppress suppresses suppressed
 block blocks blocked impair impairs impaired prevent prevents prevented worse blunt blunts
 blunted abolish abolished diminish diminished downregulate downregulates downregulated
 downregulating halve halves halved resistant resistance fall falls fell fallen decline
-declines declined drop drops dropped""".split()
+declines declined drop drops dropped delay delays delayed slow slows slowed""".split()
+NEGATION_REACH: Final = 8  # words before a direction word in which a negation flips it
 _NEGATIONS: Final = frozenset(
     {"not", "no", "without", "neither", "nor", "never", "cannot", "failed", "fails", "fail",
      "avoid", "avoiding", "avoided", "lack", "lacks", "lacked", "lacking"}
@@ -265,21 +273,27 @@ def _direction_stems() -> tuple[frozenset[str], frozenset[str]]:
 
 @lru_cache(maxsize=16384)
 def polarity(text: str) -> int:
-    """+1 / -1 when ``text`` states an increase / a decrease (negations flip it), else 0.
+    """+1 / -1 when ``text`` states an increase / a decrease, else 0: the sum of its direction
+    words, each flipped by the negations among the ``NEGATION_REACH`` words before it.
 
     A crude, purely lexical cue: "X raises Y" vs "X lowers Y" (or "does not raise Y")
     share their content words and embed alike, but state opposite things. Contrasts
-    ("X, not Y, raises Z") are dropped first.
+    ("X, not Y, raises Z") are dropped first; a negation far from the verb ("avoiding
+    steroids ... may extend the benefit") does not flip it.
     """
     up, down = _direction_stems()
     words = _TOKEN_RE.findall(_CONTRAST_RE.sub(" ", text).lower())
-    # process and agent nouns ("CSF1R inhibition", "inhibitors") name the intervention
-    stems = [stem(w) for w in words if not _AGENT_NOUN_RE.search(w)]
-    balance = sum(s in up for s in stems) - sum(s in down for s in stems)
-    if balance == 0:
-        return 0
-    sign = 1 if balance > 0 else -1
-    return -sign if sum(w in _NEGATIONS for w in words) % 2 else sign
+    total = 0
+    for i, word in enumerate(words):
+        # process and agent nouns ("CSF1R inhibition", "inhibitors") name the intervention
+        if _AGENT_NOUN_RE.search(word):
+            continue
+        s = stem(word)
+        direction = (s in up) - (s in down)
+        if direction:
+            negations = sum(w in _NEGATIONS for w in words[max(0, i - NEGATION_REACH) : i])
+            total += -direction if negations % 2 else direction
+    return (total > 0) - (total < 0)
 
 
 _RELATION_WORDS: Final[dict[str, str]] = {
@@ -299,7 +313,8 @@ _RELATION_WORDS: Final[dict[str, str]] = {
         caused license licenses recruit recruits recruited attract attracts kill kills killed
         exclude excludes excluded deplete depletes depleted require requires required
         essential escape escaped evade evades mediate mediates respond responds responded
-        benefit beat confer confers""".split(),
+        benefit beat confer confers effective efficacious relieve relieves relieved cure cures
+        cured eradicate eradicates eradicated protect protects protected""".split(),
         "effect",
     ),
 }
@@ -585,13 +600,15 @@ def _family(key: str) -> str:
 
 def _substituted(absent: Sequence[Term], claim: str, key_point: str) -> bool:
     """True when a name the key point states is absent from the claim and the claim names
-    another member of its family instead (IL-12 for IL-2, CD4 for CD8, CTLA-4 for PD-L1)."""
+    another member of its family instead (IL-12 for IL-2, CD4 for CD8, CTLA-4 for PD-L1), or
+    another drug for an absent drug (cetuximab for temozolomide)."""
     if not absent:
         return False
     kp_keys = term_keys(key_point)
-    others = {
-        _family(t.key) for t in salient_terms(claim) if t.kind == "symbol" and t.key not in kp_keys
-    }
+    extra = [t for t in salient_terms(claim) if t.key not in kp_keys]
+    if any(t.kind == "drug" for t in absent) and any(t.kind == "drug" for t in extra):
+        return True
+    others = {_family(t.key) for t in extra if t.kind == "symbol"}
     return any(_family(t.key) and _family(t.key) in others for t in absent)
 
 
