@@ -66,9 +66,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
-# Retrain the extractive backend's sentence-role classifier from training/labels.jsonl (needs
-# ../shared and scikit-learn); writes src/litdigest/summarize/backends/data/roles-v3.npz and
-# training/metrics.json.
+# Retrain the extractive backend's sentence-role classifier (needs ../shared and scikit-learn)
+# from the shipped model's labels, training/labels-v3.jsonl; rewrites
+# src/litdigest/summarize/backends/data/roles-v3.npz (the same model) and training/metrics.json.
+# `training/train.py --check` retrains and compares with the shipped file.
 train: $(STAMP)
 	$(BIN)/python -c "import sklearn" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[train]'
 	$(BIN)/python training/train.py

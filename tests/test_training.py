@@ -1,17 +1,25 @@
-"""training/ helpers that run without ../shared: the hashed n-gram features."""
+"""training/: the hashed n-gram features (no ../shared needed) and the reproducibility of the
+shipped role model (`make train` must rewrite it; needs ../shared and scikit-learn)."""
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from litdigest.summarize.backends.extractive_features import (
     NGRAM_DIM,
     ngram_columns,
     ngram_features,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _crc(word: str) -> int:
@@ -41,3 +49,26 @@ def test_ngram_features_bag_and_neighbours() -> None:
     np.testing.assert_allclose(around[0], 0.25 * bag[1])
     np.testing.assert_allclose(around[1], 0.25 * (bag[0] + bag[2]))
     np.testing.assert_allclose(around[2], 0.25 * bag[1])
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_make_train_reproduces_the_shipped_model(shared_dir: Path) -> None:
+    """`make train`'s recipe (metrics.json), refitted on the committed labels, gives the shipped
+    roles-v3.npz (allclose): the shipped model is what the repo's labels and code produce."""
+    if importlib.util.find_spec("sklearn") is None:
+        pytest.skip("scikit-learn (the train extra) is not installed")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "training" / "train.py"),
+            "--check",
+            "--shared",
+            str(shared_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -16,6 +16,7 @@ Golden held-out documents are never read (``extract.py`` refuses them).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import pickle
 import sys
@@ -59,8 +60,15 @@ from litdigest.summarize.backends.extractive_roles import (  # noqa: E402
 
 MODEL_PATH: Final = ROOT / "src" / "litdigest" / "summarize" / "backends" / "data" / MODEL_FILE
 LABELS: Final = HERE / "labels.jsonl"
+# The labels the shipped model is trained on (`make train`): the first-pass labels (commit
+# bab0b35), frozen. Models trained on the growing labels.jsonl have not shipped yet (README).
+SHIPPED_LABELS: Final = HERE / "labels-v3.jsonl"
 METRICS: Final = HERE / "metrics.json"
 C_GRID: Final = (0.001, 0.003, 0.01, 0.03)
+# Class weights of `make train`: none (the shipped model). On labels.jsonl, 0.5 (the square
+# root of the balanced weights) has the best grouped CV; it did not ship (README).
+BALANCED: Final = 0.0
+WEIGHTS: Final = ("mean", "scale", "coef", "intercept")
 FIELD_OF: Final = {"mechanism": "mechanism", "evidence": "evidence", "implication": "implication"}
 
 
@@ -129,10 +137,11 @@ def fit(
     x: npt.NDArray[np.float32],
     y: npt.NDArray[np.int64],
     c: float,
-    balanced: bool = False,
+    balanced: float = 0.0,
     mechanism_weight: float = 1.0,
 ) -> RoleModel:
-    """Optionally balanced class weights (times ``mechanism_weight`` for mechanism). The runtime
+    """Class weights: the balanced weights raised to the power ``balanced`` (0: none, 1: fully
+    balanced, 0.5: their square root), times ``mechanism_weight`` for mechanism. The runtime
     features are standardised; hashed n-gram columns after them (already scaled) are not."""
     from sklearn.linear_model import LogisticRegression
 
@@ -143,13 +152,19 @@ def fit(
     scale[scale < 1e-6] = 1.0
     counts = np.bincount(y, minlength=len(ROLES)).astype(np.float64)
     weights = {
-        k: (len(y) / (len(counts[counts > 0]) * counts[k]) if balanced else 1.0)
+        k: (len(y) / (len(counts[counts > 0]) * counts[k])) ** balanced
         * (mechanism_weight if ROLES[k] == "mechanism" else 1.0)
         for k in range(len(ROLES))
         if counts[k] > 0
     }
-    clf = LogisticRegression(C=c, max_iter=5000, class_weight=weights)
-    clf.fit((x - mean) / scale, y)
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    # Deterministic: one BLAS thread (a multi-threaded sum can change the last bits) and a fixed
+    # solver and tolerance (scikit-learn's defaults, which the shipped model was fitted with),
+    # so that `make train` rewrites the shipped file.
+    clf = LogisticRegression(C=c, solver="lbfgs", tol=1e-4, max_iter=5000, class_weight=weights)
+    with threadpool_limits(limits=1):
+        clf.fit((x - mean) / scale, y)
     coef = np.zeros((x.shape[1], len(ROLES)), dtype=np.float32)
     intercept = np.full(len(ROLES), -30.0, dtype=np.float32)  # a role absent from training
     for j, cls in enumerate(clf.classes_):
@@ -238,27 +253,76 @@ def kind_accuracy(ds: Dataset, split: str) -> dict[str, Any]:
     return {"n": total, "accuracy": hits / total if total else 0.0, "confusions": top}
 
 
+def labels_digest(labels: Path) -> str:
+    return hashlib.sha256(labels.read_bytes()).hexdigest()
+
+
+def retrain_shipped(shared: Path, metrics: Path = METRICS) -> tuple[RoleModel, RoleModel]:
+    """(retrained, shipped): the shipped model's recipe (``metrics.json``) refitted on the
+    committed labels, without cross-validation, and the model file in the package."""
+    from litdigest.summarize.backends.extractive_roles import load_model
+
+    recipe = json.loads(metrics.read_text(encoding="utf-8"))["recipe"]
+    ds = load_dataset(shared, ROOT / recipe["labels"])
+    train = np.asarray(ds.split) == "train"
+    model = fit(
+        ds.x[train],
+        ds.y[train],
+        float(recipe["c"]),
+        balanced=float(recipe["balanced"]),
+        mechanism_weight=float(recipe["mechanism_weight"]),
+    )
+    return model, load_model(MODEL_PATH.read_bytes())
+
+
+def check_shipped(shared: Path) -> int:
+    """0 when ``make train`` reproduces the shipped model (allclose), 1 otherwise."""
+    recipe = json.loads(METRICS.read_text(encoding="utf-8"))["recipe"]
+    if recipe["labels_sha256"] != labels_digest(ROOT / recipe["labels"]):
+        print(f"{recipe['labels']} changed since the shipped model was trained", file=sys.stderr)
+        return 1
+    new, old = retrain_shipped(shared)
+    diffs = {k: float(np.abs(getattr(new, k) - getattr(old, k)).max()) for k in WEIGHTS}
+    same = all(np.allclose(getattr(new, k), getattr(old, k), atol=1e-4) for k in WEIGHTS)
+    print(f"{'ok' if same else 'DIFFERENT'}: max |retrained - shipped| {diffs}", file=sys.stderr)
+    return 0 if same else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", type=Path, default=extract.DEFAULT_SHARED)
+    ap.add_argument(
+        "--labels",
+        type=Path,
+        default=SHIPPED_LABELS,
+        help="labels to train on (default: the shipped model's, labels-v3.jsonl)",
+    )
     ap.add_argument("--c", type=float, help="L2 inverse strength (default: grouped CV)")
     ap.add_argument("--dry-run", action="store_true", help="do not write the model")
     ap.add_argument("--cache", type=Path, help="pickle of the features (reused when present)")
     ap.add_argument("--ngrams", action="store_true", help="experiment: + hashed n-grams")
-    ap.add_argument("--balanced", action="store_true", help="balanced class weights")
+    ap.add_argument(
+        "--balanced",
+        type=float,
+        default=BALANCED,
+        help=f"class weights = balanced weights ** this (0: none, 1: balanced; {BALANCED:g})",
+    )
     ap.add_argument("--mechanism-weight", type=float, default=1.0, help="x mechanism's weight")
     ap.add_argument("--out", type=Path, help="write the model here instead of the package")
+    ap.add_argument("--check", action="store_true", help="does a retrain reproduce the package?")
     args = ap.parse_args(argv)
     if not args.shared.is_dir():
         print(f"{args.shared} is absent; cannot train", file=sys.stderr)
         return 1
+    if args.check:
+        return check_shipped(args.shared)
     if args.ngrams and not (args.dry_run or args.out):
         print("the runtime has no n-gram features: use --dry-run or --out", file=sys.stderr)
         return 2
     if args.cache and args.cache.is_file():
         ds = pickle.loads(args.cache.read_bytes())
     else:
-        ds = load_dataset(args.shared, ngrams=args.ngrams)
+        ds = load_dataset(args.shared, args.labels.resolve(), ngrams=args.ngrams)
         if args.cache:
             args.cache.write_bytes(pickle.dumps(ds))
     split = np.asarray(ds.split)
@@ -272,6 +336,13 @@ def main(argv: list[str] | None = None) -> int:
     metrics = {
         "version": MODEL_VERSION,
         "c": c,
+        "recipe": {
+            "c": c,
+            "balanced": args.balanced,
+            "mechanism_weight": args.mechanism_weight,
+            "labels": args.labels.resolve().relative_to(ROOT).as_posix(),
+            "labels_sha256": labels_digest(args.labels),
+        },
         "train": evaluate(model, ds, train),
         "test": evaluate(model, ds, test),
         "evidence_kind": {"train": kind_accuracy(ds, "train"), "test": kind_accuracy(ds, "test")},

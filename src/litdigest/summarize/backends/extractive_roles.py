@@ -4,6 +4,7 @@ run in plain numpy from a small ``.npz`` shipped inside the package (trained by
 
 from __future__ import annotations
 
+import io
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,7 +17,7 @@ import numpy.typing as npt
 from litdigest.errors import ConfigError
 from litdigest.summarize.backends.extractive_features import N_FEATURES
 
-__all__ = ["MODEL_FILE", "MODEL_VERSION", "ROLES", "RoleModel", "role_model"]
+__all__ = ["MODEL_FILE", "MODEL_VERSION", "ROLES", "RoleModel", "load_model", "role_model"]
 
 MODEL_VERSION: Final = "extractive-v3"
 MODEL_FILE: Final = "roles-v3.npz"
@@ -58,19 +59,14 @@ def save_model(path: str, model: RoleModel) -> None:
     )
 
 
-@lru_cache(maxsize=1)
-def role_model() -> RoleModel:
-    """The shipped model (loaded once). ``ConfigError`` when it is missing or does not match
-    this code's features or roles."""
-    with _lock:
-        ref = resources.files("litdigest.summarize.backends") / "data" / MODEL_FILE
-        try:
-            with ref.open("rb") as fh, np.load(fh) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-        except (OSError, ValueError) as exc:
-            raise ConfigError(
-                f"cannot load the extractive role model {MODEL_FILE}: {exc}"
-            ) from None
+def load_model(data: bytes) -> RoleModel:
+    """A model from the bytes of its ``.npz``. ``ConfigError`` when they are unreadable or do
+    not match this code's features, roles or version."""
+    try:
+        with np.load(io.BytesIO(data)) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot load the extractive role model {MODEL_FILE}: {exc}") from None
     model = RoleModel(
         mean=arrays["mean"].astype(np.float32),
         scale=arrays["scale"].astype(np.float32),
@@ -89,3 +85,18 @@ def role_model() -> RoleModel:
             f"({model.version}, {model.coef.shape}); run `make train`"
         )
     return model
+
+
+@lru_cache(maxsize=1)
+def role_model() -> RoleModel:
+    """The shipped model (loaded once). ``ConfigError`` when it is missing or does not match
+    this code's features or roles."""
+    with _lock:
+        ref = resources.files("litdigest.summarize.backends") / "data" / MODEL_FILE
+        try:
+            data = ref.read_bytes()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot load the extractive role model {MODEL_FILE}: {exc}"
+            ) from None
+    return load_model(data)
