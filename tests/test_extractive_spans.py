@@ -123,12 +123,12 @@ def test_clauses_split_at_semicolons_and_contrasts_outside_brackets() -> None:
 
 def test_clauses_split_at_a_colon_or_a_spaced_dash() -> None:
     sentence = (
-        "Exhausted CD8+ T cells lose their effector functions: they express PD-1 and TIM-3 "
+        "Exhausted CD8+ T cells lose their effector functions: most express PD-1 and TIM-3 "
         "and stop making IFN-gamma in tumours."
     )
     assert [sentence[a:b] for a, b in clause_spans(sentence)][:2] == [
         "Exhausted CD8+ T cells lose their effector functions",
-        "they express PD-1 and TIM-3 and stop making IFN-gamma in tumours.",
+        "most express PD-1 and TIM-3 and stop making IFN-gamma in tumours.",
     ]
     dashed = "TGF-beta builds a collagen barrier around nests — T cells stay in the stroma outside."
     assert [dashed[a:b] for a, b in clause_spans(dashed)][:2] == [
@@ -149,6 +149,34 @@ def test_clauses_split_at_a_colon_or_a_spaced_dash() -> None:
     assert clause_spans(participle) == ()
     # A colon before a capital (a label, a list heading) is no split.
     assert clause_spans("Main findings: Tumours grew slowly in all treated mice over time.") == ()
+
+
+def test_a_later_clause_that_points_back_is_no_option() -> None:
+    """ "they …", "this …", "the other …" need the first clause: only that one is offered."""
+    for sentence, first in (
+        (
+            "Exhausted CD8+ T cells lose their effector functions: they express PD-1 and "
+            "TIM-3 and stop making IFN-gamma in tumours.",
+            "Exhausted CD8+ T cells lose their effector functions",
+        ),
+        (
+            "One heme iron switches between two spin states across the pH range, while the "
+            "other remains in a constant environment.",
+            "One heme iron switches between two spin states across the pH range",
+        ),
+        (
+            "Zorvamab halved the number of lung nodules in treated mice; this effect vanished "
+            "in mice lacking natural killer cells.",
+            "Zorvamab halved the number of lung nodules in treated mice",
+        ),
+    ):
+        assert [sentence[a:b] for a, b in clause_spans(sentence)] == [first]
+    # a sentence that itself opens with "These" keeps its clauses
+    opening = (
+        "These tumours grew slowly in treated mice; regulatory T cells left the tumour bed "
+        "within a week of dosing."
+    )
+    assert next(opening[a:b] for a, b in clause_spans(opening)).startswith("These tumours")
 
 
 def test_and_splits_only_two_clauses() -> None:

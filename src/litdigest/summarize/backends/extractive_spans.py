@@ -295,12 +295,21 @@ def _split(sentence: str, a: int, b: int) -> list[tuple[int, int]]:
     return out
 
 
+# A clause that opens by pointing back ("they express …", "this raised …", "the other
+# remains …") needs the rest of its sentence to be understood: it is no claim on its own.
+_ANAPHOR_RE: Final = re.compile(
+    r"(?:this|these|those|it|its|they|their|them|such|which|the (?:other|former|latter))\b",
+    re.IGNORECASE,
+)
+
+
 @lru_cache(maxsize=65536)
 def clause_spans(sentence: str) -> tuple[tuple[int, int], ...]:
     """Shorter alternatives to the informative span of ``sentence``, each a clause of at
     least ``MIN_SPAN_WORDS`` words: its clauses when it holds several (split at a semicolon,
     a contrast or a consequence outside brackets), and each of these (or the whole span)
-    ended before a trailing relative or "with" phrase. Empty when there is none."""
+    ended before a trailing relative or "with" phrase; a later clause that opens by pointing
+    back (``_ANAPHOR_RE``) is left out. Empty when there is none."""
     a, b = informative_span(sentence)
     parts = _split(sentence, a, b)
     out = list(parts)
@@ -311,4 +320,4 @@ def clause_spans(sentence: str) -> tuple[tuple[int, int], ...]:
                 if (p_start, m.start()) not in out:
                     out.append((p_start, m.start()))
                 break
-    return tuple(out)
+    return tuple(span for span in out if span[0] == a or not _ANAPHOR_RE.match(sentence, span[0]))

@@ -122,7 +122,8 @@ VERSION: Final = "extractive-v3"
 # papers, empty fields filled. 4: the word budget on by default (issue 13), spans by density;
 # in a resource paper what the resource is and does is its mechanism. 5: evidence kinds (lab
 # words measured in patients, toxicity grades); a figure without advice gets no conclusion bonus.
-RULES_REVISION: Final = 5
+# 6: selection balances the fields and penalises claims that restate a chosen one.
+RULES_REVISION: Final = 6
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
 SHORT_DOC_CLAIMS: Final = 3
@@ -257,14 +258,21 @@ class ExtractiveV3Backend(ExtractiveBase):
         return assemble(self, doc, claims, tldr, citations)
 
     def _select(self, sentences: list[_Sentence], doc_words: int) -> dict[Section, list[_Sentence]]:
-        """Greedy under the budget: the next claim is the best-ranked fitting span (a
-        sentence's informative span, or one of its clauses) of the field with the best rank
-        per (damped) word / (1 + claims it already has); a span that repeats the
-        field's earlier claims (``REPEAT_SHARE`` of its terms in one of them) is passed over.
+        """Greedy under the budget: the next claim is the best fitting span (a sentence's
+        informative span, or one of its clauses) of the field whose pick has the best rank per
+        (damped) word, relative to the field's best (``FIELD_BALANCE``), / (1 + claims it
+        already has); within a field the pick is the best rank × novelty (``_novelty``:
+        against every claim chosen so far), and a span that repeats the field's earlier
+        claims (``REPEAT_SHARE`` of its terms in one of them) is passed over.
         Returns each chosen span as a sentence narrowed to it, best first per field."""
         k = self.claims_per_field(doc_words)
         budget = self.word_budget(doc_words)
         options = {section: _options(pool) for section, pool in _pools(sentences).items()}
+        scale = {
+            section: max((_density(o) for o in opts), default=1.0) ** FIELD_BALANCE
+            for section, opts in options.items()
+        }
+        topic = _topic_terms(sentences)
         chosen: dict[Section, list[_Option]] = {section: [] for section in SECTIONS}
         taken: dict[int, list[tuple[int, int]]] = {}
         used = 0
@@ -275,24 +283,17 @@ class ExtractiveV3Backend(ExtractiveBase):
             used += o.words
         while True:
             best: tuple[float, Section, int] | None = None
+            every = [c.terms - topic for section in SECTIONS for c in chosen[section]]
             for section in SECTIONS:
                 if len(chosen[section]) >= k:
                     continue
                 earlier = [c.terms for c in chosen[section]]
-                at = next(
-                    (
-                        i
-                        for i, o in enumerate(options[section])
-                        if used + o.words <= budget
-                        and not _overlaps(o, taken.get(o.sentence.index, []))
-                        and not (earlier and near_repeat(o.terms, earlier, REPEAT_SHARE))
-                    ),
-                    -1,
-                )
-                if at < 0:
+                pick = _pick(options[section], budget - used, taken, earlier, every, topic)
+                if pick is None:
                     continue
+                novelty, at = pick
                 o = options[section][at]
-                score = _density(o) / (1 + len(chosen[section]))
+                score = _density(o) * novelty / scale[section] / (1 + len(chosen[section]))
                 if best is None or score > best[0]:
                     best = (score, section, at)
             if best is None:
@@ -766,6 +767,62 @@ CLAUSE_POWER: Final = 0.7
 
 def _density(o: _Option) -> float:
     return o.rank / float((max(o.words, MIN_LENGTH) / 20) ** LENGTH_POWER)
+
+
+# Between fields, an option's density is taken relative to the best density of its field **
+# FIELD_BALANCE: the fields' ranks come on different scales (the classifier is surer of
+# evidence than of mechanism), and a structured summary should not spend the words on the
+# field whose scores run highest. Tuned on the train split.
+FIELD_BALANCE: Final = 0.5
+# Redundancy (MMR-like): a further claim is worth its rank × (1 - MMR × the largest share of
+# its terms found in one claim already chosen, in any field), so that claims do not restate
+# one fact. The document's topic terms (in TOPIC_SHARE of its candidate sentences or more:
+# the drug, the disease) are left out of that share: every claim names them. Kept mild: at
+# 0.4 and above novelty starts to favour framing sentences ("We tested the hypothesis that
+# …"), which share no terms with the findings (tests/test_extractive_roles.py).
+MMR: Final = 0.3
+TOPIC_SHARE: Final = 0.3
+
+
+def _topic_terms(sentences: list[_Sentence]) -> frozenset[str]:
+    df = Counter(itertools.chain.from_iterable(s.tokens.keys() for s in sentences))
+    least = max(2.0, TOPIC_SHARE * len(sentences))
+    return frozenset(t for t, c in df.items() if c >= least)
+
+
+def _novelty(terms: frozenset[str], every: list[frozenset[str]]) -> float:
+    """1 - MMR × the largest share of ``terms`` in one of ``every`` (1: nothing repeated)."""
+    if not terms or not every:
+        return 1.0
+    return 1.0 - MMR * max(len(terms & e) for e in every) / len(terms)
+
+
+def _pick(
+    options: list[_Option],
+    room: int,
+    taken: dict[int, list[tuple[int, int]]],
+    earlier: list[frozenset[str]],
+    every: list[frozenset[str]],
+    topic: frozenset[str],
+) -> tuple[float, int] | None:
+    """(novelty, index) of the option of a field with the best rank × novelty that fits in
+    ``room`` words, overlaps no chosen span and repeats no earlier claim of the field; None
+    when none does. ``options`` are sorted by rank and novelty is at most 1: the scan stops
+    at the first rank under the best value found."""
+    best: tuple[float, float, int] | None = None
+    for i, o in enumerate(options):
+        if best is not None and o.rank <= best[0]:
+            break
+        if (
+            o.words > room
+            or _overlaps(o, taken.get(o.sentence.index, []))
+            or (earlier and near_repeat(o.terms, earlier, REPEAT_SHARE))
+        ):
+            continue
+        novelty = _novelty(o.terms - topic, every) if every else 1.0
+        if best is None or o.rank * novelty > best[0]:
+            best = (o.rank * novelty, novelty, i)
+    return None if best is None else (best[1], best[2])
 
 
 def _overlaps(o: _Option, spans: list[tuple[int, int]]) -> bool:
