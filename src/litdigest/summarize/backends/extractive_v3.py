@@ -22,7 +22,11 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    resource is (its contribution) is mechanism, what it does evidence, and its use or
    availability implication.
 4. **Fields.** Per field a score: the classifier's probability + 0.5 × the sentence's cue
-   score, implication raised in conclusions and at the end of the document. A sentence joins
+   score. Evidence that states no observation (no figure, study population, verb of
+   reporting or testing, nor the past tense) but names a mechanism is mechanism ("adenosine
+   acts on the A2A receptor, raising cAMP"). Implication is raised in conclusions and at the
+   end of the document when the sentence bears on use (the classifier, an implication cue, a
+   modal, a verb of inference or advice): a finding restated there stays evidence. A sentence joins
    its best field; it may also fill another field that its score there fits nearly as well
    (``FILL_*``), so a field is not left empty while a fitting sentence is unused.
 5. **Rank** = field score × importance (TF-IDF cosine of the sentence to the centroid of the
@@ -122,7 +126,8 @@ VERSION: Final = "extractive-v3"
 # papers, empty fields filled. 4: the word budget on by default (issue 13), spans by density;
 # in a resource paper what the resource is and does is its mechanism. 5: evidence kinds (lab
 # words measured in patients, toxicity grades); a figure without advice gets no conclusion bonus.
-RULES_REVISION: Final = 5
+# 6: evidence without an observation is mechanism; the conclusion bonus needs a word of use.
+RULES_REVISION: Final = 6
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
 SHORT_DOC_CLAIMS: Final = 3
@@ -553,10 +558,15 @@ def _field_scores(s: _Sentence, last: bool, tail: bool) -> list[float]:
     """Per field: the classifier's probability plus the cue evidence of the sentence; the
     conclusion of a document leans towards implication."""
     out = [s.probs[r] + CUE_WEIGHT * s.cues[r] for _, r in _FIELD_ROLES]
+    if out[1] > out[0] and s.cues[0] > 0.0 and _unobserved(s.text):
+        # evidence without an observation is a statement of how things work
+        out[0], out[1] = out[0] + s.probs[_EVIDENCE], out[1] - s.probs[_EVIDENCE]
     concluding = s.section == CONCLUSION or last or CONCLUSION_START_RE.match(s.text) is not None
-    # a figure reported without advice is evidence wherever it stands (tested only where a
-    # bonus would apply: most sentences get none)
-    if (concluding or tail) and not _measured_result(s.text):
+    # A conclusion leans towards implication only when it says something about use or
+    # consequence (``_bears_on_use``: may, should, therapy, ...); a finding restated in the
+    # discussion or the last lines is no implication, nor is a figure reported without advice
+    # (tested only where a bonus would apply: most sentences get none).
+    if (concluding or tail) and _bears_on_use(s) and not _measured_result(s.text):
         if concluding:
             out[2] += CONCLUSION_BONUS
         if tail:
@@ -578,8 +588,46 @@ _ADVICE_RE: Final = re.compile(
 )
 
 
+# Words of use, consequence or outlook besides the implication cues: modal verbs and the verbs
+# of inference and advice ("can be given", "will depend on", "indicates", "warrants").
+_USE_RE: Final = re.compile(
+    r"\b(?:can|cannot|may|might|could|should|would|will|must|need\w*|suggest\w*|indicat\w+|"
+    r"impl(?:y|ies|ied|ication\w*)|conclu\w+|recommend\w*|warrant\w*|depend\w*|choice|"
+    r"future|potential\w*|consider\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def _bears_on_use(s: _Sentence) -> bool:
+    """The classifier, an implication cue or a word of use points the sentence towards
+    implication (what the conclusion bonus then lifts)."""
+    return s.role == "implication" or s.cues[2] > 0.0 or _USE_RE.search(s.text) is not None
+
+
 def _measured_result(text: str) -> bool:
     return _FIGURE_RE.search(text) is not None and _ADVICE_RE.search(text) is None
+
+
+# An observation: a number standing on its own (not part of a name such as "CD73" or "A2A"), a
+# study population, an experiment, a verb of reporting, comparing or testing, or the past tense
+# (what was seen: "were regulated", "elevated transcripts"; not "is regulated", "T-cell-activated").
+_OBSERVATION_RE: Final = re.compile(
+    r"(?<![A-Za-z\d-])\d|\b(?:was|were|had|did)\b|"
+    r"(?<!\bis )(?<!\bare )(?<!\bbe )(?<!\bbeen )(?<![\w-])[a-z]{2,}ed\b|"
+    r"\b(?:patients?|participants?|subjects|volunteers|cohorts?|trials?|cases|controls|mice|"
+    r"mouse|murine|rats?|animals|individuals|people|women|men|children|infants|samples|"
+    r"specimens|biopsies|xenografts?|in (?:vitro|vivo)|cell lines?|organoids?|cultures?|"
+    r"knock(?:out|down|ed out)|deficient|deplet\w+|experiments?|assays?|data|results?|"
+    r"findings?|evidence|stud(?:y|ies)|analys[ie]s|survey\w*|found|find(?:s|ing)?|show(?:s|ed|n)?|"
+    r"observ\w+|detect\w+|reveal\w*|demonstrat\w+|measur\w+|report\w*|identif\w+|"
+    r"confirm\w*|compar\w+|tested|test(?:s|ing)|assess\w*|evaluat\w+|significant\w*|"
+    r"associat\w+|correlat\w+|versus|vs|validat\w+|benchmark\w*|accura\w+|outperform\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def _unobserved(text: str) -> bool:
+    return _OBSERVATION_RE.search(text) is None
 
 
 # In a long document (LEAD_MIN_SENTENCES or more) the opening sentences (title, abstract) say

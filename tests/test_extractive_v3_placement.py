@@ -1,0 +1,81 @@
+"""Field placement rules of extractive-v3 (issue 13): which field a claim sentence joins.
+
+Sentences are our own, invented for these tests."""
+
+from __future__ import annotations
+
+from litdigest.summarize.backends.extractive_common import CONCLUSION
+from litdigest.summarize.backends.extractive_v3 import (
+    _bears_on_use,
+    _field_scores,
+    _Sentence,
+    _unobserved,
+)
+
+# role probabilities in ``ROLES`` order: mechanism, evidence, implication, background, methods,
+# meta, other
+EVIDENCE_PROBS = [0.05, 0.7, 0.05, 0.1, 0.05, 0.0, 0.05]
+IMPLICATION_PROBS = [0.05, 0.1, 0.6, 0.1, 0.1, 0.0, 0.05]
+NO_CUES = [0.0] * 7
+
+
+def sentence(
+    text: str,
+    probs: list[float],
+    cues: list[float],
+    section: int = 0,
+) -> _Sentence:
+    role = max(range(len(probs)), key=probs.__getitem__)
+    return _Sentence(0, len(text), 0, 0, 0, False, section, 0, None, text, text.lower(), set(),
+                     len(text.split()), probs=probs, cues=cues, role_index=role)  # fmt: skip
+
+
+def test_evidence_without_an_observation_is_a_mechanism() -> None:
+    """A statement of how molecules act, with no number, study population, reporting verb or
+    past tense, is mechanism even when the classifier leans to evidence."""
+    how = "Lactate binds the GPR81 receptor of macrophages, lowering cAMP and shifting them to repair."
+    assert _unobserved(how)
+    s = sentence(how, EVIDENCE_PROBS, [0.4, 0.2, 0.0, 0, 0, 0, 0])
+    fields = _field_scores(s, last=False, tail=False)
+    assert fields[0] > fields[1]
+    # Names with digits (GPR81, CD8) are no figures, but a number, a population, a reporting
+    # verb or the past tense is an observation: evidence stays evidence.
+    for seen in (
+        "Lactate binds GPR81 on 40% of macrophages, lowering cAMP.",
+        "In mice, lactate binds the GPR81 receptor of macrophages and lowers cAMP.",
+        "We show that lactate binds the GPR81 receptor of macrophages.",
+        "Lactate bound the GPR81 receptor of macrophages and lowered cAMP.",
+        "Receptor transcripts were raised in the liver.",
+    ):
+        assert not _unobserved(seen), seen
+        s = sentence(seen, EVIDENCE_PROBS, [0.4, 0.2, 0.0, 0, 0, 0, 0])
+        fields = _field_scores(s, last=False, tail=False)
+        assert fields[1] > fields[0], seen
+    # a present passive or a hyphenated participle is no past tense
+    assert _unobserved("The receptor is regulated by a CD4-activated kinase.")
+    # without a mechanism cue the rule does not apply
+    s = sentence(how, EVIDENCE_PROBS, NO_CUES)
+    fields = _field_scores(s, last=False, tail=False)
+    assert fields[1] > fields[0]
+
+
+def test_the_conclusion_bonus_needs_a_word_of_use() -> None:
+    """A finding restated in the discussion or the last lines is no implication; a sentence that
+    speaks of use, outlook or consequence (or that the classifier calls implication) is."""
+    restated = "In the gut, exposure lowered receptor transcripts in both sexes."
+    s = sentence(restated, EVIDENCE_PROBS, NO_CUES, section=CONCLUSION)
+    assert not _bears_on_use(s)
+    fields = _field_scores(s, last=True, tail=True)
+    assert fields[2] == EVIDENCE_PROBS[2]  # no bonus
+    for advice in (
+        "The choice of dressing will depend on what is locally available.",
+        "Exposure could disturb receptor signalling in wild fish as well.",
+    ):
+        s = sentence(advice, EVIDENCE_PROBS, NO_CUES, section=CONCLUSION)
+        assert _bears_on_use(s), advice
+        fields = _field_scores(s, last=True, tail=True)
+        assert fields[2] > EVIDENCE_PROBS[2] + 0.6 - 1e-9, advice  # both bonuses
+    # the classifier's own implication keeps the bonus
+    s = sentence("This makes the scan an easy routine.", IMPLICATION_PROBS, NO_CUES, CONCLUSION)
+    assert _bears_on_use(s)
+    assert _field_scores(s, last=True, tail=True)[2] > 0.6 + IMPLICATION_PROBS[2] - 1e-9
