@@ -79,3 +79,25 @@ def test_the_conclusion_bonus_needs_a_word_of_use() -> None:
     s = sentence("This makes the scan an easy routine.", IMPLICATION_PROBS, NO_CUES, CONCLUSION)
     assert _bears_on_use(s)
     assert _field_scores(s, last=True, tail=True)[2] > 0.6 + IMPLICATION_PROBS[2] - 1e-9
+
+
+def test_a_reviews_verdict_is_its_implication() -> None:
+    """A review's verdict on the evidence it gathered is the authors' conclusion, wherever it
+    stands; a figure reported as a result stays evidence."""
+    from litdigest.summarize.backends.extractive_v3 import _is_verdict
+
+    for verdict in (
+        "This review found weak evidence that neither favours nor argues against cold packs.",
+        "Results from three small randomised trials suggest that cold packs may ease the pain.",
+        "These two trials do not support routine use of cold packs after knee surgery.",
+    ):
+        assert _is_verdict(verdict), verdict
+        s = sentence(verdict, EVIDENCE_PROBS, NO_CUES)
+        fields = _field_scores(s, last=False, tail=False)
+        assert fields[2] > fields[1], verdict
+    for result in (
+        "Results of this trial show fewer falls with cold packs (RR 0.61).",
+        "Two trials compared cold packs with warm packs.",
+        "Cold packs were used in both trials.",
+    ):
+        assert not _is_verdict(result), result

@@ -24,7 +24,8 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
 4. **Fields.** Per field a score: the classifier's probability + 0.5 × the sentence's cue
    score. Evidence that states no observation (no figure, study population, verb of
    reporting or testing, nor the past tense) but names a mechanism is mechanism ("adenosine
-   acts on the A2A receptor, raising cAMP"). Implication is raised in conclusions and at the
+   acts on the A2A receptor, raising cAMP"); a review's verdict on its evidence ("This review
+   found insufficient evidence ...") is implication. Implication is raised in conclusions and at the
    end of the document when the sentence bears on use (the classifier, an implication cue, a
    modal, a verb of inference or advice): a finding restated there stays evidence. A sentence joins
    its best field; it may also fill another field that its score there fits nearly as well
@@ -126,7 +127,8 @@ VERSION: Final = "extractive-v3"
 # papers, empty fields filled. 4: the word budget on by default (issue 13), spans by density;
 # in a resource paper what the resource is and does is its mechanism. 5: evidence kinds (lab
 # words measured in patients, toxicity grades); a figure without advice gets no conclusion bonus.
-# 6: evidence without an observation is mechanism; the conclusion bonus needs a word of use.
+# 6: evidence without an observation is mechanism; the conclusion bonus needs a word of use; a
+# review's verdict is implication.
 RULES_REVISION: Final = 6
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
@@ -561,6 +563,9 @@ def _field_scores(s: _Sentence, last: bool, tail: bool) -> list[float]:
     if out[1] > out[0] and s.cues[0] > 0.0 and _unobserved(s.text):
         # evidence without an observation is a statement of how things work
         out[0], out[1] = out[0] + s.probs[_EVIDENCE], out[1] - s.probs[_EVIDENCE]
+    elif out[1] > out[2] and _is_verdict(s.text):
+        # the review's verdict on its body of evidence is its conclusion
+        out[2], out[1] = out[2] + s.probs[_EVIDENCE], out[1] - s.probs[_EVIDENCE]
     concluding = s.section == CONCLUSION or last or CONCLUSION_START_RE.match(s.text) is not None
     # A conclusion leans towards implication only when it says something about use or
     # consequence (``_bears_on_use``: may, should, therapy, ...); a finding restated in the
@@ -628,6 +633,27 @@ _OBSERVATION_RE: Final = re.compile(
 
 def _unobserved(text: str) -> bool:
     return _OBSERVATION_RE.search(text) is None
+
+
+# A review's verdict on the evidence it gathered, stated without a figure: "This review found
+# insufficient evidence ...", "Results from two small trials suggest that ...", "These trials
+# do not support ...": the authors' conclusion, so an implication wherever it stands (a
+# structured abstract's conclusions are already raised by their label).
+_VERDICT_RE: Final = re.compile(
+    r"^(?:overall,? |in summary,? |in conclusion,? )?(?:"
+    r"(?:this|the present|our) (?:systematic |cochrane )?(?:review|meta-analysis|overview)\b"
+    r"[^.;]{0,40}?\b(?:found|finds|shows?|showed|suggests?|indicates?|provides?|identified|"
+    r"concludes?)|"
+    r"(?:the )?(?:results?|data|evidence) (?:from|of) [^.;]{0,60}?\b(?:trials?|studies|rcts?|"
+    r"review)\b[^.;]{0,20}?\b(?:suggests?|indicates?|shows?|supports?|do not|does not)|"
+    r"(?:these|the) (?:[\w-]+ ){0,3}?(?:trials|studies|rcts) (?:suggest|indicate|support|"
+    r"do not support|provide))\b",
+    re.IGNORECASE,
+)
+
+
+def _is_verdict(text: str) -> bool:
+    return _VERDICT_RE.search(text) is not None and not _measured_result(text)
 
 
 # In a long document (LEAD_MIN_SENTENCES or more) the opening sentences (title, abstract) say
