@@ -53,6 +53,7 @@ def test_evidence_without_an_observation_is_a_mechanism() -> None:
         assert fields[1] > fields[0], seen
     # a present passive or a hyphenated participle is no past tense
     assert _unobserved("The receptor is regulated by a CD4-activated kinase.")
+    assert _unobserved("The sensor binds a messenger produced by the cyclase.")
     # without a mechanism cue the rule does not apply
     s = sentence(how, EVIDENCE_PROBS, NO_CUES)
     fields = _field_scores(s, last=False, tail=False)

@@ -615,10 +615,11 @@ def _measured_result(text: str) -> bool:
 
 # An observation: a number standing on its own (not part of a name such as "CD73" or "A2A"), a
 # study population, an experiment, a verb of reporting, comparing or testing, or the past tense
-# (what was seen: "were regulated", "elevated transcripts"; not "is regulated", "T-cell-activated").
+# (what was seen: "were regulated", "elevated transcripts"; not "is regulated", "produced by",
+# "T-cell-activated").
 _OBSERVATION_RE: Final = re.compile(
     r"(?<![A-Za-z\d-])\d|\b(?:was|were|had|did)\b|"
-    r"(?<!\bis )(?<!\bare )(?<!\bbe )(?<!\bbeen )(?<![\w-])[a-z]{2,}ed\b|"
+    r"(?<!\bis )(?<!\bare )(?<!\bbe )(?<!\bbeen )(?<![\w-])[a-z]{2,}ed\b(?! by\b)|"
     r"\b(?:patients?|participants?|subjects|volunteers|cohorts?|trials?|cases|controls|mice|"
     r"mouse|murine|rats?|animals|individuals|people|women|men|children|infants|samples|"
     r"specimens|biopsies|xenografts?|in (?:vitro|vivo)|cell lines?|organoids?|cultures?|"
