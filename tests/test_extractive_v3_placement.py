@@ -4,6 +4,8 @@ Sentences are our own, invented for these tests."""
 
 from __future__ import annotations
 
+import re
+
 from litdigest.summarize.backends.extractive_common import CONCLUSION
 from litdigest.summarize.backends.extractive_v3 import (
     _bears_on_use,
@@ -26,7 +28,8 @@ def sentence(
     section: int = 0,
 ) -> _Sentence:
     role = max(range(len(probs)), key=probs.__getitem__)
-    return _Sentence(0, len(text), 0, 0, 0, False, section, 0, None, text, text.lower(), set(),
+    words = set(re.findall(r"[a-z0-9]+", text.lower()))
+    return _Sentence(0, len(text), 0, 0, 0, False, section, 0, None, text, text.lower(), words,
                      len(text.split()), probs=probs, cues=cues, role_index=role)  # fmt: skip
 
 
@@ -102,3 +105,23 @@ def test_a_reviews_verdict_is_its_implication() -> None:
         "Cold packs were used in both trials.",
     ):
         assert not _is_verdict(result), result
+
+
+def test_an_open_question_is_no_mechanism_nor_evidence() -> None:
+    """What is not known is no claim of how things work or of what was found; a concessive
+    clause does not make the main clause an open question."""
+    from litdigest.summarize.backends.extractive_v3 import _open_question
+
+    mechanism_probs = [0.6, 0.2, 0.05, 0.1, 0.0, 0.0, 0.05]
+    for question in (
+        "How the solvent lowers hormone levels in carp remains unclear.",
+        "It is not known whether the toxin reaches the brain of exposed eels.",
+        "Binding of the toxin to serum carriers has yet to be examined.",
+    ):
+        s = sentence(question, mechanism_probs, [0.5, 0.2, 0.0, 0, 0, 0, 0])
+        assert _open_question(s), question
+        assert _field_scores(s, last=False, tail=False)[:2] == [0.0, 0.0]
+    concessive = "Although the route is unclear, the toxin lowers hormone levels in carp."
+    s = sentence(concessive, mechanism_probs, [0.5, 0.2, 0.0, 0, 0, 0, 0])
+    assert not _open_question(s)
+    assert _field_scores(s, last=False, tail=False)[0] > 0.6

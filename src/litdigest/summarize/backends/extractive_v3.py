@@ -25,7 +25,8 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    score. Evidence that states no observation (no figure, study population, verb of
    reporting or testing, nor the past tense) but names a mechanism is mechanism ("adenosine
    acts on the A2A receptor, raising cAMP"); a review's verdict on its evidence ("This review
-   found insufficient evidence ...") is implication. Implication is raised in conclusions and at the
+   found insufficient evidence ...") is implication; an open question ("it remains unclear
+   whether ...") is neither mechanism nor evidence. Implication is raised in conclusions and at the
    end of the document when the sentence bears on use (the classifier, an implication cue, a
    modal, a verb of inference or advice): a finding restated there stays evidence. A sentence joins
    its best field; it may also fill another field that its score there fits nearly as well
@@ -128,7 +129,7 @@ VERSION: Final = "extractive-v3"
 # in a resource paper what the resource is and does is its mechanism. 5: evidence kinds (lab
 # words measured in patients, toxicity grades); a figure without advice gets no conclusion bonus.
 # 6: evidence without an observation is mechanism; the conclusion bonus needs a word of use; a
-# review's verdict is implication.
+# review's verdict is implication; an open question is no mechanism nor evidence.
 RULES_REVISION: Final = 6
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
@@ -560,7 +561,10 @@ def _field_scores(s: _Sentence, last: bool, tail: bool) -> list[float]:
     """Per field: the classifier's probability plus the cue evidence of the sentence; the
     conclusion of a document leans towards implication."""
     out = [s.probs[r] + CUE_WEIGHT * s.cues[r] for _, r in _FIELD_ROLES]
-    if out[1] > out[0] and s.cues[0] > 0.0 and _unobserved(s.text):
+    if _open_question(s):
+        # what is not known is neither how things work nor what was found (at most an outlook)
+        out[0] = out[1] = 0.0
+    elif out[1] > out[0] and s.cues[0] > 0.0 and _unobserved(s.text):
         # evidence without an observation is a statement of how things work
         out[0], out[1] = out[0] + s.probs[_EVIDENCE], out[1] - s.probs[_EVIDENCE]
     elif out[1] > out[2] and _is_verdict(s.text):
@@ -634,6 +638,29 @@ _OBSERVATION_RE: Final = re.compile(
 
 def _unobserved(text: str) -> bool:
     return _OBSERVATION_RE.search(text) is None
+
+
+# An open question: the sentence says that something is not known ("it remains unclear
+# whether ...", "has yet to be examined"), unless only a concessive clause says so ("Although
+# the route is unclear, our results show ...": the main clause is the claim).
+_OPEN_QUESTION_RE: Final = re.compile(
+    r"\b(?:(?:is|are|was|were|remains?|remained) (?:still |also |currently |largely |as yet )?"
+    r"(?:not (?:known|clear|understood|established)|unknown|unclear|uncertain|poorly understood|"
+    r"elusive|unresolved|controversial|debated)|(?:has|have) (?:yet to be|not (?:yet )?been) "
+    r"(?:examined|studied|investigated|determined|established|explored|tested|addressed)|"
+    r"little is known)\b",
+    re.IGNORECASE,
+)
+_CONCESSIVE: Final = ("although ", "though ", "even though ", "while ", "whereas ", "despite ")
+_OPEN_GATE: Final = frozenset(
+    "known clear understood established unknown unclear uncertain elusive unresolved controversial debated yet".split()
+)
+
+
+def _open_question(s: _Sentence) -> bool:
+    if s.words.isdisjoint(_OPEN_GATE) or s.lower.startswith(_CONCESSIVE):
+        return False
+    return _OPEN_QUESTION_RE.search(s.text) is not None
 
 
 # A review's verdict on the evidence it gathered, stated without a figure: "This review found
