@@ -125,3 +125,12 @@ def test_an_open_question_is_no_mechanism_nor_evidence() -> None:
     s = sentence(concessive, mechanism_probs, [0.5, 0.2, 0.0, 0, 0, 0, 0])
     assert not _open_question(s)
     assert _field_scores(s, last=False, tail=False)[0] > 0.6
+
+
+def test_a_legend_listing_its_panels_is_never_a_claim() -> None:
+    from litdigest.summarize.backends.extractive_v3 import _never_claim
+
+    legend = "Ranges of the voles at three times: A. early Holocene B. mid Holocene C. today."
+    assert _never_claim(sentence(legend, EVIDENCE_PROBS, NO_CUES))
+    prose = "Vitamin A. Levels of B. cereus rose in the stored rice."
+    assert not _never_claim(sentence(prose, EVIDENCE_PROBS, NO_CUES))

@@ -532,8 +532,14 @@ _PRESS_QUOTE_RE: Final = re.compile(
 _QUOTE_MARKS: Final = frozenset('"“‘«”»')  # a set test spares the regex on most sentences
 
 
+# A figure legend that lost its "Figure n" label lists its panels: "A. ... B. ... C. ...".
+_PANELS_RE: Final = re.compile(r"(?:^|[\s:])A[.)] [^.]{1,80}?\bB[.)] [^.]{1,80}?\bC[.)] ")
+
+
 def _never_claim(s: _Sentence) -> bool:
     if not _QUOTE_MARKS.isdisjoint(s.text) and _PRESS_QUOTE_RE.search(s.text) is not None:
+        return True
+    if ("B. " in s.text or "B) " in s.text) and _PANELS_RE.search(s.text) is not None:
         return True
     if s.words.isdisjoint(_NEVER_GATE) and not s.lower.startswith("to "):
         return False
