@@ -134,3 +134,12 @@ def test_a_legend_listing_its_panels_is_never_a_claim() -> None:
     assert _never_claim(sentence(legend, EVIDENCE_PROBS, NO_CUES))
     prose = "Vitamin A. Levels of B. cereus rose in the stored rice."
     assert not _never_claim(sentence(prose, EVIDENCE_PROBS, NO_CUES))
+
+
+def test_a_tested_hypothesis_is_an_aim_not_a_claim() -> None:
+    from litdigest.summarize.backends.extractive_v3 import _never_claim
+
+    aim = "We tested the hypothesis that dietary solvents alter gene transcripts in carp."
+    assert _never_claim(sentence(aim, EVIDENCE_PROBS, NO_CUES))
+    found = "We show that dietary solvents alter gene transcripts in carp."
+    assert not _never_claim(sentence(found, EVIDENCE_PROBS, NO_CUES))

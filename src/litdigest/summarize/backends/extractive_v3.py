@@ -495,6 +495,10 @@ _NEVER_CLAIM_PARTS: Final[tuple[tuple[str, Needs], ...]] = (
     ),
     (r"\bwe (?:tested|asked|examined) whether\b", (_WE, (" whether",))),
     (
+        r"\bwe (?:tested|examined|investigated|addressed|explored|evaluated) the hypothes[ie]s\b",
+        (_WE, (" the hypothes",)),
+    ),
+    (
         r"\b(?:was|were) (?:then |subsequently )?(?:incubated|centrifuged|washed|stained|diluted|"
         r"purchased|stored at|homogeni[sz]ed|transfected|resuspended|fixed in|cloned into|"
         r"normali[sz]ed to)\b",
