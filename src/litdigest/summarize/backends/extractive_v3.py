@@ -22,7 +22,13 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    resource is (its contribution) is mechanism, what it does evidence, and its use or
    availability implication.
 4. **Fields.** Per field a score: the classifier's probability + 0.5 × the sentence's cue
-   score, implication raised in conclusions and at the end of the document. A sentence joins
+   score. Evidence that states no observation (no figure, study population, verb of
+   reporting or testing, nor the past tense) but names a mechanism is mechanism ("adenosine
+   acts on the A2A receptor, raising cAMP"); a review's verdict on its evidence ("This review
+   found insufficient evidence ...") is implication; an open question ("it remains unclear
+   whether ...") is neither mechanism nor evidence. Implication is raised in conclusions and at the
+   end of the document when the sentence bears on use (the classifier, an implication cue, a
+   modal, a verb of inference or advice): a finding restated there stays evidence. A sentence joins
    its best field; it may also fill another field that its score there fits nearly as well
    (``FILL_*``), so a field is not left empty while a fitting sentence is unused.
 5. **Rank** = field score ** p × importance (TF-IDF cosine of the sentence to the centroid of
@@ -126,9 +132,11 @@ VERSION: Final = "extractive-v3"
 # papers, empty fields filled. 4: the word budget on by default (issue 13), spans by density;
 # in a resource paper what the resource is and does is its mechanism. 5: evidence kinds (lab
 # words measured in patients, toxicity grades); a figure without advice gets no conclusion bonus.
-# 6: selection balances the fields and penalises claims that restate a chosen one. 7: in a long
-# document the field score weighs less in the rank within a field.
-RULES_REVISION: Final = 7
+# 6: selection balances the fields and penalises claims that restate a chosen one. 7: evidence
+# without an observation is mechanism; the conclusion bonus needs a word of use; a review's
+# verdict is implication; an open question is no mechanism nor evidence. 8: in a long document
+# the field score weighs less in the rank within a field.
+RULES_REVISION: Final = 8
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
 SHORT_DOC_CLAIMS: Final = 3
@@ -493,6 +501,10 @@ _NEVER_CLAIM_PARTS: Final[tuple[tuple[str, Needs], ...]] = (
     ),
     (r"\bwe (?:tested|asked|examined) whether\b", (_WE, (" whether",))),
     (
+        r"\bwe (?:tested|examined|investigated|addressed|explored|evaluated) the hypothes[ie]s\b",
+        (_WE, (" the hypothes",)),
+    ),
+    (
         r"\b(?:was|were) (?:then |subsequently )?(?:incubated|centrifuged|washed|stained|diluted|"
         r"purchased|stored at|homogeni[sz]ed|transfected|resuspended|fixed in|cloned into|"
         r"normali[sz]ed to)\b",
@@ -530,8 +542,14 @@ _PRESS_QUOTE_RE: Final = re.compile(
 _QUOTE_MARKS: Final = frozenset('"“‘«”»')  # a set test spares the regex on most sentences
 
 
+# A figure legend that lost its "Figure n" label lists its panels: "A. ... B. ... C. ...".
+_PANELS_RE: Final = re.compile(r"(?:^|[\s:])A[.)] [^.]{1,80}?\bB[.)] [^.]{1,80}?\bC[.)] ")
+
+
 def _never_claim(s: _Sentence) -> bool:
     if not _QUOTE_MARKS.isdisjoint(s.text) and _PRESS_QUOTE_RE.search(s.text) is not None:
+        return True
+    if ("B. " in s.text or "B) " in s.text) and _PANELS_RE.search(s.text) is not None:
         return True
     if s.words.isdisjoint(_NEVER_GATE) and not s.lower.startswith("to "):
         return False
@@ -559,10 +577,21 @@ def _field_scores(s: _Sentence, last: bool, tail: bool) -> list[float]:
     """Per field: the classifier's probability plus the cue evidence of the sentence; the
     conclusion of a document leans towards implication."""
     out = [s.probs[r] + CUE_WEIGHT * s.cues[r] for _, r in _FIELD_ROLES]
+    if _open_question(s):
+        # what is not known is neither how things work nor what was found (at most an outlook)
+        out[0] = out[1] = 0.0
+    elif out[1] > out[0] and s.cues[0] > 0.0 and _unobserved(s.text):
+        # evidence without an observation is a statement of how things work
+        out[0], out[1] = out[0] + s.probs[_EVIDENCE], out[1] - s.probs[_EVIDENCE]
+    elif out[1] > out[2] and _is_verdict(s.text):
+        # the review's verdict on its body of evidence is its conclusion
+        out[2], out[1] = out[2] + s.probs[_EVIDENCE], out[1] - s.probs[_EVIDENCE]
     concluding = s.section == CONCLUSION or last or CONCLUSION_START_RE.match(s.text) is not None
-    # a figure reported without advice is evidence wherever it stands (tested only where a
-    # bonus would apply: most sentences get none)
-    if (concluding or tail) and not _measured_result(s.text):
+    # A conclusion leans towards implication only when it says something about use or
+    # consequence (``_bears_on_use``: may, should, therapy, ...); a finding restated in the
+    # discussion or the last lines is no implication, nor is a figure reported without advice
+    # (tested only where a bonus would apply: most sentences get none).
+    if (concluding or tail) and _bears_on_use(s) and not _measured_result(s.text):
         if concluding:
             out[2] += CONCLUSION_BONUS
         if tail:
@@ -584,8 +613,91 @@ _ADVICE_RE: Final = re.compile(
 )
 
 
+# Words of use, consequence or outlook besides the implication cues: modal verbs and the verbs
+# of inference and advice ("can be given", "will depend on", "indicates", "warrants").
+_USE_RE: Final = re.compile(
+    r"\b(?:can|cannot|may|might|could|should|would|will|must|need\w*|suggest\w*|indicat\w+|"
+    r"impl(?:y|ies|ied|ication\w*)|conclu\w+|recommend\w*|warrant\w*|depend\w*|choice|"
+    r"future|potential\w*|consider\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def _bears_on_use(s: _Sentence) -> bool:
+    """The classifier, an implication cue or a word of use points the sentence towards
+    implication (what the conclusion bonus then lifts)."""
+    return s.role == "implication" or s.cues[2] > 0.0 or _USE_RE.search(s.text) is not None
+
+
 def _measured_result(text: str) -> bool:
     return _FIGURE_RE.search(text) is not None and _ADVICE_RE.search(text) is None
+
+
+# An observation: a number standing on its own (not part of a name such as "CD73" or "A2A"), a
+# study population, an experiment, a verb of reporting, comparing or testing, or the past tense
+# (what was seen: "were regulated", "elevated transcripts"; not "is regulated", "produced by",
+# "T-cell-activated").
+_OBSERVATION_RE: Final = re.compile(
+    r"(?<![A-Za-z\d-])\d|\b(?:was|were|had|did)\b|"
+    r"(?<!\bis )(?<!\bare )(?<!\bbe )(?<!\bbeen )(?<![\w-])[a-z]{2,}ed\b(?! by\b)|"
+    r"\b(?:patients?|participants?|subjects|volunteers|cohorts?|trials?|cases|controls|mice|"
+    r"mouse|murine|rats?|animals|individuals|people|women|men|children|infants|samples|"
+    r"specimens|biopsies|xenografts?|in (?:vitro|vivo)|cell lines?|organoids?|cultures?|"
+    r"knock(?:out|down|ed out)|deficient|deplet\w+|experiments?|assays?|data|results?|"
+    r"findings?|evidence|stud(?:y|ies)|analys[ie]s|survey\w*|found|find(?:s|ing)?|show(?:s|ed|n)?|"
+    r"observ\w+|detect\w+|reveal\w*|demonstrat\w+|measur\w+|report\w*|identif\w+|"
+    r"confirm\w*|compar\w+|tested|test(?:s|ing)|assess\w*|evaluat\w+|significant\w*|"
+    r"associat\w+|correlat\w+|versus|vs|validat\w+|benchmark\w*|accura\w+|outperform\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def _unobserved(text: str) -> bool:
+    return _OBSERVATION_RE.search(text) is None
+
+
+# An open question: the sentence says that something is not known ("it remains unclear
+# whether ...", "has yet to be examined"), unless only a concessive clause says so ("Although
+# the route is unclear, our results show ...": the main clause is the claim).
+_OPEN_QUESTION_RE: Final = re.compile(
+    r"\b(?:(?:is|are|was|were|remains?|remained) (?:still |also |currently |largely |as yet )?"
+    r"(?:not (?:known|clear|understood|established)|unknown|unclear|uncertain|poorly understood|"
+    r"elusive|unresolved|controversial|debated)|(?:has|have) (?:yet to be|not (?:yet )?been) "
+    r"(?:examined|studied|investigated|determined|established|explored|tested|addressed)|"
+    r"little is known)\b",
+    re.IGNORECASE,
+)
+_CONCESSIVE: Final = ("although ", "though ", "even though ", "while ", "whereas ", "despite ")
+_OPEN_GATE: Final = frozenset(
+    "known clear understood established unknown unclear uncertain elusive unresolved controversial debated yet".split()
+)
+
+
+def _open_question(s: _Sentence) -> bool:
+    if s.words.isdisjoint(_OPEN_GATE) or s.lower.startswith(_CONCESSIVE):
+        return False
+    return _OPEN_QUESTION_RE.search(s.text) is not None
+
+
+# A review's verdict on the evidence it gathered, stated without a figure: "This review found
+# insufficient evidence ...", "Results from two small trials suggest that ...", "These trials
+# do not support ...": the authors' conclusion, so an implication wherever it stands (a
+# structured abstract's conclusions are already raised by their label).
+_VERDICT_RE: Final = re.compile(
+    r"^(?:overall,? |in summary,? |in conclusion,? )?(?:"
+    r"(?:this|the present|our) (?:systematic |cochrane )?(?:review|meta-analysis|overview)\b"
+    r"[^.;]{0,40}?\b(?:found|finds|shows?|showed|suggests?|indicates?|provides?|identified|"
+    r"concludes?)|"
+    r"(?:the )?(?:results?|data|evidence) (?:from|of) [^.;]{0,60}?\b(?:trials?|studies|rcts?|"
+    r"review)\b[^.;]{0,20}?\b(?:suggests?|indicates?|shows?|supports?|do not|does not)|"
+    r"(?:these|the) (?:[\w-]+ ){0,3}?(?:trials|studies|rcts) (?:suggest|indicate|support|"
+    r"do not support|provide))\b",
+    re.IGNORECASE,
+)
+
+
+def _is_verdict(text: str) -> bool:
+    return _VERDICT_RE.search(text) is not None and not _measured_result(text)
 
 
 # In a long document (LEAD_MIN_SENTENCES or more) the opening sentences (title, abstract) say
