@@ -17,6 +17,7 @@ from litdigest.summarize.backends.extractive_v3 import (
     _topic_terms,
 )
 from litdigest.summarize.schema import SECTIONS, Section
+from tests.extractive_support import make_doc
 
 
 def sentence(text: str, index: int = 0) -> _Sentence:
@@ -133,3 +134,34 @@ def test_a_field_whose_scores_run_low_still_gets_its_next_claim(
     monkeypatch.setattr(extractive_v3, "FIELD_BALANCE", 0.0)
     chosen = backend._select([], 200)
     assert len(chosen["evidence"]) == 2  # raw densities: evidence took the words
+
+
+_HOUSEKEEPING_ABSTRACT = (
+    "Four trials enrolling 612 adults with chronic sinus pain compared nasal saline rinses "
+    "with usual care. Two of the four trials had a high risk of bias. Since the last version "
+    "of this review we found two new trials. Saline rinses lowered symptom scores at three "
+    "months (mean difference -1.2 points, 95% CI -1.9 to -0.5). Pooling of quality of life "
+    "data was not possible. Adverse events were not reported in three trials. The trial size "
+    "ranged from 40 to 300 participants. Rinses reduced antibiotic courses over one year "
+    "(RR 0.71, 95% CI 0.55 to 0.92). Rinsing with saline may be offered to adults with "
+    "chronic sinus pain. Larger trials with low risk of bias are needed to confirm the "
+    "benefit."
+)
+
+
+def test_review_housekeeping_is_never_a_claim() -> None:
+    summary = extractive_v3.ExtractiveV3Backend().summarize_sync(make_doc(_HOUSEKEEPING_ABSTRACT))
+    quotes = [q.text for sec in SECTIONS for c in getattr(summary, sec) for q in c.quotes]
+    assert quotes
+    for marker in (
+        "had a high risk of bias",
+        "Since the last version",
+        "was not possible",
+        "were not reported",
+        "trial size ranged",
+    ):
+        assert not any(marker in q for q in quotes), marker
+    assert any("antibiotic courses" in q for q in quotes)
+    # advice that names risk of bias is an implication, not housekeeping
+    advice = [q.text for c in summary.therapeutic_implication for q in c.quotes]
+    assert any("low risk of bias are needed" in q for q in advice)

@@ -17,7 +17,9 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    methods or meta-discourse is never a claim, nor is one whose three claim roles together
    stay under 0.2. Meta-discourse needs a meta cue in the sentence itself, and review framing,
    statements of aim, bench procedure, funding and ethics are never claims
-   (``_NEVER_CLAIM_RE``). In a resource paper (a tool, package, database or method:
+   (``_NEVER_CLAIM_RE``), nor is a systematic review's housekeeping (risk of bias, "since the
+   last version ...", "X was not reported", an analysis that was not possible:
+   ``_HOUSEKEEPING_RE``). In a resource paper (a tool, package, database or method:
    ``extractive_genre``) a sentence called methods, meta or other that states what the
    resource is (its contribution) is mechanism, what it does evidence, and its use or
    availability implication.
@@ -136,7 +138,7 @@ VERSION: Final = "extractive-v3"
 # without an observation is mechanism; the conclusion bonus needs a word of use; a review's
 # verdict is implication; an open question is no mechanism nor evidence. 8: in a long document
 # the field score weighs less in the rank within a field.
-RULES_REVISION: Final = 8
+RULES_REVISION: Final = 9
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
 SHORT_DOC_CLAIMS: Final = 3
@@ -546,7 +548,34 @@ _QUOTE_MARKS: Final = frozenset('"“‘«”»')  # a set test spares the regex
 _PANELS_RE: Final = re.compile(r"(?:^|[\s:])A[.)] [^.]{1,80}?\bB[.)] [^.]{1,80}?\bC[.)] ")
 
 
+# A systematic review's housekeeping is about the review, not the topic: how its studies were
+# judged (risk of bias), what the update added, which analysis could not be done, what the
+# trials did not report, how their sizes or durations ranged. Such a sentence is methods-like,
+# never a claim (it spent the short budget of an abstract). Advice (``_ADVICE_RE``: "trials
+# with low risk of bias are needed") is exempt: it is an implication.
+_HOUSEKEEPING_RE: Final = re.compile(
+    r"\brisk of bias\b|\bsince the (?:last|previous) (?:version|update)\b"
+    r"|\b(?:data extraction|meta-?analys[ie]s|subgroup analys[ie]s|pooling)\b[^.;]{0,80}?"
+    r"\b(?:was|were) (?:therefore |thus |also )?not (?:possible|performed|feasible)\b"
+    r"|\b(?:was|were) not (?:reported|documented)\b"
+    r"|^(?:no|none of the) (?:included )?(?:trials?|studies) (?:reported|investigated|assessed)\b"
+    r"|\b(?:trial|study|sample) sizes? (?:varied|ranged)\b"
+    r"|\bduration of (?:the )?(?:included )?(?:studies|trials) (?:varied|ranged)\b"
+)
+_HOUSEKEEPING_GATE: Final = frozenset(
+    "bias since possible performed feasible reported documented size sizes duration".split()
+)
+
+
+def _housekeeping(s: _Sentence) -> bool:
+    if s.words.isdisjoint(_HOUSEKEEPING_GATE) and not s.lower.startswith(("no ", "none ")):
+        return False
+    return _HOUSEKEEPING_RE.search(s.lower) is not None and _ADVICE_RE.search(s.lower) is None
+
+
 def _never_claim(s: _Sentence) -> bool:
+    if _housekeeping(s):
+        return True
     if not _QUOTE_MARKS.isdisjoint(s.text) and _PRESS_QUOTE_RE.search(s.text) is not None:
         return True
     if ("B. " in s.text or "B) " in s.text) and _PANELS_RE.search(s.text) is not None:
