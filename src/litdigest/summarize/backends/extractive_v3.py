@@ -18,7 +18,7 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    stay under 0.2. Meta-discourse needs a meta cue in the sentence itself, and review framing,
    statements of aim, bench procedure, funding and ethics are never claims
    (``_NEVER_CLAIM_RE``), nor is a systematic review's housekeeping (risk of bias, "since the
-   last version ...", "X was not reported", an analysis that was not possible:
+   last version ...", "X was not reported/evaluated", an analysis that was not possible:
    ``_HOUSEKEEPING_RE``). In a resource paper (a tool, package, database or method:
    ``extractive_genre``) a sentence called methods, meta or other that states what the
    resource is (its contribution) is mechanism, what it does evidence, and its use or
@@ -557,13 +557,16 @@ _HOUSEKEEPING_RE: Final = re.compile(
     r"\brisk of bias\b|\bsince the (?:last|previous) (?:version|update)\b"
     r"|\b(?:data extraction|meta-?analys[ie]s|subgroup analys[ie]s|pooling)\b[^.;]{0,80}?"
     r"\b(?:was|were) (?:therefore |thus |also )?not (?:possible|performed|feasible)\b"
-    r"|\b(?:was|were) not (?:reported|documented)\b"
+    r"|\b(?:was|were) not (?:reported|documented|evaluated|measured|investigated)\b"
+    r"|\bno\b[^.;]{0,80}\b(?:was|were) (?:reported|evaluated|assessed|measured|investigated) "
+    r"(?:in|by) (?:the |any |either )?(?:\w+ )?(?:included )?(?:trials?|studies)\b"
     r"|^(?:no|none of the) (?:included )?(?:trials?|studies) (?:reported|investigated|assessed)\b"
     r"|\b(?:trial|study|sample) sizes? (?:varied|ranged)\b"
     r"|\bduration of (?:the )?(?:included )?(?:studies|trials) (?:varied|ranged)\b"
 )
 _HOUSEKEEPING_GATE: Final = frozenset(
-    "bias since possible performed feasible reported documented size sizes duration".split()
+    "bias since possible performed feasible reported documented evaluated measured investigated "
+    "assessed size sizes duration".split()
 )
 
 
