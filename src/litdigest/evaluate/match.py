@@ -16,7 +16,9 @@ A claim *covers* a key point when both hold:
   first put in one form (``match_form``: expansions and variants the ``litdigest.terms``
   folding lacks, e.g. ``neutrophil-to-lymphocyte ratio`` = ``NLR``, and the general lay /
   technical equivalences of ``litdigest.evaluate.lexicon``: ``hair loss`` = ``alopecia``,
-  ``hepatic`` = ``liver``, ``NNT`` = ``number needed to treat``); a claim naming another drug
+  ``hepatic`` = ``liver``, ``NNT`` = ``number needed to treat``; and each number's unit
+  written one way, ``unit_form``: ``10-min`` = ``10 minutes``, ``2x`` = ``twofold``,
+  ``5 per cent`` = ``5%``, ``37 degrees C`` = ``37°C``); a claim naming another drug
   in place of an absent one is a substitution too;
 * the **score** reaches ``MATCH_THRESHOLD``:
   ``W_EMBED * cosine + W_CONTAIN * containment + W_ORDER * lcs_recall + W_TERMS * terms``,
@@ -82,6 +84,7 @@ __all__ = [
     "relations",
     "stance",
     "stem",
+    "unit_form",
 ]
 
 W_EMBED: Final = 0.5
@@ -204,11 +207,74 @@ _MATCH_SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
 )
 _MATCH_SYNONYM_RES: Final = tuple((re.compile(p, re.IGNORECASE), r) for p, r in _MATCH_SYNONYMS)
 
+# Unit spellings after a number ("10-min", "10 minutes", "10min") put in one form, so that
+# ``litdigest.terms.numbers`` reads one number key from each (matcher-only: the summarizer's
+# faithfulness checks keep their own reading). Compound units first; case matters for the
+# molar units (mM is not mm) and the one-letter ones (3D is not 3 d).
+_UNIT_FORMS: Final[tuple[tuple[str, str], ...]] = (
+    (r"mg ?(?:/|per) ?kg|mg ?kg-1|milligrams? per kilogram", "mg/kg"),
+    (r"seconds?|secs?|(?<=[ -])(?-i:s)", "s"),  # not the 1990s
+    (r"minutes?|mins?", "min"),
+    (r"hours?|hrs?|(?-i:h)", "h"),
+    (r"days?|(?-i:d)", "day"),
+    (r"weeks?|wks?", "week"),
+    (r"months?|mos?", "month"),
+    (r"years?|yrs?|(?-i:y)", "year"),
+    (r"milligrams?|mg", "mg"),
+    (r"micrograms?|mcg|[µμ]g|ug", "µg"),
+    (r"kilograms?|kg", "kg"),
+    (r"grams?|(?-i:g)", "g"),
+    (r"millilit(?:re|er)s?|ml", "ml"),
+    (r"lit(?:re|er)s?|l", "L"),
+    (r"millimolar|(?-i:mM)", "mM"),
+    (r"micromolar|(?-i:[µμu]M)", "µM"),
+    (r"nanomolar|(?-i:nM)", "nM"),
+    (r"per ?cent|percent|%", "%"),
+    (r"[°º] ?C|degrees? (?:C|Celsius|centigrade)", "°C"),
+    (r"(?:-?fold|x|×)(?!\s?\d)|times(?! (?:a|an|per|daily|weekly)\b)", "fold"),
+)
+_UNIT_CANON: Final = {n: canon for n, (_, canon) in enumerate(_UNIT_FORMS)}
+# A number (not the digits of a name: CD8, IL-2) directly before a unit, with or without a
+# space or hyphen.
+_UNIT_RE: Final = re.compile(
+    r"(?<![\w.,/])(?<![A-Za-z]-)((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)[ -]?(?:"
+    + "|".join(f"(?P<u{n}>{p})" for n, (p, _) in enumerate(_UNIT_FORMS))
+    + r")(?![\w/])",
+    re.IGNORECASE,
+)
+# "n-fold" words the lexicon keeps as words (``lexicon.ENTRIES``)
+_FOLD_WORDS: Final = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 10: "ten"}
+_WORD_FOLD_RE: Final = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten)[- ]?fold\b", re.IGNORECASE
+)
+_NUMBER_WORD_VALUES: Final = {
+    w: i for i, w in enumerate("two three four five six seven eight nine ten".split(), 2)
+}
+
+
+def _unit_form(m: re.Match[str]) -> str:
+    unit = _UNIT_CANON[int((m.lastgroup or "u0")[1:])]
+    number = m.group(1)
+    if unit == "fold":
+        # "2-fold" = "twofold" = "2x": the lexicon's word where it has one
+        word = _FOLD_WORDS.get(int(number)) if number.isdigit() else None
+        return f"{word}fold" if word else f"{number} fold"
+    return f"{number}{unit}" if unit in {"%", "°C"} else f"{number} {unit}"
+
+
+@lru_cache(maxsize=16384)
+def unit_form(text: str) -> str:
+    """``text`` with each number's unit written one way ("10-min", "10 minutes" → "10 min";
+    "two-fold", "2x" → "twofold"; "5 per cent" → "5%"; "37 degrees C" → "37°C")."""
+    text = _WORD_FOLD_RE.sub(lambda m: f"{_NUMBER_WORD_VALUES[m.group(1).lower()]}-fold", text)
+    return _UNIT_RE.sub(_unit_form, text)
+
 
 @lru_cache(maxsize=16384)
 def match_form(text: str) -> str:
     """``text`` with the eval's extra expansions and variants rewritten (``_MATCH_SYNONYMS``),
     then its lay / technical variants put in one form (``lexicon.canonical``)."""
+    text = unit_form(text)
     for pattern, replacement in _MATCH_SYNONYM_RES:
         text = pattern.sub(replacement, text)
     return canonical(text)
