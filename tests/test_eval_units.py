@@ -70,6 +70,7 @@ def test_units_keep_numbers_apart() -> None:
         "2 MM patients",
         "a 2 x 10 design",  # a product, not a fold
         "taken 3 times a day",
+        "seen 19 times in the field",  # a count of occasions, not a ratio
     ],
 )
 def test_non_units_are_left_alone(text: str) -> None:
@@ -94,3 +95,9 @@ def test_matcher_accepts_another_unit_spelling() -> None:
 def test_decades_are_not_seconds() -> None:
     assert unit_form("in the 1990s") == "in the 1990s"
     assert unit_form("after 30 s") == "after 30 s"
+
+
+def test_decimal_folds_are_not_the_lexicon_words() -> None:
+    """ "3.4-fold" is 3.4 fold, not "3." followed by the lexicon's "fourfold"."""
+    assert _keys("a 3.4-fold rise") == ["#3.4fold"]
+    assert _keys("2 times higher") == _keys("a 2-fold rise") == []

@@ -231,7 +231,10 @@ _UNIT_FORMS: Final[tuple[tuple[str, str], ...]] = (
     (r"nanomolar|(?-i:nM)", "nM"),
     (r"per ?cent|percent|%", "%"),
     (r"[°º] ?C|degrees? (?:C|Celsius|centigrade)", "°C"),
-    (r"(?:-?fold|x|×)(?!\s?\d)|times(?! (?:a|an|per|daily|weekly)\b)", "fold"),
+    (
+        r"(?:-?fold|x|×)(?!\s?\d)|times(?= (?:the|as|more|higher|greater|larger|less|lower|fewer|smaller)\b)",
+        "fold",
+    ),
 )
 _UNIT_CANON: Final = {n: canon for n, (_, canon) in enumerate(_UNIT_FORMS)}
 # A number (not the digits of a name: CD8, IL-2) directly before a unit, with or without a
