@@ -232,7 +232,8 @@ _UNIT_FORMS: Final[tuple[tuple[str, str], ...]] = (
     (r"per ?cent|percent|%", "%"),
     (r"[°º] ?C|degrees? (?:C|Celsius|centigrade)", "°C"),
     (
-        r"(?:-?fold|x|×)(?!\s?\d)|times(?= (?:the|as|more|higher|greater|larger|less|lower|fewer|smaller)\b)",
+        r"(?:-?fold|x|×)(?!\s?\d)"
+        r"|times(?= (?:the|as|more|higher|greater|larger|less|lower|fewer|smaller)\b)",
         "fold",
     ),
 )
