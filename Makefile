@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/litdigest summarize --db out-demo/demo.db --out out-demo --format md examples/
 	$(BIN)/litdigest summarize --db out-demo/demo.db --format jsonl examples/ > out-demo/summaries.jsonl
 	@echo "== first digest (out-demo/*.md) =="
-	@head -n 30 "$$(ls out-demo/*.md | head -n 1)"
+	@cat "$$(ls out-demo/*.md | head -n 1)"
 	@echo "Summaries: out-demo/summaries.jsonl (JSON Lines) and out-demo/*.md; store: out-demo/demo.db"
 	@echo "(the second run reused the stored summaries: nothing was recomputed)"
 
