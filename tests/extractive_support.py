@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,9 @@ from litdigest.clean import clean_text
 from litdigest.config import Settings
 from litdigest.documents import CleanMode, Document, Format, Metadata, content_hash
 from litdigest.prepare import iter_documents
+from litdigest.summarize.backends.extractive_common import BODY, terms
+from litdigest.summarize.backends.extractive_cues import CUE_TOKEN_RE
+from litdigest.summarize.backends.extractive_v3 import _Sentence
 from litdigest.summarize.grounding import verify_summary
 from litdigest.summarize.schema import SECTIONS, DocumentSummary, EvidenceKind, Section
 
@@ -151,3 +155,30 @@ def check_inline_labels(summary: DocumentSummary, pooled: str) -> None:
     assert section == "therapeutic_implication"
     for _, _, claim in summary.iter_claims():
         assert not claim.quotes[0].text.startswith(("Main results", "Authors'"))
+
+
+def v3_sentence(text: str, index: int = 0, **overrides: Any) -> _Sentence:
+    """An extractive-v3 body sentence of invented text, its tokens computed; ``overrides``
+    set any other field (scores, probabilities, paragraph)."""
+    lower = text.lower()
+    tokens = CUE_TOKEN_RE.findall(lower)
+    fields: dict[str, Any] = {
+        "start": 0,
+        "end": len(text),
+        "index": index,
+        "ordinal": index,
+        "paragraph": 0,
+        "first_in_paragraph": index == 0,
+        "section": BODY,
+        "category": 0,
+        "heading": None,
+        "text": text,
+        "lower": lower,
+        "words": set(tokens),
+        "n_words": len(text.split()),
+        "token_list": tokens,
+        "tokens": terms(tokens),
+        "importance": 0.5,
+    }
+    fields.update(overrides)
+    return _Sentence(**fields)

@@ -5,36 +5,22 @@ sentences with set scores."""
 from __future__ import annotations
 
 from litdigest.summarize.backends import extractive_v3
-from litdigest.summarize.backends.extractive_common import BODY, terms
-from litdigest.summarize.backends.extractive_cues import CUE_TOKEN_RE
 from litdigest.summarize.backends.extractive_roles import ROLES
 from litdigest.summarize.backends.extractive_v3 import _pools, _Sentence
+from tests.extractive_support import v3_sentence
 
 _EVIDENCE = ROLES.index("evidence")
 
 
 def evidence(text: str, ordinal: int, field_score: float, importance: float) -> _Sentence:
     """An evidence sentence: the classifier's pick, with ``field_score`` in evidence only."""
-    lower = text.lower()
-    tokens = CUE_TOKEN_RE.findall(lower)
     probs = [0.0] * len(ROLES)
     probs[_EVIDENCE] = 0.9
-    return _Sentence(
-        start=0,
-        end=len(text),
-        index=ordinal,
-        ordinal=ordinal,
+    return v3_sentence(
+        text,
+        ordinal,
         paragraph=ordinal,
         first_in_paragraph=True,
-        section=BODY,
-        category=0,
-        heading=None,
-        text=text,
-        lower=lower,
-        words=set(tokens),
-        n_words=len(text.split()),
-        token_list=tokens,
-        tokens=terms(tokens),
         importance=importance,
         probs=probs,
         fields=[0.0, field_score, 0.0],

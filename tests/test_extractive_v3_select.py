@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 
 from litdigest.summarize.backends import extractive_v3
-from litdigest.summarize.backends.extractive_common import BODY, terms
-from litdigest.summarize.backends.extractive_cues import CUE_TOKEN_RE
 from litdigest.summarize.backends.extractive_v3 import (
     ExtractiveV3Backend,
     _novelty,
@@ -17,30 +15,11 @@ from litdigest.summarize.backends.extractive_v3 import (
     _topic_terms,
 )
 from litdigest.summarize.schema import SECTIONS, Section
-from tests.extractive_support import make_doc
+from tests.extractive_support import make_doc, v3_sentence
 
 
 def sentence(text: str, index: int = 0) -> _Sentence:
-    lower = text.lower()
-    tokens = CUE_TOKEN_RE.findall(lower)
-    return _Sentence(
-        start=0,
-        end=len(text),
-        index=index,
-        ordinal=index,
-        paragraph=0,
-        first_in_paragraph=index == 0,
-        section=BODY,
-        category=0,
-        heading=None,
-        text=text,
-        lower=lower,
-        words=set(tokens),
-        n_words=len(text.split()),
-        token_list=tokens,
-        tokens=terms(tokens),
-        importance=0.5,
-    )
+    return v3_sentence(text, index)
 
 
 def test_topic_terms_are_those_most_sentences_share() -> None:
