@@ -72,6 +72,18 @@ def _span(sentence: str) -> str:
             "Lineage tracing showed that most effector cells came from TCF1+ progenitors.",
             "most effector cells came from TCF1+ progenitors.",
         ),
+        (  # an example marker and the authors' own frame carry no finding
+            "For example, CXCL9 gradients guide CD8+ T cells into the tumour nest.",
+            "CXCL9 gradients guide CD8+ T cells into the tumour nest.",
+        ),
+        (
+            "The authors caution that systemic IL-2 also expands regulatory T cells.",
+            "systemic IL-2 also expands regulatory T cells.",
+        ),
+        (
+            "They suggest that CD73 blockade may restore NK-cell killing in ascites.",
+            "CD73 blockade may restore NK-cell killing in ascites.",
+        ),
         (  # a hedge is the claim's stance: it stays
             "The trend suggests that adjuvant radiotherapy may lower pelvic recurrence rates.",
             "The trend suggests that adjuvant radiotherapy may lower pelvic recurrence rates.",

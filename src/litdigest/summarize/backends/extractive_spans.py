@@ -41,13 +41,14 @@ _CONNECTIVES: Final = (
     r"Specifically|As such|Here(?:in)?|Mechanistically|Taken together|Together|Overall|"
     r"In summary|In conclusion|In sum|To conclude|Collectively|Altogether|To date|Recently|"
     r"Currently|At present|To our knowledge|As expected|Unexpectedly|Surprisingly|Of note|"
+    r"For example|For instance|Of course|In fact|In practice|As a result|In turn|"
     r"In recent years|Over the past (?:few |two |\w+ )?(?:years|decades?)|"
     r"In (?:this|the present|the current|our) (?:study|work|report|review|paper|article|analysis)|"
     r"(?:Consistent|In line|In agreement|In keeping|Concordant) with (?:this|these|that|"
     r"(?:previous|prior|earlier|published) (?:reports|studies|findings|work|data|results))"
 )
 _SUBJECT: Final = (
-    r"(?:we|the authors|(?:(?:these|our|the|such|this|both|all|collectively,? these|"
+    r"(?:we|they|the authors|the investigators|(?:(?:these|our|the|such|this|both|all|collectively,? these|"
     r"together,? these|taken together,? these) )?(?:\w+ )?(?:results?|data|findings?|"
     r"observations?|studies|study|analys[ie]s|experiments?|evidence|work|trials?|reports?))"
 )
@@ -57,7 +58,8 @@ _REPORT_VERB: Final = (
     r"reveal(?:ed|s)?|suggest(?:ed|s)?|indicat(?:e|ed|es)|establish(?:ed|es)?|confirm(?:ed|s)?|"
     r"identif(?:y|ied|ies)|impl(?:y|ied|ies)|support(?:ed|s)? (?:the (?:notion|idea|hypothesis|"
     r"view|conclusion) )?|provid(?:e|ed|es) evidence|highlight(?:ed|s)?|propos(?:e|ed|es)|"
-    r"conclud(?:e|ed|es)|argu(?:e|ed|es)|point(?:ed|s)? to the (?:fact|possibility)))"
+    r"conclud(?:e|ed|es)|argu(?:e|ed|es)|point(?:ed|s)? to the (?:fact|possibility)|"
+    r"caution(?:ed|s)?|not(?:e|ed|es)|emphasi[sz](?:e|ed|es)|stress(?:ed|es)?))"
 )
 # A connective or scene-setting adverbial ending in a comma; a reporting frame ending in "that".
 _LEAD_RES: Final = (
