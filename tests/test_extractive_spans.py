@@ -191,6 +191,33 @@ def test_a_later_clause_that_points_back_is_no_option() -> None:
     assert next(opening[a:b] for a, b in clause_spans(opening)).startswith("These tumours")
 
 
+def test_but_splits_two_clauses_not_an_ellipsis() -> None:
+    sentence = (
+        "Quality of life did not differ between the two arms but certain adverse events were "
+        "more common with the added drug."
+    )
+    assert [sentence[a:b] for a, b in clause_spans(sentence)] == [
+        "Quality of life did not differ between the two arms",
+        "certain adverse events were more common with the added drug.",
+    ]
+    # "but B did (...)" leans on the first clause; "not in A but in B" is no clause
+    for one in (
+        "Treated women did not report worse cosmesis with radiotherapy but their physicians "
+        "did (OR 1.14; 95% CI 0.42 to 3.07).",
+        "The chemokine was made not by the tumour cells but by fibroblasts in the stroma.",
+    ):
+        assert clause_spans(one) == ()
+
+
+def test_a_leading_concessive_is_kept_before_a_relative_clause() -> None:
+    """The text after "Although …," must open a main clause, not continue the lead clause."""
+    sentence = (
+        "Although PD-1 blockade helps some patients, which is rare in pancreatic cancer, most "
+        "tumours relapse within two years."
+    )
+    assert _span(sentence) == sentence
+
+
 def test_and_splits_only_two_clauses() -> None:
     both = (
         "In mice, deleting Tcf7 in T cells abolished the response to anti-PD-1, and the "

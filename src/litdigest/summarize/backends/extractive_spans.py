@@ -87,6 +87,8 @@ _LEAD_RES: Final = (
     ),
 )
 _CONCESSIVE_RE: Final = re.compile(r"(?:Although|Though|Even though|While|Whilst|Despite)\s")
+# What cannot open a main clause: a relative or subordinate continuation of the lead clause.
+_NOT_MAIN_RE: Final = re.compile(r"(?:where|which|who|whom|whose|when|that|as|because|since)\b")
 _COORDINATOR_RE: Final = re.compile(r"(?:and|or|but|as well as|nor|etc\.?)\b")
 _TAIL_RE: Final = re.compile(
     r",\s+(?:(?:as|which (?:is|was|are|were|has been)) )?(?:(?:previously |already )?"
@@ -153,6 +155,7 @@ def _concessive(sentence: str, a: int, b: int) -> int | None:
             if (
                 _words(sentence[a:i]) < 3
                 or _COORDINATOR_RE.match(rest)
+                or _NOT_MAIN_RE.match(rest)
                 or _NUMBER_RE.search(sentence, a, i)
                 or _words(rest) < MIN_SPAN_WORDS
             ):
@@ -259,6 +262,33 @@ def _and_clauses(sentence: str, a: int, b: int) -> list[tuple[int, int]]:
     return []
 
 
+# " but " without a comma joins two clauses when a finite verb follows within a few words
+# ("X did not differ but certain adverse events were more common"); "not in A but in B" is no
+# clause, nor is an elliptical "but B did (...)".
+_BUT_RE: Final = re.compile(r"\s+but\s+")
+_FINITE_RE: Final = re.compile(
+    r"(?:[\w'’+-]+\s+){0,4}?(?:was|were|is|are|did|does|do|had|has|have|can|could|may|might|"
+    r"would|will|remained|appeared|showed|increased|reduced|improved)\s+[\w-]",
+    re.IGNORECASE,
+)
+
+
+def _but_clauses(sentence: str, a: int, b: int) -> list[tuple[int, int]]:
+    """The clauses on either side of the first top-level " but " in ``sentence[a:b]``, when
+    both are clauses of ``MIN_SPAN_WORDS`` words or more."""
+    for m in _top_level(sentence, a, b, _BUT_RE):
+        right = sentence[m.end() : b]
+        if (
+            _words(sentence[a : m.start()]) >= MIN_SPAN_WORDS
+            and _words(right) >= MIN_SPAN_WORDS
+            and not sentence[a : m.start()].rstrip().endswith(",")
+            and _FINITE_RE.match(right)
+        ):
+            return [(a, m.start()), (m.end(), _trail(sentence, m.end(), b))]
+        break
+    return []
+
+
 def _top_level(sentence: str, a: int, b: int, pattern: re.Pattern[str]) -> list[re.Match[str]]:
     """Matches of ``pattern`` in ``sentence[a:b]`` outside brackets."""
     out: list[re.Match[str]] = []
@@ -317,6 +347,7 @@ def clause_spans(sentence: str) -> tuple[tuple[int, int], ...]:
     out = list(parts)
     for p_start, p_end in [(a, b), *parts]:
         out += [span for span in _and_clauses(sentence, p_start, p_end) if span not in out]
+        out += [span for span in _but_clauses(sentence, p_start, p_end) if span not in out]
         for m in _top_level(sentence, p_start, p_end, _TAIL_SPLIT_RE):
             if _words(sentence[p_start : m.start()]) >= MIN_SPAN_WORDS:
                 if (p_start, m.start()) not in out:
