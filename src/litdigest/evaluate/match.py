@@ -151,6 +151,7 @@ def stem(word: str) -> str:
 # ``litdigest.terms`` folding knows the commonest; these are the eval's own additions).
 _MATCH_SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"\bPD-?\(L\)1\b", "PD-1/PD-L1"),
+    (r"\bNF-?kB\b|\bNF-?kappaB\b", "NF-κB"),
     (r"\bsPD-?L1\b", "soluble PD-L1"),
     (r"\bneutrophil[- ]to[- ]lymphocyte ratios?\b", "NLR"),
     (r"\btissue[- ]resident memory(?: T)?(?: cells?)?\b|\bTRM cells?\b", "TRM cells"),
@@ -324,7 +325,10 @@ _NULL_RE: Final = re.compile(
     r"\b(?:no|not)\b(?:\s+\w+){0,2}\s+(?:associated|associat\w*|correlat\w*|differ\w*|"
     r"significant\w*|effect\w*|benefit\w*|impact\w*|change\w*|linked|related)\b|"
     r"\bsimilar\b|\bcomparable\b|\bequal(?:ly)?\b|\bequivalent\b|\bno difference\b|"
-    r"\bno clear\b|\bdid not\b|\bdoes not\b|\bfailed to\b",
+    r"\bno clear\b|\bdid not\b|\bdoes not\b|\bfailed to\b|"
+    # "as often as", "as effective as": equality (not "twice as likely as")
+    r"(?<!twice )(?<!times )(?<!half )\bas (?:\w+ )?(?:often|well|effective|effectively|good|"
+    r"likely|much|many|frequent|frequently|safe|common|long)\s+as\b",
     re.IGNORECASE,
 )
 _MIXED_RE: Final = re.compile(r"\b(?:but|whereas|while|although)\b", re.IGNORECASE)
@@ -387,7 +391,8 @@ _RELATION_WORDS: Final[dict[str, str]] = {
         exclude excludes excluded deplete depletes depleted require requires required
         essential escape escaped evade evades mediate mediates respond responds responded
         benefit beat confer confers effective efficacious relieve relieves relieved cure cures
-        cured eradicate eradicates eradicated protect protects protected""".split(),
+        cured eradicate eradicates eradicated protect protects protected lessen lessens
+        lessened alleviate alleviates alleviated""".split(),
         "effect",
     ),
 }
