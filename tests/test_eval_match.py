@@ -76,6 +76,17 @@ def test_numbers_in_words_must_be_stated() -> None:
     assert number_words_ok("change ±3 points in a third of patients", "a third of patients")
 
 
+def test_conditions_and_their_lay_names() -> None:
+    assert match.conditions("relapsed glioblastoma and rectal cancer") == {
+        "glioblastoma",
+        "site:rectal",
+    }
+    assert not match.condition_substituted("M2 TAMs dominate glioblastoma", "TAMs dominate glioma")
+    assert match_form("inflammation of the colon") == "colitis"
+    assert match_form("NF-kB") == "NF-κB"
+    assert not relations("tumour-associated macrophages")
+
+
 def test_match_form_folds_expansions() -> None:
     assert match_form("a high neutrophil-to-lymphocyte ratio") == "a high NLR"
     assert match_form("indoleamine 2,3-dioxygenase 1 makes kynurenine") == "IDO1 makes kynurenine"
@@ -105,6 +116,22 @@ def test_match_form_folds_expansions() -> None:
         (  # X makes Y vs Y acts on X
             "Natural killer cells are the main source of IL-2 in tumours.",
             "interleukin 2 increases natural killer cell expansion",
+        ),
+        (  # another disease in place of the key point's (a substitution, like a drug)
+            "Immune-related hepatitis is more frequent with anti-CTLA-4 than with anti-PD-1.",
+            "CTLA-4 inhibitors cause colitis more often than PD-1 inhibitors",
+        ),
+        (  # another cancer site
+            "Laparoscopic and open surgery gave similar overall survival in colon cancer.",
+            "laparoscopic and open resection gave similar overall survival for rectal cancer",
+        ),
+        (  # a correlation does not cover an effect
+            "TIGIT expression on T cells correlated with PD-L1 levels in lung tumours.",
+            "dual TIGIT and PD-L1 inhibition raised response rates in lung tumours",
+        ),
+        (  # "as often as" states no difference
+            "Tumours poor in T cells responded to checkpoint inhibitors as often as inflamed ones.",
+            "tumours without T cells respond poorly to checkpoint inhibitors",
         ),
         (  # a key point naming nothing: none of its specific words is there
             "Dormant leftover tumour cells are reawakened by immune-derived cues and regrow.",

@@ -306,7 +306,8 @@ lowered lowers shorter less fewer inhibit inhibits inhibited suppress suppresses
 block blocks blocked impair impairs impaired prevent prevents prevented worse blunt blunts
 blunted abolish abolished diminish diminished downregulate downregulates downregulated
 downregulating halve halves halved resistant resistance fall falls fell fallen decline
-declines declined drop drops dropped delay delays delayed slow slows slowed""".split()
+declines declined drop drops dropped delay delays delayed slow slows slowed dampen dampens
+dampened hamper hampers hampered""".split()
 NEGATION_REACH: Final = 8  # words before a direction word in which a negation flips it
 _NEGATIONS: Final = frozenset(
     {"not", "no", "without", "neither", "nor", "never", "cannot", "failed", "fails", "fail",
@@ -398,12 +399,17 @@ _RELATION_WORDS: Final[dict[str, str]] = {
 }
 
 
+_COMPOUND_RELATION_RE: Final = re.compile(r"-associated\b", re.IGNORECASE)
+
+
 @lru_cache(maxsize=16384)
 def relations(text: str) -> frozenset[str]:
     """The relation classes ``text`` states: ``source`` (X makes Y), ``assoc`` (X goes with
     Y), ``effect`` (X changes Y; every direction word counts)."""
     up, down = _direction_stems()
     out: set[str] = set()
+    # "tumour-associated macrophages": a compound name, not a relation
+    text = _COMPOUND_RELATION_RE.sub(" ", text)
     for word in _TOKEN_RE.findall(text.lower()):
         if word in _RELATION_WORDS:
             out.add(_RELATION_WORDS[word])
@@ -413,10 +419,10 @@ def relations(text: str) -> frozenset[str]:
 
 
 def relation_conflict(claim: str, key_point: str) -> bool:
+    """Both state a relation and no class is shared: X makes Y, X goes with Y and X changes Y
+    are different claims (a correlation does not cover an effect)."""
     a, b = relations(claim), relations(key_point)
-    if not a or not b or a & b:
-        return False
-    return "source" in a | b
+    return bool(a and b and not a & b)
 
 
 @lru_cache(maxsize=16384)
