@@ -396,6 +396,11 @@ _RELATION_WORDS: Final[dict[str, str]] = {
         lessened alleviate alleviates alleviated""".split(),
         "effect",
     ),
+    **dict.fromkeys(
+        """consume consumes consumed consuming consumption uptake starve starves starved
+        deprive deprives deprived deprivation sequester sequesters sequestered""".split(),
+        "sink",
+    ),
 }
 
 
@@ -404,8 +409,8 @@ _COMPOUND_RELATION_RE: Final = re.compile(r"-associated\b", re.IGNORECASE)
 
 @lru_cache(maxsize=16384)
 def relations(text: str) -> frozenset[str]:
-    """The relation classes ``text`` states: ``source`` (X makes Y), ``assoc`` (X goes with
-    Y), ``effect`` (X changes Y; every direction word counts)."""
+    """The relation classes ``text`` states: ``source`` (X makes Y), ``sink`` (X takes Y
+    up), ``assoc`` (X goes with Y), ``effect`` (X changes Y; every direction word counts)."""
     up, down = _direction_stems()
     out: set[str] = set()
     # "tumour-associated macrophages": a compound name, not a relation
