@@ -374,6 +374,22 @@ def polarity(text: str) -> int:
     return (total > 0) - (total < 0)
 
 
+@lru_cache(maxsize=16384)
+def asserts_effect(text: str) -> bool:
+    """True when ``text`` states a change that no negation before it denies ("X raises Y",
+    not "X did not raise Y" or "no more Y than": a denied change states no effect)."""
+    up, down = _direction_stems()
+    words = _TOKEN_RE.findall(_CONTRAST_RE.sub(" ", _COMPOUND_RELATION_RE.sub(" ", text)).lower())
+    for i, word in enumerate(words):
+        if _AGENT_NOUN_RE.search(word):
+            continue
+        s = stem(word)
+        changes = s in up or s in down or _RELATION_WORDS.get(word) == "effect"
+        if changes and not sum(w in _NEGATIONS for w in words[max(0, i - NEGATION_REACH) : i]) % 2:
+            return True
+    return False
+
+
 _RELATION_WORDS: Final[dict[str, str]] = {
     **dict.fromkeys(
         """secrete secretes secreted secreting secretion production release
@@ -404,7 +420,7 @@ _RELATION_WORDS: Final[dict[str, str]] = {
 }
 
 
-_COMPOUND_RELATION_RE: Final = re.compile(r"-associated\b", re.IGNORECASE)
+_COMPOUND_RELATION_RE: Final = re.compile(r"-(?:associated|induced)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=16384)
@@ -413,7 +429,7 @@ def relations(text: str) -> frozenset[str]:
     up), ``assoc`` (X goes with Y), ``effect`` (X changes Y; every direction word counts)."""
     up, down = _direction_stems()
     out: set[str] = set()
-    # "tumour-associated macrophages": a compound name, not a relation
+    # "tumour-associated macrophages", "chemotherapy-induced nausea": a name, not a relation
     text = _COMPOUND_RELATION_RE.sub(" ", text)
     for word in _TOKEN_RE.findall(text.lower()):
         if word in _RELATION_WORDS:
@@ -538,9 +554,7 @@ def conflicting(claim: str, key_point: str) -> bool:
     if a != 0 and b != 0 and a != b:
         return True
     (null_a, sure_a), (null_b, sure_b) = stance(claim), stance(key_point)
-    if null_a != null_b and (
-        (a if null_b else b) != 0 or "effect" in relations(claim if null_b else key_point)
-    ):
+    if null_a != null_b and asserts_effect(claim if null_b else key_point):
         return True
     if relation_conflict(claim, key_point):
         return True
