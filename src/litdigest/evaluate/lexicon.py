@@ -86,6 +86,8 @@ ENTRIES: Final[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = (
                         "adverse effects", "adverse effect", "adverse reactions",
                         "adverse drug reactions", "harms"), ("AEs", "AE")),
     ("pain relief", ("analgesia", "relief of pain"), ()),
+    ("monotherapy", ("single agents?", "single-agent therapy", "single-agent treatment",
+                     "a single drug", "one drug alone"), ()),
     ("chronic pain", ("persistent pain", "long-lasting pain", "long-term pain"), ()),
     ("pressure ulcers", ("pressure sores", "bedsores", "bed sores"), ()),
     ("heartburn", ("acid reflux", "gastro-oesophageal reflux", "gastroesophageal reflux"),
