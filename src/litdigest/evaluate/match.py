@@ -297,7 +297,7 @@ _UP_WORDS: Final = """increase increases increased increasing raise raised raise
 enhances higher longer more greater promote promotes promoted improve improves improved
 improving extend extended extends expand expands expanded stimulate stimulates stimulated
 activate activates activated boost boosted boosts prolong prolonged prolongs better restore
-restores restored restoring upregulate upregulates upregulated upregulating preserve preserves
+restores restored restoring rescue rescues rescued upregulate upregulates upregulated upregulating preserve preserves
 preserved sensitive sensitises sensitizes sensitised sensitized rise rises rose risen lengthen lengthens
 lengthened strengthen strengthens strengthened augment augments augmented amplify amplifies
 amplified elevate elevates elevated respond responds responded""".split()
@@ -409,7 +409,7 @@ _RELATION_WORDS: Final[dict[str, str]] = {
         essential escape escaped evade evades mediate mediates respond responds responded
         benefit beat confer confers effective efficacious relieve relieves relieved cure cures
         cured eradicate eradicates eradicated protect protects protected lessen lessens
-        lessened alleviate alleviates alleviated""".split(),
+        lessened alleviate alleviates alleviated help helps helped""".split(),
         "effect",
     ),
     **dict.fromkeys(
@@ -721,14 +721,26 @@ _SITE_RE: Final = re.compile(
 )
 
 
+# Symptoms and adverse effects without a disease suffix (lay forms are put in these forms
+# by ``lexicon.canonical`` first).
+_SYMPTOMS_RE: Final = re.compile(
+    r"\b(diarrho?ea|nausea|vomiting|fatigue|constipation|pyrexia|rash|alopecia|insomnia|"
+    r"anorexia|dyspno?ea|pruritus|xerostomia|bleeding|oedema|edema|hot flushes|hot flashes|"
+    r"impotence|incontinence)\b",
+    re.IGNORECASE,
+)
+
+
 @lru_cache(maxsize=16384)
 def conditions(text: str) -> frozenset[str]:
-    """Diseases and conditions ``text`` names (stems; ``site:`` + organ for "X cancer")."""
+    """Diseases, conditions and symptoms ``text`` names (stems; ``site:`` + organ for
+    "X cancer")."""
     found = {
         stem(m.group(1).lower())
         for m in _CONDITION_RE.finditer(text)
         if m.group(1).lower() not in _NOT_CONDITIONS
     }
+    found |= {m.group(1).lower() for m in _SYMPTOMS_RE.finditer(text)}
     return frozenset(found | {"site:" + stem(m.group(1).lower()) for m in _SITE_RE.finditer(text)})
 
 
