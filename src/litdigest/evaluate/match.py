@@ -307,7 +307,7 @@ block blocks blocked impair impairs impaired prevent prevents prevented worse bl
 blunted abolish abolished diminish diminished downregulate downregulates downregulated
 downregulating halve halves halved resistant resistance fall falls fell fallen decline
 declines declined drop drops dropped delay delays delayed slow slows slowed dampen dampens
-dampened hamper hampers hampered""".split()
+dampened hamper hampers hampered weaken weakens weakened worsen worsens worsened""".split()
 NEGATION_REACH: Final = 8  # words before a direction word in which a negation flips it
 _NEGATIONS: Final = frozenset(
     {"not", "no", "without", "neither", "nor", "never", "cannot", "failed", "fails", "fail",
@@ -324,7 +324,8 @@ _AGENT_NOUN_RE: Final = re.compile(r"(?:ions?|itors?|ators?|ckers?)$")
 # A statement of no effect / no association ("did not differ", "no significant difference").
 _NULL_RE: Final = re.compile(
     r"\b(?:no|not)\b(?:\s+\w+){0,2}\s+(?:associated|associat\w*|correlat\w*|differ\w*|"
-    r"significant\w*|effect\w*|benefit\w*|impact\w*|change\w*|linked|related)\b|"
+    r"significant\w*|effect\w*|benefit\w*|impact\w*|influence\w*|change\w*|linked|related|"
+    r"relation\w*)\b|"
     r"\bsimilar\b|\bcomparable\b|\bequal(?:ly)?\b|\bequivalent\b|\bno difference\b|"
     r"\bno clear\b|\bdid not\b|\bdoes not\b|\bfailed to\b|"
     # "as often as", "as effective as": equality (not "twice as likely as")
@@ -409,7 +410,8 @@ _RELATION_WORDS: Final[dict[str, str]] = {
         essential escape escaped evade evades mediate mediates respond responds responded
         benefit beat confer confers effective efficacious relieve relieves relieved cure cures
         cured eradicate eradicates eradicated protect protects protected lessen lessens
-        lessened alleviate alleviates alleviated help helps helped""".split(),
+        lessened alleviate alleviates alleviated help helps helped sustain sustains sustained
+        maintain maintains maintained""".split(),
         "effect",
     ),
     **dict.fromkeys(
@@ -683,6 +685,18 @@ def number_words_ok(claim: str, key_point: str) -> bool:
     return True
 
 
+def _fraction_states(number: Number, claim: str) -> bool:
+    """A key point's percentage given in words by the claim ("half" for 50%, "one in five"
+    for 20%), within ``_FRACTION_SLACK``."""
+    if number.unit != "%" or number.op:
+        return False
+    try:
+        share = float(number.value) / 100
+    except ValueError:
+        return False
+    return any(abs(_fraction(m) - share) <= _FRACTION_SLACK for m in _FRACTION_RE.finditer(claim))
+
+
 _FAMILY_RE: Final = re.compile(r"[a-z]+")
 
 
@@ -786,7 +800,11 @@ def match_parts(claim: str, key_point: str, cosine: float, evidence: str = "") -
     found = [present(t, keys) for t in wanted]
     said = [present(t, own) for t in wanted] if evidence else found
     names = found[: len(kp.names)]
-    nums = found[len(kp.names) + len(kp.words) :]
+    nums = [
+        ok or _fraction_states(n, claim)
+        for n, ok in zip(kp.numbers, found[len(kp.names) + len(kp.words) :], strict=True)
+    ]
+    found[len(kp.names) + len(kp.words) :] = nums
     missing = tuple(t.key for t, ok in zip(wanted, found, strict=True) if not ok)
     containment, order = lexical_features(claim, key_point)
     specific = specific_coverage(claim, key_point) if not kp.names else 1.0
