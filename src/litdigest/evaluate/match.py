@@ -708,9 +708,15 @@ _SIBLINGS: Final[dict[str, str]] = {
 }
 
 
+# Cytokines and chemokines: one for another is a substitution (TGF-β for IL-10, CCL5 for IL-6).
+_CYTOKINE_RE: Final = re.compile(r"^(?:il\d|ifn|tnf|tgf|ccl\d|cxcl\d|xcl\d|gmcsf|gcsf|mcsf|csf\d)")
+
+
 def _family(key: str) -> str:
     if key in _SIBLINGS:
         return _SIBLINGS[key]
+    if _CYTOKINE_RE.match(key):
+        return "cytokine"
     m = _FAMILY_RE.match(key)
     return m.group() if m and len(m.group()) >= 2 and m.group() != key else ""
 
