@@ -254,21 +254,24 @@ def test_stored_threshold_is_still_the_calibrated_best() -> None:
     assert abs(best.threshold - MATCH_THRESHOLD) <= 0.03
     assert f1_stored >= best.f1 - 0.01
     heldout = match.evaluate_pairs([p for p in pairs if p.split == "heldout"], MATCH_THRESHOLD)
-    # measured 0.759 on the 194 held-out pairs (0.731 on the first 150), train 0.869 (target 0.85
-    # not reached: README)
+    # measured 0.720 on the 276 held-out pairs (0.764 on the 194 of session 5, 0.605 on the 82
+    # written in session 6), train 0.845 on 597 (target 0.85 not reached: README)
     assert heldout["f1"] >= 0.7
     easy = [p for p in train if p.kind in {"paraphrase", "detail", "unrelated"}]
     assert calibrate(easy).f1 >= 0.9
 
 
 def test_cross_validation_scores_the_procedure() -> None:
-    """The threshold chosen on 4 folds and scored on the fifth: within the train pairs it must
-    stay close to the in-sample figure (a threshold that only fits its own pairs would not)."""
+    """The threshold chosen on 4 folds of topic groups (``pair_groups``) and scored on the
+    fifth: within the train pairs it must stay close to the in-sample figure (a threshold that
+    only fits its own pairs would not). Measured 0.844 (in-sample 0.845)."""
     train = [p for p in load_pairs(PAIRS) if p.split == "train"]
     cv = match.cross_validate(train, seeds=2)
     assert cv["pairs"] == len(train)
     assert cv["f1"] >= calibrate(train).f1 - 0.03
     assert cv["f1"] >= 0.83
+    groups = match.pair_groups(train)
+    assert len(set(groups)) < len(train)  # twins and topic-mates share a group
 
 
 def test_embedder_load_failure_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
