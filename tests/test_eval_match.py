@@ -125,9 +125,9 @@ def test_match_form_folds_expansions() -> None:
             "Laparoscopic and open surgery gave similar overall survival in colon cancer.",
             "laparoscopic and open resection gave similar overall survival for rectal cancer",
         ),
-        (  # a correlation does not cover an effect
-            "TIGIT expression on T cells correlated with PD-L1 levels in lung tumours.",
-            "dual TIGIT and PD-L1 inhibition raised response rates in lung tumours",
+        (  # X makes Y vs X takes Y up
+            "Regulatory T cells secrete IL-2 inside tumours.",
+            "Tregs consume interleukin-2 and so deprive effector T cells of it",
         ),
         (  # "as often as" states no difference
             "Tumours poor in T cells responded to checkpoint inhibitors as often as inflamed ones.",

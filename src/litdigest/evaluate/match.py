@@ -410,12 +410,13 @@ _RELATION_WORDS: Final[dict[str, str]] = {
         essential escape escaped evade evades mediate mediates respond responds responded
         benefit beat confer confers effective efficacious relieve relieves relieved cure cures
         cured eradicate eradicates eradicated protect protects protected lessen lessens
-        lessened alleviate alleviates alleviated help helps helped sustain sustains sustained
+        lessened alleviate alleviates alleviated sustain sustains sustained
         maintain maintains maintained""".split(),
         "effect",
     ),
     **dict.fromkeys(
-        """consume consumes consumed consuming consumption uptake starve starves starved
+        """consume consumes consumed consuming consumption uptake capture captures captured
+        capturing starve starves starved
         deprive deprives deprived deprivation sequester sequesters sequestered""".split(),
         "sink",
     ),
@@ -442,10 +443,12 @@ def relations(text: str) -> frozenset[str]:
 
 
 def relation_conflict(claim: str, key_point: str) -> bool:
-    """Both state a relation and no class is shared: X makes Y, X goes with Y and X changes Y
-    are different claims (a correlation does not cover an effect)."""
+    """Both state a relation, no class is shared, and one says X makes Y or X takes Y up
+    (a correlation vs an effect is left alone: "raised risk" reads as an effect)."""
     a, b = relations(claim), relations(key_point)
-    return bool(a and b and not a & b)
+    if not a or not b or a & b:
+        return False
+    return bool({"source", "sink"} & (a | b))
 
 
 @lru_cache(maxsize=16384)
@@ -764,6 +767,13 @@ def conditions(text: str) -> frozenset[str]:
     return frozenset(found | {"site:" + stem(m.group(1).lower()) for m in _SITE_RE.finditer(text)})
 
 
+def _condition_kind(c: str) -> str:
+    """``cancer`` (a site's cancer, an -oma, a leukaemia) or ``other`` (symptoms, -itis...):
+    a claim's population (thyroid cancer) does not replace a key point's outcome (xerostomia)."""
+    cancer = c.startswith("site:") or c.endswith(("oma", "omas")) or c.startswith("leuk")
+    return "cancer" if cancer else "other"
+
+
 def _same_condition(a: str, b: str) -> bool:
     if a.startswith("site:") or b.startswith("site:"):
         return a == b
@@ -774,8 +784,9 @@ def condition_substituted(claim: str, key_point: str) -> bool:
     """The key point names a disease or condition the claim lacks, and the claim names
     another in its place (colitis for hepatitis, colon for rectal cancer)."""
     wanted, said = conditions(key_point), conditions(claim)
-    absent = [c for c in wanted if not any(_same_condition(c, x) for x in said)]
-    return bool(absent) and any(not any(_same_condition(x, c) for c in wanted) for x in said)
+    absent = {_condition_kind(c) for c in wanted if not any(_same_condition(c, x) for x in said)}
+    extra = {_condition_kind(x) for x in said if not any(_same_condition(x, c) for c in wanted)}
+    return bool(absent & extra)
 
 
 def _substituted(absent: Sequence[Term], claim: str, key_point: str) -> bool:
