@@ -76,6 +76,17 @@ def test_numbers_in_words_must_be_stated() -> None:
     assert number_words_ok("change ±3 points in a third of patients", "a third of patients")
 
 
+def test_conditions_and_their_lay_names() -> None:
+    assert match.conditions("relapsed glioblastoma and rectal cancer") == {
+        "glioblastoma",
+        "site:rectal",
+    }
+    assert not match.condition_substituted("M2 TAMs dominate glioblastoma", "TAMs dominate glioma")
+    assert match_form("inflammation of the colon") == "colitis"
+    assert match_form("NF-kB") == "NF-κB"
+    assert not relations("tumour-associated macrophages")
+
+
 def test_match_form_folds_expansions() -> None:
     assert match_form("a high neutrophil-to-lymphocyte ratio") == "a high NLR"
     assert match_form("indoleamine 2,3-dioxygenase 1 makes kynurenine") == "IDO1 makes kynurenine"
@@ -105,6 +116,22 @@ def test_match_form_folds_expansions() -> None:
         (  # X makes Y vs Y acts on X
             "Natural killer cells are the main source of IL-2 in tumours.",
             "interleukin 2 increases natural killer cell expansion",
+        ),
+        (  # another disease in place of the key point's (a substitution, like a drug)
+            "Immune-related hepatitis is more frequent with anti-CTLA-4 than with anti-PD-1.",
+            "CTLA-4 inhibitors cause colitis more often than PD-1 inhibitors",
+        ),
+        (  # another cancer site
+            "Laparoscopic and open surgery gave similar overall survival in colon cancer.",
+            "laparoscopic and open resection gave similar overall survival for rectal cancer",
+        ),
+        (  # X makes Y vs X takes Y up
+            "Regulatory T cells secrete IL-2 inside tumours.",
+            "Tregs consume interleukin-2 and so deprive effector T cells of it",
+        ),
+        (  # "as often as" states no difference
+            "Tumours poor in T cells responded to checkpoint inhibitors as often as inflamed ones.",
+            "tumours without T cells respond poorly to checkpoint inhibitors",
         ),
         (  # a key point naming nothing: none of its specific words is there
             "Dormant leftover tumour cells are reawakened by immune-derived cues and regrow.",
@@ -227,21 +254,24 @@ def test_stored_threshold_is_still_the_calibrated_best() -> None:
     assert abs(best.threshold - MATCH_THRESHOLD) <= 0.03
     assert f1_stored >= best.f1 - 0.01
     heldout = match.evaluate_pairs([p for p in pairs if p.split == "heldout"], MATCH_THRESHOLD)
-    # measured 0.759 on the 194 held-out pairs (0.731 on the first 150), train 0.869 (target 0.85
-    # not reached: README)
+    # measured 0.720 on the 276 held-out pairs (0.764 on the 194 of session 5, 0.605 on the 82
+    # written in session 6), train 0.845 on 597 (target 0.85 not reached: README)
     assert heldout["f1"] >= 0.7
     easy = [p for p in train if p.kind in {"paraphrase", "detail", "unrelated"}]
     assert calibrate(easy).f1 >= 0.9
 
 
 def test_cross_validation_scores_the_procedure() -> None:
-    """The threshold chosen on 4 folds and scored on the fifth: within the train pairs it must
-    stay close to the in-sample figure (a threshold that only fits its own pairs would not)."""
+    """The threshold chosen on 4 folds of topic groups (``pair_groups``) and scored on the
+    fifth: within the train pairs it must stay close to the in-sample figure (a threshold that
+    only fits its own pairs would not). Measured 0.844 (in-sample 0.845)."""
     train = [p for p in load_pairs(PAIRS) if p.split == "train"]
     cv = match.cross_validate(train, seeds=2)
     assert cv["pairs"] == len(train)
     assert cv["f1"] >= calibrate(train).f1 - 0.03
     assert cv["f1"] >= 0.83
+    groups = match.pair_groups(train)
+    assert len(set(groups)) < len(train)  # twins and topic-mates share a group
 
 
 def test_embedder_load_failure_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,8 @@
 
 * ``pair_report`` — precision, recall and F1 at the stored threshold on the labelled pairs
   of ``evals/calibration/pairs.yaml``, per split (``train`` calibrates; ``heldout`` reports),
-  and ``train-cv``: the threshold chosen on 4 of 5 folds of the train pairs, scored on the fifth;
+  and ``train-cv``: the threshold chosen on 4 of 5 folds of the train pairs, grouped by topic
+  (``match.pair_groups``), scored on the fifth;
 * ``cross_case_rate`` — the share of (key point, key point) pairs of *different* cases of
   one golden set that the matcher says cover each other: key points should stay with their
   own document, so this should be near 0.

@@ -36,7 +36,11 @@ decrease:decreases:decreased reduce:reduces:reduced raise:raises:raised lower:lo
 cause:causes:caused protect:protects:protected select:selects:selected
 signal:signals:signalled:signaled license:licenses:licensed prime:primes:primed
 present:presents:presented sense:senses:sensed lead:leads:led
-contribute:contributes:contributed draw:draws:drew:drawn make:makes:made"""
+contribute:contributes:contributed draw:draws:drew:drawn make:makes:made
+sustain:sustains:sustained support:supports:supported maintain:maintains:maintained
+consume:consumes:consumed starve:starves:starved deprive:deprives:deprived
+exclude:excludes:excluded trap:traps:trapped disable:disables:disabled
+reprogram:reprograms:reprogrammed repolarise:repolarises:repolarised:repolarize:repolarizes:repolarized"""
 # Verbs of "X acts on Y" (every form listed: no stemming, so nouns like "release" of a
 # compound are rare false hits and only move the split point).
 RELATION_VERBS: Final = frozenset(w for group in _VERB_STEMS.split() for w in group.split(":"))
