@@ -144,10 +144,16 @@ _SYSTEMATIC_REVIEW_PARTS: Final[tuple[tuple[str, Needs], ...]] = (
         (_STUDIES, ("we ", " were ", " was ")),
     ),
     (r"\bwe screened \d", (("we screened ",),)),
+    # "We included only one small trial", "studies ... included in the review"
+    (
+        r"\bwe included (?:only )?(?:one|a single|1) (?:[\w-]+ ){0,2}?(?:study|trial|RCT)\b|"
+        r"\b(?:included in|eligible for|for inclusion in) (?:the|this) review\b",
+        (("included", "eligible for", "inclusion in"),),
+    ),
 )
 # Tried cheapest and likeliest first (the scans at every word last).
 _SYSTEMATIC_REVIEW: Final = GatedPattern(
-    _SYSTEMATIC_REVIEW_PARTS, (6, 4, 5, 10, 1, 0, 3, 8, 7, 2, 9)
+    _SYSTEMATIC_REVIEW_PARTS, (6, 4, 5, 10, 11, 1, 0, 3, 8, 7, 2, 9)
 )
 # One of these occurs in every text that _SYSTEMATIC_REVIEW matches (a cheap pre-filter).
 _SYSTEMATIC_REVIEW_WORDS: Final = (
@@ -166,6 +172,7 @@ _SYSTEMATIC_REVIEW_WORDS: Final = (
     "quality evidence",
     "certainty evidence",
     "we screened",
+    "included",
 )
 # One included study of a systematic review: "one trial", "(1 study, 38 participants)", "the
 # second study", "the crossover trial by Leroi", "The RCT found".
@@ -175,28 +182,36 @@ _ONE_STUDY_RE: Final = re.compile(
     r"\b(?:the|this|that|a|in the) (?:first|second|third|fourth|fifth|other|latter|former|larger|"
     r"smaller|same|remaining|parallel[- ]group|crossover|cross-over) (?:[\w-]+ ){0,2}?"
     r"(?:study|trial|RCT|CCT)\b(?!s)|"
-    r"\b(?:the|this) (?:study|trial|RCT|CCT)\b(?! (?:authors|protocols?|designs?|populations?))|"
+    r"\b(?:the|this) (?:study|trial|RCT|CCT)\b(?! (?:authors|protocols?|designs?|populations?|arms?|groups?|participants|periods?|samples?))|"
     r"\b(?:study|trial) (?:by|of) [A-Z][a-z]+\b",
     _I,
 )
 # A statement over several of a review's studies: pooled, or counted ("three trials found",
 # "both studies", "most trials", "no trial reported").
 _SYNTHESIS_RE: Final = re.compile(
-    r"\bmeta-?analys[ie]s\b|\bpooled\b|\bheterogeneity\b|\bI2\b|\bI²|\bcombined\b|"
+    r"\bmeta-?analys[ie]s\b|\bpooled\b|\bheterogeneity\b|\bI2\b|\bI²|"
+    r"\b(?:studies|trials|RCTs) combined\b|\bcombined (?:data|results|estimates?|analys[ie]s)\b|"
     r"\b(?:[2-9]|\d\d+|two|three|four|five|six|seven|eight|nine|ten|both|all|most|several|"
-    r"these|many|no|neither|none of the|other) (?:[\w-]+ ){0,2}?(?:studies|trials|RCTs|study|trial)\b",
+    r"these|many|no|neither|none of the) (?:[\w-]+ ){0,2}?(?:studies|trials|RCTs|study|trial)\b|"
+    r"\bthe (?:[\w-]+ )?(?:studies|trials|RCTs)\b",
     _I,
 )
 # Appraisal of the body of evidence (risk of bias, quality, what was not measured) without a
 # result of its own: review-level, whatever study it names.
 _APPRAISAL_RE: Final = re.compile(
-    r"\brisk of (?:\w+ )?bias\b|\bmethodological (?:quality|limitations)\b|"
-    r"\bquality evidence\b|\b(?:did not|does not|not) (?:report|assess|measure|evaluate)\w*|"
-    r"\bpublished (?:in|as an) abstract\b",
+    r"\brisk (?:of|for) (?:[\w-]+ ){0,2}?bias\b|\bmethodological\b|"
+    r"\b(?:good|poor|high|low|moderate|very low)[- ](?:quality|certainty)\b|"
+    r"\b(?:did not|does not|not) (?:report|assess|measure|evaluate)\w*|"
+    r"\bpublished (?:in|as an) abstract\b|\bonly (?:one|1|a single) (?:[\w-]+ )?"
+    r"(?:study|trial|RCT)\b|\bavailable (?:only )?(?:for|from)\b|\b(?:in)?adequate\b|"
+    r"\binsufficient\b",
     _I,
 )
 _RESULT_RE: Final = re.compile(
-    r"\b(?:RR|OR|HR|MD|SMD|RD|CI|NNTB?)\b|\bP ?[<=>]|\d ?%|\bsignificant\w*|\bdifference\b", _I
+    r"(?-i:\b(?:RR|OR|HR|MD|SMD|RD|CI|NNTB?)\b)|\bP ?[<=>]|\d ?%|\bsignificant\w*|"
+    r"\bdiffer\w*|\bfound\b|\bfind\b|\bimprov\w+|\breduc\w+|\bincreas\w+|\bdecreas\w+|"
+    r"\b(?:higher|lower|more|fewer|less)\b",
+    _I,
 )
 
 
