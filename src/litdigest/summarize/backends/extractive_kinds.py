@@ -63,7 +63,7 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
             r"\b(?:mice|mouse|murine|xenografts?|syngeneic|rats?|rodents?|zebrafish|animals?|"
             r"in vivo|primates?|pigs?|piglets?|cattle|cows?|sheep|goats?|chickens?|dogs?|"
             r"macaques?|monkeys?|rabbits?|hamsters?|guinea pigs?|knockout|transgenic|"
-            r"wild-type|littermates?|tumou?r-bearing)\b",
+            r"littermates?|tumou?r-bearing)\b",
             _I,
         ),
         2.5,
@@ -74,7 +74,8 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
             r"\bin vitro\b|\bcell lines?\b|\borganoids?\b|\bco-?cultur\w+|\bcultured?\b|"
             r"\bassays?\b|\benzym\w+|\brecombinant\b|\bpurified\b|\bsubstrates?\b|\bplasmids?\b|"
             r"\bstrains?\b|\bphages?\b|\bbacteri\w+|\bisolates?\b|\bcolonies\b|\bE\. coli\b|"
-            r"\bkinetic\w*|\bIC50\b|\bKm\b|\bactivity\b|"
+            r"\bkinetic\w*|\bIC50\b|(?-i:\bKm\b)|\b(?:enzym\w*|catalytic|specific|inhibitory|residual|"
+            r"kinase|lipolytic|esterase|lipase|protease|phosphatase) activit(?:y|ies)\b|"
             r"\bHEK|\bHeLa\b|\bcells were\b",
             _I,
         ),
@@ -94,6 +95,7 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
     ),
 )
 _STUDIES: Final = ("studies", "trials", "rcts")
+_STRONG_HEADING: Final = 2.0
 # The alternatives of the systematic-review pattern, each with the lower-case substrings that
 # every text it matches holds (all of the groups: one substring of each), so that the costly
 # scans of a long opening run only when they can match.
@@ -294,6 +296,9 @@ def evidence_kind_of(
     scores = _scores(sentence)
     if not scores and heading:
         scores = _scores(heading)
+        # a weak heading cue ("Cross-sectional surveys") gives way to the document's kind
+        if fallback and scores and max(scores.values()) < _STRONG_HEADING:
+            scores.clear()
     if not scores:
         return fallback or EvidenceKind.UNSPECIFIED
     trial, vitro = EvidenceKind.CLINICAL_TRIAL, EvidenceKind.IN_VITRO
