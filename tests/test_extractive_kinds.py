@@ -100,7 +100,7 @@ def test_dominant_in_vitro_is_a_fallback() -> None:
         "Later lysis gave larger bursts.",
     ]
     assert document_fallback(lab) is EvidenceKind.IN_VITRO
-    assert document_fallback(lab[:1] + ["Mice lost weight.", "Rats lost weight."]) is not (
+    assert document_fallback([*lab[:1], "Mice lost weight.", "Rats lost weight."]) is not (
         EvidenceKind.IN_VITRO
     )
 
