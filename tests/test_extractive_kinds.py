@@ -92,17 +92,14 @@ def test_cue_words_mean_what_they_say(sentence: str, kind: str) -> None:
     assert evidence_kind_of(sentence, None, None).value == kind
 
 
-def test_dominant_in_vitro_is_a_fallback() -> None:
+def test_in_vitro_is_no_fallback() -> None:
     lab = [
         "Phage lysis time varied between strains.",
         "The plasmid raised expression in both strains.",
         "Lysogens cultured at 30 degrees lysed later.",
         "Later lysis gave larger bursts.",
     ]
-    assert document_fallback(lab) is EvidenceKind.IN_VITRO
-    assert document_fallback([*lab[:1], "Mice lost weight.", "Rats lost weight."]) is not (
-        EvidenceKind.IN_VITRO
-    )
+    assert document_fallback(lab) is None
 
 
 def test_weak_heading_gives_way_to_the_document_kind() -> None:

@@ -74,8 +74,9 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
             r"\bin vitro\b|\bcell lines?\b|\borganoids?\b|\bco-?cultur\w+|\bcultured?\b|"
             r"\bassays?\b|\benzym\w+|\brecombinant\b|\bpurified\b|\bsubstrates?\b|\bplasmids?\b|"
             r"\bstrains?\b|\bphages?\b|\bbacteri\w+|\bisolates?\b|\bcolonies\b|\bE\. coli\b|"
-            r"\bkinetic\w*|\bIC50\b|(?-i:\bKm\b)|\b(?:enzym\w*|catalytic|specific|inhibitory|residual|"
-            r"kinase|lipolytic|esterase|lipase|protease|phosphatase) activit(?:y|ies)\b|"
+            r"\bkinetic\w*|\bIC50\b|(?-i:\bKm\b)|"
+            r"\b(?:enzym\w*|catalytic|specific|inhibitory|residual|kinase|lipolytic|esterase|"
+            r"lipase|protease|phosphatase) activit(?:y|ies)\b|"
             r"\bHEK|\bHeLa\b|\bcells were\b",
             _I,
         ),
@@ -332,12 +333,9 @@ def document_fallback(sentences: list[str]) -> EvidenceKind | None:
     if not counts:
         return None
     best = max(counts, key=lambda k: counts[k])  # ties: the kind named first
-    # A lab technique named in passing does not make a whole document an in-vitro study; one
-    # named in several findings, twice as often as any other kind, does.
-    if best is EvidenceKind.IN_VITRO:
-        others = max((n for k, n in counts.items() if k is not best), default=0)
-        return best if counts[best] >= 3 and counts[best] >= 2 * others else None
-    return best
+    # A lab technique or organism named in passing does not make a whole document an in-vitro
+    # study (a theory paper names bacteria and strains too).
+    return None if best is EvidenceKind.IN_VITRO else best
 
 
 def evidence_kinds(
