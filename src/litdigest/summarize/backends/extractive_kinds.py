@@ -75,8 +75,8 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
             r"\bassays?\b|\benzym\w+|\brecombinant\b|\bpurified\b|\bsubstrates?\b|\bplasmids?\b|"
             r"\bstrains?\b|\bphages?\b|\bbacteri\w+|\bisolates?\b|\bcolonies\b|\bE\. coli\b|"
             r"\bkinetic\w*|\bIC50\b|(?-i:\bKm\b)|"
-            r"\b(?:enzym\w*|catalytic|specific|inhibitory|residual|kinase|lipolytic|esterase|"
-            r"lipase|protease|phosphatase) activit(?:y|ies)\b|"
+            # a measured activity, not a person's ("physical activity", "disease activity")
+            r"(?<!physical )(?<!disease )(?<!daily )(?<!sexual )\bactivity\b|"
             r"\bHEK|\bHeLa\b|\bcells were\b",
             _I,
         ),
