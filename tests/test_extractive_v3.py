@@ -289,7 +289,7 @@ def test_speedups_change_no_score() -> None:
         CUE_TOKEN_RE,
         cue_scores,
     )
-    from litdigest.summarize.backends.extractive_kinds import _ONE_STUDY_RE, _scores
+    from litdigest.summarize.backends.extractive_kinds import _review_kind
 
     texts = [REVIEW] + [
         d.text
@@ -309,9 +309,7 @@ def test_speedups_change_no_score() -> None:
         assert terms(tokens) == Counter(
             stem(t) for t in tokens if t not in STOPWORDS and not t[0].isdigit() and len(t) > 1
         )
-        one_study = _ONE_STUDY_RE.search(sentence) and not _scores(sentence)[meta]
-        expected = EvidenceKind.CLINICAL_TRIAL if one_study else meta
-        assert evidence_kind_of(sentence, None, meta) is expected
+        assert evidence_kind_of(sentence, None, meta) is _review_kind(sentence)
 
 
 # --- capitalised labels, resource papers, empty fields ----------------------------------------

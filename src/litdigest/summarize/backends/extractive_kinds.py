@@ -63,7 +63,7 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
             r"\b(?:mice|mouse|murine|xenografts?|syngeneic|rats?|rodents?|zebrafish|animals?|"
             r"in vivo|primates?|pigs?|piglets?|cattle|cows?|sheep|goats?|chickens?|dogs?|"
             r"macaques?|monkeys?|rabbits?|hamsters?|guinea pigs?|knockout|transgenic|"
-            r"wild-type|littermates?|tumou?r-bearing)\b",
+            r"littermates?|tumou?r-bearing)\b",
             _I,
         ),
         2.5,
@@ -74,7 +74,9 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
             r"\bin vitro\b|\bcell lines?\b|\borganoids?\b|\bco-?cultur\w+|\bcultured?\b|"
             r"\bassays?\b|\benzym\w+|\brecombinant\b|\bpurified\b|\bsubstrates?\b|\bplasmids?\b|"
             r"\bstrains?\b|\bphages?\b|\bbacteri\w+|\bisolates?\b|\bcolonies\b|\bE\. coli\b|"
-            r"\bkinetic\w*|\bIC50\b|\bKm\b|\bactivity\b|"
+            r"\bkinetic\w*|\bIC50\b|(?-i:\bKm\b)|"
+            # a measured activity, not a person's ("physical activity", "disease activity")
+            r"(?<!physical )(?<!disease )(?<!daily )(?<!sexual )\bactivity\b|"
             r"\bHEK|\bHeLa\b|\bcells were\b",
             _I,
         ),
@@ -94,6 +96,7 @@ _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
     ),
 )
 _STUDIES: Final = ("studies", "trials", "rcts")
+_STRONG_HEADING: Final = 2.0
 # The alternatives of the systematic-review pattern, each with the lower-case substrings that
 # every text it matches holds (all of the groups: one substring of each), so that the costly
 # scans of a long opening run only when they can match.
@@ -123,9 +126,38 @@ _SYSTEMATIC_REVIEW_PARTS: Final[tuple[tuple[str, Needs], ...]] = (
         (("quality evidence", "certainty evidence"),),
     ),
     (r"\(\d+ (?:studies|trials|RCTs)[;,] ", (("(",), _STUDIES)),
+    # "Five trials met the inclusion criteria", "13 trials ... fulfilled our eligibility criteria"
+    (
+        r"\b(?:studies|trials|RCTs)\b[^.]{0,80}\b(?:met|meeting|fulfill?(?:ed|ing)|"
+        r"satisf(?:ied|ying)) (?:\w+ ){0,3}(?:inclusion|eligibility|selection) criteria\b",
+        (_STUDIES, (" criteria",)),
+    ),
+    # "33 eligible studies", "the two included trials"
+    (
+        r"\b(?:eligible|included) (?:primary )?(?:studies|trials|RCTs)\b",
+        (("eligible ", "included "), _STUDIES),
+    ),
+    # "We identified 74 unique studies", "We include 85 studies in our synthesis",
+    # "Six trials were identified", "37 trials (9312 patients) were analysed"
+    (
+        r"\bwe (?:identified|located|include[ds]?|reviewed|found) (?:a total of )?"
+        r"(?:\d[\d,]*|[a-z]+(?:-[a-z]+)?) (?:[\w-]+ ){0,3}?(?:studies|trials|RCTs)\b|"
+        r"\b(?:\d[\d,]*|[a-z]+(?:-[a-z]+)?) (?:[\w-]+ ){0,3}?(?:studies|trials|RCTs)"
+        r"(?: \([^)]{0,60}\))? (?:were|was) (?:identified|included|analy[sz]ed|located)\b",
+        (_STUDIES, ("we ", " were ", " was ")),
+    ),
+    (r"\bwe screened \d", (("we screened ",),)),
+    # "We included only one small trial", "studies ... included in the review"
+    (
+        r"\bwe included (?:only )?(?:one|a single|1) (?:[\w-]+ ){0,2}?(?:study|trial|RCT)\b|"
+        r"\b(?:included in|eligible for|for inclusion in) (?:the|this) review\b",
+        (("included", "eligible for", "inclusion in"),),
+    ),
 )
-# Tried cheapest and likeliest first (the 3rd, a scan at every word, last).
-_SYSTEMATIC_REVIEW: Final = GatedPattern(_SYSTEMATIC_REVIEW_PARTS, (6, 4, 5, 1, 0, 3, 2))
+# Tried cheapest and likeliest first (the scans at every word last).
+_SYSTEMATIC_REVIEW: Final = GatedPattern(
+    _SYSTEMATIC_REVIEW_PARTS, (6, 4, 5, 10, 11, 1, 0, 3, 8, 7, 2, 9)
+)
 # One of these occurs in every text that _SYSTEMATIC_REVIEW matches (a cheap pre-filter).
 _SYSTEMATIC_REVIEW_WORDS: Final = (
     "systematic",
@@ -142,12 +174,60 @@ _SYSTEMATIC_REVIEW_WORDS: Final = (
     "review authors",
     "quality evidence",
     "certainty evidence",
+    "we screened",
+    "included",
 )
+# One included study of a systematic review: "one trial", "(1 study, 38 participants)", "the
+# second study", "the crossover trial by Leroi", "The RCT found".
 _ONE_STUDY_RE: Final = re.compile(
     r"\b(?:one|a single|single|1|the only|another) (?:small |large |multicentre |multicenter )?"
-    r"(?:randomi[sz]ed )?(?:controlled )?(?:study|trial|RCT)\b",
+    r"(?:randomi[sz]ed )?(?:controlled )?(?:study|trial|RCT)\b|"
+    r"\b(?:the|this|that|a|in the) (?:first|second|third|fourth|fifth|other|latter|former|larger|"
+    r"smaller|same|remaining|parallel[- ]group|crossover|cross-over) (?:[\w-]+ ){0,2}?"
+    r"(?:study|trial|RCT|CCT)\b(?!s)|"
+    r"\b(?:the|this) (?:study|trial|RCT|CCT)\b(?! (?:authors|protocols?|designs?|populations?|arms?|groups?|participants|periods?|samples?))|"
+    r"\b(?:study|trial) (?:by|of) [A-Z][a-z]+\b",
     _I,
 )
+# A statement over several of a review's studies: pooled, or counted ("three trials found",
+# "both studies", "most trials", "no trial reported").
+_SYNTHESIS_RE: Final = re.compile(
+    r"\bmeta-?analys[ie]s\b|\bpooled\b|\bheterogeneity\b|\bI2\b|\bI²|"
+    r"\b(?:studies|trials|RCTs) combined\b|\bcombined (?:data|results|estimates?|analys[ie]s)\b|"
+    r"\b(?:[2-9]|\d\d+|two|three|four|five|six|seven|eight|nine|ten|both|all|most|several|"
+    r"these|many|no|neither|none of the) (?:[\w-]+ ){0,2}?(?:studies|trials|RCTs|study|trial)\b|"
+    r"\bthe (?:[\w-]+ )?(?:studies|trials|RCTs)\b",
+    _I,
+)
+# Appraisal of the body of evidence (risk of bias, quality, what was not measured) without a
+# result of its own: review-level, whatever study it names.
+_APPRAISAL_RE: Final = re.compile(
+    r"\brisk (?:of|for) (?:[\w-]+ ){0,2}?bias\b|\bmethodological\b|"
+    r"\b(?:good|poor|high|low|moderate|very low)[- ](?:quality|certainty)\b|"
+    r"\b(?:did not|does not|not) (?:report|assess|measure|evaluate)\w*|"
+    r"\bpublished (?:in|as an) abstract\b|\bonly (?:one|1|a single) (?:[\w-]+ )?"
+    r"(?:study|trial|RCT)\b|\bavailable (?:only )?(?:for|from)\b|\b(?:in)?adequate\b|"
+    r"\binsufficient\b",
+    _I,
+)
+_RESULT_RE: Final = re.compile(
+    r"(?-i:\b(?:RR|OR|HR|MD|SMD|RD|CI|NNTB?)\b)|\bP ?[<=>]|\d ?%|\bsignificant\w*|"
+    r"\bdiffer\w*|\bfound\b|\bfind\b|\bimprov\w+|\breduc\w+|\bincreas\w+|\bdecreas\w+|"
+    r"\b(?:higher|lower|more|fewer|less)\b",
+    _I,
+)
+
+
+def _review_kind(sentence: str) -> EvidenceKind:
+    """Kind of a sentence of a systematic review: one included study's result is that
+    study's (a clinical trial); pooled, counted and appraisal statements are the review's."""
+    if not _ONE_STUDY_RE.search(sentence) or _SYNTHESIS_RE.search(sentence):
+        return EvidenceKind.META_ANALYSIS
+    if _APPRAISAL_RE.search(sentence) and not _RESULT_RE.search(sentence):
+        return EvidenceKind.META_ANALYSIS
+    return EvidenceKind.CLINICAL_TRIAL
+
+
 _IN_VITRO_OVER_PATIENTS_RE: Final = re.compile(
     r"\bpatient-derived\b|\borganoids?\b|\bcell lines?\b|\bin vitro\b", _I
 )
@@ -160,13 +240,32 @@ _PATIENT_TREATMENT_RE: Final = re.compile(
 )
 
 
+# A study of historical sources or a phylogeny (the guide's `unspecified`), said in the opening:
+# "on the basis of 16-19th century village laws", "seventy-two archival laws", "our Bayesian
+# phylogeographical analyses".
+_NO_KIND_STUDY_RE: Final = re.compile(
+    r"\b(?:archival|historical|medieval|\d{1,2}(?:st|nd|rd|th)?[-–]\d{1,2}(?:st|nd|rd|th) ?"
+    r"centur(?:y|ies)|\d{1,2}(?:st|nd|rd|th)[- ]century) (?:[\w-]+ ){0,2}?(?:laws|records|"
+    r"sources|documents|archives|manuscripts|texts|chronicles|registers|charters)\b|"
+    r"\bphylogeo?graph\w+ analys[ie]s\b|\bphylogenetic analys[ie]s\b|\bmolecular clock\b",
+    _I,
+)
+# Study cues that hold even in such a document.
+_EXPLICIT_RE: Final = re.compile(
+    r"\b(?:mice|murine|xenografts?|syngeneic|in vitro|cell lines?|organoids?|randomi[sz]ed|"
+    r"patients)\b",
+    _I,
+)
+
+
 def document_kind(text: str) -> EvidenceKind | None:
-    """META_ANALYSIS for a systematic review (judged from the opening), else None."""
+    """From the opening: META_ANALYSIS for a systematic review, UNSPECIFIED for a study of
+    historical sources or a phylogeny, else None."""
     head = text[:4000]
     lower = head.lower()
-    if not any(w in lower for w in _SYSTEMATIC_REVIEW_WORDS):
-        return None
-    return EvidenceKind.META_ANALYSIS if _SYSTEMATIC_REVIEW.found(head, lower) else None
+    if any(w in lower for w in _SYSTEMATIC_REVIEW_WORDS) and _SYSTEMATIC_REVIEW.found(head, lower):
+        return EvidenceKind.META_ANALYSIS
+    return EvidenceKind.UNSPECIFIED if _NO_KIND_STUDY_RE.search(head) else None
 
 
 @lru_cache(maxsize=4096)
@@ -192,15 +291,15 @@ def evidence_kind_of(
     ``document_fallback``, used when neither the sentence, its section nor the document
     tells)."""
     if document is EvidenceKind.META_ANALYSIS:
-        if _ONE_STUDY_RE.search(sentence) and not any(
-            kind is EvidenceKind.META_ANALYSIS and pattern.search(sentence)
-            for kind, pattern, _ in _CUES
-        ):
-            return EvidenceKind.CLINICAL_TRIAL
-        return EvidenceKind.META_ANALYSIS
+        return _review_kind(sentence)
+    if document is EvidenceKind.UNSPECIFIED and not _EXPLICIT_RE.search(sentence):
+        return EvidenceKind.UNSPECIFIED
     scores = _scores(sentence)
     if not scores and heading:
         scores = _scores(heading)
+        # a weak heading cue ("Cross-sectional surveys") gives way to the document's kind
+        if fallback and scores and max(scores.values()) < _STRONG_HEADING:
+            scores.clear()
     if not scores:
         return fallback or EvidenceKind.UNSPECIFIED
     trial, vitro = EvidenceKind.CLINICAL_TRIAL, EvidenceKind.IN_VITRO
@@ -234,7 +333,8 @@ def document_fallback(sentences: list[str]) -> EvidenceKind | None:
     if not counts:
         return None
     best = max(counts, key=lambda k: counts[k])  # ties: the kind named first
-    # A lab technique named in passing does not make a whole document an in-vitro study.
+    # A lab technique or organism named in passing does not make a whole document an in-vitro
+    # study (a theory paper names bacteria and strains too).
     return None if best is EvidenceKind.IN_VITRO else best
 
 

@@ -139,7 +139,7 @@ VERSION: Final = "extractive-v3"
 # verdict is implication; an open question is no mechanism nor evidence. 8: in a long document
 # the field score weighs less in the rank within a field. 10: quotes drop more framing ("For
 # example,", "The authors caution that"), leaving words of the budget for further claims.
-RULES_REVISION: Final = 10
+RULES_REVISION: Final = 11
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
 SHORT_DOC_CLAIMS: Final = 3

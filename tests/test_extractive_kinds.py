@@ -1,0 +1,109 @@
+"""Evidence kinds (``extractive_kinds``) on invented sentences, by the rules of
+``training/LABELLING.md``."""
+
+from __future__ import annotations
+
+import pytest
+
+from litdigest.summarize.backends.extractive_kinds import (
+    document_fallback,
+    document_kind,
+    evidence_kind_of,
+)
+from litdigest.summarize.schema import EvidenceKind
+
+META = EvidenceKind.META_ANALYSIS
+
+REVIEW_OPENINGS = [
+    "Seven trials met the inclusion criteria. Pooled data favoured the drug.",
+    "We identified 12 eligible studies (1400 participants). Most were small.",
+    "Nine trials were identified. The drug lowered pain scores.",
+    "We included only one small trial of 40 adults. Pain fell.",
+    "Thirty studies were included in the review, most of them cohorts.",
+]
+
+
+@pytest.mark.parametrize("text", REVIEW_OPENINGS)
+def test_systematic_review_openings(text: str) -> None:
+    assert document_kind(text) is META
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mice lacking the receptor rejected the tumours. In 40 patients, responses were rare.",
+        "Patients who met the inclusion criteria were randomised to the vaccine or placebo.",
+        "Two phase III trials showed longer survival with the antibody.",
+    ],
+)
+def test_primary_studies_are_no_review(text: str) -> None:
+    assert document_kind(text) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        # one included study's result is that study's, certainty grade or not
+        ("One trial found less nausea with the drug (RR 0.6; low-certainty evidence).",
+         "clinical_trial"),
+        ("The second study reported fewer falls in the exercise group.", "clinical_trial"),
+        ("Vomiting was rarer with the drug (RR 0.7, 95% CI 0.5 to 0.9; 1 study, 90 adults).",
+         "clinical_trial"),
+        # two or more studies, pooled or counted
+        ("Five RCTs (n = 600) showed a small benefit.", "meta_analysis"),
+        ("Pooled results favoured the drug in one analysis of all trials.", "meta_analysis"),
+        ("Both studies reported fewer falls.", "meta_analysis"),
+        # appraisal of the evidence, whatever study it names
+        ("The trial had a high risk of bias.", "meta_analysis"),
+        ("The study did not measure quality of life.", "meta_analysis"),
+        ("Only one trial reported deaths.", "meta_analysis"),
+        # no study named: the review's
+        ("The drug probably reduces pain a little.", "meta_analysis"),
+    ],
+)  # fmt: skip
+def test_kinds_inside_a_review(sentence: str, kind: str) -> None:
+    assert evidence_kind_of(sentence, None, META).value == kind
+
+
+def test_historical_sources_are_unspecified() -> None:
+    text = "We read 18th-century village records to learn how grazing was managed. " * 3
+    document = document_kind(text)
+    assert document is EvidenceKind.UNSPECIFIED
+    sentence = "Cattle were kept off the hay meadows until August."
+    assert evidence_kind_of(sentence, None, document) is EvidenceKind.UNSPECIFIED
+    # an explicit study cue still counts
+    assert evidence_kind_of("Mice fed the grass gained weight.", None, document) is (
+        EvidenceKind.ANIMAL_MODEL
+    )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        # kilometres are no Michaelis constant; physical activity is no enzyme activity
+        ("All tagged fish were found within 15 km of the release site.", "unspecified"),
+        ("Risk did not change after adjustment for physical activity.", "unspecified"),
+        ("The enzyme's Km for the substrate was 12 µM.", "in_vitro"),
+        # wild-type phages and yeast are no animals
+        ("Lysis time varied widely for the wild-type phage.", "in_vitro"),
+    ],
+)
+def test_cue_words_mean_what_they_say(sentence: str, kind: str) -> None:
+    assert evidence_kind_of(sentence, None, None).value == kind
+
+
+def test_in_vitro_is_no_fallback() -> None:
+    lab = [
+        "Phage lysis time varied between strains.",
+        "The plasmid raised expression in both strains.",
+        "Lysogens cultured at 30 degrees lysed later.",
+        "Later lysis gave larger bursts.",
+    ]
+    assert document_fallback(lab) is None
+
+
+def test_weak_heading_gives_way_to_the_document_kind() -> None:
+    sentence = "Prevalence rose with age."
+    animal = EvidenceKind.ANIMAL_MODEL
+    assert evidence_kind_of(sentence, "Cross-sectional surveys", None, animal) is animal
+    assert evidence_kind_of(sentence, "Mouse experiments", None, None) is animal
