@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from litdigest.errors import ConfigError
-from litdigest.summarize.backends.extractive_features import N_FEATURES
+from litdigest.summarize.backends.extractive_features import N_MODEL_FEATURES
 
 __all__ = ["MODEL_FILE", "MODEL_VERSION", "ROLES", "RoleModel", "load_model", "role_model"]
 
@@ -77,7 +77,7 @@ def load_model(data: bytes) -> RoleModel:
     roles = tuple(str(r) for r in arrays["roles"])
     if (
         roles != ROLES
-        or model.coef.shape != (N_FEATURES, len(ROLES))
+        or model.coef.shape != (N_MODEL_FEATURES, len(ROLES))
         or (model.version != MODEL_VERSION)
     ):
         raise ConfigError(
