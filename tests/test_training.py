@@ -111,3 +111,12 @@ def test_sections_replay_every_heading_like_the_backend() -> None:
     nearest = [s.section for s in train.document_inputs(sents)]
     assert all_ == [CONCLUSION, METHODS, RESULTS]
     assert nearest == [CONCLUSION, CONCLUSION, RESULTS]
+
+
+def test_ngram_logits_from_the_sparse_bags_equal_the_dense_product() -> None:
+    """The runtime's n-gram logits (bags only, neighbours by shifting) are the dense block's."""
+    from litdigest.summarize.backends.extractive_roles import _ngram_logits
+
+    x = ngram_features(["We found it.", "It may reflect this.", "Funding.", "Mice lived longer."])
+    coef = np.random.default_rng(0).normal(size=(2 * NGRAM_DIM, 7)).astype(np.float32)
+    np.testing.assert_allclose(_ngram_logits(x[:, :NGRAM_DIM], coef), x @ coef, atol=1e-3)

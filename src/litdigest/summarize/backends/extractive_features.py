@@ -29,6 +29,7 @@ import numpy.typing as npt
 from litdigest.summarize.backends.extractive_cues import CUE_ROLES, CUE_TOKEN_RE, cue_scores
 
 __all__ = [
+    "NEIGHBOUR_NGRAM_WEIGHT",
     "NGRAM_DIM",
     "N_FEATURES",
     "N_MODEL_FEATURES",
