@@ -3,18 +3,23 @@ shipped role model (`make train` must rewrite it; needs ../shared and scikit-lea
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import math
 import subprocess
 import sys
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from litdigest.summarize.backends.extractive_features import (
+    CONCLUSION,
+    METHODS,
     NGRAM_DIM,
+    RESULTS,
     ngram_columns,
     ngram_features,
 )
@@ -72,3 +77,46 @@ def test_make_train_reproduces_the_shipped_model(shared_dir: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def _training_module(name: str) -> Any:
+    sys.path.insert(0, str(REPO / "training"))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(REPO / "training"))
+
+
+def test_sections_replay_every_heading_like_the_backend() -> None:
+    """A section heading followed directly by a subsection heading is no sentence's nearest
+    heading; "all" (the backend's way) still enters its section, "nearest" keeps the one before."""
+    extract = _training_module("extract")
+    train = _training_module("train")
+    text = (
+        "Abstract\nCONCLUSIONS: Exposure lowered the hormone.\n"
+        "Materials and Methods\nAnimals and housing\nFish were kept in tanks.\n"
+        "Results\nHormone levels fell by half.\n"
+    )
+    between = extract.headings_between(text)
+    assert between == [
+        ("Abstract", "CONCLUSIONS"),
+        ("Materials and Methods", "Animals and housing"),
+        ("Results",),
+    ]
+    sents = [
+        extract.Sentence("d", extract.sentence_sha(t), i, i / 2, h, t)
+        for i, (h, t) in enumerate(extract.split_sentences(text))
+    ]
+    all_ = [s.section for s in train.document_inputs(sents, between)]
+    nearest = [s.section for s in train.document_inputs(sents)]
+    assert all_ == [CONCLUSION, METHODS, RESULTS]
+    assert nearest == [CONCLUSION, CONCLUSION, RESULTS]
+
+
+def test_ngram_logits_from_the_sparse_bags_equal_the_dense_product() -> None:
+    """The runtime's n-gram logits (bags only, neighbours by shifting) are the dense block's."""
+    from litdigest.summarize.backends.extractive_roles import _ngram_logits
+
+    x = ngram_features(["We found it.", "It may reflect this.", "Funding.", "Mice lived longer."])
+    coef = np.random.default_rng(0).normal(size=(2 * NGRAM_DIM, 7)).astype(np.float32)
+    np.testing.assert_allclose(_ngram_logits(x[:, :NGRAM_DIM], coef), x @ coef, atol=1e-3)

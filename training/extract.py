@@ -161,6 +161,29 @@ def split_sentences(text: str) -> Iterator[tuple[str | None, str]]:
             yield heading, line[a:b]
 
 
+def headings_between(text: str) -> list[tuple[str, ...]]:
+    """Per sentence of ``split_sentences(text)``, every heading and inline label met since the
+    previous sentence, in order (a section heading directly followed by a subsection heading is
+    not any sentence's nearest heading, but the runtime's section tracker sees it)."""
+    out: list[tuple[str, ...]] = []
+    pending: list[str] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        if _is_heading(line):
+            pending.append(line)
+            continue
+        m = _INLINE_LABEL_RE.match(line)
+        if m:
+            pending.append(m.group("label").strip())
+            line = line[m.end() :]
+        for _ in sentence_spans(line):
+            out.append(tuple(pending))
+            pending = []
+    return out
+
+
 def sentences(doc: str, shared: Path, settings: Settings) -> list[Sentence]:
     pairs = list(split_sentences(cleaned_text(doc, shared, settings)))
     last = max(len(pairs) - 1, 1)

@@ -40,6 +40,7 @@ from litdigest.config import Settings  # noqa: E402
 from litdigest.summarize.backends.extractive_features import (  # noqa: E402
     N_FEATURES,
     NONE,
+    RUNTIME_NGRAMS,
     SentenceInput,
     feature_matrix,
     next_section,
@@ -68,6 +69,9 @@ C_GRID: Final = (0.001, 0.003, 0.01, 0.03)
 # Class weights of `make train`: none (the shipped model). On labels.jsonl, 0.5 (the square
 # root of the balanced weights) has the best grouped CV; it did not ship (README).
 BALANCED: Final = 0.0
+# How the section of a sentence is replayed from the headings (`document_inputs`): "nearest"
+# (the first models) or "all" (every heading, as the backend does).
+SECTIONS_MODE: Final = "nearest"
 WEIGHTS: Final = ("mean", "scale", "coef", "intercept")
 FIELD_OF: Final = {"mechanism": "mechanism", "evidence": "evidence", "implication": "implication"}
 
@@ -85,22 +89,36 @@ class Dataset:
     weak: list[bool]
 
 
-def document_inputs(sentences: Sequence[Any]) -> list[SentenceInput]:
-    """Runtime inputs of one document's extracted sentences (section replayed in order)."""
+def document_inputs(
+    sentences: Sequence[Any], between: Sequence[tuple[str, ...]] | None = None
+) -> list[SentenceInput]:
+    """Runtime inputs of one document's extracted sentences (section replayed in order).
+
+    With ``between`` (``extract.headings_between``: sections "all"), every heading met before a
+    sentence moves the section, as in the backend's ``_candidates``; without it ("nearest", the
+    first models), only each sentence's nearest heading does, so a section heading followed
+    directly by a subsection heading ("Materials and Methods", "Animals and housing") was missed
+    and the subsections kept the section before it (in a full text, often the abstract's last
+    label, "Conclusions")."""
     section = NONE
     heading: str | None = None
     out: list[SentenceInput] = []
-    for s in sentences:
-        if s.heading is not None and s.heading != heading:
+    for i, s in enumerate(sentences):
+        if between is not None:
+            for h in between[i]:
+                section = next_section(section, h)
+        elif s.heading is not None and s.heading != heading:
             section = next_section(section, s.heading)
         heading = s.heading
         out.append(SentenceInput(s.text, section, float(s.position)))
     return out
 
 
-def load_dataset(shared: Path, labels: Path = LABELS, ngrams: bool = False) -> Dataset:
+def load_dataset(
+    shared: Path, labels: Path = LABELS, ngrams: bool = False, sections: str = SECTIONS_MODE
+) -> Dataset:
     """The labelled sentences' features; with ``ngrams`` the runtime features are followed by
-    ``ngram_features`` (an experiment: the shipped model does not use them)."""
+    ``ngram_features``; ``sections``: "all" or "nearest" (``document_inputs``)."""
     rows = [json.loads(x) for x in labels.read_text(encoding="utf-8").splitlines() if x.strip()]
     by_key = {(r["doc"], r["sha"]): r for r in rows}
     settings = Settings()
@@ -109,7 +127,10 @@ def load_dataset(shared: Path, labels: Path = LABELS, ngrams: bool = False) -> D
     ys: list[int] = []
     for doc in extract.docs_of_labels(labels):
         sents = extract.sentences(doc, shared, settings)
-        inputs = document_inputs(sents)
+        between = None
+        if sections == "all":
+            between = extract.headings_between(extract.cleaned_text(doc, shared, settings))
+        inputs = document_inputs(sents, between)
         feats = feature_matrix(inputs, len(sents))
         if ngrams:
             feats = np.hstack([feats, ngram_features([s.text for s in sents])])
@@ -300,7 +321,12 @@ def retrain_shipped(shared: Path, metrics: Path = METRICS) -> tuple[RoleModel, R
     from litdigest.summarize.backends.extractive_roles import load_model
 
     recipe = json.loads(metrics.read_text(encoding="utf-8"))["recipe"]
-    ds = load_dataset(shared, ROOT / recipe["labels"])
+    ds = load_dataset(
+        shared,
+        ROOT / recipe["labels"],
+        ngrams=bool(recipe.get("ngrams", False)),
+        sections=str(recipe.get("sections", "nearest")),
+    )
     train = np.asarray(ds.split) == "train"
     model = fit(
         ds.x[train],
@@ -339,6 +365,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, help="pickle of the features (reused when present)")
     ap.add_argument("--ngrams", action="store_true", help="experiment: + hashed n-grams")
     ap.add_argument(
+        "--sections",
+        choices=("nearest", "all"),
+        default=SECTIONS_MODE,
+        help=f"section from each sentence's nearest heading or from all headings ({SECTIONS_MODE})",
+    )
+    ap.add_argument(
         "--balanced",
         type=float,
         default=BALANCED,
@@ -363,13 +395,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.check:
         return check_shipped(args.shared)
-    if args.ngrams and not (args.dry_run or args.out):
-        print("the runtime has no n-gram features: use --dry-run or --out", file=sys.stderr)
+    if args.ngrams != RUNTIME_NGRAMS and not (args.dry_run or args.out):
+        have = "computes" if RUNTIME_NGRAMS else "has no"
+        print(f"the runtime {have} n-gram features: use --dry-run or --out", file=sys.stderr)
         return 2
     if args.cache and args.cache.is_file():
         ds = pickle.loads(args.cache.read_bytes())
     else:
-        ds = load_dataset(args.shared, args.labels.resolve(), ngrams=args.ngrams)
+        ds = load_dataset(args.shared, args.labels.resolve(), args.ngrams, args.sections)
         if args.cache:
             args.cache.write_bytes(pickle.dumps(ds))
     split = np.asarray(ds.split)
@@ -387,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
             "c": c,
             "balanced": args.balanced,
             "mechanism_weight": args.mechanism_weight,
+            "ngrams": args.ngrams,
+            "sections": args.sections,
             "labels": args.labels.resolve().relative_to(ROOT).as_posix(),
             "labels_sha256": labels_digest(args.labels),
         },

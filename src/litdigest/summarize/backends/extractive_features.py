@@ -8,7 +8,8 @@ nearest heading opens, the sentence's relative position and a few surface counts
 
 ``ngram_features`` (hashed word and word-bigram indicators of a sentence and its neighbours) is
 measured by ``training/train.py --ngrams`` but not used by the shipped model (see
-``training/README.md``).
+``training/README.md``); ``RUNTIME_NGRAMS`` makes ``feature_matrix`` append them, for a model
+trained with them.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ import numpy.typing as npt
 from litdigest.summarize.backends.extractive_cues import CUE_ROLES, CUE_TOKEN_RE, cue_scores
 
 __all__ = [
+    "NEIGHBOUR_NGRAM_WEIGHT",
     "NGRAM_DIM",
     "N_FEATURES",
+    "N_MODEL_FEATURES",
+    "RUNTIME_NGRAMS",
     "SECTIONS",
     "SentenceInput",
     "embed_sentences",
@@ -236,6 +240,9 @@ N_FEATURES: Final = EMBED_DIM + 3 * N_CUES + len(SECTIONS) + _SURFACE
 NGRAM_DIM: Final = 4096
 NGRAM_SCALE: Final = 20.0
 NEIGHBOUR_NGRAM_WEIGHT: Final = 0.25  # (previous + next sentence's bag) times this
+# Whether `feature_matrix` appends the n-gram block (the shipped model's columns).
+RUNTIME_NGRAMS: Final = False
+N_MODEL_FEATURES: Final = N_FEATURES + (2 * NGRAM_DIM if RUNTIME_NGRAMS else 0)
 _NGRAM_TOKEN_RE: Final = re.compile(r"[a-z]+|[0-9]+")
 _CRC: dict[str, int] = {}
 
@@ -260,18 +267,23 @@ def ngram_columns(lower: str) -> list[int]:
 def ngram_features(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     """One row per sentence (document order): its hashed n-gram bag, then the previous and the
     next sentence's bags summed times ``NEIGHBOUR_NGRAM_WEIGHT``."""
-    n = len(texts)
-    x = np.zeros((n, 2 * NGRAM_DIM), dtype=np.float32)
+    x = np.zeros((len(texts), 2 * NGRAM_DIM), dtype=np.float32)
+    _fill_ngrams(x, [t.lower() for t in texts])
+    return x
+
+
+def _fill_ngrams(x: npt.NDArray[np.float32], lowers: Sequence[str]) -> None:
+    """Writes ``ngram_features`` of the lower-cased sentences into ``x`` (zeros, 2 × NGRAM_DIM
+    columns)."""
     bags = x[:, :NGRAM_DIM]
-    for i, text in enumerate(texts):
-        cols = ngram_columns(text.lower())
+    for i, lower in enumerate(lowers):
+        cols = ngram_columns(lower)
         if cols:
             bags[i, cols] = NGRAM_SCALE / math.sqrt(len(cols))
     around = x[:, NGRAM_DIM:]
     around[1:] += bags[:-1]
     around[:-1] += bags[1:]
     around *= NEIGHBOUR_NGRAM_WEIGHT
-    return x
 
 
 def _surface(s: SentenceInput, lower: str, words: set[str], doc_size: float) -> list[float]:
@@ -303,17 +315,20 @@ def _surface(s: SentenceInput, lower: str, words: set[str], doc_size: float) -> 
 
 
 def feature_matrix(sentences: Sequence[SentenceInput], n_sentences: int) -> npt.NDArray[np.float32]:
-    """One feature row per sentence (in document order) of a document of ``n_sentences``."""
+    """One feature row per sentence (in document order) of a document of ``n_sentences``: the
+    ``N_FEATURES`` runtime columns, then (``RUNTIME_NGRAMS``) ``ngram_features``."""
     n = len(sentences)
-    x = np.zeros((n, N_FEATURES), dtype=np.float32)
+    x = np.zeros((n, N_MODEL_FEATURES), dtype=np.float32)
     if not sentences:
         return x
     x[:, :EMBED_DIM] = embed_sentences([s.text for s in sentences])
     cue_rows: list[list[float]] = []
     surface_rows: list[list[float]] = []
+    lowers: list[str] = []
     doc_size = math.log1p(n_sentences) / 6.0  # the same for every sentence
     for s in sentences:
         lower = s.lower if s.lower is not None else s.text.lower()
+        lowers.append(lower)
         words = s.words if s.words is not None else set(CUE_TOKEN_RE.findall(lower))
         cue_rows.append(cue_scores(s.text, lower, words))
         surface_rows.append(_surface(s, lower, words, doc_size))
@@ -326,5 +341,7 @@ def feature_matrix(sentences: Sequence[SentenceInput], n_sentences: int) -> npt.
     sections = np.fromiter((s.section for s in sentences), np.int64, n)
     sections[sections == OTHER] = NONE
     x[np.arange(n), base + sections] = 1.0
-    x[:, base + len(SECTIONS) :] = np.asarray(surface_rows, dtype=np.float32)
+    x[:, base + len(SECTIONS) : N_FEATURES] = np.asarray(surface_rows, dtype=np.float32)
+    if RUNTIME_NGRAMS:
+        _fill_ngrams(x[:, N_FEATURES:], lowers)
     return x

@@ -15,7 +15,12 @@ import numpy as np
 import numpy.typing as npt
 
 from litdigest.errors import ConfigError
-from litdigest.summarize.backends.extractive_features import N_FEATURES
+from litdigest.summarize.backends.extractive_features import (
+    N_FEATURES,
+    N_MODEL_FEATURES,
+    NEIGHBOUR_NGRAM_WEIGHT,
+    NGRAM_DIM,
+)
 
 __all__ = ["MODEL_FILE", "MODEL_VERSION", "ROLES", "RoleModel", "load_model", "role_model"]
 
@@ -40,11 +45,31 @@ class RoleModel:
         """Role probabilities, one row per feature row, columns in ``ROLES`` order."""
         if x.shape[0] == 0:
             return np.zeros((0, len(ROLES)), dtype=np.float32)
-        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        k = N_FEATURES
+        z = ((x[:, :k] - self.mean[:k]) / self.scale[:k]) @ self.coef[:k] + self.intercept
+        if x.shape[1] > k:
+            z += _ngram_logits(x[:, k : k + NGRAM_DIM], self.coef[k:])
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         out: npt.NDArray[np.float32] = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
         return out
+
+
+def _ngram_logits(
+    bags: npt.NDArray[np.float32], coef: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    """Logits of the hashed n-gram block (``extractive_features.ngram_features``: not centred or
+    scaled) from its sparse sentence bags alone: the neighbour block is, by construction, the
+    previous and the next bag times ``NEIGHBOUR_NGRAM_WEIGHT``."""
+    rows, cols = np.nonzero(bags)
+    values = bags[rows, cols, None]
+    own = np.zeros((bags.shape[0], coef.shape[1]), dtype=np.float32)
+    near = np.zeros_like(own)
+    np.add.at(own, rows, values * coef[cols])
+    np.add.at(near, rows, values * coef[NGRAM_DIM + cols])
+    own[1:] += NEIGHBOUR_NGRAM_WEIGHT * near[:-1]
+    own[:-1] += NEIGHBOUR_NGRAM_WEIGHT * near[1:]
+    return own
 
 
 def save_model(path: str, model: RoleModel) -> None:
@@ -77,7 +102,7 @@ def load_model(data: bytes) -> RoleModel:
     roles = tuple(str(r) for r in arrays["roles"])
     if (
         roles != ROLES
-        or model.coef.shape != (N_FEATURES, len(ROLES))
+        or model.coef.shape != (N_MODEL_FEATURES, len(ROLES))
         or (model.version != MODEL_VERSION)
     ):
         raise ConfigError(
