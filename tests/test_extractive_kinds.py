@@ -151,3 +151,27 @@ def test_weak_heading_gives_way_to_the_document_kind() -> None:
     animal = EvidenceKind.ANIMAL_MODEL
     assert evidence_kind_of(sentence, "Cross-sectional surveys", None, animal) is animal
     assert evidence_kind_of(sentence, "Mouse experiments", None, None) is animal
+
+
+LAB_FINDINGS = [
+    "The enzyme assay showed faster turnover in the mutant strains.",
+    "Purified protein bound the substrate within minutes.",
+]
+LAB_METHODS = (
+    "Cells were grown in rich growth medium. Overnight cultures were used to inoculate fresh "
+    "medium. Colonies were counted on agar plates."
+)
+
+
+def test_in_vitro_fallback_needs_lab_methods() -> None:
+    vitro = EvidenceKind.IN_VITRO
+    assert document_fallback(LAB_FINDINGS, LAB_METHODS) is vitro
+    # bacteria and strains named in passing (a theory paper): no fallback
+    assert document_fallback(LAB_FINDINGS) is None
+    assert document_fallback(LAB_FINDINGS, "We simulated the growth of strains.") is None
+    # simulations outweigh the lab words
+    simulated = LAB_METHODS + " We simulated it. Simulations and a mathematical model... " * 2
+    assert document_fallback(LAB_FINDINGS, simulated) is None
+    # findings that never name their system take the document's kind
+    claims: list[tuple[str, str | None]] = [("Lysis time fell by a third at 37 degrees.", None)]
+    assert evidence_kinds(claims, None, LAB_FINDINGS, (), LAB_METHODS) == [vitro]

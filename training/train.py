@@ -276,7 +276,7 @@ def kind_accuracy(ds: Dataset, split: str, top: int | None = 8) -> dict[str, Any
     for idx in texts.values():
         context = " ".join(ds.texts[i] for i in idx)
         evidence = [ds.texts[i] for i in idx if ROLES[ds.y[i]] == "evidence"]
-        fallback = document_fallback(evidence)
+        fallback = document_fallback(evidence, context)
         kind = document_kind(context)
         for j, i in enumerate(idx):
             if ds.split[i] != split or ROLES[ds.y[i]] != "evidence" or ds.weak[i]:

@@ -377,8 +377,33 @@ def evidence_kind_of(
     return max(scores, key=lambda k: (scores[k], -order.index(k)))
 
 
-def document_fallback(sentences: list[str]) -> EvidenceKind | None:
-    """The kind most of a document's evidence sentences name (None when none names one)."""
+# A wet-lab method, as a Methods section describes it ("Lysogens were cultured overnight in LB",
+# "inoculate 25 mL growth medium"), and a simulation or model study (the guide's unspecified).
+_WET_LAB_RE: Final = re.compile(
+    r"\bcultur(?:ed|ing) (?:\w+ )?overnight\b|\bovernight cultures?\b|"
+    r"\b(?:growth|culture) medi(?:um|a)\b|\binoculat\w+|\bagar\b|\bbacterial strains\b|"
+    r"\b(?:were|was) (?:grown|cultured|incubated|plated|transfected|transformed)\b|"
+    r"\bcell cultures?\b|\bcell lines?\b",
+    _I,
+)
+_SIMULATION_RE: Final = re.compile(
+    r"\bsimulat\w+|\bmathematical models?\b|\btheoretical models?\b|\bin silico\b|"
+    r"\bagent-based\b|\bwe model(?:l?ed)?\b",
+    _I,
+)
+_WET_LAB_MIN: Final = 3
+
+
+def _wet_lab_study(text: str) -> bool:
+    """Whether a document's methods describe lab work (cultures, media, cell lines) more
+    than simulations or models."""
+    wet = len(_WET_LAB_RE.findall(text))
+    return wet >= _WET_LAB_MIN and wet > len(_SIMULATION_RE.findall(text))
+
+
+def document_fallback(sentences: list[str], text: str = "") -> EvidenceKind | None:
+    """The kind most of a document's evidence sentences name (None when none names one);
+    in vitro only when the whole ``text`` describes lab work (``_wet_lab_study``)."""
     counts: Counter[EvidenceKind] = Counter()
     for s in sentences:
         scores = _scores(s)
@@ -388,8 +413,10 @@ def document_fallback(sentences: list[str]) -> EvidenceKind | None:
         return None
     best = max(counts, key=lambda k: counts[k])  # ties: the kind named first
     # A lab technique or organism named in passing does not make a whole document an in-vitro
-    # study (a theory paper names bacteria and strains too).
-    return None if best is EvidenceKind.IN_VITRO else best
+    # study (a theory paper names bacteria and strains too): its methods must say so.
+    if best is EvidenceKind.IN_VITRO and not _wet_lab_study(text):
+        return None
+    return best
 
 
 def evidence_kinds(
@@ -397,16 +424,17 @@ def evidence_kinds(
     document: EvidenceKind | None,
     pool: list[str],
     before: Sequence[Sequence[str]] = (),
+    text: str = "",
 ) -> list[EvidenceKind]:
     """``evidence_kind_of`` for each (sentence, heading) of ``claims`` (``before``: each
     one's preceding sentences); the fallback is computed from ``pool`` (the document's
-    evidence sentences) only when one is needed."""
+    evidence sentences) and ``text`` (the whole document) only when one is needed."""
     fallback: EvidenceKind | None = None
     needed = document is None and any(
         not _scores(text) and not (heading and _scores(heading)) for text, heading in claims
     )
     if needed:
-        fallback = document_fallback(pool)
+        fallback = document_fallback(pool, text)
     contexts = before or [()] * len(claims)
     return [
         evidence_kind_of(text, heading, document, fallback, previous)

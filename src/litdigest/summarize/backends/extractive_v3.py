@@ -275,7 +275,8 @@ class ExtractiveV3Backend(ExtractiveBase):
                 [p.text for p in sentences[max(s.index - CONTINUATION_REACH, 0) : s.index][::-1]]
                 for s in chosen
             ]
-            kinds = evidence_kinds([(s.text, s.heading) for s in chosen], document, pool, before)
+            claims_in = [(s.text, s.heading) for s in chosen]
+            kinds = evidence_kinds(claims_in, document, pool, before, text)
             for claim, kind in zip(claims["evidence"], kinds, strict=True):
                 claim.evidence_kind = kind
         tldr, citations = claims_tldr(claims, self.tldr_sentences)
