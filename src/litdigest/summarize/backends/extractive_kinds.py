@@ -431,12 +431,12 @@ def evidence_kinds(
     evidence sentences) and ``text`` (the whole document) only when one is needed."""
     fallback: EvidenceKind | None = None
     needed = document is None and any(
-        not _scores(text) and not (heading and _scores(heading)) for text, heading in claims
+        not _scores(sentence) and not (heading and _scores(heading)) for sentence, heading in claims
     )
     if needed:
         fallback = document_fallback(pool, text)
     contexts = before or [()] * len(claims)
     return [
-        evidence_kind_of(text, heading, document, fallback, previous)
-        for (text, heading), previous in zip(claims, contexts, strict=True)
+        evidence_kind_of(sentence, heading, document, fallback, previous)
+        for (sentence, heading), previous in zip(claims, contexts, strict=True)
     ]

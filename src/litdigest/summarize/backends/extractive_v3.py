@@ -143,7 +143,8 @@ VERSION: Final = "extractive-v3"
 # verdict is implication; an open question is no mechanism nor evidence. 8: in a long document
 # the field score weighs less in the rank within a field. 10: quotes drop more framing ("For
 # example,", "The authors caution that"), leaving words of the budget for further claims.
-# 12: in a systematic review a sentence without a study count continues the report before it.
+# 12: in a systematic review a sentence without a study count continues the report before it;
+# findings that name no system are in vitro when the methods describe lab work.
 RULES_REVISION: Final = 12
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
