@@ -9,6 +9,7 @@ from litdigest.summarize.backends.extractive_kinds import (
     document_fallback,
     document_kind,
     evidence_kind_of,
+    evidence_kinds,
 )
 from litdigest.summarize.schema import EvidenceKind
 
@@ -65,6 +66,49 @@ def test_kinds_inside_a_review(sentence: str, kind: str) -> None:
     assert evidence_kind_of(sentence, None, META).value == kind
 
 
+ONE_TRIAL = "One trial of 30 toddlers compared the spray with saline."
+TWO_TRIALS = "Two trials compared the spray with saline."
+
+
+@pytest.mark.parametrize(
+    ("before", "sentence", "kind"),
+    [
+        # no study count of its own: it continues the single study's report before it
+        ([ONE_TRIAL], "There may be no difference in cough scores at one hour.", "clinical_trial"),
+        ([ONE_TRIAL], "No adverse events occurred in either group.", "clinical_trial"),
+        # ... through other sentences of that report
+        (["Sleep improved by night two (MD 1.1 hours).", ONE_TRIAL],
+         "Parents rated the spray higher (P = 0.03).", "clinical_trial"),
+        # several studies before it: the review's
+        ([TWO_TRIALS], "There may be no difference in cough scores at one hour.", "meta_analysis"),
+        # the review speaking for itself ends the report
+        (["We judged the evidence to be of low quality.", ONE_TRIAL],
+         "Cough scores fell by a third.", "meta_analysis"),
+        ([ONE_TRIAL], "We found no difference in cough scores.", "meta_analysis"),
+        # its own count decides
+        ([ONE_TRIAL], "Both trials reported fewer visits.", "meta_analysis"),
+        ([TWO_TRIALS], "The second trial found fewer visits (RR 0.5).", "clinical_trial"),
+        # appraisal stays the review's
+        ([ONE_TRIAL], "Hospital stays were not reported.", "meta_analysis"),
+        # nothing before it: the review's
+        ([], "There may be no difference in cough scores at one hour.", "meta_analysis"),
+    ],
+)  # fmt: skip
+def test_review_continuation(before: list[str], sentence: str, kind: str) -> None:
+    assert evidence_kind_of(sentence, None, META, None, before).value == kind
+
+
+def test_continuation_only_inside_a_review() -> None:
+    sentence = "There may be no difference in cough scores at one hour."
+    claims: list[tuple[str, str | None]] = [(sentence, None), (sentence, None)]
+    got = evidence_kinds(claims, META, [], [[ONE_TRIAL], []])
+    assert [k.value for k in got] == ["clinical_trial", "meta_analysis"]
+    # a primary paper's sentences do not look back
+    assert evidence_kind_of(sentence, None, None, None, [ONE_TRIAL]) is (
+        evidence_kind_of(sentence, None, None)
+    )
+
+
 def test_historical_sources_are_unspecified() -> None:
     text = "We read 18th-century village records to learn how grazing was managed. " * 3
     document = document_kind(text)
@@ -107,3 +151,27 @@ def test_weak_heading_gives_way_to_the_document_kind() -> None:
     animal = EvidenceKind.ANIMAL_MODEL
     assert evidence_kind_of(sentence, "Cross-sectional surveys", None, animal) is animal
     assert evidence_kind_of(sentence, "Mouse experiments", None, None) is animal
+
+
+LAB_FINDINGS = [
+    "The enzyme assay showed faster turnover in the mutant strains.",
+    "Purified protein bound the substrate within minutes.",
+]
+LAB_METHODS = (
+    "Cells were grown in rich growth medium. Overnight cultures were used to inoculate fresh "
+    "medium. Colonies were counted on agar plates."
+)
+
+
+def test_in_vitro_fallback_needs_lab_methods() -> None:
+    vitro = EvidenceKind.IN_VITRO
+    assert document_fallback(LAB_FINDINGS, LAB_METHODS) is vitro
+    # bacteria and strains named in passing (a theory paper): no fallback
+    assert document_fallback(LAB_FINDINGS) is None
+    assert document_fallback(LAB_FINDINGS, "We simulated the growth of strains.") is None
+    # simulations outweigh the lab words
+    simulated = LAB_METHODS + " We simulated it. Simulations and a mathematical model... " * 2
+    assert document_fallback(LAB_FINDINGS, simulated) is None
+    # findings that never name their system take the document's kind
+    claims: list[tuple[str, str | None]] = [("Lysis time fell by a third at 37 degrees.", None)]
+    assert evidence_kinds(claims, None, LAB_FINDINGS, (), LAB_METHODS) == [vitro]

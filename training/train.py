@@ -47,6 +47,7 @@ from litdigest.summarize.backends.extractive_features import (  # noqa: E402
     ngram_features,
 )
 from litdigest.summarize.backends.extractive_kinds import (  # noqa: E402
+    CONTINUATION_REACH,
     document_fallback,
     document_kind,
     evidence_kind_of,
@@ -296,12 +297,14 @@ def kind_accuracy(ds: Dataset, split: str, top: int | None = 8) -> dict[str, Any
     for idx in texts.values():
         context = " ".join(ds.texts[i] for i in idx)
         evidence = [ds.texts[i] for i in idx if ROLES[ds.y[i]] == "evidence"]
-        fallback = document_fallback(evidence)
+        fallback = document_fallback(evidence, context)
         kind = document_kind(context)
-        for i in idx:
+        for j, i in enumerate(idx):
             if ds.split[i] != split or ROLES[ds.y[i]] != "evidence" or ds.weak[i]:
                 continue
-            got = evidence_kind_of(ds.texts[i], ds.headings[i], kind, fallback).value
+            # the sentences before it, nearest first, as the runtime passes them
+            before = [ds.texts[k] for k in idx[max(j - CONTINUATION_REACH, 0) : j][::-1]]
+            got = evidence_kind_of(ds.texts[i], ds.headings[i], kind, fallback, before).value
             total += 1
             hits += got == ds.kinds[i]
             if got != ds.kinds[i]:

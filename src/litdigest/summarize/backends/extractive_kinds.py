@@ -11,15 +11,25 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Final
 
 from litdigest.summarize.backends.extractive_common import GatedPattern, Needs
 from litdigest.summarize.schema import EvidenceKind
 
-__all__ = ["document_fallback", "document_kind", "evidence_kind_of", "evidence_kinds"]
+__all__ = [
+    "CONTINUATION_REACH",
+    "document_fallback",
+    "document_kind",
+    "evidence_kind_of",
+    "evidence_kinds",
+]
 
 _I: Final = re.IGNORECASE
+# How many sentences before an evidence sentence a review's continuation looks back for the
+# study it continues ("One trial of 40 children..." then "There was no difference in X").
+CONTINUATION_REACH: Final = 5
 _CUES: Final[tuple[tuple[EvidenceKind, re.Pattern[str], float], ...]] = (
     (
         EvidenceKind.META_ANALYSIS,
@@ -218,10 +228,52 @@ _RESULT_RE: Final = re.compile(
 )
 
 
-def _review_kind(sentence: str) -> EvidenceKind:
+def _one_study(sentence: str) -> bool | None:
+    """Whether a review's sentence reports one included study (True), several (False), or
+    names no study count (None)."""
+    if _SYNTHESIS_RE.search(sentence):
+        return False
+    return True if _ONE_STUDY_RE.search(sentence) else None
+
+
+# The review speaking for itself ("We found", "low-quality evidence", "Our findings"): not
+# one included study's report, whatever came before.
+_REVIEW_VOICE_RE: Final = re.compile(
+    r"\b(?:we|our|us|(?:this|the) review|evidence|quality|certainty|uncertain\w*|"
+    r"limitations?)\b",
+    _I,
+)
+
+# What happened to a study's participants: "Adverse events were reported in three participants",
+# "No adverse events occurred".
+_OUTCOME_RE: Final = re.compile(
+    r"\b(?:participants|patients|children|women|men|groups?|arms?|adverse (?:events?|effects?)|"
+    r"occurred|experienced)\b",
+    _I,
+)
+
+
+def _continues(sentence: str) -> bool:
+    """Whether a review's sentence without a study count can continue the report before it:
+    it states a result, in the words of the study and not of the review."""
+    if _REVIEW_VOICE_RE.search(sentence):
+        return False
+    return bool(_RESULT_RE.search(sentence) or _OUTCOME_RE.search(sentence))
+
+
+def _review_kind(sentence: str, before: Sequence[str] = ()) -> EvidenceKind:
     """Kind of a sentence of a systematic review: one included study's result is that
-    study's (a clinical trial); pooled, counted and appraisal statements are the review's."""
-    if not _ONE_STUDY_RE.search(sentence) or _SYNTHESIS_RE.search(sentence):
+    study's (a clinical trial); pooled, counted and appraisal statements are the review's.
+    A sentence that names no study count continues the report before it (``before``: the
+    sentences before it, nearest first): "There was no difference in X" after "One trial of
+    40 children..." is still that trial's result."""
+    one = _one_study(sentence)
+    if one is None and _continues(sentence):
+        for previous in before:
+            one = _one_study(previous)
+            if one is not None or not _continues(previous):
+                break
+    if not one:
         return EvidenceKind.META_ANALYSIS
     if _APPRAISAL_RE.search(sentence) and not _RESULT_RE.search(sentence):
         return EvidenceKind.META_ANALYSIS
@@ -285,13 +337,15 @@ def evidence_kind_of(
     heading: str | None,
     document: EvidenceKind | None,
     fallback: EvidenceKind | None = None,
+    before: Sequence[str] = (),
 ) -> EvidenceKind:
     """Kind of one evidence sentence (``heading``: the heading of its section, e.g. "Mouse
     experiments"; ``document``: ``document_kind`` of its text; ``fallback``:
     ``document_fallback``, used when neither the sentence, its section nor the document
-    tells)."""
+    tells; ``before``: up to ``CONTINUATION_REACH`` sentences before it in the document,
+    nearest first)."""
     if document is EvidenceKind.META_ANALYSIS:
-        return _review_kind(sentence)
+        return _review_kind(sentence, before)
     if document is EvidenceKind.UNSPECIFIED and not _EXPLICIT_RE.search(sentence):
         return EvidenceKind.UNSPECIFIED
     scores = _scores(sentence)
@@ -323,8 +377,33 @@ def evidence_kind_of(
     return max(scores, key=lambda k: (scores[k], -order.index(k)))
 
 
-def document_fallback(sentences: list[str]) -> EvidenceKind | None:
-    """The kind most of a document's evidence sentences name (None when none names one)."""
+# A wet-lab method, as a Methods section describes it ("Lysogens were cultured overnight in LB",
+# "inoculate 25 mL growth medium"), and a simulation or model study (the guide's unspecified).
+_WET_LAB_RE: Final = re.compile(
+    r"\bcultur(?:ed|ing) (?:\w+ )?overnight\b|\bovernight cultures?\b|"
+    r"\b(?:growth|culture) medi(?:um|a)\b|\binoculat\w+|\bagar\b|\bbacterial strains\b|"
+    r"\b(?:were|was) (?:grown|cultured|incubated|plated|transfected|transformed)\b|"
+    r"\bcell cultures?\b|\bcell lines?\b",
+    _I,
+)
+_SIMULATION_RE: Final = re.compile(
+    r"\bsimulat\w+|\bmathematical models?\b|\btheoretical models?\b|\bin silico\b|"
+    r"\bagent-based\b|\bwe model(?:l?ed)?\b",
+    _I,
+)
+_WET_LAB_MIN: Final = 3
+
+
+def _wet_lab_study(text: str) -> bool:
+    """Whether a document's methods describe lab work (cultures, media, cell lines) more
+    than simulations or models."""
+    wet = len(_WET_LAB_RE.findall(text))
+    return wet >= _WET_LAB_MIN and wet > len(_SIMULATION_RE.findall(text))
+
+
+def document_fallback(sentences: list[str], text: str = "") -> EvidenceKind | None:
+    """The kind most of a document's evidence sentences name (None when none names one);
+    in vitro only when the whole ``text`` describes lab work (``_wet_lab_study``)."""
     counts: Counter[EvidenceKind] = Counter()
     for s in sentences:
         scores = _scores(s)
@@ -334,19 +413,30 @@ def document_fallback(sentences: list[str]) -> EvidenceKind | None:
         return None
     best = max(counts, key=lambda k: counts[k])  # ties: the kind named first
     # A lab technique or organism named in passing does not make a whole document an in-vitro
-    # study (a theory paper names bacteria and strains too).
-    return None if best is EvidenceKind.IN_VITRO else best
+    # study (a theory paper names bacteria and strains too): its methods must say so.
+    if best is EvidenceKind.IN_VITRO and not _wet_lab_study(text):
+        return None
+    return best
 
 
 def evidence_kinds(
-    claims: list[tuple[str, str | None]], document: EvidenceKind | None, pool: list[str]
+    claims: list[tuple[str, str | None]],
+    document: EvidenceKind | None,
+    pool: list[str],
+    before: Sequence[Sequence[str]] = (),
+    text: str = "",
 ) -> list[EvidenceKind]:
-    """``evidence_kind_of`` for each (sentence, heading) of ``claims``; the fallback is
-    computed from ``pool`` (the document's evidence sentences) only when one is needed."""
+    """``evidence_kind_of`` for each (sentence, heading) of ``claims`` (``before``: each
+    one's preceding sentences); the fallback is computed from ``pool`` (the document's
+    evidence sentences) and ``text`` (the whole document) only when one is needed."""
     fallback: EvidenceKind | None = None
     needed = document is None and any(
-        not _scores(text) and not (heading and _scores(heading)) for text, heading in claims
+        not _scores(sentence) and not (heading and _scores(heading)) for sentence, heading in claims
     )
     if needed:
-        fallback = document_fallback(pool)
-    return [evidence_kind_of(text, heading, document, fallback) for text, heading in claims]
+        fallback = document_fallback(pool, text)
+    contexts = before or [()] * len(claims)
+    return [
+        evidence_kind_of(sentence, heading, document, fallback, previous)
+        for (sentence, heading), previous in zip(claims, contexts, strict=True)
+    ]

@@ -103,7 +103,11 @@ from litdigest.summarize.backends.extractive_features import (
     next_section,
 )
 from litdigest.summarize.backends.extractive_genre import resource_names, resource_role
-from litdigest.summarize.backends.extractive_kinds import document_kind, evidence_kinds
+from litdigest.summarize.backends.extractive_kinds import (
+    CONTINUATION_REACH,
+    document_kind,
+    evidence_kinds,
+)
 from litdigest.summarize.backends.extractive_roles import ROLES, role_model
 from litdigest.summarize.backends.extractive_spans import (
     clause_spans,
@@ -139,7 +143,9 @@ VERSION: Final = "extractive-v3"
 # verdict is implication; an open question is no mechanism nor evidence. 8: in a long document
 # the field score weighs less in the rank within a field. 10: quotes drop more framing ("For
 # example,", "The authors caution that"), leaving words of the budget for further claims.
-RULES_REVISION: Final = 11
+# 12: in a systematic review a sentence without a study count continues the report before it;
+# findings that name no system are in vitro when the methods describe lab work.
+RULES_REVISION: Final = 12
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
 SHORT_DOC_CLAIMS: Final = 3
@@ -264,9 +270,14 @@ class ExtractiveV3Backend(ExtractiveBase):
         if fields["evidence"]:
             document = document_kind(text)
             pool = [s.text for s in sentences if s.role == "evidence"][:MAX_FALLBACK_SENTENCES]
-            kinds = evidence_kinds(
-                [(s.text, s.heading) for s in fields["evidence"]], document, pool
-            )
+            chosen = fields["evidence"]
+            # the sentences before each, nearest first (a review's continuation sentences)
+            before = [
+                [p.text for p in sentences[max(s.index - CONTINUATION_REACH, 0) : s.index][::-1]]
+                for s in chosen
+            ]
+            claims_in = [(s.text, s.heading) for s in chosen]
+            kinds = evidence_kinds(claims_in, document, pool, before, text)
             for claim, kind in zip(claims["evidence"], kinds, strict=True):
                 claim.evidence_kind = kind
         tldr, citations = claims_tldr(claims, self.tldr_sentences)
