@@ -145,9 +145,8 @@ VERSION: Final = "extractive-v3"
 # the field score weighs less in the rank within a field. 10: quotes drop more framing ("For
 # example,", "The authors caution that"), leaving words of the budget for further claims.
 # 12: in a systematic review a sentence without a study count continues the report before it;
-# findings that name no system are in vitro when the methods describe lab work. 13: the role
-# model reads every heading as the backend does (training sections "all"); "remains to be
-# determined" is an open question; a generic outlook ("many issues remain") is no claim.
+# findings that name no system are in vitro when the methods describe lab work. 13: "remains
+# to be determined" is an open question; a generic outlook ("many issues remain") is no claim.
 RULES_REVISION: Final = 13
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
