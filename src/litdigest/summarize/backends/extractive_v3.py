@@ -734,7 +734,7 @@ _OPEN_QUESTION_RE: Final = re.compile(
     r"remains? to be (?:resolved|determined|elucidated|established|clarified|answered|addressed|"
     r"seen|explored|investigated|defined|understood|proven|confirmed)|"
     r"(?:issues|questions|problems|challenges) (?:still )?remain(?: open| unanswered| unresolved)?|"
-    r"(?:remain|remains|are|is) (?:still )?(?:an )?(?:open questions?|unanswered)|"
+    r"(?:remain|remains|are|is) (?:still )?(?:an )?open questions?|"
     r"little is known)\b",
     re.IGNORECASE,
 )
