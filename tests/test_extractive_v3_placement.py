@@ -121,6 +121,12 @@ def test_an_open_question_is_no_mechanism_nor_evidence() -> None:
         s = sentence(question, mechanism_probs, [0.5, 0.2, 0.0, 0, 0, 0, 0])
         assert _open_question(s), question
         assert _field_scores(s, last=False, tail=False)[:2] == [0.0, 0.0]
+    for question in (
+        "How the toxin crosses the gill epithelium remains to be determined.",
+        "Important questions remain unanswered about the toxin's route in eels.",
+    ):
+        s = sentence(question, mechanism_probs, [0.5, 0.2, 0.0, 0, 0, 0, 0])
+        assert _open_question(s), question
     concessive = "Although the route is unclear, the toxin lowers hormone levels in carp."
     s = sentence(concessive, mechanism_probs, [0.5, 0.2, 0.0, 0, 0, 0, 0])
     assert not _open_question(s)
@@ -143,3 +149,22 @@ def test_a_tested_hypothesis_is_an_aim_not_a_claim() -> None:
     assert _never_claim(sentence(aim, EVIDENCE_PROBS, NO_CUES))
     found = "We show that dietary solvents alter gene transcripts in carp."
     assert not _never_claim(sentence(found, EVIDENCE_PROBS, NO_CUES))
+
+
+def test_a_generic_outlook_is_never_a_claim() -> None:
+    """A generic "many issues remain" names no finding, mechanism or use: no claim in any field. An
+    open question that names what is unknown stays an outlook (implication at most)."""
+    from litdigest.summarize.backends.extractive_v3 import _never_claim
+
+    for outlook in (
+        "Of course, many issues remain to be resolved in the growing field of eel toxicology.",
+        "Many questions remain unanswered.",
+        "Much remains to be learned about solvent toxicity in fish.",
+    ):
+        assert _never_claim(sentence(outlook, EVIDENCE_PROBS, NO_CUES)), outlook
+    for named in (
+        "Several issues remain, including the dose and the timing of exposure.",
+        "The best dose of the antidote for exposed carp is still unknown.",
+        "Toxin levels remain high in exposed carp after six weeks.",
+    ):
+        assert not _never_claim(sentence(named, EVIDENCE_PROBS, NO_CUES)), named

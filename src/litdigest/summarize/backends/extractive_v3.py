@@ -19,7 +19,8 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    statements of aim, bench procedure, funding and ethics are never claims
    (``_NEVER_CLAIM_RE``), nor is a systematic review's housekeeping (risk of bias, "since the
    last version ...", "X was not reported/evaluated", an analysis that was not possible:
-   ``_HOUSEKEEPING_RE``). In a resource paper (a tool, package, database or method:
+   ``_HOUSEKEEPING_RE``), nor is a generic outlook ("many issues remain to be resolved":
+   ``_VAGUE_OUTLOOK_RE``). In a resource paper (a tool, package, database or method:
    ``extractive_genre``) a sentence called methods, meta or other that states what the
    resource is (its contribution) is mechanism, what it does evidence, and its use or
    availability implication.
@@ -28,8 +29,8 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    reporting or testing, nor the past tense) but names a mechanism is mechanism ("adenosine
    acts on the A2A receptor, raising cAMP"); a review's verdict on its evidence ("This review
    found insufficient evidence ...") is implication; an open question ("it remains unclear
-   whether ...") is neither mechanism nor evidence. Implication is raised in conclusions and at the
-   end of the document when the sentence bears on use (the classifier, an implication cue, a
+   whether ...", "remains to be determined") is neither mechanism nor evidence. Implication
+   is raised in conclusions and at the end of the document when the sentence bears on use (the classifier, an implication cue, a
    modal, a verb of inference or advice): a finding restated there stays evidence. A sentence joins
    its best field; it may also fill another field that its score there fits nearly as well
    (``FILL_*``), so a field is not left empty while a fitting sentence is unused.
@@ -144,8 +145,9 @@ VERSION: Final = "extractive-v3"
 # the field score weighs less in the rank within a field. 10: quotes drop more framing ("For
 # example,", "The authors caution that"), leaving words of the budget for further claims.
 # 12: in a systematic review a sentence without a study count continues the report before it;
-# findings that name no system are in vitro when the methods describe lab work.
-RULES_REVISION: Final = 12
+# findings that name no system are in vitro when the methods describe lab work. 13: "remains
+# to be determined" is an open question; a generic outlook ("many issues remain") is no claim.
+RULES_REVISION: Final = 13
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
 SHORT_DOC_CLAIMS: Final = 3
@@ -588,8 +590,29 @@ def _housekeeping(s: _Sentence) -> bool:
     return _HOUSEKEEPING_RE.search(s.lower) is not None and _ADVICE_RE.search(s.lower) is None
 
 
+# A generic outlook names no finding, mechanism or use ("Many issues remain to be resolved in
+# the field", "much remains to be learned"): its subject is only "issues", "questions" or
+# "much". It is never a claim; an open question that names what is unknown ("the ideal dose is
+# still unknown") stays an outlook (``_open_question``: at most an implication). A list of the
+# issues ("..., including X and Y") names them.
+_VAGUE_OUTLOOK_RE: Final = re.compile(
+    r"^(?:of course,? |however,? |still,? |nevertheless,? |yet,? |but )?(?:(?:many|several|some|"
+    r"numerous|a number of|important|key|major|open|further|other) )?(?:\w+ )?(?:issues|"
+    r"questions|challenges|problems|hurdles) (?:still )?remain(?: to be \w+| open| unanswered)?"
+    r"(?: in [^,;:]*)?[.!]?$"
+    r"|^much (?:still )?remains to be (?:done|learned|learnt|understood|discovered|explored)\b"
+    r"[^,;:]*[.!]?$",
+    re.IGNORECASE,
+)
+_REMAIN: Final = frozenset({"remain", "remains"})
+
+
+def _vague_outlook(s: _Sentence) -> bool:
+    return not s.words.isdisjoint(_REMAIN) and _VAGUE_OUTLOOK_RE.search(s.text.strip()) is not None
+
+
 def _never_claim(s: _Sentence) -> bool:
-    if _housekeeping(s):
+    if _housekeeping(s) or _vague_outlook(s):
         return True
     if not _QUOTE_MARKS.isdisjoint(s.text) and _PRESS_QUOTE_RE.search(s.text) is not None:
         return True
@@ -708,12 +731,17 @@ _OPEN_QUESTION_RE: Final = re.compile(
     r"(?:not (?:known|clear|understood|established)|unknown|unclear|uncertain|poorly understood|"
     r"elusive|unresolved|controversial|debated)|(?:has|have) (?:yet to be|not (?:yet )?been) "
     r"(?:examined|studied|investigated|determined|established|explored|tested|addressed)|"
+    r"remains? to be (?:resolved|determined|elucidated|established|clarified|answered|addressed|"
+    r"seen|explored|investigated|defined|understood|proven|confirmed)|"
+    r"(?:issues|questions|problems|challenges) (?:still )?remain(?: open| unanswered| unresolved)?|"
+    r"(?:remain|remains|are|is) (?:still )?(?:an )?open questions?|"
     r"little is known)\b",
     re.IGNORECASE,
 )
 _CONCESSIVE: Final = ("although ", "though ", "even though ", "while ", "whereas ", "despite ")
 _OPEN_GATE: Final = frozenset(
-    "known clear understood established unknown unclear uncertain elusive unresolved controversial debated yet".split()
+    """known clear understood established unknown unclear uncertain elusive unresolved
+    controversial debated yet remain remains unanswered""".split()
 )
 
 
