@@ -72,7 +72,7 @@ C_GRID: Final = (0.001, 0.003, 0.01, 0.03)
 BALANCED: Final = 0.0
 # How the section of a sentence is replayed from the headings (`document_inputs`): "nearest"
 # (the first models) or "all" (every heading, as the backend does).
-SECTIONS_MODE: Final = "nearest"
+SECTIONS_MODE: Final = "all"
 WEIGHTS: Final = ("mean", "scale", "coef", "intercept")
 FIELD_OF: Final = {"mechanism": "mechanism", "evidence": "evidence", "implication": "implication"}
 

@@ -147,7 +147,9 @@ VERSION: Final = "extractive-v3"
 # 12: in a systematic review a sentence without a study count continues the report before it;
 # findings that name no system are in vitro when the methods describe lab work. 13: "remains
 # to be determined" is an open question; a generic outlook ("many issues remain") is no claim.
-RULES_REVISION: Final = 13
+# 14: the role model is trained on the sections the backend reads (every heading, not only the
+# nearest; training/README.md, sixth session).
+RULES_REVISION: Final = 14
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
 SHORT_DOC_CLAIMS: Final = 3
