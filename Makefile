@@ -31,8 +31,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite on PYTEST_WORKERS processes (pytest-xdist; one module's tests stay on one worker,
+# so a module-scoped fixture is built once). PYTEST_WORKERS=0 runs it in this process.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadscope
 
 # Golden-set eval, the CI gate: the extractive backend on every set and the openai backend
 # replayed from a recording (no network), each against its committed baseline. Every run
