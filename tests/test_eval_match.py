@@ -24,6 +24,7 @@ from litdigest.evaluate.match import (
     stem,
 )
 from litdigest.llm import embed as embed_module
+from litdigest.terms import salient_terms, term_keys
 from tests.eval_support import REPO
 
 PAIRS = REPO / "evals" / "calibration" / "pairs.yaml"
@@ -141,6 +142,53 @@ def test_match_form_folds_expansions() -> None:
 )
 def test_hard_negatives_fail_the_gate(claim: str, key_point: str) -> None:
     assert not Matcher().parts([claim], [key_point])[0][0].gated
+
+
+@pytest.mark.parametrize(
+    ("claim", "key_point", "expected"),
+    [
+        # another name between two shared words: the same statement about another entity
+        (
+            "Hypoxia in the tumour drives VISTA expression on myeloid cells.",
+            "hypoxia in the tumour drives CD39 expression on myeloid cells",
+            True,
+        ),
+        # another name just before the first shared word (no family in common: TREM2 / MARCO)
+        (
+            "TREM2 marks suppressive macrophages in the tumour.",
+            "MARCO marks suppressive macrophages in the tumour",
+            True,
+        ),
+        # the key point's name is there: nothing is substituted
+        (
+            "On myeloid cells, CD39 expression is driven by tumour hypoxia.",
+            "hypoxia in the tumour drives CD39 expression on myeloid cells",
+            False,
+        ),
+        # an extra name outside the absent one's slot (the claim describes CD39 in words)
+        (
+            "Myeloid cells make adenosine through an ectoenzyme, in 40 tumours stained for FOXP3.",
+            "CD39 on myeloid cells makes adenosine",
+            False,
+        ),
+    ],
+)
+def test_slot_substitution(claim: str, key_point: str, expected: bool) -> None:
+    kp = match_form(key_point)
+    absent = [t for t in salient_terms(kp) if t.key not in term_keys(match_form(claim))]
+    assert match.slot_substituted(absent, match_form(claim), kp) is expected
+    parts = Matcher().parts([claim], [key_point])[0][0]
+    if expected:
+        assert parts.substituted and not parts.gated
+
+
+def test_slots_are_short_gaps_of_the_shared_frame() -> None:
+    a = "ifn gamma upregul mhc class ii cancer cell".split()
+    b = "ifn gamma upregul pd l1 cancer cell".split()
+    assert match._slots(a, b) == [(["mhc", "class", "ii"], ["pd", "l1"])]
+    # a slot longer than SLOT_REACH words is no slot; no shared word, no frame
+    assert match._slots([*a[:3], "x", "y", "z", "w", *a[-2:]], b) == []
+    assert match._slots(["alpha"], ["beta"]) == []
 
 
 @pytest.mark.parametrize(
