@@ -303,7 +303,8 @@ def test_stored_threshold_is_still_the_calibrated_best() -> None:
     assert f1_stored >= best.f1 - 0.01
     heldout = match.evaluate_pairs([p for p in pairs if p.split == "heldout"], MATCH_THRESHOLD)
     # measured 0.720 on the 276 held-out pairs (0.764 on the 194 of session 5, 0.605 on the 82
-    # written in session 6), train 0.845 on 597 (target 0.85 not reached: README)
+    # written in session 6), train 0.845 on 597 (target 0.85 not reached: README); with the
+    # slot substitution gate (session 7): held-out 0.733 (P 0.690, R 0.781), train 0.849
     assert heldout["f1"] >= 0.7
     easy = [p for p in train if p.kind in {"paraphrase", "detail", "unrelated"}]
     assert calibrate(easy).f1 >= 0.9
@@ -312,7 +313,7 @@ def test_stored_threshold_is_still_the_calibrated_best() -> None:
 def test_cross_validation_scores_the_procedure() -> None:
     """The threshold chosen on 4 folds of topic groups (``pair_groups``) and scored on the
     fifth: within the train pairs it must stay close to the in-sample figure (a threshold that
-    only fits its own pairs would not). Measured 0.844 (in-sample 0.845)."""
+    only fits its own pairs would not). Measured 0.847 (in-sample 0.849)."""
     train = [p for p in load_pairs(PAIRS) if p.split == "train"]
     cv = match.cross_validate(train, seeds=2)
     assert cv["pairs"] == len(train)
