@@ -24,6 +24,7 @@ from litdigest.evaluate.match import (
     stem,
 )
 from litdigest.llm import embed as embed_module
+from litdigest.terms import salient_terms, term_keys
 from tests.eval_support import REPO
 
 PAIRS = REPO / "evals" / "calibration" / "pairs.yaml"
@@ -146,6 +147,53 @@ def test_hard_negatives_fail_the_gate(claim: str, key_point: str) -> None:
 @pytest.mark.parametrize(
     ("claim", "key_point", "expected"),
     [
+        # another name between two shared words: the same statement about another entity
+        (
+            "Hypoxia in the tumour drives VISTA expression on myeloid cells.",
+            "hypoxia in the tumour drives CD39 expression on myeloid cells",
+            True,
+        ),
+        # another name just before the first shared word (no family in common: TREM2 / MARCO)
+        (
+            "TREM2 marks suppressive macrophages in the tumour.",
+            "MARCO marks suppressive macrophages in the tumour",
+            True,
+        ),
+        # the key point's name is there: nothing is substituted
+        (
+            "On myeloid cells, CD39 expression is driven by tumour hypoxia.",
+            "hypoxia in the tumour drives CD39 expression on myeloid cells",
+            False,
+        ),
+        # an extra name outside the absent one's slot (the claim describes CD39 in words)
+        (
+            "Myeloid cells make adenosine through an ectoenzyme, in 40 tumours stained for FOXP3.",
+            "CD39 on myeloid cells makes adenosine",
+            False,
+        ),
+    ],
+)
+def test_slot_substitution(claim: str, key_point: str, expected: bool) -> None:
+    kp = match_form(key_point)
+    absent = [t for t in salient_terms(kp) if t.key not in term_keys(match_form(claim))]
+    assert match.slot_substituted(absent, match_form(claim), kp) is expected
+    parts = Matcher().parts([claim], [key_point])[0][0]
+    if expected:
+        assert parts.substituted and not parts.gated
+
+
+def test_slots_are_short_gaps_of_the_shared_frame() -> None:
+    a = "ifn gamma upregul mhc class ii cancer cell".split()
+    b = "ifn gamma upregul pd l1 cancer cell".split()
+    assert match._slots(a, b) == [(["mhc", "class", "ii"], ["pd", "l1"])]
+    # a slot longer than SLOT_REACH words is no slot; no shared word, no frame
+    assert match._slots([*a[:3], "x", "y", "z", "w", *a[-2:]], b) == []
+    assert match._slots(["alpha"], ["beta"]) == []
+
+
+@pytest.mark.parametrize(
+    ("claim", "key_point", "expected"),
+    [
         # two names swap agent and patient
         ("NK cells kill CD4+ T cells in the tumour.", "CD4+ T cells suppress NK cells", True),
         # a passive keeps the roles: no swap
@@ -255,7 +303,8 @@ def test_stored_threshold_is_still_the_calibrated_best() -> None:
     assert f1_stored >= best.f1 - 0.01
     heldout = match.evaluate_pairs([p for p in pairs if p.split == "heldout"], MATCH_THRESHOLD)
     # measured 0.720 on the 276 held-out pairs (0.764 on the 194 of session 5, 0.605 on the 82
-    # written in session 6), train 0.845 on 597 (target 0.85 not reached: README)
+    # written in session 6), train 0.845 on 597 (target 0.85 not reached: README); with the
+    # slot substitution gate (session 7): held-out 0.733 (P 0.690, R 0.781), train 0.849
     assert heldout["f1"] >= 0.7
     easy = [p for p in train if p.kind in {"paraphrase", "detail", "unrelated"}]
     assert calibrate(easy).f1 >= 0.9
@@ -264,7 +313,7 @@ def test_stored_threshold_is_still_the_calibrated_best() -> None:
 def test_cross_validation_scores_the_procedure() -> None:
     """The threshold chosen on 4 folds of topic groups (``pair_groups``) and scored on the
     fifth: within the train pairs it must stay close to the in-sample figure (a threshold that
-    only fits its own pairs would not). Measured 0.844 (in-sample 0.845)."""
+    only fits its own pairs would not). Measured 0.847 (in-sample 0.849)."""
     train = [p for p in load_pairs(PAIRS) if p.split == "train"]
     cv = match.cross_validate(train, seeds=2)
     assert cv["pairs"] == len(train)

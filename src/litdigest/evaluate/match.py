@@ -20,7 +20,9 @@ A claim *covers* a key point when both hold:
   written one way, ``unit_form``: ``10-min`` = ``10 minutes``, ``2x`` = ``twofold``,
   ``5 per cent`` = ``5%``, ``37 degrees C`` = ``37°C``); a claim naming another drug
   or another disease (``condition_substituted``: colitis for hepatitis, colon for rectal
-  cancer) in place of an absent one is a substitution too;
+  cancer) in place of an absent one is a substitution too, and so is any other name put in
+  the absent name's slot of the frame both texts share (``slot_substituted``: "IFN-γ
+  upregulates MHC class II on cancer cells" for "... upregulates PD-L1 on cancer cells");
 * the **score** reaches ``MATCH_THRESHOLD``:
   ``W_EMBED * cosine + W_CONTAIN * containment + W_ORDER * lcs_recall + W_TERMS * terms``,
   where ``cosine`` is the static WordLlama embedding similarity (``litdigest.llm.embed``,
@@ -45,6 +47,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -85,6 +88,7 @@ __all__ = [
     "pair_groups",
     "polarity",
     "relations",
+    "slot_substituted",
     "stance",
     "stem",
     "unit_form",
@@ -803,7 +807,71 @@ def _substituted(absent: Sequence[Term], claim: str, key_point: str) -> bool:
     if any(t.kind == "drug" for t in absent) and any(t.kind == "drug" for t in extra):
         return True
     others = {_family(t.key) for t in extra if t.kind == "symbol"}
-    return any(_family(t.key) and _family(t.key) in others for t in absent)
+    if any(_family(t.key) and _family(t.key) in others for t in absent):
+        return True
+    return slot_substituted(absent, claim, key_point)
+
+
+# Words on either side of a slot (between two shared words, or next to the first / last one).
+SLOT_REACH: Final = 3
+
+
+def _alignment(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]]:
+    """Index pairs of one longest common subsequence of ``a`` and ``b``."""
+    n, m = len(a), len(b)
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            table[i][j] = (
+                table[i + 1][j + 1] + 1 if a[i] == b[j] else max(table[i + 1][j], table[i][j + 1])
+            )
+    out: list[tuple[int, int]] = []
+    i = j = 0
+    while i < n and j < m:
+        if a[i] == b[j]:
+            out.append((i, j))
+            i, j = i + 1, j + 1
+        elif table[i + 1][j] >= table[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _slots(a: Sequence[str], b: Sequence[str]) -> list[tuple[Sequence[str], Sequence[str]]]:
+    """The words of ``a`` and of ``b`` that stand in one place of their shared frame: between
+    two consecutive shared words, or up to ``SLOT_REACH`` words before the first or after the
+    last; slots longer than ``SLOT_REACH`` words on either side are left out."""
+    shared = _alignment(a, b)
+    if not shared:
+        return []
+    reach = SLOT_REACH
+    (i0, j0), (i1, j1) = shared[0], shared[-1]
+    slots = [(a[max(0, i0 - reach) : i0], b[max(0, j0 - reach) : j0])]
+    slots += [(a[i + 1 : k], b[j + 1 : m]) for (i, j), (k, m) in pairwise(shared)]
+    slots.append((a[i1 + 1 : i1 + 1 + reach], b[j1 + 1 : j1 + 1 + reach]))
+    return [(x, y) for x, y in slots if 0 < len(x) <= reach and 0 < len(y) <= reach]
+
+
+def slot_substituted(absent: Sequence[Term], claim: str, key_point: str) -> bool:
+    """A name the key point states (``absent``: missing from the claim) stands in a slot of
+    the frame both texts share, and the claim puts another name in that slot ("IFN-γ
+    upregulates MHC class II on cancer cells" vs "... upregulates PD-L1 on cancer cells";
+    "anti-CD25 antibody eliminated" vs "anti-CCR8 antibody eliminated"): the same statement
+    about another entity. Names of any kind count, not only one family's."""
+    names = [t for t in absent if t.kind != "word"]
+    if not names:
+        return False
+    kp_keys = term_keys(key_point)
+    extra = [t for t in salient_terms(claim) if t.kind != "word" and not present(t, kp_keys)]
+    if not extra:
+        return False
+    wanted = {w for t in names for w in content_tokens(t.text or t.key)}
+    said = {w for t in extra for w in content_tokens(t.text or t.key)}
+    return any(
+        wanted.intersection(x) and said.intersection(y)
+        for x, y in _slots(content_tokens(key_point), content_tokens(claim))
+    )
 
 
 @lru_cache(maxsize=65536)
