@@ -343,7 +343,13 @@ def _canonical(num: str) -> str:
     return num.lstrip("0") or "0"
 
 
+# Only the end of the text before a number decides its kind (a p, HR, CI just before it); the
+# patterns are anchored at the end, so searching the whole prefix made long texts quadratic.
+_KIND_CONTEXT: Final = 64
+
+
 def _number_kind(before: str, unit: str) -> NumberKind:
+    before = before[-_KIND_CONTEXT:]
     if _P_RE.search(before):
         return "p_value"
     if _RATIO_RE.search(before):
@@ -360,7 +366,7 @@ def numbers(text: str) -> list[Number]:
     for m in _NUMBER_RE.finditer(text):
         num_start = m.start("num")
         sign = m.group("sign") or ""
-        before = text[: num_start - len(sign)]
+        before = text[max(0, num_start - len(sign) - 1) : num_start - len(sign)]  # last char
         if before[-1:].isalpha() or (
             not sign and (before[-1:].isdigit() or before[-1:] in {".", "/"})
         ):
@@ -379,7 +385,7 @@ def numbers(text: str) -> list[Number]:
                 value=sign + _canonical(m.group("num")),
                 unit=unit,
                 op=op,
-                kind=_number_kind(text[: m.start()], unit),
+                kind=_number_kind(text[max(0, m.start() - _KIND_CONTEXT) : m.start()], unit),
                 text=m.group().strip(),
             )
         )
