@@ -31,8 +31,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The suite on PYTEST_WORKERS processes (pytest-xdist; measured on 2 cores: 12.5 min, against
-# 13.9 with --dist loadscope and 12.8 in one process). PYTEST_WORKERS=0: one process.
+# The suite on PYTEST_WORKERS processes (pytest-xdist). On one 2-core machine: 12.0-12.5 min,
+# 13.9 with --dist loadscope; one process took 12.8 on an earlier, faster machine (not a
+# like-for-like figure). PYTEST_WORKERS=0: one process.
 PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS)

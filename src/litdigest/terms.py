@@ -343,13 +343,13 @@ def _canonical(num: str) -> str:
     return num.lstrip("0") or "0"
 
 
-# Only the end of the text before a number decides its kind (a p, HR, CI just before it); the
-# patterns are anchored at the end, so searching the whole prefix made long texts quadratic.
+# How much of the text before a number ``numbers`` hands to ``_number_kind``: its patterns are
+# anchored at the end (a p, HR, CI just before the number), so the whole prefix would only
+# make long texts quadratic.
 _KIND_CONTEXT: Final = 64
 
 
 def _number_kind(before: str, unit: str) -> NumberKind:
-    before = before[-_KIND_CONTEXT:]
     if _P_RE.search(before):
         return "p_value"
     if _RATIO_RE.search(before):
