@@ -25,6 +25,10 @@ def _span(sentence: str) -> str:
     return sentence[a:b]
 
 
+def _clauses(sentence: str) -> list[str]:
+    return [sentence[a:b] for a, b in clause_spans(sentence)]
+
+
 @pytest.mark.parametrize(
     ("sentence", "expected"),
     [
@@ -124,7 +128,7 @@ def test_clauses_split_at_semicolons_and_contrasts_outside_brackets() -> None:
         "In the Hepa1-6 model (n = 14 mice per group; two runs), anti-PD-1 cured 43% of mice, "
         "whereas mice lacking Tcf7 in T cells did not respond at all."
     )
-    parts = [sentence[a:b] for a, b in clause_spans(sentence)]
+    parts = _clauses(sentence)
     assert parts == [
         "In the Hepa1-6 model (n = 14 mice per group; two runs), anti-PD-1 cured 43% of mice",
         "mice lacking Tcf7 in T cells did not respond at all.",
@@ -138,12 +142,12 @@ def test_clauses_split_at_a_colon_or_a_spaced_dash() -> None:
         "Exhausted CD8+ T cells lose their effector functions: most express PD-1 and TIM-3 "
         "and stop making IFN-gamma in tumours."
     )
-    assert [sentence[a:b] for a, b in clause_spans(sentence)][:2] == [
+    assert _clauses(sentence)[:2] == [
         "Exhausted CD8+ T cells lose their effector functions",
         "most express PD-1 and TIM-3 and stop making IFN-gamma in tumours.",
     ]
     dashed = "TGF-beta builds a collagen barrier around nests — T cells stay in the stroma outside."
-    assert [dashed[a:b] for a, b in clause_spans(dashed)][:2] == [
+    assert _clauses(dashed)[:2] == [
         "TGF-beta builds a collagen barrier around nests",
         "T cells stay in the stroma outside.",
     ]
@@ -182,7 +186,7 @@ def test_a_later_clause_that_points_back_is_no_option() -> None:
             "Zorvamab halved the number of lung nodules in treated mice",
         ),
     ):
-        assert [sentence[a:b] for a, b in clause_spans(sentence)] == [first]
+        assert _clauses(sentence) == [first]
     # a sentence that itself opens with "These" keeps its clauses
     opening = (
         "These tumours grew slowly in treated mice; regulatory T cells left the tumour bed "
@@ -196,7 +200,7 @@ def test_but_splits_two_clauses_not_an_ellipsis() -> None:
         "Quality of life did not differ between the two arms but certain adverse events were "
         "more common with the added drug."
     )
-    assert [sentence[a:b] for a, b in clause_spans(sentence)] == [
+    assert _clauses(sentence) == [
         "Quality of life did not differ between the two arms",
         "certain adverse events were more common with the added drug.",
     ]
@@ -223,7 +227,7 @@ def test_and_splits_only_two_clauses() -> None:
         "In mice, deleting Tcf7 in T cells abolished the response to anti-PD-1, and the "
         "patients with many progenitor cells lived longer on checkpoint therapy."
     )
-    assert [both[a:b] for a, b in clause_spans(both)] == [
+    assert _clauses(both) == [
         "In mice, deleting Tcf7 in T cells abolished the response to anti-PD-1",
         "the patients with many progenitor cells lived longer on checkpoint therapy.",
     ]
