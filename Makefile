@@ -31,10 +31,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The suite on PYTEST_WORKERS processes (pytest-xdist). On one 2-core machine: 12.0-12.5 min,
-# 13.9 with --dist loadscope; one process took 12.8 on an earlier, faster machine (not a
-# like-for-like figure). PYTEST_WORKERS=0: one process.
-PYTEST_WORKERS ?= 2
+# The suite in one process by default: on 2 workers (PYTEST_WORKERS=2, pytest-xdist; 12.0-12.5
+# min on one 2-core machine) the other worker's load made a timing test of the loopback server
+# fail once in three CI runs (64 concurrent requests at 0.2 s latency: 1.77 s, bound 1.5 s).
+PYTEST_WORKERS ?= 0
 pytest: $(STAMP)
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS)
 
