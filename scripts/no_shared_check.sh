@@ -28,7 +28,7 @@ mapfile -t TESTS < <(grep -lE 'shared_dir|seeds_dir|shared_root|cochrane_or_exam
 echo "no ../shared: ${#TESTS[@]} test modules: ${TESTS[*]}"
 export LITDIGEST_SHARED_DIR="$WORK/shared"  # missing, like ../shared here
 export PYTHONPATH="$WORK/repo/src"          # this copy's code, not the editable install's
-"$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-0}" \
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" \
   "${TESTS[@]}"
 make --no-print-directory eval VENV="$VENV" -o "$VENV/.installed"
 echo "no ../shared: passed"
