@@ -34,6 +34,7 @@ TOP_KEYS = {
     "metrics",
     "baselines",
     "margins",
+    "intervals",
     "splits",
     "totals",
     "matcher",
@@ -87,6 +88,17 @@ def test_reports_written_with_stable_keys(
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "## Aggregate" in md and "### small / cd73" in md and "### small / absent" in md
     assert "## Headline" in md and "Key points (budgeted view)" in md
+    assert "| interval | margin interval |" in md
+    for scope in (report, report["golden_sets"][0], report["splits"]["train"]):
+        spans = scope["intervals"]
+        assert spans["level"] == 0.95
+        low, high = spans["metrics"]["budgeted_placed_recall"]
+        assert low <= scope["metrics"]["budgeted_placed_recall"] <= high
+        low, high = spans["margins"]["budgeted_placed_recall"]
+        assert low <= scope["margins"]["budgeted_placed_recall"] <= high
+    # one scored case in the held-out split: no spread, no interval
+    assert report["splits"]["heldout"]["scored"] <= 1
+    assert report["splits"]["heldout"]["intervals"]["metrics"]["budgeted_placed_recall"] is None
     pointer = latest_report_pointer()
     assert pointer.is_relative_to(eval_env)
     assert pointer.read_text(encoding="utf-8").strip() == str((out / "report.json").resolve())
@@ -117,6 +129,12 @@ def test_deltas_against_a_baseline(eval_env: Path) -> None:
     assert "▲0.010" in md and "▼0.015" in md
     assert second.report["baseline"]["compared_cases"] == 2
     assert second.report["regressions"] == []
+    # the same summaries: the paired change of the headline is exactly 0, interval [0, 0]
+    row = second.report["baseline"]["metrics"]["budgeted_placed_recall"]
+    assert row["delta"] == 0.0 and row["delta_interval"] == [0.0, 0.0]
+    assert "rouge_l" in second.report["baseline"]["metrics"]
+    assert "delta_interval" not in second.report["baseline"]["metrics"]["rouge_l"]
+    assert "| small | 2 |" in md and "| [+0.000, +0.000] |" in md
 
 
 def test_threshold_above_achieved_exits_1(

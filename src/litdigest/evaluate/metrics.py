@@ -195,7 +195,7 @@ def _violations(summary: DocumentSummary, forbidden: Iterable[str]) -> int:
 
 def _failed_case(case: GoldenCase, reference: str | None) -> Metrics:
     """Metrics of a case whose summary could not be produced: every quality metric is 0."""
-    out: Metrics = dict.fromkeys(known_metrics(), None)
+    out: Metrics = dict.fromkeys(sorted(known_metrics()), None)
     out.update(schema_valid=0.0, quote_verified_rate=0.0, rouge_l=0.0)
     if case.key_points:
         for m in (*HEADLINE_METRICS, "placement_accuracy"):
@@ -422,7 +422,7 @@ def score_summary(
         out = _failed_case(case, reference)
         out["latency_s"] = latency_s
         return CaseScore(out)
-    out = dict.fromkeys(known_metrics(), None)
+    out = dict.fromkeys(sorted(known_metrics()), None)
     out["schema_valid"] = 1.0 if _schema_valid(summary) else 0.0
     out["quote_verified_rate"] = quote_verified_rate(summary, text)
     explanation: dict[str, Any] = {}

@@ -16,6 +16,7 @@ from typing import Any, Final
 from litdigest import __version__
 from litdigest.errors import UsageError
 from litdigest.evaluate.golden import SPLITS
+from litdigest.evaluate.intervals import LEVEL, mean_interval, paired_interval
 from litdigest.evaluate.metrics import HEADLINE_METRICS, QUALITY_METRICS, Metrics, aggregate
 from litdigest.evaluate.runner import CaseResult, EvalRun, display_path
 from litdigest.redaction import redact
@@ -82,12 +83,32 @@ def _rounded(metrics: Mapping[str, float | None]) -> dict[str, float | None]:
     return {k: _round(v) for k, v in metrics.items()}
 
 
+def _interval(bounds: tuple[float, float] | None) -> list[float | None] | None:
+    return None if bounds is None else [_round(bounds[0]), _round(bounds[1])]
+
+
+def _paired(
+    current: Sequence[Mapping[str, float | None]],
+    other: Sequence[Mapping[str, float | None]],
+    metric: str,
+) -> list[float | None] | None:
+    """The bootstrap interval of the mean per-case difference of ``metric``, over the cases
+    where both sides have a value."""
+    pairs = [
+        (a, b)
+        for a, b in ((c.get(metric), o.get(metric)) for c, o in zip(current, other, strict=True))
+        if a is not None and b is not None
+    ]
+    return _interval(paired_interval([a for a, _ in pairs], [b for _, b in pairs]))
+
+
 def _compare(
     current: Sequence[Metrics], base: Sequence[Metrics], max_regression: float
-) -> tuple[dict[str, dict[str, float | None]], list[str]]:
-    """Per quality metric: value, baseline, delta over the same cases; and regressed metrics."""
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Per quality metric: value, baseline, delta over the same cases with the bootstrap
+    interval of the paired delta (headline metrics); and the regressed metrics."""
     cur_agg, base_agg = aggregate(current), aggregate(base)
-    rows: dict[str, dict[str, float | None]] = {}
+    rows: dict[str, dict[str, Any]] = {}
     regressed: list[str] = []
     for m in QUALITY_METRICS:
         c, b = cur_agg.get(m), base_agg.get(m)
@@ -95,6 +116,8 @@ def _compare(
             continue
         delta = c - b
         rows[m] = {"value": _round(c), "baseline": _round(b), "delta": _round(delta)}
+        if m in HEADLINE_METRICS:
+            rows[m]["delta_interval"] = _paired(current, base, m)
         if delta < -max_regression - _EPS:
             regressed.append(m)
     return rows, regressed
@@ -117,7 +140,23 @@ def _scope(cases: Sequence[CaseResult]) -> dict[str, Any]:
         "metrics": _rounded(system),
         "baselines": baselines,
         "margins": margins,
+        "intervals": _intervals(ok),
     }
+
+
+def _intervals(ok: Sequence[CaseResult]) -> dict[str, Any]:
+    """Bootstrap intervals (``LEVEL``) over the cases of each headline metric and of its
+    margin over ``random`` (paired: a case's draws against the same case's summary)."""
+    values: dict[str, Any] = {}
+    margins: dict[str, Any] = {}
+    for m in HEADLINE_METRICS:
+        own = [v for v in (c.metrics.get(m) for c in ok) if v is not None]
+        values[m] = _interval(mean_interval(own))
+        ranked = [c for c in ok if "random" in c.baselines]
+        margins[m] = _paired(
+            [c.metrics for c in ranked], [c.baselines["random"] for c in ranked], m
+        )
+    return {"level": LEVEL, "metrics": values, "margins": margins}
 
 
 def _scopes(cases: Sequence[CaseResult]) -> dict[str, Any]:
@@ -274,6 +313,7 @@ def build_report(
         "metrics": overall["metrics"],
         "baselines": overall["baselines"],
         "margins": overall["margins"],
+        "intervals": overall["intervals"],
         "splits": overall["splits"],
         "totals": totals,
         "matcher": dict(matcher_info or {}),
@@ -319,15 +359,29 @@ def _headline_rows(name: str, scope: Mapping[str, Any]) -> list[str]:
         cells = [
             f"{_fmt(m.get(h))} ({_signed(margin.get(h))})" for h in ("budgeted_placed_recall",)
         ]
+        spans = sc.get("intervals") or {"metrics": {}, "margins": {}}
+        cells += [
+            _span(spans[k].get("budgeted_placed_recall"), signed=k == "margins")
+            for k in ("metrics", "margins")
+        ]
         cells += [_fmt(base[b].get("budgeted_placed_recall")) for b in ("random", "lead", "whole")]
         cells += [f"{_fmt(m.get(h))} ({_signed(margin.get(h))})" for h in HEADLINE_METRICS[1:]]
         rows.append(f"| {name} | {label} | {sc['scored']} | " + " | ".join(cells) + " |")
     return rows
 
 
+def _span(bounds: Sequence[float | None] | None, *, signed: bool = False) -> str:
+    if not bounds or bounds[0] is None or bounds[1] is None:
+        return "–"
+    show = _signed if signed else _fmt
+    return f"[{show(bounds[0])}, {show(bounds[1])}]"
+
+
 def _signed(value: Any) -> str:
     if value is None:
         return "–"
+    if abs(value) < 5e-4:
+        value = 0.0  # no "-0.000"
     return f"{value:+.3f}"
 
 
@@ -337,11 +391,13 @@ def _md_headline(report: Mapping[str, Any]) -> list[str]:
         "",
         f"Budget: the first {report['budget']['claims_per_field']} claims of each field, "
         f"{report['budget']['words_per_claim']} words each; `random` = length-matched random "
-        f"sentences, mean of {report['random_draws']} draws; value (margin over random).",
+        f"sentences, mean of {report['random_draws']} draws; value (margin over random). "
+        f"Intervals: {_level(report)}% bootstrap over the cases, of the value and of the "
+        "margin (paired with each case's random draws).",
         "",
-        "| set | split | cases | budgeted placed | random | lead | whole | budgeted | placed "
-        "| recall |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| set | split | cases | budgeted placed | interval | margin interval | random | lead "
+        "| whole | budgeted | placed | recall |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in report["golden_sets"]:
         lines += _headline_rows(s["name"], s)
@@ -355,6 +411,11 @@ def _md_headline(report: Mapping[str, Any]) -> list[str]:
         cells = " | ".join(_fmt(m.get(c)) for c in (*cols, "tldr_unsupported"))
         lines.append(f"| {s['name']} | {cells} |")
     return lines
+
+
+def _level(report: Mapping[str, Any]) -> str:
+    level = (report.get("intervals") or {}).get("level", LEVEL)
+    return f"{100 * level:g}"
 
 
 def _md_matcher(report: Mapping[str, Any]) -> list[str]:
@@ -401,22 +462,55 @@ def _md_aggregate(report: Mapping[str, Any]) -> list[str]:
             f"Baseline `{base['path']}` ({base['backend']}, {base['compared_cases']} common "
             f"cases; tolerance {base['max_regression']}): deltas ▲/▼ over the common cases."
         )
-    lines += ["", "## Aggregate", "", "| metric | value | baseline | Δ |", "|---|---|---|---|"]
+        lines += _md_against(base, _level(report))
+    lines += [
+        "",
+        "## Aggregate",
+        "",
+        "| metric | value | baseline | Δ | Δ interval |",
+        "|---|---|---|---|---|",
+    ]
     for m, v in report["metrics"].items():
         row = base_rows.get(m) if base_rows else None
         if row is not None:
             lines.append(
                 f"| {m} | {_fmt(row['value'])} | {_fmt(row['baseline'])} |"
-                f"{_delta(row['value'], row['baseline'])} |"
+                f"{_delta(row['value'], row['baseline'])} | "
+                f"{_span(row.get('delta_interval'), signed=True)} |"
             )
         elif v is not None:
-            lines.append(f"| {m} | {_fmt(v)} | | |")
+            lines.append(f"| {m} | {_fmt(v)} | | | |")
     t = report["totals"]
     lines += [
         "",
         f"Totals: {int(t['tokens'] or 0)} tokens, ${_fmt(t['cost_usd'])}, "
         f"{int(t['calls'] or 0)} calls, {_fmt(t['latency_s'])} s summarizing.",
     ]
+    return lines
+
+
+def _md_against(base: Mapping[str, Any], level: str) -> list[str]:
+    """The headline against the baseline report per set, with the paired interval of the
+    change: a change whose interval holds 0 is within what the cases' spread allows."""
+    lines = [
+        "",
+        f"Budgeted placed recall against the baseline (same cases; {level}% bootstrap "
+        "interval of the paired change):",
+        "",
+        "| set | cases | value | baseline | Δ | Δ interval |",
+        "|---|---|---|---|---|---|",
+    ]
+    scopes = [(name, b) for name, b in (base.get("sets") or {}).items()]
+    scopes.append(("**all**", {"compared_cases": base["compared_cases"], **base}))
+    for name, scope in scopes:
+        row = scope["metrics"].get("budgeted_placed_recall")
+        if row is None:
+            continue
+        lines.append(
+            f"| {name} | {scope['compared_cases']} | {_fmt(row['value'])} | "
+            f"{_fmt(row['baseline'])} | {_signed(row['delta'])} | "
+            f"{_span(row.get('delta_interval'), signed=True)} |"
+        )
     return lines
 
 
