@@ -4,6 +4,7 @@ deliberately broken summarizer."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,14 @@ def test_reports_written_with_stable_keys(
     golden = write_golden(eval_env / "g.yaml", SMALL_SET)
     out = eval_env / "report"
     assert _cli(["eval", str(golden), "--backend", "extractive", "--report", str(out)]) == 0
-    assert "litdigest eval: passed" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "litdigest eval: passed" in err
+    # the headline and its margin over random, each with its interval over the cases
+    assert re.search(
+        r"budgeted placed recall \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\] "
+        r"\([+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\] over random, 95% intervals\)",
+        err,
+    ), err
     assert {p.name for p in out.iterdir()} == {"report.json", "report.md", "recall.png"}
     assert (out / "recall.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))

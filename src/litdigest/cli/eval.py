@@ -161,13 +161,18 @@ def _summary_line(outcome: EvalOutcome) -> str:
         v = margins.get(key)
         return "–" if v is None else f"{v:+.3f}"
 
+    def span(kind: str, fmt: str) -> str:
+        bounds = (report.get("intervals") or {}).get(kind, {}).get("budgeted_placed_recall")
+        return "" if not bounds else f" [{bounds[0]:{fmt}}, {bounds[1]:{fmt}}]"
+
     scored = sum(s["scored"] for s in report["golden_sets"])
     skipped = sum(s["skipped"] for s in report["golden_sets"])
     verdict = "passed" if report["passed"] else "FAILED"
     return (
         f"litdigest eval: {verdict}: {report['backend']} on {scored} case(s) "
-        f"({skipped} skipped): budgeted placed recall {f('budgeted_placed_recall')} "
-        f"({d('budgeted_placed_recall')} over random), recall {f('key_point_recall')}, "
+        f"({skipped} skipped): budgeted placed recall {f('budgeted_placed_recall')}"
+        f"{span('metrics', '.3f')} ({d('budgeted_placed_recall')}{span('margins', '+.3f')} "
+        f"over random, 95% intervals), recall {f('key_point_recall')}, "
         f"placed {f('placed_recall')}, quotes {f('quote_verified_rate')}, compression "
         f"{f('compression')}, unsupported {f('unsupported_rate')}; report {outcome.paths['md']}"
     )
