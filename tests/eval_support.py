@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from litdigest.config import Settings, load_settings
-from litdigest.evaluate.golden import GoldenSet, load_golden
+from litdigest.config import load_settings
 from litdigest.evaluate.match import Matcher
-from litdigest.evaluate.metrics import known_metrics
 from litdigest.evaluate.runner import EvalRun, load_sets, run_sets
-from litdigest.summarize.backends.extractive import ExtractiveBackend
+from litdigest.summarize.backends.extractive_v3 import ExtractiveV3Backend
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -63,19 +61,11 @@ cases:
 """
 
 
-def extractive_run(golden: GoldenSet | None = None) -> tuple[EvalRun, Settings]:
-    """The examples golden set (or ``golden``) summarized by the extractive backend."""
-    settings = load_settings()
-    gs = golden or load_golden(GOLDEN / "examples.yaml", known_metrics=known_metrics())
-    backend = ExtractiveBackend.from_settings(settings.summarize)
-    return run_sets([gs], backend, settings, Matcher(), random_draws=3), settings
-
-
 @lru_cache(maxsize=1)
 def all_sets_run() -> EvalRun:
-    """Every committed golden set summarized by the extractive backend (no random draws);
-    sets over ../shared have their cases skipped when it is absent."""
+    """Every committed golden set summarized by the shipped offline backend (extractive-v3;
+    no random draws); sets over ../shared have their cases skipped when it is absent."""
     settings = load_settings()
     sets = load_sets(sorted(GOLDEN.glob("*.yaml")))
-    backend = ExtractiveBackend.from_settings(settings.summarize)
+    backend = ExtractiveV3Backend.from_settings(settings.summarize)
     return run_sets(sets, backend, settings, Matcher(), random_draws=0)

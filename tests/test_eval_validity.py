@@ -1,6 +1,7 @@
 """Metric validity on every golden set: deliberately degraded summaries must score below the
-real (extractive) summary on the headline metric — budgeted placed recall — by a stated
-margin, on the mean of each set. A metric that cannot tell good from bad is a defect.
+real summary (the shipped extractive-v3 backend's) on the headline metric, budgeted placed
+recall, by a stated margin, on the mean of each set. A metric that cannot tell good from bad
+is a defect.
 
 Sets over ``../shared`` are skipped when it is absent (their cases are skipped)."""
 
@@ -27,33 +28,24 @@ from tests.eval_support import all_sets_run
 
 pytestmark = pytest.mark.timeout(1800)  # every golden set, extractive: minutes
 HEADLINE = "budgeted_placed_recall"
-# Stated margins: each degradation's set mean must lie at least this far below the real one.
-# Measured with extractive-v2 (issue 12): the smallest gap over the six sets was swap 0.05
-# (pubmed), random 0.06 (cochrane), whole 0.035 (pubmed); the others 0.2 or more. With the
-# stricter matcher (issue 12, no free term credit): random 0.054 (pdf) to 0.23 (examples),
-# whole 0.035 (pubmed), generic 0.66 (seeds) or more; truncate 0.14 (pdf).
+# Stated margins: each degradation's set mean must lie at least this far below the real one,
+# the real summary being the shipped offline backend's (extractive-v3). Measured on the
+# eighth session's main (smallest gap over the six sets, and where): swap 0.139 (pmc), other
+# document 0.312 (pubmed), random 0.037 (pubmed; 3 draws here, 20 in the eval), shuffled
+# words 0.229 (pubmed), truncated 0.196 (pubmed), generic 0.312 (pubmed), whole 0.115
+# (pubmed). The margins sit below those gaps so that an ordinary backend change does not
+# trip them, and far above 0: the eval must tell each degradation from a real summary.
+# (Until then the test ran extractive-v2 with margins of 0.03-0.15 and three per-set
+# exceptions, pdf swap 0.0, pdf truncate 0.12 and pubmed whole 0.015, which v3 no longer
+# needs.)
 MARGINS: dict[str, float] = {
-    "swap_fields": 0.03,
-    "other_document": 0.15,
+    "swap_fields": 0.10,
+    "other_document": 0.25,
     "random_sentences": 0.03,
-    "shuffled_words": 0.05,
+    "shuffled_words": 0.15,
     "truncate_claims": 0.15,
-    "generic_summary": 0.15,
-    "whole_document": 0.03,
-}
-# Where a set's real summary is too weak for the stated margin, the measured gap, by set.
-# pdf swap_fields: after the PDF cleaning of issue 16 the extractive-v2 backend places PDF
-# claims barely better than by chance (0.258 vs 0.253 swapped); the swap must still score
-# lower. Raising it back is issue 13's work (field placement).
-# pdf truncate_claims: with the stricter matcher of issue 12 (no free term credit for key points
-# without salient terms) the PDF headline fell to 0.185; claims cut to 3 words score 0.044.
-# pubmed whole_document: with the issue-12 matcher gates of session 3 (numbers in words, the
-# eval's synonym folding) the first 40 words of one held-out pubmed record also state one of
-# its key points: whole 0.209 vs real 0.231.
-SET_MARGINS: dict[tuple[str, str], float] = {
-    ("pdf", "swap_fields"): 0.0,
-    ("pdf", "truncate_claims"): 0.12,
-    ("pubmed", "whole_document"): 0.015,
+    "generic_summary": 0.25,
+    "whole_document": 0.08,
 }
 ROTATE: dict[str, Section] = {
     "mechanism": "evidence",
@@ -176,8 +168,7 @@ def test_degraded_summaries_score_lower_on_every_set(
     failures = [
         f"{name}: {row[degradation]:.3f} vs real {row['real']:.3f}"
         for name, row in validity_table.items()
-        if row[degradation]
-        > row["real"] - SET_MARGINS.get((name, degradation), MARGINS[degradation]) + 1e-9
+        if row[degradation] > row["real"] - MARGINS[degradation] + 1e-9
     ]
     assert not failures, f"{degradation} (margin {MARGINS[degradation]}): {failures}"
 
