@@ -149,13 +149,11 @@ def _intervals(ok: Sequence[CaseResult]) -> dict[str, Any]:
     margin over ``random`` (paired: a case's draws against the same case's summary)."""
     values: dict[str, Any] = {}
     margins: dict[str, Any] = {}
+    ranked = [c for c in ok if "random" in c.baselines]
+    own, drawn = [c.metrics for c in ranked], [c.baselines["random"] for c in ranked]
     for m in HEADLINE_METRICS:
-        own = [v for v in (c.metrics.get(m) for c in ok) if v is not None]
-        values[m] = _interval(mean_interval(own))
-        ranked = [c for c in ok if "random" in c.baselines]
-        margins[m] = _paired(
-            [c.metrics for c in ranked], [c.baselines["random"] for c in ranked], m
-        )
+        values[m] = _interval(mean_interval([v for c in ok if (v := c.metrics.get(m)) is not None]))
+        margins[m] = _paired(own, drawn, m)
     return {"level": LEVEL, "metrics": values, "margins": margins}
 
 
@@ -500,8 +498,7 @@ def _md_against(base: Mapping[str, Any], level: str) -> list[str]:
         "| set | cases | value | baseline | Δ | Δ interval |",
         "|---|---|---|---|---|---|",
     ]
-    scopes = [(name, b) for name, b in (base.get("sets") or {}).items()]
-    scopes.append(("**all**", {"compared_cases": base["compared_cases"], **base}))
+    scopes = [*(base.get("sets") or {}).items(), ("**all**", base)]
     for name, scope in scopes:
         row = scope["metrics"].get("budgeted_placed_recall")
         if row is None:
