@@ -150,6 +150,8 @@ def run_eval(options: EvalOptions, *, backend: Backend | None = None) -> EvalOut
 
 
 def _summary_line(outcome: EvalOutcome) -> str:
+    from litdigest.evaluate.report import format_interval
+
     report = outcome.report
     m, margins = report["metrics"], report["margins"]
 
@@ -161,9 +163,9 @@ def _summary_line(outcome: EvalOutcome) -> str:
         v = margins.get(key)
         return "–" if v is None else f"{v:+.3f}"
 
-    def span(kind: str, fmt: str) -> str:
+    def span(kind: str) -> str:
         bounds = (report.get("intervals") or {}).get(kind, {}).get("budgeted_placed_recall")
-        return "" if not bounds else f" [{bounds[0]:{fmt}}, {bounds[1]:{fmt}}]"
+        return f" {format_interval(bounds, signed=kind == 'margins')}" if bounds else ""
 
     scored = sum(s["scored"] for s in report["golden_sets"])
     skipped = sum(s["skipped"] for s in report["golden_sets"])
@@ -171,7 +173,7 @@ def _summary_line(outcome: EvalOutcome) -> str:
     return (
         f"litdigest eval: {verdict}: {report['backend']} on {scored} case(s) "
         f"({skipped} skipped): budgeted placed recall {f('budgeted_placed_recall')}"
-        f"{span('metrics', '.3f')} ({d('budgeted_placed_recall')}{span('margins', '+.3f')} "
+        f"{span('metrics')} ({d('budgeted_placed_recall')}{span('margins')} "
         f"over random, 95% intervals), recall {f('key_point_recall')}, "
         f"placed {f('placed_recall')}, quotes {f('quote_verified_rate')}, compression "
         f"{f('compression')}, unsupported {f('unsupported_rate')}; report {outcome.paths['md']}"

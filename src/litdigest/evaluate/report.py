@@ -26,6 +26,7 @@ __all__ = [
     "REPORT_VERSION",
     "Baseline",
     "build_report",
+    "format_interval",
     "latest_report_pointer",
     "load_baseline",
     "write_reports",
@@ -359,7 +360,7 @@ def _headline_rows(name: str, scope: Mapping[str, Any]) -> list[str]:
         ]
         spans = sc.get("intervals") or {"metrics": {}, "margins": {}}
         cells += [
-            _span(spans[k].get("budgeted_placed_recall"), signed=k == "margins")
+            format_interval(spans[k].get("budgeted_placed_recall"), signed=k == "margins")
             for k in ("metrics", "margins")
         ]
         cells += [_fmt(base[b].get("budgeted_placed_recall")) for b in ("random", "lead", "whole")]
@@ -368,7 +369,8 @@ def _headline_rows(name: str, scope: Mapping[str, Any]) -> list[str]:
     return rows
 
 
-def _span(bounds: Sequence[float | None] | None, *, signed: bool = False) -> str:
+def format_interval(bounds: Sequence[float | None] | None, *, signed: bool = False) -> str:
+    """``[low, high]`` to 3 decimals (signed for a margin or a change); "–" when absent."""
     if not bounds or bounds[0] is None or bounds[1] is None:
         return "–"
     show = _signed if signed else _fmt
@@ -474,7 +476,7 @@ def _md_aggregate(report: Mapping[str, Any]) -> list[str]:
             lines.append(
                 f"| {m} | {_fmt(row['value'])} | {_fmt(row['baseline'])} |"
                 f"{_delta(row['value'], row['baseline'])} | "
-                f"{_span(row.get('delta_interval'), signed=True)} |"
+                f"{format_interval(row.get('delta_interval'), signed=True)} |"
             )
         elif v is not None:
             lines.append(f"| {m} | {_fmt(v)} | | | |")
@@ -506,7 +508,7 @@ def _md_against(base: Mapping[str, Any], level: str) -> list[str]:
         lines.append(
             f"| {name} | {scope['compared_cases']} | {_fmt(row['value'])} | "
             f"{_fmt(row['baseline'])} | {_signed(row['delta'])} | "
-            f"{_span(row.get('delta_interval'), signed=True)} |"
+            f"{format_interval(row.get('delta_interval'), signed=True)} |"
         )
     return lines
 
