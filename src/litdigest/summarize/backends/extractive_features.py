@@ -154,8 +154,6 @@ class _WordEmbedder:
         self.counts = np.zeros(1024, dtype=np.float32)
 
     def _learn(self, words: list[str]) -> None:
-        if len(self.index) + len(words) > _MAX_WORDS:
-            self._reset()
         need = len(self.index) + len(words)
         if need > len(self.counts):
             size = max(need, 2 * len(self.counts))
@@ -165,25 +163,38 @@ class _WordEmbedder:
             self.counts = np.concatenate(
                 [self.counts, np.zeros(size - len(self.counts), np.float32)]
             )
-        encodings = self.tokenizer.encode_batch(words, add_special_tokens=False)
+        first = len(self.index)
+        self.index.update(zip(words, range(first, first + len(words)), strict=True))
+        by_count: dict[int, tuple[list[int], list[list[int]]]] = {}
+        for row, ids in enumerate(self._token_ids(words), first):
+            rows, id_lists = by_count.setdefault(len(ids), ([], []))
+            rows.append(row)
+            id_lists.append(ids)
+        for count, (rows, id_lists) in by_count.items():
+            self.counts[rows] = count
+            if count:  # one gather and sum per token count: the same sums as word by word
+                self.rows[rows] = self.matrix[np.array(id_lists)].sum(axis=1)
+
+    def _token_ids(self, words: list[str]) -> list[list[int]]:
+        """Each word's token ids (in the vocabulary), as if tokenised alone: one call with
+        the words as pre-tokenised input gives the ids of ``encode_batch`` three times faster."""
+        encoding = self.tokenizer.encode(words, is_pretokenized=True, add_special_tokens=False)
         vocab = self.matrix.shape[0]
-        for word, enc in zip(words, encodings, strict=True):
-            ids = [i for i in enc.ids if 0 <= i < vocab]
-            row = len(self.index)
-            self.index[word] = row
-            if ids:
-                self.rows[row] = self.matrix[ids].sum(axis=0)
-            self.counts[row] = len(ids)
+        out: list[list[int]] = [[] for _ in words]
+        for token, word in zip(encoding.ids, encoding.word_ids, strict=True):
+            if word is not None and 0 <= token < vocab:
+                out[word].append(token)
+        return out
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         tokenised = [t.split() for t in texts]  # str.split() splits where \s does: \S+ words
         distinct = set().union(*tokenised)
-        unseen = sorted(distinct.difference(self.index))
+        unseen = distinct.difference(self.index)
         if unseen:
-            self._learn(unseen)
-            unseen = sorted(distinct.difference(self.index))
-            if unseen:  # the cache was reset mid-document
-                self._learn(unseen)
+            if len(self.index) + len(unseen) > _MAX_WORDS:
+                self._reset()  # afresh, with every word of these texts (however many)
+                unseen = distinct
+            self._learn(sorted(unseen))
         index = self.index
         lengths = np.fromiter(map(len, tokenised), dtype=np.int64, count=len(texts))
         flat = np.fromiter(
