@@ -108,6 +108,14 @@ def _summaries(
             "In this Review, we argue that IL-2 (at 10 ng/ml) expands Treg cells ([4], [7]).",
             "We argue that IL-2 (at 10 ng/ml) expands Treg cells.",
         ),
+        (  # a connective closed by a colon or a dash
+            "In conclusion: IL-2 at 10 ng/ml expands Treg cells [4].",
+            "IL-2 at 10 ng/ml expands Treg cells.",
+        ),
+        (
+            "Taken together — CD73 blockade restored NK-cell killing in 7 of 9 donors.",
+            "CD73 blockade restored NK-cell killing in 7 of 9 donors.",
+        ),
         (
             "The χ2[2] = 6.1 test and the HR [0.61] held in 3 cohorts.",
             "The χ2[2] = 6.1 test and the HR [0.61] held in 3 cohorts.",

@@ -88,6 +88,14 @@ def _clauses(sentence: str) -> list[str]:
             "They suggest that CD73 blockade may restore NK-cell killing in ascites.",
             "CD73 blockade may restore NK-cell killing in ascites.",
         ),
+        (  # a connective closed by a colon or a dash, as by a comma
+            "In conclusion: the OHIP-NL is a reliable and valid measure of oral health.",
+            "the OHIP-NL is a reliable and valid measure of oral health.",
+        ),
+        (
+            "Taken together — IL-2 expands regulatory T cells in mice and in patients.",
+            "IL-2 expands regulatory T cells in mice and in patients.",
+        ),
         (  # a hedge is the claim's stance: it stays
             "The trend suggests that adjuvant radiotherapy may lower pelvic recurrence rates.",
             "The trend suggests that adjuvant radiotherapy may lower pelvic recurrence rates.",

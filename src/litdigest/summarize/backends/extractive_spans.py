@@ -61,9 +61,10 @@ _REPORT_VERB: Final = (
     r"conclud(?:e|ed|es)|argu(?:e|ed|es)|point(?:ed|s)? to the (?:fact|possibility)|"
     r"caution(?:ed|s)?|not(?:e|ed|es)|emphasi[sz](?:e|ed|es)|stress(?:ed|es)?))"
 )
-# A connective or scene-setting adverbial ending in a comma; a reporting frame ending in "that".
+# A connective or scene-setting adverbial ending in a comma, a colon or a dash ("In
+# conclusion: …", "Taken together — …"); a reporting frame ending in "that".
 _LEAD_RES: Final = (
-    re.compile(rf"(?:{_CONNECTIVES}),\s+"),
+    re.compile(rf"(?:{_CONNECTIVES})(?:[,:]|\s?[—–]|\s--)\s+"),
     re.compile(
         rf"(?:(?:{_CONNECTIVES}),?\s+)?(?:{_SUBJECT}\s+)?(?:here\s+|herein\s+)?{_REPORT_VERB}\s+"
         r"that\s+",

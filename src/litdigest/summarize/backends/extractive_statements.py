@@ -23,7 +23,7 @@ _CONNECTIVES: Final = (
 )
 _SUMMING_UP: Final = r"Taken together|Together|Overall|In summary|In conclusion|Collectively|"
 _IN_THIS: Final = r"In this (?:Review|review|article|Perspective|perspective|study|Focus|paper)"
-_CONNECTIVE_END: Final = r"(?:,\s*|\s+(?=we\b))"
+_CONNECTIVE_END: Final = r"(?:[,:]\s*|\s?[—–]\s*|\s+(?=we\b))"
 _CONNECTIVE_RE: Final = re.compile(
     rf"^(?:(?:{_CONNECTIVES}{_SUMMING_UP}{_IN_THIS}){_CONNECTIVE_END})+"
 )
