@@ -429,3 +429,46 @@ def test_budget_settings_reach_the_backend(monkeypatch: pytest.MonkeyPatch) -> N
     )
     assert backend.settings_hash() != free_hash  # no cached uncapped summary is reused
     assert quoted_share(capped) <= 0.15 < free
+
+
+def test_list_items_quote_without_the_bullet_and_fragments_are_no_claims() -> None:
+    text = (
+        "Tumour cells secrete CXCL5, which recruits suppressive myeloid cells through CXCR2.\n\n"
+        "Patients\n\n"
+        "- Retrospective cohort of 231 resected cases: high CXCR2+ cell density went with "
+        "shorter overall survival (HR 1.88, 95% CI 1.31-2.70).\n\n"
+        "Blocking CXCR2 should be combined with anti-PD-1 in future trials. Worth watching:\n\n"
+        "- neutropenia risk when CXCR2 blockade is combined with chemotherapy;\n"
+        "- whether dual CXCR1/2 inhibition or arginase inhibitors do better than CXCR2 blockade.\n"
+    )
+    summary = uncapped().summarize_sync(make_doc(text))
+    assert verify_summary(summary, text) == []
+    quotes = [q.text for _, _, c in summary.iter_claims() for q in c.quotes]
+    assert any(q.startswith("Retrospective cohort of 231") for q in quotes), quotes
+    assert not any(q.lstrip().startswith(("-", "whether")) for q in quotes), quotes
+    statements = [c.statement for _, _, c in summary.iter_claims()]
+    assert not any("whether dual" in s.lower() for s in statements), statements
+
+
+def test_a_counted_lead_before_a_colon_stays_with_its_finding() -> None:
+    from litdigest.summarize.backends.extractive_spans import clause_spans
+
+    sentence = (
+        "Retrospective cohort of 231 resected cases: high CXCR2+ cell density went with "
+        "shorter overall survival in every subgroup we examined."
+    )
+    assert all(sentence[a:b].startswith("Retrospective") for a, b in clause_spans(sentence))
+
+
+def test_the_tldr_is_mechanism_and_implication_only() -> None:
+    # Issue 13: "taken from mechanism and implication": with no mechanism claim, one
+    # implication sentence, not an evidence sentence to make up two.
+    text = (
+        "The objective response rate was 38% (8/21) in TLS-high tumours versus 5% (2/43) in "
+        "TLS-low tumours. Grade 3 adverse events occurred in 11% of patients overall. "
+        "TLS status is a practical biopsy-based marker that should guide the selection of "
+        "patients for checkpoint therapy in sarcoma."
+    )
+    summary = uncapped().summarize_sync(make_doc(text))
+    assert not summary.mechanism and summary.therapeutic_implication and summary.evidence
+    assert summary.tldr == summary.therapeutic_implication[0].statement

@@ -525,10 +525,13 @@ def pick_tldr(ranked: Sequence[_P], n_sentences: int) -> str:
 
 
 def claims_tldr(
-    claims: dict[Section, list[Claim]], n_sentences: int
+    claims: dict[Section, list[Claim]], n_sentences: int, *, pad_with_evidence: bool = True
 ) -> tuple[str, list[TldrCitation]]:
     """The TL;DR composed from the claims (issue 14): mechanism and implication first,
-    evidence only when they are missing; every term of it is in a cited claim's quote."""
+    evidence only when they are missing; every term of it is in a cited claim's quote.
+    ``pad_with_evidence`` (v2): evidence also when they give fewer than ``n_sentences``
+    sentences; without it (v3, issue 13: "taken from mechanism and implication"), one
+    mechanism or implication sentence is the TL;DR."""
     from litdigest.summarize.support import compose_cited_tldr
 
     first: dict[Section, list[Claim]] = {
@@ -536,7 +539,7 @@ def claims_tldr(
         "therapeutic_implication": claims["therapeutic_implication"],
     }
     tldr, citations = compose_cited_tldr(first, n_sentences)
-    if len(citations) < n_sentences:
+    if not citations or (pad_with_evidence and len(citations) < n_sentences):
         tldr, citations = compose_cited_tldr(claims, n_sentences)
     return tldr, citations
 

@@ -313,6 +313,8 @@ def _split(sentence: str, a: int, b: int) -> list[tuple[int, int]]:
     for m in _top_level(sentence, a, b, _SPLIT_RE):
         if paired and _DASH_RE.fullmatch(m.group()):
             continue
+        if m.group().startswith(":") and _NUMBER_RE.search(sentence, start, m.start()):
+            continue  # a counted lead ("A cohort of 231 cases: high X → worse Y") binds
         if _words(sentence[start : m.start()]) >= MIN_SPAN_WORDS and (
             _words(sentence[m.end() : b]) >= MIN_SPAN_WORDS
         ):

@@ -149,7 +149,9 @@ VERSION: Final = "extractive-v3"
 # to be determined" is an open question; a generic outlook ("many issues remain") is no claim.
 # 14: the role model is trained on the sections the backend reads (every heading, not only the
 # nearest; training/README.md, sixth session).
-# 15: a leading connective closed by a colon or a dash is trimmed as one closed by a comma.
+# 15: a leading connective closed by a colon or a dash is trimmed as one closed by a comma;
+# a list item's bullet is not quoted, and an item in lower case (a fragment) is no candidate;
+# the TL;DR is one sentence when mechanism and implication offer only one (no evidence pad).
 RULES_REVISION: Final = 15
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
@@ -285,7 +287,7 @@ class ExtractiveV3Backend(ExtractiveBase):
             kinds = evidence_kinds(claims_in, document, pool, before, text)
             for claim, kind in zip(claims["evidence"], kinds, strict=True):
                 claim.evidence_kind = kind
-        tldr, citations = claims_tldr(claims, self.tldr_sentences)
+        tldr, citations = claims_tldr(claims, self.tldr_sentences, pad_with_evidence=False)
         tldr = tldr or self._tldr(fields, sentences, doc.metadata.title)
         return assemble(self, doc, claims, tldr, citations)
 
@@ -394,6 +396,9 @@ def sentence_roles(text: str) -> list[tuple[int, int, str, float]]:
 
 # A reference's author list ("Smith J, Doe A. Title.").
 _AUTHORS_RE: Final = re.compile(r"(?:\d+\.\s+)?[A-Z][a-z]+ [A-Z]{1,2}, [A-Z][a-z]+ [A-Z]{1,2}\b")
+# A list item's bullet: the quote starts after it. An item that starts in lower case
+# ("- whether X or Y do better.") continues its lead-in ("Worth watching:"): a fragment.
+_BULLET_RE: Final = re.compile(r"[-*•‣–—]\s+")
 
 
 def _classify(sentences: list[_Sentence], n_all: int, text: str) -> None:
@@ -1059,14 +1064,20 @@ def _candidates(text: str) -> tuple[list[_Sentence], int]:
         if piece.label is not None:
             category = next_section(category, piece.label)
             heading = piece.label
-        sentence = text[piece.start : piece.end]
+        start = piece.start
+        bullet = _BULLET_RE.match(text, start, piece.end)
+        if bullet:
+            if text[bullet.end() : bullet.end() + 1].islower():
+                continue
+            start = bullet.end()
+        sentence = text[start : piece.end]
         fit = candidate_tokens(sentence)
         if fit is None or _AUTHORS_RE.match(sentence):
             continue
         lower, token_list, words, n_words = fit
         out.append(
             _Sentence(
-                start=piece.start,
+                start=start,
                 end=piece.end,
                 index=len(out),
                 ordinal=ordinal - 1,
