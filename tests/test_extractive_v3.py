@@ -472,3 +472,25 @@ def test_the_tldr_is_mechanism_and_implication_only() -> None:
     summary = uncapped().summarize_sync(make_doc(text))
     assert not summary.mechanism and summary.therapeutic_implication and summary.evidence
     assert summary.tldr == summary.therapeutic_implication[0].statement
+
+
+def test_a_claim_that_points_back_yields_to_a_self_contained_one() -> None:
+    from litdigest.summarize.backends.extractive_v3 import _points_back
+
+    assert _points_back("The benefit was lost in Ifnar1-deficient mice.", 0)
+    assert _points_back("Moreover, these results should be read with caution.", 10)
+    assert not _points_back("The effect of CXCR2 blockade was lost in Batf3-deficient mice.", 0)
+    assert not _points_back("This review found no trial of CXCR2 blockade in children.", 0)
+    assert not _points_back("Theophylline raised cAMP in NK cells.", 0)
+    # Two evidence sentences of nearly the same worth: the one that names its subject goes
+    # first (without the penalty, "The benefit was lost ..." led).
+    text = (
+        "CD73 on ovarian cancer cells converts AMP into adenosine, which suppresses NK cells in "
+        "the tumour. CD73 blockade slowed ovarian tumour growth and restored NK-cell killing in "
+        "12 of 12 mice. The benefit was lost in mice depleted of NK cells, and tumour growth "
+        "returned in 10 of 12 mice. Blocking CD73 should be tested with PARP inhibitors in "
+        "patients."
+    )
+    statements = [c.statement for c in uncapped().summarize_sync(make_doc(text)).evidence]
+    assert statements[0].startswith("CD73 blockade slowed"), statements
+    assert any(s.startswith("The benefit was lost") for s in statements[1:]), statements

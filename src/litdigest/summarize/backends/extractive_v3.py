@@ -151,7 +151,8 @@ VERSION: Final = "extractive-v3"
 # nearest; training/README.md, sixth session).
 # 15: a leading connective closed by a colon or a dash is trimmed as one closed by a comma;
 # a list item's bullet is not quoted, and an item in lower case (a fragment) is no candidate;
-# the TL;DR is one sentence when mechanism and implication offer only one (no evidence pad).
+# the TL;DR is one sentence when mechanism and implication offer only one (no evidence pad);
+# a claim that opens by pointing back is ranked lower (ANAPHOR_PENALTY).
 RULES_REVISION: Final = 15
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
@@ -917,11 +918,34 @@ def _content(s: _Sentence, a: int, b: int, digits: bool) -> tuple[frozenset[str]
     return frozenset(counts), sum(counts.values()) + 2.0 * numbers
 
 
+# A claim that opens by pointing back ("The benefit was lost in Ifnar1-deficient mice.",
+# "These results should be interpreted with caution.") needs the sentence before it to be
+# understood: its rank is damped, so a self-contained sentence of nearly the same worth goes
+# first (as ``clause_spans`` leaves out a later clause that points back). "This review ..."
+# and "The effect of X ..." name what they speak of.
+ANAPHOR_PENALTY: Final = 0.7
+_ANAPHOR_START_RE: Final = re.compile(
+    r"(?:(?:It|They|This|These|Those|That|Such|Both)\b(?!\s+(?:review|study|trial|analysis|"
+    r"meta-analysis|Cochrane|systematic|article|paper|work|report|randomi[sz]ed|update)\b)"
+    r"|The (?:effects?|benefits?|difference|increase|reduction|decrease|association|"
+    r"combination|improvement|change|results?|findings?|latter|former|same)\b"
+    r"(?!\s+(?:of|on|in|between|for|from|with)\b))",
+    re.IGNORECASE,
+)
+
+
+def _points_back(text: str, start: int) -> bool:
+    """The span of ``text`` from ``start`` opens by pointing back (see ``ANAPHOR_PENALTY``)."""
+    return _ANAPHOR_START_RE.match(text, start) is not None
+
+
 def _options(pool: list[tuple[float, _Sentence]]) -> list[_Option]:
     """Per ranked sentence: its informative span, and its clauses when it has several (each
     at the sentence's rank × its share of the sentence's content), best first."""
     out: list[_Option] = []
     for rank, s in pool:
+        if _points_back(s.text, informative_span(s.text)[0]):
+            rank *= ANAPHOR_PENALTY
         digits = DIGIT_RE.search(s.text) is not None
         a, b = informative_span(s.text)
         terms, value = _content(s, a, b, digits)
