@@ -149,6 +149,14 @@ def test_a_tested_hypothesis_is_an_aim_not_a_claim() -> None:
     assert _never_claim(sentence(aim, EVIDENCE_PROBS, NO_CUES))
     found = "We show that dietary solvents alter gene transcripts in carp."
     assert not _never_claim(sentence(found, EVIDENCE_PROBS, NO_CUES))
+    for aim in (
+        "We turned to giant pandas, an extreme case, to test our hypothesis that milk matures "
+        "slowly.",
+        "We hypothesized that IL-2 expands regulatory T cells in the tumour bed.",
+    ):
+        assert _never_claim(sentence(aim, EVIDENCE_PROBS, NO_CUES)), aim
+    confirmed = "This hypothesis was confirmed in mice lacking CD73 on NK cells."
+    assert not _never_claim(sentence(confirmed, EVIDENCE_PROBS, NO_CUES))
 
 
 def test_a_generic_outlook_is_never_a_claim() -> None:

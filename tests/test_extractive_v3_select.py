@@ -146,3 +146,19 @@ def test_review_housekeeping_is_never_a_claim() -> None:
     # advice that names risk of bias is an implication, not housekeeping
     advice = [q.text for c in summary.therapeutic_implication for q in c.quotes]
     assert any("low risk of bias are needed" in q for q in advice)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Twenty-nine trials did not mention whether they monitored adverse events.",
+        "There was inadequate reporting on adverse events in the included trials.",
+        "No reports described adverse effects associated with the drugs in those trials.",
+    ],
+)
+def test_what_the_trials_left_unreported_is_housekeeping(sentence: str) -> None:
+    from litdigest.summarize.backends.extractive_v3 import _HOUSEKEEPING_RE
+
+    assert _HOUSEKEEPING_RE.search(sentence.lower())
+    finding = "Rinses reduced adverse events over one year (RR 0.71, 95% CI 0.55 to 0.92)."
+    assert not _HOUSEKEEPING_RE.search(finding.lower())

@@ -152,7 +152,8 @@ VERSION: Final = "extractive-v3"
 # 15: a leading connective closed by a colon or a dash is trimmed as one closed by a comma;
 # a list item's bullet is not quoted, and an item in lower case (a fragment) is no candidate;
 # the TL;DR is one sentence when mechanism and implication offer only one (no evidence pad);
-# a claim that opens by pointing back is ranked lower (ANAPHOR_PENALTY).
+# a claim that opens by pointing back is ranked lower (ANAPHOR_PENALTY); a hypothesis under
+# test is an aim, and what the trials did not report (or reported poorly) is housekeeping.
 RULES_REVISION: Final = 15
 
 SHORT_DOC_WORDS: Final = 1500  # fewer claims per field below this many words
@@ -525,6 +526,11 @@ _NEVER_CLAIM_PARTS: Final[tuple[tuple[str, Needs], ...]] = (
         (("to ",),),
     ),
     (r"\bwe (?:tested|asked|examined) whether\b", (_WE, (" whether",))),
+    (  # a hypothesis under test is no finding: "to test our hypothesis that ..."
+        r"\bto (?:test|examine|investigate|assess|address|evaluate|explore) (?:our |the |this |a )?"
+        r"(?:working )?hypothes[ie]s\b|\bwe (?:hypothesi[sz]ed|predicted|reasoned) that\b",
+        (("hypothes", "we predicted", "we reasoned"),),
+    ),
     (
         r"\bwe (?:tested|examined|investigated|addressed|explored|evaluated) the hypothes[ie]s\b",
         (_WE, (" the hypothes",)),
@@ -552,7 +558,8 @@ _NEVER_GATE: Final = frozenset(
     """here herein we they authors researchers colleagues this aim aims objective objectives
     purpose goal goals incubated centrifuged washed stained diluted purchased stored homogenized
     homogenised transfected resuspended fixed cloned normalised normalized manufacturer c rpm
-    statistical recombinant supported funded committee""".split()
+    statistical recombinant supported funded committee hypothesis hypotheses hypothesized
+    hypothesised predicted reasoned""".split()
 )
 
 
@@ -583,13 +590,17 @@ _HOUSEKEEPING_RE: Final = re.compile(
     r"|\b(?:was|were) not (?:reported|documented|evaluated|measured|investigated)\b"
     r"|\bno\b[^.;]{0,80}\b(?:was|were) (?:reported|evaluated|assessed|measured|investigated) "
     r"(?:in|by) (?:the |any |either )?(?:\w+ )?(?:included )?(?:trials?|studies)\b"
-    r"|^(?:no|none of the) (?:included )?(?:trials?|studies) (?:reported|investigated|assessed)\b"
+    r"|^(?:no|none of the) (?:included )?(?:trials?|studies|reports?) (?:reported|investigated|"
+    r"assessed|described|mentioned)\b"
+    r"|\bdid not (?:mention|report|state|describe|document) (?:whether|if|how)\b"
+    r"|\b(?:inadequate|poor|incomplete|insufficient|limited) reporting (?:of|on)\b"
     r"|\b(?:trial|study|sample) sizes? (?:varied|ranged)\b"
     r"|\bduration of (?:the )?(?:included )?(?:studies|trials) (?:varied|ranged)\b"
 )
 _HOUSEKEEPING_GATE: Final = frozenset(
     "bias since possible performed feasible reported documented evaluated measured investigated "
-    "assessed size sizes duration".split()
+    "assessed size sizes duration mention state describe document reporting described "
+    "mentioned".split()
 )
 
 
