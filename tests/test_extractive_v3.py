@@ -486,11 +486,11 @@ def test_a_claim_that_points_back_yields_to_a_self_contained_one() -> None:
     # first (without the penalty, "The benefit was lost ..." led).
     text = (
         "CD73 on ovarian cancer cells converts AMP into adenosine, which suppresses NK cells in "
-        "the tumour. CD73 blockade slowed ovarian tumour growth and restored NK-cell killing in "
-        "12 of 12 mice. The benefit was lost in mice depleted of NK cells, and tumour growth "
+        "the tumour. Blocking CD73 slowed ovarian tumour growth and restored NK cells in 12 of "
+        "12 mice. The benefit was lost in mice depleted of NK cells, and tumour growth "
         "returned in 10 of 12 mice. Blocking CD73 should be tested with PARP inhibitors in "
         "patients."
     )
     statements = [c.statement for c in uncapped().summarize_sync(make_doc(text)).evidence]
-    assert statements[0].startswith("CD73 blockade slowed"), statements
+    assert statements[0].startswith("Blocking CD73 slowed"), statements
     assert any(s.startswith("The benefit was lost") for s in statements[1:]), statements

@@ -934,7 +934,7 @@ def _content(s: _Sentence, a: int, b: int, digits: bool) -> tuple[frozenset[str]
 # understood: its rank is damped, so a self-contained sentence of nearly the same worth goes
 # first (as ``clause_spans`` leaves out a later clause that points back). "This review ..."
 # and "The effect of X ..." name what they speak of.
-ANAPHOR_PENALTY: Final = 0.7
+ANAPHOR_PENALTY: Final = 0.85
 _ANAPHOR_START_RE: Final = re.compile(
     r"(?:(?:It|They|This|These|Those|That|Such|Both)\b(?!\s+(?:review|study|trial|analysis|"
     r"meta-analysis|Cochrane|systematic|article|paper|work|report|randomi[sz]ed|update)\b)"
