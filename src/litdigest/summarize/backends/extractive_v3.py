@@ -8,7 +8,9 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    ``Main results:``, a structured abstract's ``RESULTS:``) is kept out of the quote and sets
    the section too.
 2. **Candidates.** Captions, reference-like lines, boilerplate, questions, truncated sentences
-   and sentences under 6 or over 80 words are dropped; back matter is never quoted.
+   and sentences under 6 or over 80 words are dropped; back matter is never quoted. A list
+   item is quoted without its bullet; one that starts in lower case is a fragment of its
+   lead-in ("- whether X or Y do better."), no candidate.
 3. **Rhetorical roles.** A multinomial logistic regression (``extractive_roles``, trained by
    ``training/train.py`` on sentences we labelled) gives each candidate the probability of
    each role: mechanism, evidence, implication, background, methods, meta-discourse or other,
@@ -16,7 +18,7 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    section and position (``extractive_features``). A sentence whose likeliest role is
    methods or meta-discourse is never a claim, nor is one whose three claim roles together
    stay under 0.2. Meta-discourse needs a meta cue in the sentence itself, and review framing,
-   statements of aim, bench procedure, funding and ethics are never claims
+   statements of aim (a hypothesis under test too), bench procedure, funding and ethics are never claims
    (``_NEVER_CLAIM_RE``), nor is a systematic review's housekeeping (risk of bias, "since the
    last version ...", "X was not reported/evaluated", an analysis that was not possible:
    ``_HOUSEKEEPING_RE``), nor is a generic outlook ("many issues remain to be resolved":
@@ -52,7 +54,8 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    claims are taken greedily: the
    next is the fitting option with the best rank per (damped) word, divided by
    1 + the claims its field already has, passing over one that repeats a claim of its field
-   (``REPEAT_SHARE``). Each field lists its claims best first. An empty field then takes a
+   (``REPEAT_SHARE``). A span that opens by pointing back ("The benefit was lost in ...")
+   is ranked × ``ANAPHOR_PENALTY``. Each field lists its claims best first. An empty field then takes a
    claim that a field with two or more can spare, if it fits the empty field nearly as well
    (``_fill_empty``, as v2 does); a field without a fitting sentence stays empty, with a
    warning.
@@ -62,8 +65,9 @@ Algorithm (``extractive-v3``, issue 13: a structured summary, not a sentence hig
    statement trims connectives and citations from the quote but never numbers
    (``extractive_statements``); evidence claims get a kind from the sentence, its section
    and the document (``extractive_kinds``).
-8. **TL;DR**: composed from the claims (``summarize.support.compose_cited_tldr``, as v2),
-   mechanism and implication first, with citations; else one or two chosen sentences.
+8. **TL;DR**: composed from the claims (``summarize.support.compose_cited_tldr``, as v2):
+   the first mechanism and implication claims (one sentence when only one of them has a
+   claim; evidence only when neither has), with citations; else one or two chosen sentences.
 """
 
 from __future__ import annotations
